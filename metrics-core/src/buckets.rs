@@ -1,0 +1,195 @@
+//! The log-linear bucket layout behind [`Histogram`](crate::Histogram), and
+//! the reader-side bucket counts merged from it.
+//!
+//! With `m` mantissa bits, values below `2^m` get one bucket each (exact);
+//! every power of two above is split into `2^m` equal buckets, an "octave".
+//! Reporting a bucket's midpoint is then within `2^-(m+1)` relative error of
+//! every value in it. Octave `0` holds the exact values, octave `o >= 1`
+//! holds `[2^(m+o-1), 2^(m+o))`.
+
+/// The shape of a histogram's buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    bits: u32,
+    max: u64,
+    octaves: usize,
+}
+
+impl Layout {
+    /// The smallest `m` whose midpoint error `2^-(m+1)` is at most
+    /// `10^-sig_figs`, for values up to `max`.
+    pub(crate) fn new(sig_figs: u8, max: u64) -> Self {
+        let target = 10f64.powi(i32::from(sig_figs));
+        let mut bits = 0;
+        while 2f64.powi(bits as i32 + 1) < target {
+            bits += 1;
+        }
+        let mut layout = Self { bits, max, octaves: 0 };
+        layout.octaves = layout.index(max).0 + 1;
+        layout
+    }
+
+    pub(crate) fn sub_buckets(&self) -> usize {
+        1 << self.bits
+    }
+
+    pub(crate) fn octaves(&self) -> usize {
+        self.octaves
+    }
+
+    pub(crate) fn max(&self) -> u64 {
+        self.max
+    }
+
+    /// The largest relative error of a reported bucket midpoint.
+    pub(crate) fn relative_error(&self) -> f64 {
+        2f64.powi(-(self.bits as i32 + 1))
+    }
+
+    /// `(octave, sub-bucket)` of a value no larger than `max`.
+    #[inline]
+    pub(crate) fn index(&self, value: u64) -> (usize, usize) {
+        if value >> self.bits == 0 {
+            return (0, value as usize);
+        }
+        let exponent = 63 - value.leading_zeros();
+        let shift = exponent - self.bits;
+        let sub = (value >> shift) as usize & (self.sub_buckets() - 1);
+        (shift as usize + 1, sub)
+    }
+
+    /// The smallest and largest value of a bucket.
+    pub(crate) fn bounds(&self, octave: usize, sub: usize) -> (u64, u64) {
+        if octave == 0 {
+            return (sub as u64, sub as u64);
+        }
+        let shift = octave as u32 - 1;
+        let low = ((self.sub_buckets() + sub) as u64) << shift;
+        let width = 1u64 << shift;
+        (low, low + (width - 1))
+    }
+}
+
+/// Bucket counts merged from a histogram's shards, one optional chunk per
+/// octave (octaves nobody recorded into cost nothing).
+#[derive(Debug, Clone)]
+pub(crate) struct Counts {
+    chunks: Vec<Option<Box<[u64]>>>,
+}
+
+impl Counts {
+    pub(crate) fn empty(layout: &Layout) -> Self {
+        Self {
+            chunks: vec![None; layout.octaves()],
+        }
+    }
+
+    /// Adds one octave's counts; returns how many values they hold.
+    pub(crate) fn add_chunk(&mut self, octave: usize, counts: impl ExactSizeIterator<Item = u64>) -> u64 {
+        let Some(slot) = self.chunks.get_mut(octave) else {
+            return 0;
+        };
+        let len = counts.len();
+        let chunk = slot.get_or_insert_with(|| vec![0; len].into_boxed_slice());
+        let mut added = 0u64;
+        for (dst, n) in chunk.iter_mut().zip(counts) {
+            *dst += n;
+            added += n;
+        }
+        added
+    }
+
+    /// Values counted in all buckets.
+    pub(crate) fn total(&self) -> u64 {
+        self.chunks.iter().flatten().flat_map(|c| c.iter()).sum()
+    }
+
+    /// What `self` counts beyond `earlier` (bucket by bucket; counts only
+    /// grow, so `earlier` is never above `self`).
+    pub(crate) fn since(&self, earlier: &Counts) -> Counts {
+        let chunks = self
+            .chunks
+            .iter()
+            .zip(&earlier.chunks)
+            .map(|(now, before)| match (now, before) {
+                (Some(now), Some(before)) => Some(
+                    now.iter()
+                        .zip(before.iter())
+                        .map(|(a, b)| a.saturating_sub(*b))
+                        .collect(),
+                ),
+                (now, _) => now.clone(),
+            })
+            .collect();
+        Counts { chunks }
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        self.chunks.len() * std::mem::size_of::<Option<Box<[u64]>>>()
+            + self.chunks.iter().flatten().map(|c| c.len() * 8).sum::<usize>()
+    }
+
+    /// The non-empty buckets in increasing order, as `(low, high, count)`.
+    pub(crate) fn nonzero<'a>(
+        &'a self,
+        layout: &'a Layout,
+    ) -> impl Iterator<Item = (u64, u64, u64)> + 'a {
+        self.chunks
+            .iter()
+            .enumerate()
+            .filter_map(|(o, c)| c.as_ref().map(|c| (o, c)))
+            .flat_map(move |(o, chunk)| {
+                chunk.iter().enumerate().filter(|(_, n)| **n > 0).map(move |(s, n)| {
+                    let (low, high) = layout.bounds(o, s);
+                    (low, high, *n)
+                })
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precision_picks_enough_bits() {
+        assert_eq!(Layout::new(1, u64::MAX).sub_buckets(), 8);
+        assert_eq!(Layout::new(2, u64::MAX).sub_buckets(), 64);
+        assert_eq!(Layout::new(3, u64::MAX).sub_buckets(), 512);
+        for d in 1..=4u8 {
+            assert!(Layout::new(d, 1000).relative_error() <= 10f64.powi(-i32::from(d)));
+        }
+    }
+
+    #[test]
+    fn every_value_lands_in_a_bucket_that_contains_it() {
+        let layout = Layout::new(2, u64::MAX);
+        let mut values: Vec<u64> = (0..5000).collect();
+        values.extend((0..64).map(|s| 1u64 << s));
+        values.extend((1..64).map(|s| (1u64 << s) - 1));
+        values.extend([u64::MAX, u64::MAX - 1, 123_456_789]);
+        for v in values {
+            let (o, s) = layout.index(v);
+            assert!(o < layout.octaves(), "value {v}");
+            let (low, high) = layout.bounds(o, s);
+            assert!(low <= v && v <= high, "{v} not in [{low}, {high}]");
+            let mid = low as f64 + (high - low) as f64 / 2.0;
+            assert!((mid - v as f64).abs() <= v as f64 * layout.relative_error());
+        }
+    }
+
+    #[test]
+    fn buckets_tile_the_range_without_gaps() {
+        let layout = Layout::new(1, 1 << 20);
+        let mut next = 0u64;
+        for o in 0..layout.octaves() {
+            for s in 0..layout.sub_buckets() {
+                let (low, high) = layout.bounds(o, s);
+                assert_eq!(low, next, "octave {o} sub {s}");
+                next = high + 1;
+            }
+        }
+        assert!(next > 1 << 20);
+    }
+}

@@ -1,0 +1,136 @@
+//! Gauges: [`Gauge`] (`i64`), [`GaugeF64`] and [`FunctionalGauge`].
+
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// An `i64` value set from outside: queue length, pool size, in-flight work.
+///
+/// ```
+/// use metrics_core::Gauge;
+///
+/// let g = Gauge::new();
+/// g.update(7);
+/// g.inc(1);
+/// g.dec(3);
+/// assert_eq!(g.value(), 5);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Gauge {
+    value: Arc<AtomicI64>,
+}
+
+impl Gauge {
+    /// A gauge at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the value.
+    #[inline]
+    pub fn update(&self, value: i64) {
+        self.value.store(value, Ordering::Relaxed);
+    }
+
+    /// Adds `n` (wrapping at the `i64` bounds).
+    #[inline]
+    pub fn inc(&self, n: i64) {
+        self.value.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Subtracts `n` (wrapping at the `i64` bounds).
+    #[inline]
+    pub fn dec(&self, n: i64) {
+        self.value.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// The current value.
+    pub fn value(&self) -> i64 {
+        self.value.load(Ordering::Relaxed)
+    }
+}
+
+/// An `f64` value set from outside.
+///
+/// Any `f64` is stored as given, NaN and the infinities included: the gauge
+/// reports what it was told. Each reporter documents what its wire format
+/// does with them (Prometheus carries them; InfluxDB cannot, and drops and
+/// counts them).
+///
+/// ```
+/// use metrics_core::GaugeF64;
+///
+/// let load = GaugeF64::new();
+/// load.update(0.75);
+/// assert_eq!(load.value(), 0.75);
+/// load.update(f64::NAN);
+/// assert!(load.value().is_nan());
+/// ```
+#[derive(Clone, Debug)]
+pub struct GaugeF64 {
+    bits: Arc<AtomicU64>,
+}
+
+impl GaugeF64 {
+    /// A gauge at `0.0`.
+    pub fn new() -> Self {
+        Self {
+            bits: Arc::new(AtomicU64::new(0f64.to_bits())),
+        }
+    }
+
+    /// Sets the value.
+    #[inline]
+    pub fn update(&self, value: f64) {
+        self.bits.store(value.to_bits(), Ordering::Relaxed);
+    }
+
+    /// The current value.
+    pub fn value(&self) -> f64 {
+        f64::from_bits(self.bits.load(Ordering::Relaxed))
+    }
+}
+
+impl Default for GaugeF64 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A gauge computed by a closure each time it is read (go-metrics'
+/// `FunctionalGauge`).
+///
+/// If the closure panics, the read returns NaN instead of taking the
+/// reporter down with it.
+///
+/// ```
+/// use metrics_core::FunctionalGauge;
+///
+/// let g = FunctionalGauge::new(|| 42.0);
+/// assert_eq!(g.value(), 42.0);
+/// let broken = FunctionalGauge::new(|| panic!("boom"));
+/// assert!(broken.value().is_nan());
+/// ```
+#[derive(Clone)]
+pub struct FunctionalGauge {
+    f: Arc<dyn Fn() -> f64 + Send + Sync>,
+}
+
+impl FunctionalGauge {
+    /// A gauge whose value is `f()` at read time.
+    pub fn new(f: impl Fn() -> f64 + Send + Sync + 'static) -> Self {
+        Self { f: Arc::new(f) }
+    }
+
+    /// Calls the closure; NaN if it panicked.
+    pub fn value(&self) -> f64 {
+        catch_unwind(AssertUnwindSafe(|| (self.f)())).unwrap_or(f64::NAN)
+    }
+}
+
+impl fmt::Debug for FunctionalGauge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FunctionalGauge").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,251 @@
+//! [`Histogram`]: exact count, sum, min, max, mean and standard deviation,
+//! and percentiles over all time and over a sliding window.
+
+use crate::buckets::{Counts, Layout};
+use crate::clock::{system_clock, Clock};
+use crate::shard::{Shard, ShardStats};
+use crate::slot::{Sharded, Writer};
+use crate::snapshot::{Bucket, Distribution, HistogramSnapshot};
+use crate::window::Window;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The precision, range and window of a [`Histogram`] or
+/// [`Timer`](crate::Timer).
+///
+/// ```
+/// use metrics_core::HistogramConfig;
+/// use std::time::Duration;
+///
+/// let config = HistogramConfig::default()
+///     .significant_figures(3)
+///     .max_value(3_600_000_000_000) // one hour in nanoseconds
+///     .window(Duration::from_secs(30), 3);
+/// assert_eq!(config.relative_error(), 1.0 / 1024.0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistogramConfig {
+    significant_figures: u8,
+    max_value: u64,
+    window: Duration,
+    window_intervals: u32,
+}
+
+impl Default for HistogramConfig {
+    /// Two significant figures (percentiles within 0.79 %), the whole `u64`
+    /// range (nothing is clamped), a 60 s window sliding in 10 s steps.
+    fn default() -> Self {
+        Self {
+            significant_figures: 2,
+            max_value: u64::MAX,
+            window: Duration::from_secs(60),
+            window_intervals: 6,
+        }
+    }
+}
+
+impl HistogramConfig {
+    /// Percentiles are reported within `10^-figures` relative error (the
+    /// exact bound is [`relative_error`](Self::relative_error)). Clamped to
+    /// 1..=4; each figure multiplies the memory of a recorded octave by about
+    /// eight.
+    pub fn significant_figures(mut self, figures: u8) -> Self {
+        self.significant_figures = figures.clamp(1, 4);
+        self
+    }
+
+    /// The largest value recorded as is; larger values are recorded as
+    /// `max_value` and counted in [`HistogramSnapshot::clamped`]. At least 1.
+    pub fn max_value(mut self, max: u64) -> Self {
+        self.max_value = max.max(1);
+        self
+    }
+
+    /// The recent window's length and how many steps it slides in (at least
+    /// one; a zero length is taken as one nanosecond).
+    pub fn window(mut self, length: Duration, intervals: u32) -> Self {
+        self.window = length.max(Duration::from_nanos(1));
+        self.window_intervals = intervals.max(1);
+        self
+    }
+
+    /// The largest relative error of a reported percentile: every estimate
+    /// `e` of a true percentile `v` satisfies `|e - v| <= v * relative_error`.
+    pub fn relative_error(&self) -> f64 {
+        self.layout().relative_error()
+    }
+
+    fn layout(&self) -> Layout {
+        Layout::new(self.significant_figures, self.max_value)
+    }
+}
+
+/// A distribution of `u64` values.
+///
+/// Count, sum (128-bit), min, max, mean and standard deviation are exact
+/// over every value recorded. Percentiles come from log-linear buckets
+/// (HDR-style) and are within [`HistogramConfig::relative_error`] of the
+/// exact ones, over all time and over a recent sliding window (default: the
+/// last 60 s in 10 s steps), so a dashboard shows the current values, not
+/// the day's average nor a decaying sample's stale ones.
+///
+/// `update` takes no lock, makes no system call and allocates nothing once
+/// the calling thread has recorded into the value's octave: each thread
+/// writes its own shard with plain loads and stores, and readers merge the
+/// shards. Values above the configured maximum are clamped and counted.
+///
+/// ```
+/// use metrics_core::Histogram;
+///
+/// let h = Histogram::new();
+/// for v in 1..=1000 {
+///     h.update(v);
+/// }
+/// let s = h.snapshot();
+/// assert_eq!((s.count, s.min, s.max, s.sum), (1000, 1, 1000, 500_500));
+/// let p99 = s.percentile(0.99);
+/// assert!((p99 - 990.0).abs() <= 990.0 * 0.0079);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Histogram {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    layout: Layout,
+    shards: Sharded<Shard>,
+    window: Window,
+    clock: Arc<dyn Clock>,
+    created: Instant,
+}
+
+/// The histogram's state read at one instant, before building a snapshot.
+pub(crate) struct Reading {
+    pub(crate) stats: ShardStats,
+    pub(crate) counts: Counts,
+    pub(crate) recent: Counts,
+    pub(crate) recent_span: Duration,
+    pub(crate) age: Duration,
+}
+
+impl Histogram {
+    /// A histogram with the default configuration on the system clock.
+    pub fn new() -> Self {
+        Self::with_config(HistogramConfig::default(), system_clock())
+    }
+
+    /// A histogram with the given configuration and clock.
+    pub fn with_config(config: HistogramConfig, clock: Arc<dyn Clock>) -> Self {
+        let layout = config.layout();
+        let created = clock.now();
+        Self {
+            inner: Arc::new(Inner {
+                layout,
+                shards: Sharded::new(),
+                window: Window::new(&layout, config.window, config.window_intervals, created),
+                clock,
+                created,
+            }),
+        }
+    }
+
+    /// Records one value.
+    #[inline]
+    pub fn update(&self, value: u64) {
+        self.record(value, false);
+    }
+
+    #[inline]
+    pub(crate) fn record(&self, value: u64, already_clamped: bool) {
+        let inner = &*self.inner;
+        let max = inner.layout.max();
+        let clamped = already_clamped || value > max;
+        let value = value.min(max);
+        match inner.shards.writer(|| Shard::new(&inner.layout, value)) {
+            Writer::Owned(shard) => shard.record_owned(&inner.layout, value, clamped),
+            Writer::Shared(shard) => shard.record_shared(&inner.layout, value, clamped),
+        }
+    }
+
+    /// Values recorded so far.
+    pub fn count(&self) -> u64 {
+        let mut counts = Counts::empty(&self.inner.layout);
+        self.inner
+            .shards
+            .cells()
+            .map(|s| s.read(&mut counts).count)
+            .sum()
+    }
+
+    pub(crate) fn read(&self) -> Reading {
+        let inner = &*self.inner;
+        let now = inner.clock.now();
+        let mut counts = Counts::empty(&inner.layout);
+        let stats = inner
+            .shards
+            .cells()
+            .map(|s| s.read(&mut counts))
+            .fold(ShardStats::default(), ShardStats::merge);
+        let (recent, recent_span) = inner.window.recent(now, &counts);
+        Reading {
+            stats,
+            counts,
+            recent,
+            recent_span,
+            age: now.saturating_duration_since(inner.created),
+        }
+    }
+
+    /// A consistent point-in-time copy: its count always equals the sum of
+    /// its bucket counts. Taking it never blocks writers. Also advances the
+    /// sliding window (see [`HistogramSnapshot::recent`]).
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        self.build(self.read())
+    }
+
+    pub(crate) fn build(&self, r: Reading) -> HistogramSnapshot {
+        let layout = &self.inner.layout;
+        let s = r.stats;
+        let (min, max) = if s.count == 0 { (0, 0) } else { (s.min, s.max) };
+        let distribution = |counts: &Counts, span: Duration| Distribution {
+            count: counts.total(),
+            span,
+            lowest: min,
+            highest: max,
+            buckets: counts
+                .nonzero(layout)
+                .map(|(low, high, count)| Bucket { low, high, count })
+                .collect(),
+        };
+        HistogramSnapshot {
+            count: s.count,
+            sum: s.sum,
+            min,
+            max,
+            mean: if s.count == 0 { 0.0 } else { s.sum as f64 / s.count as f64 },
+            stddev: if s.count == 0 { 0.0 } else { (s.m2 / s.count as f64).sqrt() },
+            clamped: s.clamped,
+            relative_error: layout.relative_error(),
+            all_time: distribution(&r.counts, r.age),
+            recent: distribution(&r.recent, r.recent_span),
+        }
+    }
+
+    /// Heap bytes this histogram uses now, window checkpoints included. It
+    /// grows with the number of threads that record and the number of
+    /// octaves (powers of two) their values span.
+    pub fn memory_bytes(&self) -> usize {
+        let inner = &*self.inner;
+        std::mem::size_of::<Inner>()
+            + inner.shards.table_bytes()
+            + inner.shards.cells().map(Shard::bytes).sum::<usize>()
+            + inner.window.bytes()
+    }
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,64 @@
+//! Metric primitives for services: counters, gauges, meters (1/5/15-minute
+//! rates), histograms and timers with percentiles, healthchecks, a registry
+//! and snapshots. No I/O, no async runtime, no background thread.
+//!
+//! Data flows one way: code records into metrics (nanoseconds, no lock, no
+//! allocation once warm), a reporter takes a [`RegistrySnapshot`] (never
+//! blocking the recording threads) and encodes it for its backend.
+//!
+//! ```
+//! use metrics_core::Registry;
+//! use std::time::Duration;
+//!
+//! let registry = Registry::new();
+//! let requests = registry.counter("requests")?;
+//! let latency = registry.timer("latency")?;
+//!
+//! requests.inc(1);
+//! latency.update(Duration::from_micros(250));
+//!
+//! for entry in registry.snapshot().metrics {
+//!     println!("{} {:?}", entry.key, entry.snapshot);
+//! }
+//! # Ok::<(), metrics_core::RegistryError>(())
+//! ```
+//!
+//! With the `serde` feature every snapshot type implements
+//! `serde::Serialize`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod buckets;
+mod clock;
+mod counter;
+mod ewma;
+mod gauge;
+mod healthcheck;
+mod histogram;
+mod key;
+mod meter;
+mod rates;
+mod registry;
+mod shard;
+mod slot;
+mod snapshot;
+mod timer;
+mod window;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use counter::Counter;
+pub use ewma::{Ewma, TICK_INTERVAL};
+pub use gauge::{FunctionalGauge, Gauge, GaugeF64};
+pub use healthcheck::Healthcheck;
+pub use histogram::{Histogram, HistogramConfig};
+pub use key::MetricKey;
+pub use meter::Meter;
+pub use registry::{
+    default_registry, Metric, MetricEntry, MetricKind, Registry, RegistryBuilder, RegistryError,
+    RegistrySnapshot, DEFAULT_MAX_SERIES, OVERFLOW_LABEL,
+};
+pub use snapshot::{
+    nanos_to_duration, Bucket, CounterSnapshot, Distribution, HistogramSnapshot, MeterSnapshot,
+    MetricSnapshot, TimerSnapshot,
+};
+pub use timer::{Timer, TimerGuard};

@@ -1,0 +1,614 @@
+//! [`Registry`]: metrics by name, get-or-register, snapshots of everything.
+
+use crate::clock::{system_clock, Clock};
+use crate::counter::Counter;
+use crate::gauge::{FunctionalGauge, Gauge, GaugeF64};
+use crate::healthcheck::Healthcheck;
+use crate::histogram::{Histogram, HistogramConfig};
+use crate::key::MetricKey;
+use crate::meter::Meter;
+use crate::snapshot::MetricSnapshot;
+use crate::timer::Timer;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// The default cap on series in a registry.
+pub const DEFAULT_MAX_SERIES: usize = 10_000;
+
+/// The label that marks a series holding what did not fit under the cap.
+pub const OVERFLOW_LABEL: &str = "overflow";
+
+/// A registered metric: a cheap handle, clone it freely.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Metric {
+    /// A [`Counter`].
+    Counter(Counter),
+    /// A [`Gauge`].
+    Gauge(Gauge),
+    /// A [`GaugeF64`].
+    GaugeF64(GaugeF64),
+    /// A [`FunctionalGauge`].
+    FunctionalGauge(FunctionalGauge),
+    /// A [`Meter`].
+    Meter(Meter),
+    /// A [`Histogram`].
+    Histogram(Histogram),
+    /// A [`Timer`].
+    Timer(Timer),
+}
+
+/// The type of a [`Metric`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MetricKind {
+    /// [`Counter`].
+    Counter,
+    /// [`Gauge`].
+    Gauge,
+    /// [`GaugeF64`].
+    GaugeF64,
+    /// [`FunctionalGauge`].
+    FunctionalGauge,
+    /// [`Meter`].
+    Meter,
+    /// [`Histogram`].
+    Histogram,
+    /// [`Timer`].
+    Timer,
+}
+
+impl MetricKind {
+    /// A lower-case name: `counter`, `gauge`, `gauge_f64`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricKind::Counter => "counter",
+            MetricKind::Gauge => "gauge",
+            MetricKind::GaugeF64 => "gauge_f64",
+            MetricKind::FunctionalGauge => "functional_gauge",
+            MetricKind::Meter => "meter",
+            MetricKind::Histogram => "histogram",
+            MetricKind::Timer => "timer",
+        }
+    }
+}
+
+impl fmt::Display for MetricKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Metric {
+    /// Its type.
+    pub fn kind(&self) -> MetricKind {
+        match self {
+            Metric::Counter(_) => MetricKind::Counter,
+            Metric::Gauge(_) => MetricKind::Gauge,
+            Metric::GaugeF64(_) => MetricKind::GaugeF64,
+            Metric::FunctionalGauge(_) => MetricKind::FunctionalGauge,
+            Metric::Meter(_) => MetricKind::Meter,
+            Metric::Histogram(_) => MetricKind::Histogram,
+            Metric::Timer(_) => MetricKind::Timer,
+        }
+    }
+
+    /// A point-in-time copy.
+    pub fn snapshot(&self) -> MetricSnapshot {
+        match self {
+            Metric::Counter(c) => MetricSnapshot::Counter(c.snapshot()),
+            Metric::Gauge(g) => MetricSnapshot::Gauge { value: g.value() },
+            Metric::GaugeF64(g) => MetricSnapshot::GaugeF64 { value: g.value() },
+            Metric::FunctionalGauge(g) => MetricSnapshot::GaugeF64 { value: g.value() },
+            Metric::Meter(m) => MetricSnapshot::Meter(m.snapshot()),
+            Metric::Histogram(h) => MetricSnapshot::Histogram(h.snapshot()),
+            Metric::Timer(t) => MetricSnapshot::Timer(t.snapshot()),
+        }
+    }
+}
+
+macro_rules! metric_from {
+    ($($variant:ident),*) => {$(
+        impl From<$variant> for Metric {
+            fn from(m: $variant) -> Self {
+                Metric::$variant(m)
+            }
+        }
+    )*};
+}
+metric_from!(Counter, Gauge, GaugeF64, FunctionalGauge, Meter, Histogram, Timer);
+
+/// Why a registry refused a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The name is already used by a metric of another type.
+    TypeClash {
+        /// The name (prefix included).
+        name: String,
+        /// The type it has.
+        existing: MetricKind,
+        /// The type asked for.
+        requested: MetricKind,
+    },
+    /// [`Registry::register`] was given a key that is already registered.
+    Duplicate {
+        /// The key (prefix included).
+        key: MetricKey,
+    },
+}
+
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegistryError::TypeClash {
+                name,
+                existing,
+                requested,
+            } => write!(
+                f,
+                "metric name `{name}` is already a {existing}, so it cannot be a {requested}: \
+                 use another name, or unregister the {existing} first"
+            ),
+            RegistryError::Duplicate { key } => write!(
+                f,
+                "metric `{key}` is already registered: use the get-or-register methods \
+                 (`counter`, `timer`, …) to share it, or unregister it first"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RegistryError {}
+
+/// The outcome of [`Registry::snapshot`]: every metric in name order.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct RegistrySnapshot {
+    /// Every metric, sorted by name then labels.
+    pub metrics: Vec<MetricEntry>,
+    /// Requests for new series that were folded into an overflow series
+    /// because the registry was full.
+    pub folded_series: u64,
+}
+
+/// One metric in a [`RegistrySnapshot`].
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct MetricEntry {
+    /// Its name and labels.
+    pub key: MetricKey,
+    /// Its values.
+    pub snapshot: MetricSnapshot,
+}
+
+/// Builds a [`Registry`] with a clock, a series cap and histogram defaults.
+///
+/// ```
+/// use metrics_core::{HistogramConfig, Registry};
+///
+/// let registry = Registry::builder()
+///     .max_series(500)
+///     .histogram_config(HistogramConfig::default().significant_figures(3))
+///     .build();
+/// assert_eq!(registry.max_series(), 500);
+/// ```
+#[derive(Debug, Clone)]
+pub struct RegistryBuilder {
+    clock: Arc<dyn Clock>,
+    max_series: usize,
+    histogram: HistogramConfig,
+}
+
+impl RegistryBuilder {
+    /// The clock for every meter, histogram and timer the registry creates.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// How many series (name + labels) the registry holds before new ones
+    /// fold into overflow series. At least 1.
+    pub fn max_series(mut self, max: usize) -> Self {
+        self.max_series = max.max(1);
+        self
+    }
+
+    /// The configuration of the histograms and timers the registry creates.
+    pub fn histogram_config(mut self, config: HistogramConfig) -> Self {
+        self.histogram = config;
+        self
+    }
+
+    /// The registry.
+    pub fn build(self) -> Registry {
+        Registry {
+            shared: Arc::new(Shared {
+                metrics: RwLock::new(BTreeMap::new()),
+                healthchecks: RwLock::new(BTreeMap::new()),
+                clock: self.clock,
+                max_series: self.max_series,
+                histogram: self.histogram,
+                folded: AtomicU64::new(0),
+            }),
+            prefix: Arc::from(""),
+        }
+    }
+}
+
+/// Metrics by name (and labels), for reporters to snapshot.
+///
+/// The get-or-register methods (`counter`, `timer`, …) return a handle the
+/// caller keeps: the recording path never looks a name up. A name belongs to
+/// one metric type; asking for it as another type is an error, never a
+/// replacement or a panic.
+///
+/// A user-controlled value in a name or label cannot grow memory without
+/// bound: past [`max_series`](RegistryBuilder::max_series) series, a request
+/// for a new series gets the overflow series of its name (its labels
+/// replaced by `overflow="true"`), or for a new name the registry-wide
+/// `registry.overflow.<type>` series, and the fold is counted
+/// ([`folded_series`](Self::folded_series)). Nothing recorded is lost, it is
+/// only no longer told apart.
+///
+/// Clones share the same metrics.
+///
+/// ```
+/// use metrics_core::{MetricKey, Registry};
+/// use std::time::Duration;
+///
+/// let registry = Registry::new();
+/// let hits = registry.counter("cache.hits")?;
+/// hits.inc(1);
+/// let latency = registry.timer(MetricKey::new("http.latency").with_label("route", "/books"))?;
+/// latency.update(Duration::from_millis(12));
+///
+/// assert!(registry.timer("cache.hits").is_err()); // already a counter
+///
+/// let names: Vec<String> = registry.snapshot().metrics.iter().map(|m| m.key.to_string()).collect();
+/// assert_eq!(names, ["cache.hits", r#"http.latency{route="/books"}"#]);
+/// # Ok::<(), metrics_core::RegistryError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Registry {
+    shared: Arc<Shared>,
+    prefix: Arc<str>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    metrics: RwLock<BTreeMap<MetricKey, Metric>>,
+    healthchecks: RwLock<BTreeMap<String, Healthcheck>>,
+    clock: Arc<dyn Clock>,
+    max_series: usize,
+    histogram: HistogramConfig,
+    folded: AtomicU64,
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    // The maps stay valid whatever panicked while a guard was held.
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The kind of the series already registered under `name`, if any.
+fn family_kind(map: &BTreeMap<MetricKey, Metric>, name: &str) -> Option<MetricKind> {
+    map.range(MetricKey::new(name)..)
+        .next()
+        .filter(|(k, _)| k.name() == name)
+        .map(|(_, m)| m.kind())
+}
+
+macro_rules! get_or_register {
+    ($(#[$doc:meta])* $method:ident, $variant:ident, $make:expr) => {
+        $(#[$doc])*
+        pub fn $method(&self, key: impl Into<MetricKey>) -> Result<$variant, RegistryError> {
+            self.get_or_register(key.into(), MetricKind::$variant, $make, |m| match m {
+                Metric::$variant(x) => Some(x.clone()),
+                _ => None,
+            })
+        }
+    };
+}
+
+impl Registry {
+    /// An empty registry on the system clock with the default cap
+    /// ([`DEFAULT_MAX_SERIES`]) and histogram configuration.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// A builder for a registry with its own clock, cap or histogram
+    /// configuration.
+    pub fn builder() -> RegistryBuilder {
+        RegistryBuilder {
+            clock: system_clock(),
+            max_series: DEFAULT_MAX_SERIES,
+            histogram: HistogramConfig::default(),
+        }
+    }
+
+    get_or_register!(
+        /// The counter registered under `key`, registering a new one if there
+        /// is none.
+        counter, Counter, |_| Metric::Counter(Counter::new())
+    );
+    get_or_register!(
+        /// The `i64` gauge registered under `key`, registering a new one if
+        /// there is none.
+        gauge, Gauge, |_| Metric::Gauge(Gauge::new())
+    );
+    get_or_register!(
+        /// The `f64` gauge registered under `key`, registering a new one if
+        /// there is none.
+        gauge_f64, GaugeF64, |_| Metric::GaugeF64(GaugeF64::new())
+    );
+    get_or_register!(
+        /// The meter registered under `key`, registering a new one (on the
+        /// registry's clock) if there is none.
+        meter, Meter, |s: &Shared| Metric::Meter(Meter::with_clock(s.clock.clone()))
+    );
+    get_or_register!(
+        /// The histogram registered under `key`, registering a new one (with
+        /// the registry's histogram configuration and clock) if there is none.
+        histogram, Histogram, |s: &Shared| Metric::Histogram(Histogram::with_config(s.histogram, s.clock.clone()))
+    );
+    get_or_register!(
+        /// The timer registered under `key`, registering a new one (with the
+        /// registry's histogram configuration and clock) if there is none.
+        timer, Timer, |s: &Shared| Metric::Timer(Timer::with_config(s.histogram, s.clock.clone()))
+    );
+
+    /// The functional gauge registered under `key`, registering `f` as a new
+    /// one if there is none (an existing gauge keeps its closure).
+    pub fn functional_gauge(
+        &self,
+        key: impl Into<MetricKey>,
+        f: impl Fn() -> f64 + Send + Sync + 'static,
+    ) -> Result<FunctionalGauge, RegistryError> {
+        self.get_or_register(
+            key.into(),
+            MetricKind::FunctionalGauge,
+            |_| Metric::FunctionalGauge(FunctionalGauge::new(f)),
+            |m| match m {
+                Metric::FunctionalGauge(g) => Some(g.clone()),
+                _ => None,
+            },
+        )
+    }
+
+    fn get_or_register<T>(
+        &self,
+        key: MetricKey,
+        kind: MetricKind,
+        make: impl FnOnce(&Shared) -> Metric,
+        pick: impl Fn(&Metric) -> Option<T>,
+    ) -> Result<T, RegistryError> {
+        let key = key.with_prefix(&self.prefix);
+        let clash = |existing: MetricKind, name: &str| RegistryError::TypeClash {
+            name: name.to_string(),
+            existing,
+            requested: kind,
+        };
+        if let Some(m) = read(&self.shared.metrics).get(&key) {
+            return pick(m).ok_or_else(|| clash(m.kind(), key.name()));
+        }
+        let mut map = write(&self.shared.metrics);
+        let family = family_kind(&map, key.name());
+        if let Some(existing) = family.filter(|k| *k != kind) {
+            return Err(clash(existing, key.name()));
+        }
+        let key = if map.contains_key(&key) || map.len() < self.shared.max_series {
+            key
+        } else {
+            self.shared.folded.fetch_add(1, Ordering::Relaxed);
+            let name = if family.is_some() {
+                key.name().to_string()
+            } else {
+                format!("registry.overflow.{kind}")
+            };
+            if let Some(existing) = family_kind(&map, &name).filter(|k| *k != kind) {
+                return Err(clash(existing, &name));
+            }
+            MetricKey::new(name).with_label(OVERFLOW_LABEL, "true")
+        };
+        let name = key.name().to_string();
+        let metric = map.entry(key).or_insert_with(|| make(&self.shared));
+        pick(metric).ok_or_else(|| clash(metric.kind(), &name))
+    }
+
+    /// Registers a metric built by the caller (for a custom configuration).
+    /// An error if the key is taken or its name has another type.
+    ///
+    /// ```
+    /// use metrics_core::{HistogramConfig, Registry, Timer};
+    /// use std::sync::Arc;
+    ///
+    /// let registry = Registry::new();
+    /// let precise = Timer::with_config(
+    ///     HistogramConfig::default().significant_figures(3),
+    ///     registry.clock().clone(),
+    /// );
+    /// registry.register("db.query", precise.clone())?;
+    /// assert!(registry.register("db.query", Timer::new()).is_err());
+    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// ```
+    pub fn register(
+        &self,
+        key: impl Into<MetricKey>,
+        metric: impl Into<Metric>,
+    ) -> Result<(), RegistryError> {
+        let key = key.into().with_prefix(&self.prefix);
+        let metric = metric.into();
+        let mut map = write(&self.shared.metrics);
+        if map.contains_key(&key) {
+            return Err(RegistryError::Duplicate { key });
+        }
+        if let Some(existing) = family_kind(&map, key.name()).filter(|k| *k != metric.kind()) {
+            return Err(RegistryError::TypeClash {
+                name: key.name().to_string(),
+                existing,
+                requested: metric.kind(),
+            });
+        }
+        map.insert(key, metric);
+        Ok(())
+    }
+
+    /// The metric registered under `key`.
+    pub fn get(&self, key: impl Into<MetricKey>) -> Option<Metric> {
+        let key = key.into().with_prefix(&self.prefix);
+        read(&self.shared.metrics).get(&key).cloned()
+    }
+
+    /// Removes the metric under `key` and returns it. Handles held elsewhere
+    /// keep working but are no longer reported.
+    pub fn unregister(&self, key: impl Into<MetricKey>) -> Option<Metric> {
+        let key = key.into().with_prefix(&self.prefix);
+        write(&self.shared.metrics).remove(&key)
+    }
+
+    /// Removes every metric this registry sees: all of them, or for a
+    /// [`prefixed`](Self::prefixed) registry only those under its prefix.
+    pub fn unregister_all(&self) {
+        let prefix = &*self.prefix;
+        write(&self.shared.metrics).retain(|k, _| !k.name().starts_with(prefix));
+    }
+
+    /// A view of this registry that adds `prefix` to every name it is given.
+    /// Both share the same metrics; the view's iteration, snapshots and
+    /// [`unregister_all`](Self::unregister_all) see only names under its
+    /// prefix.
+    ///
+    /// ```
+    /// use metrics_core::Registry;
+    ///
+    /// let root = Registry::new();
+    /// let http = root.prefixed("http.");
+    /// http.counter("requests")?.inc(1);
+    /// root.counter("jobs")?.inc(1);
+    /// assert_eq!(root.counter("http.requests")?.count(), 1);
+    /// http.unregister_all();
+    /// assert_eq!(root.len(), 1); // "jobs" is still there
+    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// ```
+    pub fn prefixed(&self, prefix: &str) -> Registry {
+        Registry {
+            shared: self.shared.clone(),
+            prefix: format!("{}{prefix}", self.prefix).into(),
+        }
+    }
+
+    /// Every metric this registry sees, in name (then label) order.
+    pub fn metrics(&self) -> Vec<(MetricKey, Metric)> {
+        let prefix = &*self.prefix;
+        read(&self.shared.metrics)
+            .iter()
+            .filter(|(k, _)| k.name().starts_with(prefix))
+            .map(|(k, m)| (k.clone(), m.clone()))
+            .collect()
+    }
+
+    /// How many series this registry sees.
+    pub fn len(&self) -> usize {
+        if self.prefix.is_empty() {
+            read(&self.shared.metrics).len()
+        } else {
+            self.metrics().len()
+        }
+    }
+
+    /// Whether it sees none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Snapshots every metric this registry sees, in name order. The
+    /// registry's lock is held only to copy the handles, never while reading
+    /// the metrics, so writers and registrations are never held up.
+    pub fn snapshot(&self) -> RegistrySnapshot {
+        RegistrySnapshot {
+            metrics: self
+                .metrics()
+                .into_iter()
+                .map(|(key, metric)| MetricEntry {
+                    snapshot: metric.snapshot(),
+                    key,
+                })
+                .collect(),
+            folded_series: self.folded_series(),
+        }
+    }
+
+    /// The cap on series.
+    pub fn max_series(&self) -> usize {
+        self.shared.max_series
+    }
+
+    /// How many requests for a new series were folded into an overflow
+    /// series because the registry was full.
+    pub fn folded_series(&self) -> u64 {
+        self.shared.folded.load(Ordering::Relaxed)
+    }
+
+    /// The clock the registry's metrics use.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.shared.clock
+    }
+
+    /// Adds (or replaces) the healthcheck `name` (prefix included).
+    pub fn register_healthcheck(&self, name: &str, check: Healthcheck) {
+        write(&self.shared.healthchecks).insert(format!("{}{name}", self.prefix), check);
+    }
+
+    /// Removes the healthcheck `name`.
+    pub fn unregister_healthcheck(&self, name: &str) -> Option<Healthcheck> {
+        write(&self.shared.healthchecks).remove(&format!("{}{name}", self.prefix))
+    }
+
+    /// Runs every healthcheck this registry sees, in name order; each result
+    /// is `Ok(())` or the check's error message.
+    ///
+    /// ```
+    /// use metrics_core::{Healthcheck, Registry};
+    ///
+    /// let registry = Registry::new();
+    /// registry.register_healthcheck("db", Healthcheck::new(|| Err("no connection".into())));
+    /// let results = registry.run_healthchecks();
+    /// assert_eq!(results, vec![("db".to_string(), Err("no connection".to_string()))]);
+    /// ```
+    pub fn run_healthchecks(&self) -> Vec<(String, Result<(), String>)> {
+        let prefix = &*self.prefix;
+        let checks: Vec<(String, Healthcheck)> = read(&self.shared.healthchecks)
+            .iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .map(|(n, c)| (n.clone(), c.clone()))
+            .collect();
+        checks
+            .into_iter()
+            .map(|(name, check)| (name, check.check()))
+            .collect()
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A process-wide registry for those who want one; nothing in this library
+/// requires it.
+///
+/// ```
+/// metrics_core::default_registry().counter("started")?.inc(1);
+/// # Ok::<(), metrics_core::RegistryError>(())
+/// ```
+pub fn default_registry() -> &'static Registry {
+    static DEFAULT: OnceLock<Registry> = OnceLock::new();
+    DEFAULT.get_or_init(Registry::new)
+}

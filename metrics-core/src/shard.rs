@@ -1,0 +1,223 @@
+//! One thread's part of a [`Histogram`](crate::Histogram): bucket counts and
+//! exact sum, min, max and variance terms.
+//!
+//! The owning thread updates it with plain atomic loads and stores (see
+//! [`crate::slot`]); the shared fallback shard uses read-modify-write atomics.
+
+use crate::buckets::{Counts, Layout};
+use std::sync::atomic::{fence, AtomicU64, Ordering::*};
+use std::sync::OnceLock;
+
+#[derive(Debug)]
+pub(crate) struct Shard {
+    chunks: Box<[OnceLock<Box<[AtomicU64]>>]>,
+    /// The 128-bit sum as two halves; `sum_seq` is odd while the owner
+    /// carries into `sum_hi` (a seqlock that writers enter once per 2^64).
+    sum_lo: AtomicU64,
+    sum_hi: AtomicU64,
+    sum_seq: AtomicU64,
+    min: AtomicU64,
+    max: AtomicU64,
+    clamped: AtomicU64,
+    /// Variance terms over `value - shift` (shifted data keeps them exact
+    /// enough whatever the magnitude of the values).
+    shift: f64,
+    dev_sum: AtomicU64,
+    dev_sq: AtomicU64,
+}
+
+/// What a reader takes from one shard.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ShardStats {
+    pub(crate) count: u64,
+    pub(crate) sum: u128,
+    pub(crate) min: u64,
+    pub(crate) max: u64,
+    pub(crate) clamped: u64,
+    /// Mean and sum of squared deviations, for merging variances.
+    pub(crate) mean: f64,
+    pub(crate) m2: f64,
+}
+
+#[inline]
+fn bump(cell: &AtomicU64, n: u64) {
+    cell.store(cell.load(Relaxed).wrapping_add(n), Relaxed);
+}
+
+#[inline]
+fn add_f64(cell: &AtomicU64, x: f64) {
+    cell.store((f64::from_bits(cell.load(Relaxed)) + x).to_bits(), Relaxed);
+}
+
+fn add_f64_shared(cell: &AtomicU64, x: f64) {
+    // The closure always returns Some, so this never fails.
+    let _ = cell.fetch_update(Relaxed, Relaxed, |b| Some((f64::from_bits(b) + x).to_bits()));
+}
+
+impl Shard {
+    /// A shard whose first value will be `first` (used as the variance shift).
+    pub(crate) fn new(layout: &Layout, first: u64) -> Self {
+        Self {
+            chunks: (0..layout.octaves()).map(|_| OnceLock::new()).collect(),
+            sum_lo: AtomicU64::new(0),
+            sum_hi: AtomicU64::new(0),
+            sum_seq: AtomicU64::new(0),
+            min: AtomicU64::new(u64::MAX),
+            max: AtomicU64::new(0),
+            clamped: AtomicU64::new(0),
+            shift: first as f64,
+            dev_sum: AtomicU64::new(0f64.to_bits()),
+            dev_sq: AtomicU64::new(0f64.to_bits()),
+        }
+    }
+
+    #[inline]
+    fn bucket(&self, layout: &Layout, value: u64) -> &AtomicU64 {
+        let (octave, sub) = layout.index(value);
+        let chunk = self.chunks[octave]
+            .get_or_init(|| (0..layout.sub_buckets()).map(|_| AtomicU64::new(0)).collect());
+        &chunk[sub]
+    }
+
+    /// Records `value` (already clamped to the layout's max) as the only
+    /// writer of this shard.
+    #[inline]
+    pub(crate) fn record_owned(&self, layout: &Layout, value: u64, clamped: bool) {
+        bump(self.bucket(layout, value), 1);
+        let (lo, carry) = self.sum_lo.load(Relaxed).overflowing_add(value);
+        if carry {
+            self.carry_owned(lo);
+        } else {
+            self.sum_lo.store(lo, Relaxed);
+        }
+        if value < self.min.load(Relaxed) {
+            self.min.store(value, Relaxed);
+        }
+        if value > self.max.load(Relaxed) {
+            self.max.store(value, Relaxed);
+        }
+        let d = value as f64 - self.shift;
+        add_f64(&self.dev_sum, d);
+        add_f64(&self.dev_sq, d * d);
+        if clamped {
+            bump(&self.clamped, 1);
+        }
+    }
+
+    #[cold]
+    fn carry_owned(&self, lo: u64) {
+        let seq = self.sum_seq.load(Relaxed);
+        self.sum_seq.store(seq.wrapping_add(1), Relaxed);
+        fence(Release);
+        self.sum_hi.store(self.sum_hi.load(Relaxed).wrapping_add(1), Relaxed);
+        self.sum_lo.store(lo, Relaxed);
+        self.sum_seq.store(seq.wrapping_add(2), Release);
+    }
+
+    /// Records `value` where other threads may write too.
+    pub(crate) fn record_shared(&self, layout: &Layout, value: u64, clamped: bool) {
+        self.bucket(layout, value).fetch_add(1, Relaxed);
+        let before = self.sum_lo.fetch_add(value, Relaxed);
+        if before.checked_add(value).is_none() {
+            // A reader racing with this carry may see the sum 2^64 low for
+            // an instant; only this fallback path has that window.
+            self.sum_hi.fetch_add(1, Relaxed);
+        }
+        self.min.fetch_min(value, Relaxed);
+        self.max.fetch_max(value, Relaxed);
+        let d = value as f64 - self.shift;
+        add_f64_shared(&self.dev_sum, d);
+        add_f64_shared(&self.dev_sq, d * d);
+        if clamped {
+            self.clamped.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn sum(&self) -> u128 {
+        loop {
+            let before = self.sum_seq.load(Acquire);
+            if before % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let hi = self.sum_hi.load(Relaxed);
+            let lo = self.sum_lo.load(Relaxed);
+            fence(Acquire);
+            if self.sum_seq.load(Relaxed) == before {
+                return (u128::from(hi) << 64) | u128::from(lo);
+            }
+        }
+    }
+
+    /// Adds this shard's buckets into `into` and returns its statistics. The
+    /// count is the number of values in the buckets read, so bucket counts
+    /// and counts always agree.
+    pub(crate) fn read(&self, into: &mut Counts) -> ShardStats {
+        let mut count = 0;
+        for (octave, chunk) in self.chunks.iter().enumerate() {
+            if let Some(chunk) = chunk.get() {
+                count += into.add_chunk(octave, chunk.iter().map(|c| c.load(Relaxed)));
+            }
+        }
+        let n = count as f64;
+        let s1 = f64::from_bits(self.dev_sum.load(Relaxed));
+        let s2 = f64::from_bits(self.dev_sq.load(Relaxed));
+        let (mean, m2) = if count == 0 {
+            (0.0, 0.0)
+        } else {
+            (self.shift + s1 / n, (s2 - s1 * s1 / n).max(0.0))
+        };
+        ShardStats {
+            count,
+            sum: self.sum(),
+            min: self.min.load(Relaxed),
+            max: self.max.load(Relaxed),
+            clamped: self.clamped.load(Relaxed),
+            mean,
+            m2,
+        }
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.chunks.len() * std::mem::size_of::<OnceLock<Box<[AtomicU64]>>>()
+            + self
+                .chunks
+                .iter()
+                .filter_map(|c| c.get())
+                .map(|c| c.len() * 8)
+                .sum::<usize>()
+    }
+}
+
+impl ShardStats {
+    /// Combines two shards' statistics (Chan et al.'s pairwise variance).
+    pub(crate) fn merge(self, other: ShardStats) -> ShardStats {
+        if other.count == 0 {
+            return ShardStats {
+                clamped: self.clamped + other.clamped,
+                sum: self.sum + other.sum,
+                ..self
+            };
+        }
+        if self.count == 0 {
+            return ShardStats {
+                clamped: self.clamped + other.clamped,
+                sum: self.sum + other.sum,
+                ..other
+            };
+        }
+        let n = (self.count + other.count) as f64;
+        let delta = other.mean - self.mean;
+        ShardStats {
+            count: self.count + other.count,
+            sum: self.sum + other.sum,
+            min: self.min.min(other.min),
+            max: self.max.max(other.max),
+            clamped: self.clamped + other.clamped,
+            mean: self.mean + delta * other.count as f64 / n,
+            m2: self.m2 + other.m2 + delta * delta * self.count as f64 * other.count as f64 / n,
+        }
+    }
+}

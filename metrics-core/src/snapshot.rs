@@ -1,0 +1,206 @@
+//! Point-in-time copies of metrics: what reporters read.
+//!
+//! Snapshots are plain data: taking one never blocks a writer, and with the
+//! `serde` feature every snapshot type implements `serde::Serialize`.
+
+use std::time::Duration;
+
+#[cfg(feature = "serde")]
+use serde::Serialize;
+
+/// A [`Counter`](crate::Counter) at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize))]
+pub struct CounterSnapshot {
+    /// The count.
+    pub count: i64,
+    /// `false` once the counter has been decremented or cleared: it can no
+    /// longer be exported as a monotonic counter.
+    pub monotonic: bool,
+}
+
+/// A [`Meter`](crate::Meter) (or a timer's rates) at one instant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize))]
+pub struct MeterSnapshot {
+    /// Events recorded so far.
+    pub count: u64,
+    /// One-minute moving average, events per second.
+    pub rate1: f64,
+    /// Five-minute moving average, events per second.
+    pub rate5: f64,
+    /// Fifteen-minute moving average, events per second.
+    pub rate15: f64,
+    /// Events per second since creation.
+    pub rate_mean: f64,
+}
+
+/// One non-empty bucket: `count` values between `low` and `high` inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize))]
+pub struct Bucket {
+    /// The smallest value the bucket holds.
+    pub low: u64,
+    /// The largest value the bucket holds.
+    pub high: u64,
+    /// How many values fell in it.
+    pub count: u64,
+}
+
+/// The bucketed values of a histogram over some span of time, and the
+/// percentiles they give.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize))]
+pub struct Distribution {
+    /// Values in the buckets (always the sum of the bucket counts).
+    pub count: u64,
+    /// How far back the values reach.
+    pub span: Duration,
+    /// The histogram's exact all-time minimum; estimates never go below it.
+    pub lowest: u64,
+    /// The histogram's exact all-time maximum; estimates never go above it.
+    pub highest: u64,
+    /// Non-empty buckets in increasing order.
+    pub buckets: Vec<Bucket>,
+}
+
+impl Distribution {
+    /// The estimated `q`-quantile (`q` in `0.0..=1.0`, so `0.99` is p99): the
+    /// middle of the bucket holding the value of rank `ceil(q * count)`,
+    /// kept within the exact min and max. Within the histogram's relative
+    /// error of the exact value of that rank.
+    ///
+    /// `q` outside `0..=1` is clamped to it. NaN when there are no values or
+    /// `q` is NaN (OpenMetrics' "no observations").
+    pub fn percentile(&self, q: f64) -> f64 {
+        if self.count == 0 || q.is_nan() {
+            return f64::NAN;
+        }
+        let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).clamp(1, self.count);
+        let mut seen = 0u64;
+        for b in &self.buckets {
+            seen += b.count;
+            if seen >= rank {
+                let mid = b.low as f64 + (b.high - b.low) as f64 / 2.0;
+                return mid.clamp(self.lowest as f64, self.highest as f64);
+            }
+        }
+        self.highest as f64
+    }
+
+    /// [`percentile`](Self::percentile) for each of `qs`.
+    pub fn percentiles(&self, qs: &[f64]) -> Vec<f64> {
+        qs.iter().map(|q| self.percentile(*q)).collect()
+    }
+}
+
+/// A [`Histogram`](crate::Histogram) at one instant.
+///
+/// `count`, `sum`, `min`, `max`, `mean` and `stddev` are exact over all time
+/// (0 when empty). [`percentile`](Self::percentile) reads the recent window;
+/// [`all_time`](Self::all_time) has the all-time distribution.
+///
+/// `count` always equals the sum of `all_time`'s bucket counts. `sum`,
+/// `min`, `max` and the deviation may include a value or two recorded while
+/// the snapshot was being taken.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize))]
+pub struct HistogramSnapshot {
+    /// Values recorded.
+    pub count: u64,
+    /// Their exact sum.
+    pub sum: u128,
+    /// The smallest value (0 when empty).
+    pub min: u64,
+    /// The largest value (0 when empty).
+    pub max: u64,
+    /// `sum / count` (0 when empty).
+    pub mean: f64,
+    /// The population standard deviation (0 when empty).
+    pub stddev: f64,
+    /// Values that were above the configured maximum and recorded as it.
+    pub clamped: u64,
+    /// The bound on a percentile's relative error.
+    pub relative_error: f64,
+    /// Every value recorded.
+    pub all_time: Distribution,
+    /// Values recorded in the recent window (its `span` says how long).
+    pub recent: Distribution,
+}
+
+impl HistogramSnapshot {
+    /// The `q`-quantile over the recent window (see
+    /// [`Distribution::percentile`]).
+    pub fn percentile(&self, q: f64) -> f64 {
+        self.recent.percentile(q)
+    }
+
+    /// [`percentile`](Self::percentile) for each of `qs`.
+    pub fn percentiles(&self, qs: &[f64]) -> Vec<f64> {
+        self.recent.percentiles(qs)
+    }
+}
+
+/// A [`Timer`](crate::Timer) at one instant: durations in nanoseconds and
+/// the rate of events.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize))]
+pub struct TimerSnapshot {
+    /// The durations, in nanoseconds.
+    pub durations: HistogramSnapshot,
+    /// How many durations were recorded, and how fast.
+    pub rate: MeterSnapshot,
+}
+
+impl TimerSnapshot {
+    /// Durations recorded.
+    pub fn count(&self) -> u64 {
+        self.durations.count
+    }
+
+    /// The `q`-quantile of the recent durations, in nanoseconds.
+    pub fn percentile(&self, q: f64) -> f64 {
+        self.durations.percentile(q)
+    }
+
+    /// [`percentile`](Self::percentile) for each of `qs`.
+    pub fn percentiles(&self, qs: &[f64]) -> Vec<f64> {
+        self.durations.percentiles(qs)
+    }
+}
+
+/// Any metric at one instant.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "snake_case"))]
+pub enum MetricSnapshot {
+    /// A [`Counter`](crate::Counter).
+    Counter(CounterSnapshot),
+    /// A [`Gauge`](crate::Gauge).
+    Gauge {
+        /// Its value.
+        value: i64,
+    },
+    /// A [`GaugeF64`](crate::GaugeF64) or [`FunctionalGauge`](crate::FunctionalGauge).
+    GaugeF64 {
+        /// Its value (any `f64`, NaN included).
+        value: f64,
+    },
+    /// A [`Meter`](crate::Meter).
+    Meter(MeterSnapshot),
+    /// A [`Histogram`](crate::Histogram).
+    Histogram(HistogramSnapshot),
+    /// A [`Timer`](crate::Timer).
+    Timer(TimerSnapshot),
+}
+
+/// Rounds a non-negative nanosecond estimate to a [`Duration`] (NaN → zero).
+pub fn nanos_to_duration(nanos: f64) -> Duration {
+    if nanos.is_nan() || nanos <= 0.0 {
+        Duration::ZERO
+    } else if nanos >= u64::MAX as f64 {
+        Duration::from_nanos(u64::MAX)
+    } else {
+        Duration::from_nanos(nanos.round() as u64)
+    }
+}
