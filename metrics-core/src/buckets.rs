@@ -24,7 +24,11 @@ impl Layout {
         while 2f64.powi(bits as i32 + 1) < target {
             bits += 1;
         }
-        let mut layout = Self { bits, max, octaves: 0 };
+        let mut layout = Self {
+            bits,
+            max,
+            octaves: 0,
+        };
         layout.octaves = layout.index(max).0 + 1;
         layout
     }
@@ -74,18 +78,24 @@ impl Layout {
 /// octave (octaves nobody recorded into cost nothing).
 #[derive(Debug, Clone)]
 pub(crate) struct Counts {
+    sub_buckets: usize,
     chunks: Vec<Option<Box<[u64]>>>,
 }
 
 impl Counts {
     pub(crate) fn empty(layout: &Layout) -> Self {
         Self {
+            sub_buckets: layout.sub_buckets(),
             chunks: vec![None; layout.octaves()],
         }
     }
 
     /// Adds one octave's counts; returns how many values they hold.
-    pub(crate) fn add_chunk(&mut self, octave: usize, counts: impl ExactSizeIterator<Item = u64>) -> u64 {
+    pub(crate) fn add_chunk(
+        &mut self,
+        octave: usize,
+        counts: impl ExactSizeIterator<Item = u64>,
+    ) -> u64 {
         let Some(slot) = self.chunks.get_mut(octave) else {
             return 0;
         };
@@ -121,13 +131,64 @@ impl Counts {
                 (now, _) => now.clone(),
             })
             .collect();
-        Counts { chunks }
+        Counts {
+            sub_buckets: self.sub_buckets,
+            chunks,
+        }
+    }
+
+    /// The non-empty buckets as compact bytes: for each, the number of empty
+    /// buckets skipped since the previous one, then its count, both as
+    /// LEB128 varints. A window checkpoint costs a few bytes per bucket.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut next = 0usize;
+        for (o, chunk) in self.chunks.iter().enumerate() {
+            let Some(chunk) = chunk else { continue };
+            for (s, n) in chunk.iter().enumerate() {
+                if *n > 0 {
+                    let pos = o * self.sub_buckets + s;
+                    put_varint(&mut out, (pos - next) as u64);
+                    put_varint(&mut out, *n);
+                    next = pos + 1;
+                }
+            }
+        }
+        out.shrink_to_fit();
+        out
+    }
+
+    /// Adds (or, with `subtract`, takes away, saturating at zero) counts
+    /// produced by [`encode`](Self::encode) from the same layout.
+    pub(crate) fn apply_encoded(&mut self, mut bytes: &[u8], subtract: bool) {
+        let mut pos = 0usize;
+        while let (Some(skip), Some(n)) = (take_varint(&mut bytes), take_varint(&mut bytes)) {
+            pos = pos.saturating_add(skip as usize);
+            let (o, s) = (pos / self.sub_buckets, pos % self.sub_buckets);
+            let sub_buckets = self.sub_buckets;
+            if let Some(slot) = self.chunks.get_mut(o) {
+                let chunk = slot.get_or_insert_with(|| vec![0; sub_buckets].into_boxed_slice());
+                if let Some(c) = chunk.get_mut(s) {
+                    *c = if subtract {
+                        c.saturating_sub(n)
+                    } else {
+                        c.saturating_add(n)
+                    };
+                }
+            }
+            pos = pos.saturating_add(1);
+        }
     }
 
     /// Heap bytes held.
     pub(crate) fn bytes(&self) -> usize {
         self.chunks.len() * std::mem::size_of::<Option<Box<[u64]>>>()
-            + self.chunks.iter().flatten().map(|c| c.len() * 8).sum::<usize>()
+            + self
+                .chunks
+                .iter()
+                .flatten()
+                .map(|c| c.len() * 8)
+                .sum::<usize>()
     }
 
     /// The non-empty buckets in increasing order, as `(low, high, count)`.
@@ -140,12 +201,37 @@ impl Counts {
             .enumerate()
             .filter_map(|(o, c)| c.as_ref().map(|c| (o, c)))
             .flat_map(move |(o, chunk)| {
-                chunk.iter().enumerate().filter(|(_, n)| **n > 0).map(move |(s, n)| {
-                    let (low, high) = layout.bounds(o, s);
-                    (low, high, *n)
-                })
+                chunk
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .map(move |(s, n)| {
+                        let (low, high) = layout.bounds(o, s);
+                        (low, high, *n)
+                    })
             })
     }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&b, rest) = bytes.split_first()?;
+        *bytes = rest;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -191,5 +277,23 @@ mod tests {
             }
         }
         assert!(next > 1 << 20);
+    }
+
+    #[test]
+    fn encoding_round_trips_and_subtracts() {
+        let layout = Layout::new(2, u64::MAX);
+        let mut counts = Counts::empty(&layout);
+        counts.add_chunk(0, [0u64, 3, 0, 1 << 40].into_iter());
+        counts.add_chunk(30, (0..64u32).map(|i| u64::from(i) * 1000));
+        counts.add_chunk(58, std::iter::once(u64::MAX));
+        let bytes = counts.encode();
+        let mut decoded = Counts::empty(&layout);
+        decoded.apply_encoded(&bytes, false);
+        let all = |c: &Counts| c.nonzero(&layout).collect::<Vec<_>>();
+        assert_eq!(all(&decoded), all(&counts));
+        decoded.apply_encoded(&bytes, true);
+        assert_eq!(decoded.total(), 0);
+        // Truncated input is ignored, never a panic.
+        decoded.apply_encoded(&bytes[..bytes.len() - 1], false);
     }
 }

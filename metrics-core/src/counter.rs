@@ -64,7 +64,10 @@ impl Cells {
         match self.0.writer(Padded::default) {
             Writer::Owned(cell) => {
                 let cell = &cell.0;
-                cell.store(cell.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+                cell.store(
+                    cell.load(Ordering::Relaxed).wrapping_add(n),
+                    Ordering::Relaxed,
+                );
             }
             Writer::Shared(cell) => {
                 cell.0.fetch_add(n, Ordering::Relaxed);

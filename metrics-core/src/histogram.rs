@@ -223,8 +223,16 @@ impl Histogram {
             sum: s.sum,
             min,
             max,
-            mean: if s.count == 0 { 0.0 } else { s.sum as f64 / s.count as f64 },
-            stddev: if s.count == 0 { 0.0 } else { (s.m2 / s.count as f64).sqrt() },
+            mean: if s.count == 0 {
+                0.0
+            } else {
+                s.sum as f64 / s.count as f64
+            },
+            stddev: if s.count == 0 {
+                0.0
+            } else {
+                (s.m2 / s.count as f64).sqrt()
+            },
             clamped: s.clamped,
             relative_error: layout.relative_error(),
             all_time: distribution(&r.counts, r.age),

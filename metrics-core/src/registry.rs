@@ -117,7 +117,15 @@ macro_rules! metric_from {
         }
     )*};
 }
-metric_from!(Counter, Gauge, GaugeF64, FunctionalGauge, Meter, Histogram, Timer);
+metric_from!(
+    Counter,
+    Gauge,
+    GaugeF64,
+    FunctionalGauge,
+    Meter,
+    Histogram,
+    Timer
+);
 
 /// Why a registry refused a request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -51,7 +51,9 @@ fn add_f64(cell: &AtomicU64, x: f64) {
 
 fn add_f64_shared(cell: &AtomicU64, x: f64) {
     // The closure always returns Some, so this never fails.
-    let _ = cell.fetch_update(Relaxed, Relaxed, |b| Some((f64::from_bits(b) + x).to_bits()));
+    let _ = cell.fetch_update(Relaxed, Relaxed, |b| {
+        Some((f64::from_bits(b) + x).to_bits())
+    });
 }
 
 impl Shard {
@@ -74,8 +76,11 @@ impl Shard {
     #[inline]
     fn bucket(&self, layout: &Layout, value: u64) -> &AtomicU64 {
         let (octave, sub) = layout.index(value);
-        let chunk = self.chunks[octave]
-            .get_or_init(|| (0..layout.sub_buckets()).map(|_| AtomicU64::new(0)).collect());
+        let chunk = self.chunks[octave].get_or_init(|| {
+            (0..layout.sub_buckets())
+                .map(|_| AtomicU64::new(0))
+                .collect()
+        });
         &chunk[sub]
     }
 
@@ -109,7 +114,8 @@ impl Shard {
         let seq = self.sum_seq.load(Relaxed);
         self.sum_seq.store(seq.wrapping_add(1), Relaxed);
         fence(Release);
-        self.sum_hi.store(self.sum_hi.load(Relaxed).wrapping_add(1), Relaxed);
+        self.sum_hi
+            .store(self.sum_hi.load(Relaxed).wrapping_add(1), Relaxed);
         self.sum_lo.store(lo, Relaxed);
         self.sum_seq.store(seq.wrapping_add(2), Release);
     }

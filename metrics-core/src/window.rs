@@ -1,11 +1,15 @@
 //! The sliding window of recent values, kept entirely on the reading side.
 //!
-//! Writers only ever add to a histogram's cumulative buckets. Each read may
-//! store a checkpoint of the cumulative counts (at most one per
-//! sub-interval), and the recent view is "now minus the oldest checkpoint
-//! still inside the window". Checkpoints age out as the window slides, so it
-//! moves in sub-interval steps rather than resetting, and recording pays
-//! nothing for it.
+//! Writers only ever add to a histogram's cumulative buckets. Reads take a
+//! checkpoint of the cumulative counts at most once per sub-interval, and
+//! the recent view is "now minus the oldest checkpoint still inside the
+//! window". Checkpoints age out as the window slides, so it moves in
+//! sub-interval steps rather than resetting, and recording pays nothing
+//! for it.
+//!
+//! Only the oldest checkpoint is kept whole; each later one is kept as its
+//! difference from the one before, run-length and varint encoded, which
+//! costs a few bytes per non-empty bucket.
 
 use crate::buckets::{Counts, Layout};
 use std::collections::VecDeque;
@@ -16,17 +20,32 @@ use std::time::{Duration, Instant};
 pub(crate) struct Window {
     length: Duration,
     step: Duration,
-    checkpoints: Mutex<VecDeque<(Instant, Counts)>>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    /// The oldest checkpoint: when, and the cumulative counts then.
+    front: (Instant, Counts),
+    /// For each later checkpoint: when, and what it adds to the one before.
+    steps: VecDeque<(Instant, Vec<u8>)>,
+}
+
+impl State {
+    fn newest(&self) -> Instant {
+        self.steps.back().map_or(self.front.0, |(t, _)| *t)
+    }
 }
 
 impl Window {
     pub(crate) fn new(layout: &Layout, length: Duration, intervals: u32, start: Instant) -> Self {
-        let mut checkpoints = VecDeque::new();
-        checkpoints.push_back((start, Counts::empty(layout)));
         Self {
             length,
             step: length / intervals.max(1),
-            checkpoints: Mutex::new(checkpoints),
+            state: Mutex::new(State {
+                front: (start, Counts::empty(layout)),
+                steps: VecDeque::new(),
+            }),
         }
     }
 
@@ -36,31 +55,38 @@ impl Window {
     /// When reads are further apart than the window, the view reaches back to
     /// the previous read, and the returned span says so.
     pub(crate) fn recent(&self, now: Instant, now_counts: &Counts) -> (Counts, Duration) {
-        let mut checkpoints = self.checkpoints.lock().unwrap_or_else(|e| e.into_inner());
-        // Drop checkpoints older than the window, keeping the newest one.
-        while checkpoints.len() > 1
-            && checkpoints
-                .front()
-                .is_some_and(|(t, _)| now.saturating_duration_since(*t) > self.length)
-        {
-            checkpoints.pop_front();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // Move the front past checkpoints older than the window, keeping at
+        // least the newest one.
+        while now.saturating_duration_since(state.front.0) > self.length {
+            let Some((t, delta)) = state.steps.pop_front() else {
+                break;
+            };
+            state.front.0 = t;
+            state.front.1.apply_encoded(&delta, false);
         }
-        let (recent, span) = match checkpoints.front() {
-            Some((t, c)) => (now_counts.since(c), now.saturating_duration_since(*t)),
-            None => (now_counts.clone(), Duration::ZERO),
-        };
-        let due = checkpoints
-            .back()
-            .is_none_or(|(t, _)| now.saturating_duration_since(*t) >= self.step);
-        if due {
-            checkpoints.push_back((now, now_counts.clone()));
+        let recent = now_counts.since(&state.front.1);
+        let span = now.saturating_duration_since(state.front.0);
+        if now.saturating_duration_since(state.newest()) >= self.step {
+            // What arrived since the newest checkpoint.
+            let mut fresh = recent.clone();
+            for (_, delta) in &state.steps {
+                fresh.apply_encoded(delta, true);
+            }
+            state.steps.push_back((now, fresh.encode()));
         }
         (recent, span)
     }
 
     /// Heap bytes held by the checkpoints.
     pub(crate) fn bytes(&self) -> usize {
-        let checkpoints = self.checkpoints.lock().unwrap_or_else(|e| e.into_inner());
-        std::mem::size_of::<Self>() + checkpoints.iter().map(|(_, c)| c.bytes()).sum::<usize>()
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        std::mem::size_of::<Self>()
+            + state.front.1.bytes()
+            + state
+                .steps
+                .iter()
+                .map(|(_, d)| d.capacity() + std::mem::size_of::<(Instant, Vec<u8>)>())
+                .sum::<usize>()
     }
 }
