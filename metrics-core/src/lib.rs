@@ -42,6 +42,7 @@ mod registry;
 mod shard;
 mod slot;
 mod snapshot;
+mod sum;
 mod timer;
 mod window;
 
@@ -62,3 +63,10 @@ pub use snapshot::{
     MetricSnapshot, TimerSnapshot,
 };
 pub use timer::{Timer, TimerGuard};
+
+/// Internals exposed only to the loom model checks (`--cfg loom`).
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_internals {
+    pub use crate::sum::Sum128;
+}

@@ -5,17 +5,14 @@
 //! [`crate::slot`]); the shared fallback shard uses read-modify-write atomics.
 
 use crate::buckets::{Counts, Layout};
-use std::sync::atomic::{fence, AtomicU64, Ordering::*};
+use crate::sum::Sum128;
+use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::OnceLock;
 
 #[derive(Debug)]
 pub(crate) struct Shard {
     chunks: Box<[OnceLock<Box<[AtomicU64]>>]>,
-    /// The 128-bit sum as two halves; `sum_seq` is odd while the owner
-    /// carries into `sum_hi` (a seqlock that writers enter once per 2^64).
-    sum_lo: AtomicU64,
-    sum_hi: AtomicU64,
-    sum_seq: AtomicU64,
+    sum: Sum128,
     min: AtomicU64,
     max: AtomicU64,
     clamped: AtomicU64,
@@ -61,9 +58,7 @@ impl Shard {
     pub(crate) fn new(layout: &Layout, first: u64) -> Self {
         Self {
             chunks: (0..layout.octaves()).map(|_| OnceLock::new()).collect(),
-            sum_lo: AtomicU64::new(0),
-            sum_hi: AtomicU64::new(0),
-            sum_seq: AtomicU64::new(0),
+            sum: Sum128::new(),
             min: AtomicU64::new(u64::MAX),
             max: AtomicU64::new(0),
             clamped: AtomicU64::new(0),
@@ -89,12 +84,7 @@ impl Shard {
     #[inline]
     pub(crate) fn record_owned(&self, layout: &Layout, value: u64, clamped: bool) {
         bump(self.bucket(layout, value), 1);
-        let (lo, carry) = self.sum_lo.load(Relaxed).overflowing_add(value);
-        if carry {
-            self.carry_owned(lo);
-        } else {
-            self.sum_lo.store(lo, Relaxed);
-        }
+        self.sum.add_owned(value);
         if value < self.min.load(Relaxed) {
             self.min.store(value, Relaxed);
         }
@@ -109,26 +99,10 @@ impl Shard {
         }
     }
 
-    #[cold]
-    fn carry_owned(&self, lo: u64) {
-        let seq = self.sum_seq.load(Relaxed);
-        self.sum_seq.store(seq.wrapping_add(1), Relaxed);
-        fence(Release);
-        self.sum_hi
-            .store(self.sum_hi.load(Relaxed).wrapping_add(1), Relaxed);
-        self.sum_lo.store(lo, Relaxed);
-        self.sum_seq.store(seq.wrapping_add(2), Release);
-    }
-
     /// Records `value` where other threads may write too.
     pub(crate) fn record_shared(&self, layout: &Layout, value: u64, clamped: bool) {
         self.bucket(layout, value).fetch_add(1, Relaxed);
-        let before = self.sum_lo.fetch_add(value, Relaxed);
-        if before.checked_add(value).is_none() {
-            // A reader racing with this carry may see the sum 2^64 low for
-            // an instant; only this fallback path has that window.
-            self.sum_hi.fetch_add(1, Relaxed);
-        }
+        self.sum.add_shared(value);
         self.min.fetch_min(value, Relaxed);
         self.max.fetch_max(value, Relaxed);
         let d = value as f64 - self.shift;
@@ -136,22 +110,6 @@ impl Shard {
         add_f64_shared(&self.dev_sq, d * d);
         if clamped {
             self.clamped.fetch_add(1, Relaxed);
-        }
-    }
-
-    fn sum(&self) -> u128 {
-        loop {
-            let before = self.sum_seq.load(Acquire);
-            if before % 2 == 1 {
-                std::hint::spin_loop();
-                continue;
-            }
-            let hi = self.sum_hi.load(Relaxed);
-            let lo = self.sum_lo.load(Relaxed);
-            fence(Acquire);
-            if self.sum_seq.load(Relaxed) == before {
-                return (u128::from(hi) << 64) | u128::from(lo);
-            }
         }
     }
 
@@ -175,7 +133,7 @@ impl Shard {
         };
         ShardStats {
             count,
-            sum: self.sum(),
+            sum: self.sum.get(),
             min: self.min.load(Relaxed),
             max: self.max.load(Relaxed),
             clamped: self.clamped.load(Relaxed),
