@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace. Installs what is missing
+# (Debian packages as root with apt-get; nothing is needed yet beyond the
+# Rust toolchain) and fails loudly, never skipping silently.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+step() { printf '\n== %s\n' "$*"; }
+
+need() {
+    command -v "$1" >/dev/null 2>&1 || {
+        echo "missing: $1 ($2)" >&2
+        exit 1
+    }
+}
+need cargo "install Rust with rustup"
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+step "tests (all features)"
+cargo test --workspace --all-features
+
+step "tests (metrics-core without features)"
+cargo test -p metrics-core
+
+step "loom model checks of the lock-free code"
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+    cargo test -p metrics-core --test loom --release
+
+step "benches run once each (test mode, no timing)"
+cargo test -p metrics-benches --benches
+
+step "dependency rule: metrics-core depends on nothing (serde only behind its feature)"
+none=$(cargo tree -p metrics-core -e normal --prefix none | grep -v '^metrics-core ' || true)
+direct=$(cargo tree -p metrics-core -e normal --prefix none --all-features --depth 1 \
+    | grep -v '^metrics-core ' | grep -v '^serde ' || true)
+if [ -n "$none$direct" ]; then
+    echo "metrics-core gained a dependency:" >&2
+    echo "$none$direct" >&2
+    exit 1
+fi
+echo "ok"
+
+echo
+echo "all checks passed"
