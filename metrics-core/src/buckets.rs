@@ -7,6 +7,8 @@
 //! every value in it. Octave `0` holds the exact values, octave `o >= 1`
 //! holds `[2^(m+o-1), 2^(m+o))`.
 
+use crate::snapshot::Bucket;
+
 /// The shape of a histogram's buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Layout {
@@ -76,7 +78,7 @@ impl Layout {
 
 /// Bucket counts merged from a histogram's shards, one optional chunk per
 /// octave (octaves nobody recorded into cost nothing).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Counts {
     sub_buckets: usize,
     chunks: Vec<Option<Box<[u64]>>>,
@@ -191,11 +193,35 @@ impl Counts {
                 .sum::<usize>()
     }
 
-    /// The non-empty buckets in increasing order, as `(low, high, count)`.
-    pub(crate) fn nonzero<'a>(
-        &'a self,
-        layout: &'a Layout,
-    ) -> impl Iterator<Item = (u64, u64, u64)> + 'a {
+    /// For each rank (1-based, ascending), the bounds of the bucket holding
+    /// the value of that rank; `None` past the last value. One pass over the
+    /// counts, bounds computed only where a rank lands.
+    pub(crate) fn at_ranks(&self, layout: &Layout, ranks: &[u64]) -> Vec<Option<(u64, u64)>> {
+        let mut out = Vec::with_capacity(ranks.len());
+        let mut pending = ranks.iter().peekable();
+        let mut seen = 0u64;
+        'walk: for (o, chunk) in self.chunks.iter().enumerate() {
+            let Some(chunk) = chunk else { continue };
+            for (s, n) in chunk.iter().enumerate() {
+                seen = seen.saturating_add(*n);
+                while let Some(&&rank) = pending.peek() {
+                    if rank > seen {
+                        break;
+                    }
+                    out.push(Some(layout.bounds(o, s)));
+                    pending.next();
+                }
+                if pending.peek().is_none() {
+                    break 'walk;
+                }
+            }
+        }
+        out.resize(ranks.len(), None);
+        out
+    }
+
+    /// The non-empty buckets in increasing order.
+    pub(crate) fn buckets<'a>(&'a self, layout: &'a Layout) -> impl Iterator<Item = Bucket> + 'a {
         self.chunks
             .iter()
             .enumerate()
@@ -207,7 +233,11 @@ impl Counts {
                     .filter(|(_, n)| **n > 0)
                     .map(move |(s, n)| {
                         let (low, high) = layout.bounds(o, s);
-                        (low, high, *n)
+                        Bucket {
+                            low,
+                            high,
+                            count: *n,
+                        }
                     })
             })
     }
@@ -289,7 +319,7 @@ mod tests {
         let bytes = counts.encode();
         let mut decoded = Counts::empty(&layout);
         decoded.apply_encoded(&bytes, false);
-        let all = |c: &Counts| c.nonzero(&layout).collect::<Vec<_>>();
+        let all = |c: &Counts| c.buckets(&layout).collect::<Vec<_>>();
         assert_eq!(all(&decoded), all(&counts));
         decoded.apply_encoded(&bytes, true);
         assert_eq!(decoded.total(), 0);

@@ -5,7 +5,7 @@ use crate::buckets::{Counts, Layout};
 use crate::clock::{system_clock, Clock};
 use crate::shard::{Shard, ShardStats};
 use crate::slot::{Sharded, Writer};
-use crate::snapshot::{Bucket, Distribution, HistogramSnapshot};
+use crate::snapshot::{Distribution, HistogramSnapshot};
 use crate::window::Window;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -123,10 +123,10 @@ struct Inner {
 /// The histogram's state read at one instant, before building a snapshot.
 pub(crate) struct Reading {
     pub(crate) stats: ShardStats,
-    pub(crate) counts: Counts,
-    pub(crate) recent: Counts,
-    pub(crate) recent_span: Duration,
-    pub(crate) age: Duration,
+    all_time: Counts,
+    recent: Counts,
+    recent_span: Duration,
+    age: Duration,
 }
 
 impl Histogram {
@@ -187,10 +187,12 @@ impl Histogram {
             .cells()
             .map(|s| s.read(&mut counts))
             .fold(ShardStats::default(), ShardStats::merge);
-        let (recent, recent_span) = inner.window.recent(now, &counts);
+        let (recent, recent_span) = inner
+            .window
+            .recent(now, &counts, |front| counts.since(front));
         Reading {
             stats,
-            counts,
+            all_time: counts,
             recent,
             recent_span,
             age: now.saturating_duration_since(inner.created),
@@ -205,18 +207,16 @@ impl Histogram {
     }
 
     pub(crate) fn build(&self, r: Reading) -> HistogramSnapshot {
-        let layout = &self.inner.layout;
         let s = r.stats;
         let (min, max) = if s.count == 0 { (0, 0) } else { (s.min, s.max) };
-        let distribution = |counts: &Counts, span: Duration| Distribution {
+        let layout = self.inner.layout;
+        let distribution = |counts: Counts, span: Duration| Distribution {
             count: counts.total(),
             span,
             lowest: min,
             highest: max,
-            buckets: counts
-                .nonzero(layout)
-                .map(|(low, high, count)| Bucket { low, high, count })
-                .collect(),
+            counts,
+            layout,
         };
         HistogramSnapshot {
             count: s.count,
@@ -234,9 +234,9 @@ impl Histogram {
                 (s.m2 / s.count as f64).sqrt()
             },
             clamped: s.clamped,
-            relative_error: layout.relative_error(),
-            all_time: distribution(&r.counts, r.age),
-            recent: distribution(&r.recent, r.recent_span),
+            relative_error: self.inner.layout.relative_error(),
+            all_time: distribution(r.all_time, r.age),
+            recent: distribution(r.recent, r.recent_span),
         }
     }
 

@@ -3,10 +3,25 @@
 //! Snapshots are plain data: taking one never blocks a writer, and with the
 //! `serde` feature every snapshot type implements `serde::Serialize`.
 
+use crate::buckets::{Counts, Layout};
 use std::time::Duration;
 
 #[cfg(feature = "serde")]
 use serde::Serialize;
+
+#[cfg(feature = "serde")]
+impl Serialize for Distribution {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Distribution", 5)?;
+        s.serialize_field("count", &self.count)?;
+        s.serialize_field("span", &self.span)?;
+        s.serialize_field("lowest", &self.lowest)?;
+        s.serialize_field("highest", &self.highest)?;
+        s.serialize_field("buckets", &self.buckets().collect::<Vec<_>>())?;
+        s.end()
+    }
+}
 
 /// A [`Counter`](crate::Counter) at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +64,10 @@ pub struct Bucket {
 
 /// The bucketed values of a histogram over some span of time, and the
 /// percentiles they give.
+///
+/// With the `serde` feature it serialises as its public fields plus
+/// `buckets`, the list of non-empty [`Bucket`]s.
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(Serialize))]
 pub struct Distribution {
     /// Values in the buckets (always the sum of the bucket counts).
     pub count: u64,
@@ -60,11 +77,30 @@ pub struct Distribution {
     pub lowest: u64,
     /// The histogram's exact all-time maximum; estimates never go above it.
     pub highest: u64,
-    /// Non-empty buckets in increasing order.
-    pub buckets: Vec<Bucket>,
+    pub(crate) counts: Counts,
+    pub(crate) layout: Layout,
 }
 
 impl Distribution {
+    /// The non-empty buckets in increasing order.
+    ///
+    /// ```
+    /// use metrics_core::Histogram;
+    ///
+    /// let h = Histogram::new();
+    /// h.update(3);
+    /// h.update(3);
+    /// h.update(1_000);
+    /// let s = h.snapshot();
+    /// let buckets: Vec<_> = s.all_time.buckets().collect();
+    /// assert_eq!(buckets.len(), 2);
+    /// assert_eq!((buckets[0].low, buckets[0].high, buckets[0].count), (3, 3, 2));
+    /// assert!(buckets[1].low <= 1_000 && 1_000 <= buckets[1].high);
+    /// ```
+    pub fn buckets(&self) -> impl Iterator<Item = Bucket> + '_ {
+        self.counts.buckets(&self.layout)
+    }
+
     /// The estimated `q`-quantile (`q` in `0.0..=1.0`, so `0.99` is p99): the
     /// middle of the bucket holding the value of rank `ceil(q * count)`,
     /// kept within the exact min and max. Within the histogram's relative
@@ -73,24 +109,39 @@ impl Distribution {
     /// `q` outside `0..=1` is clamped to it. NaN when there are no values or
     /// `q` is NaN (OpenMetrics' "no observations").
     pub fn percentile(&self, q: f64) -> f64 {
-        if self.count == 0 || q.is_nan() {
-            return f64::NAN;
-        }
-        let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).clamp(1, self.count);
-        let mut seen = 0u64;
-        for b in &self.buckets {
-            seen += b.count;
-            if seen >= rank {
-                let mid = b.low as f64 + (b.high - b.low) as f64 / 2.0;
-                return mid.clamp(self.lowest as f64, self.highest as f64);
-            }
-        }
-        self.highest as f64
+        self.percentiles(&[q])[0]
     }
 
-    /// [`percentile`](Self::percentile) for each of `qs`.
+    /// [`percentile`](Self::percentile) for each of `qs`, in one pass over
+    /// the buckets.
     pub fn percentiles(&self, qs: &[f64]) -> Vec<f64> {
-        qs.iter().map(|q| self.percentile(*q)).collect()
+        let mut out = vec![f64::NAN; qs.len()];
+        if self.count == 0 {
+            return out;
+        }
+        // (rank, position in qs), sorted by rank; NaN quantiles stay NaN.
+        let mut ranks: Vec<(u64, usize)> = qs
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| !q.is_nan())
+            .map(|(i, q)| {
+                let rank = (q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64;
+                (rank.clamp(1, self.count), i)
+            })
+            .collect();
+        ranks.sort_unstable();
+        let sorted: Vec<u64> = ranks.iter().map(|(r, _)| *r).collect();
+        let found = self.counts.at_ranks(&self.layout, &sorted);
+        for ((_, i), bounds) in ranks.iter().zip(found) {
+            out[*i] = match bounds {
+                Some((low, high)) => {
+                    let mid = low as f64 + (high - low) as f64 / 2.0;
+                    mid.clamp(self.lowest as f64, self.highest as f64)
+                }
+                None => self.highest as f64,
+            };
+        }
+        out
     }
 }
 
@@ -169,8 +220,10 @@ impl TimerSnapshot {
     }
 }
 
-/// Any metric at one instant.
+/// Any metric at one instant. New kinds may be added: match with a
+/// wildcard arm.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(Serialize))]
 #[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "snake_case"))]
 pub enum MetricSnapshot {

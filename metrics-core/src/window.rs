@@ -49,12 +49,19 @@ impl Window {
         }
     }
 
-    /// The counts recorded since the window's start, and how long ago that
-    /// start is. Also takes a checkpoint of `now_counts` if one is due.
+    /// Calls `f` with the cumulative counts at the window's start (the
+    /// recent values are `now_counts` minus those) and returns its result
+    /// with how long ago that start is. Also takes a checkpoint of
+    /// `now_counts` if one is due.
     ///
     /// When reads are further apart than the window, the view reaches back to
     /// the previous read, and the returned span says so.
-    pub(crate) fn recent(&self, now: Instant, now_counts: &Counts) -> (Counts, Duration) {
+    pub(crate) fn recent<R>(
+        &self,
+        now: Instant,
+        now_counts: &Counts,
+        f: impl FnOnce(&Counts) -> R,
+    ) -> (R, Duration) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         // Move the front past checkpoints older than the window, keeping at
         // least the newest one.
@@ -65,17 +72,17 @@ impl Window {
             state.front.0 = t;
             state.front.1.apply_encoded(&delta, false);
         }
-        let recent = now_counts.since(&state.front.1);
+        let result = f(&state.front.1);
         let span = now.saturating_duration_since(state.front.0);
         if now.saturating_duration_since(state.newest()) >= self.step {
             // What arrived since the newest checkpoint.
-            let mut fresh = recent.clone();
+            let mut fresh = now_counts.since(&state.front.1);
             for (_, delta) in &state.steps {
                 fresh.apply_encoded(delta, true);
             }
             state.steps.push_back((now, fresh.encode()));
         }
-        (recent, span)
+        (result, span)
     }
 
     /// Heap bytes held by the checkpoints.

@@ -132,14 +132,14 @@ fn snapshots_taken_during_writes_are_consistent() {
     let mut last = 0;
     for _ in 0..300 {
         let s = h.snapshot();
-        let buckets: u64 = s.all_time.buckets.iter().map(|b| b.count).sum();
+        let buckets: u64 = s.all_time.buckets().map(|b| b.count).sum();
         assert_eq!(s.count, buckets, "count must equal the bucket total");
         assert_eq!(s.all_time.count, s.count);
         assert!(s.recent.count <= s.count);
         assert!(s.count >= last, "counts never go backwards");
         last = s.count;
         let ts = t.snapshot();
-        let tb: u64 = ts.durations.all_time.buckets.iter().map(|b| b.count).sum();
+        let tb: u64 = ts.durations.all_time.buckets().map(|b| b.count).sum();
         assert_eq!(ts.count(), tb);
     }
     stop.store(true, Ordering::Relaxed);

@@ -143,12 +143,10 @@ fn snapshot_count_equals_the_sum_of_its_buckets() {
         h.update(v);
     }
     let s = h.snapshot();
-    assert_eq!(
-        s.all_time.buckets.iter().map(|b| b.count).sum::<u64>(),
-        s.count
-    );
+    assert_eq!(s.all_time.buckets().map(|b| b.count).sum::<u64>(), s.count);
     assert_eq!(s.all_time.count, s.count);
-    assert!(s.all_time.buckets.windows(2).all(|w| w[0].high < w[1].low));
+    let buckets: Vec<_> = s.all_time.buckets().collect();
+    assert!(buckets.windows(2).all(|w| w[0].high < w[1].low));
 }
 
 #[test]
