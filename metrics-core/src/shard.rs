@@ -9,7 +9,10 @@ use crate::sum::Sum128;
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::OnceLock;
 
+/// Aligned to 128 bytes so the scalars two threads write every time never
+/// share a cache line (or the adjacent line the prefetcher pairs with it).
 #[derive(Debug)]
+#[repr(align(128))]
 pub(crate) struct Shard {
     chunks: Box<[OnceLock<Box<[AtomicU64]>>]>,
     sum: Sum128,
