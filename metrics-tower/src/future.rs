@@ -1,0 +1,103 @@
+//! [`ResponseFuture`]: finishes the request's metrics when the inner future
+//! resolves, and counts it as cancelled or panicked when dropped before.
+
+use crate::body::MetricsBody;
+use crate::recorder::{Failure, RequestMetrics};
+use http::Response;
+use pin_project_lite::pin_project;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// Owns a started request until a response (or error) arrives. Dropped
+/// before that, it counts the request as cancelled — or as panicked when the
+/// drop interrupts a poll of the inner service — and ends its in-flight
+/// count, exactly once.
+#[derive(Debug)]
+pub(crate) struct RequestGuard {
+    metrics: Option<RequestMetrics>,
+    start: Option<Instant>,
+    /// True while the inner service runs: a drop then means it panicked.
+    in_inner: bool,
+}
+
+impl RequestGuard {
+    pub(crate) fn start(metrics: RequestMetrics) -> Self {
+        let start = metrics.start();
+        Self {
+            metrics: Some(metrics),
+            start,
+            in_inner: false,
+        }
+    }
+
+    /// Runs `f` (a call or poll of the inner service); a panic in it leaves
+    /// the guard marked, so its drop counts a panic.
+    #[inline]
+    pub(crate) fn inner<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        self.in_inner = true;
+        let out = f();
+        self.in_inner = false;
+        out
+    }
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        if let Some(metrics) = self.metrics.take() {
+            metrics.on_failure(if self.in_inner {
+                Failure::Panic
+            } else {
+                Failure::Cancelled
+            });
+        }
+    }
+}
+
+pin_project! {
+    /// The future of every middleware of this crate.
+    #[derive(Debug)]
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        guard: RequestGuard,
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(inner: F, guard: RequestGuard) -> Self {
+        Self { inner, guard }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: http_body::Body,
+{
+    type Output = Result<Response<MetricsBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let result = match this.guard.inner(|| this.inner.as_mut().poll(cx)) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(result) => result,
+        };
+        let start = this.guard.start;
+        let Some(metrics) = this.guard.metrics.take() else {
+            // Polled again after completion: pass through, record nothing.
+            return Poll::Ready(result.map(|r| r.map(MetricsBody::untracked)));
+        };
+        Poll::Ready(match result {
+            Ok(response) => {
+                metrics.on_response(start, response.status().as_u16());
+                Ok(response.map(|body| MetricsBody::new(body, metrics, start)))
+            }
+            Err(error) => {
+                metrics.on_failure(Failure::Error);
+                Err(error)
+            }
+        })
+    }
+}

@@ -1,0 +1,65 @@
+//! Tower middleware that records HTTP requests into
+//! [`metrics_core`](metrics_core): latency percentiles and rates, counts by
+//! status class or code, errors, cancellations, panics and requests in
+//! flight — one line per handler, for axum, hyper or any
+//! `tower::Service<http::Request<_>>`.
+//!
+//! ```
+//! use axum::{routing::get, Router};
+//! use metrics_core::Registry;
+//! use metrics_tower::HttpMetricsLayer;
+//!
+//! # fn main() -> Result<(), metrics_core::RegistryError> {
+//! let registry = Registry::new();
+//! let app: Router = Router::new().route(
+//!     "/books/{id}",
+//!     get(|| async { "a book" }).layer(HttpMetricsLayer::new(&registry, "get-book")?),
+//! );
+//! # Ok(()) }
+//! ```
+//!
+//! | layer | records under `name` |
+//! |---|---|
+//! | [`TimedLayer`] | timer `name` |
+//! | [`CountedLayer`] | counter `name` |
+//! | [`CountedByStatusLayer`] | counters `name-200`, `name-404`, … and `name-error`, `-cancelled`, `-panic` |
+//! | [`CountedByStatusXXLayer`] | counters `name-1xx` … `name-5xx`, `name-other`, and `name-error`, `-cancelled`, `-panic` |
+//! | [`InFlightLayer`] | gauge `name` |
+//! | [`HttpMetricsLayer`] | all of the above but exact codes and the plain counter: see [`RequestMetrics`] |
+//!
+//! Every layer is built with a registry and a name (or a
+//! [`MetricKey`](metrics_core::MetricKey) with labels) and registers its
+//! metrics at once, so a name clash is an error when the app starts, never
+//! on a request. Requests only touch the registered handles: no lookup, no
+//! lock, no allocation.
+//!
+//! Semantics, each tested:
+//! - a request whose future is dropped before its response (client gone,
+//!   timeout) counts once in `-cancelled`, and the in-flight gauge returns to
+//!   exactly where it was;
+//! - an inner service's `Err` counts in `-error`, not as a 5xx;
+//! - a panic in the inner service counts in `-panic` (with or without
+//!   tower-http's `CatchPanicLayer` outside; inside it, the panic becomes
+//!   its 500 response);
+//! - a response body dropped before its end counts in `-aborted`;
+//! - any status code, 0 to 999, is counted; none panics.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod body;
+mod future;
+mod layer;
+mod recorder;
+mod service;
+mod status;
+
+pub use body::MetricsBody;
+pub use future::ResponseFuture;
+pub use layer::{
+    kind, Counted, CountedByStatus, CountedByStatusLayer, CountedByStatusXX,
+    CountedByStatusXXLayer, CountedLayer, HttpMetrics, HttpMetricsLayer, InFlight, InFlightLayer,
+    MetricsLayer, Timed, TimedLayer,
+};
+pub use recorder::{Measure, RequestMetrics, RequestMetricsBuilder};
+pub use service::MetricsService;
+pub use status::{status_class, CLASS_SUFFIXES};

@@ -1,0 +1,281 @@
+//! [`RequestMetrics`]: the metrics one middleware records into, and what
+//! happens to them at each point of a request's life.
+
+use crate::status::{suffixed, ClassCounters, ExactCounters};
+use metrics_core::{Counter, Gauge, MetricKey, Registry, RegistryError, Timer};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Which duration a timer records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Measure {
+    /// From the request reaching the middleware to the inner service
+    /// returning the response head (status and headers). The default: the
+    /// handler's latency, unaffected by how fast the client reads.
+    #[default]
+    Headers,
+    /// From the request reaching the middleware to the end of the response
+    /// body. A body dropped before its end is counted in `<name>-aborted`
+    /// and not timed.
+    Body,
+}
+
+/// The metrics a middleware records into, registered once when the layer is
+/// built; requests only touch the handles.
+///
+/// Every part is optional; each layer type turns on its own parts. With all
+/// of them ([`HttpMetricsLayer`](crate::HttpMetricsLayer)) a key `name`
+/// gives:
+///
+/// | series | type | what |
+/// |---|---|---|
+/// | `name` | timer | duration of each response ([`Measure`]) |
+/// | `name-1xx` … `name-5xx`, `name-other` | counters | responses by status class (`other`: outside 100–599) |
+/// | `name-error` | counter | the inner service returned `Err` (not a 5xx: no response) |
+/// | `name-cancelled` | counter | the request's future was dropped before a response (client gone, timeout) |
+/// | `name-panic` | counter | the inner service panicked while polled |
+/// | `name-aborted` | counter | the response body was dropped before its end |
+/// | `name-in-flight` | gauge | requests started and not yet finished (body included) |
+///
+/// Each request lands in exactly one of the status, `error`, `cancelled` and
+/// `panic` counters.
+#[derive(Debug, Clone)]
+pub struct RequestMetrics {
+    parts: Arc<Parts>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Parts {
+    timer: Option<Timer>,
+    measure: Measure,
+    requests: Option<Counter>,
+    classes: Option<ClassCounters>,
+    exact: Option<ExactCounters>,
+    outcomes: Option<Outcomes>,
+    in_flight: Option<Gauge>,
+}
+
+#[derive(Debug)]
+struct Outcomes {
+    error: Counter,
+    cancelled: Counter,
+    panic: Counter,
+    aborted: Counter,
+}
+
+/// Chooses the parts of a [`RequestMetrics`]; see
+/// [`RequestMetrics::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct RequestMetricsBuilder {
+    registry: Registry,
+    key: MetricKey,
+    timer: Option<Measure>,
+    counted: bool,
+    by_class: bool,
+    by_code: bool,
+    outcomes: bool,
+    in_flight: bool,
+}
+
+impl RequestMetricsBuilder {
+    /// A timer under the key itself, measuring `measure`.
+    pub fn timed(mut self, measure: Measure) -> Self {
+        self.timer = Some(measure);
+        self
+    }
+
+    /// A counter of requests under the key itself (counted when they start).
+    pub fn counted(mut self) -> Self {
+        self.counted = true;
+        self
+    }
+
+    /// Counters `<name>-1xx` … `<name>-5xx` and `<name>-other`.
+    pub fn by_status_class(mut self) -> Self {
+        self.by_class = true;
+        self
+    }
+
+    /// A counter `<name>-<code>` per status code seen.
+    pub fn by_status_code(mut self) -> Self {
+        self.by_code = true;
+        self
+    }
+
+    /// Counters `<name>-error`, `-cancelled`, `-panic` and `-aborted`.
+    pub fn outcomes(mut self) -> Self {
+        self.outcomes = true;
+        self
+    }
+
+    /// A gauge `<name>-in-flight`, or under the key itself when it is the
+    /// only part.
+    pub fn in_flight(mut self) -> Self {
+        self.in_flight = true;
+        self
+    }
+
+    /// Registers the chosen metrics. An error if a name is taken by another
+    /// metric type (choose another name) — found when the layer is built,
+    /// never on a request.
+    pub fn build(self) -> Result<RequestMetrics, RegistryError> {
+        let r = &self.registry;
+        let key = &self.key;
+        let alone = self.timer.is_none() && !self.counted && !self.by_class && !self.by_code;
+        let in_flight_key = if alone && !self.outcomes {
+            key.clone()
+        } else {
+            suffixed(key, "in-flight")
+        };
+        let parts = Parts {
+            timer: self.timer.map(|_| r.timer(key.clone())).transpose()?,
+            measure: self.timer.unwrap_or_default(),
+            requests: self.counted.then(|| r.counter(key.clone())).transpose()?,
+            classes: self
+                .by_class
+                .then(|| ClassCounters::register(r, key))
+                .transpose()?,
+            exact: self
+                .by_code
+                .then(|| ExactCounters::register(r, key))
+                .transpose()?,
+            outcomes: if self.outcomes {
+                Some(Outcomes {
+                    error: r.counter(suffixed(key, "error"))?,
+                    cancelled: r.counter(suffixed(key, "cancelled"))?,
+                    panic: r.counter(suffixed(key, "panic"))?,
+                    aborted: r.counter(suffixed(key, "aborted"))?,
+                })
+            } else {
+                None
+            },
+            in_flight: self.in_flight.then(|| r.gauge(in_flight_key)).transpose()?,
+        };
+        Ok(RequestMetrics {
+            parts: Arc::new(parts),
+        })
+    }
+}
+
+/// How a request ended before producing a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    Error,
+    Cancelled,
+    Panic,
+}
+
+impl RequestMetrics {
+    /// Chooses which metrics to record under `key` in `registry`.
+    ///
+    /// ```
+    /// use metrics_core::Registry;
+    /// use metrics_tower::{Measure, RequestMetrics};
+    ///
+    /// let registry = Registry::new();
+    /// let metrics = RequestMetrics::builder(&registry, "get-book")
+    ///     .timed(Measure::Body)
+    ///     .by_status_class()
+    ///     .build()?;
+    /// assert!(registry.get("get-book-2xx").is_some());
+    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// ```
+    pub fn builder(registry: &Registry, key: impl Into<MetricKey>) -> RequestMetricsBuilder {
+        RequestMetricsBuilder {
+            registry: registry.clone(),
+            key: key.into(),
+            timer: None,
+            counted: false,
+            by_class: false,
+            by_code: false,
+            outcomes: false,
+            in_flight: false,
+        }
+    }
+
+    /// Every part: what [`HttpMetricsLayer`](crate::HttpMetricsLayer) records.
+    pub fn all(
+        registry: &Registry,
+        key: impl Into<MetricKey>,
+        measure: Measure,
+    ) -> Result<Self, RegistryError> {
+        Self::builder(registry, key)
+            .timed(measure)
+            .by_status_class()
+            .outcomes()
+            .in_flight()
+            .build()
+    }
+
+    /// A request starts: returns its start time (if anything is timed).
+    #[inline]
+    pub(crate) fn start(&self) -> Option<Instant> {
+        let p = &*self.parts;
+        if let Some(c) = &p.requests {
+            c.inc(1);
+        }
+        if let Some(g) = &p.in_flight {
+            g.inc(1);
+        }
+        p.timer.as_ref().map(Timer::now)
+    }
+
+    /// The response head is ready.
+    #[inline]
+    pub(crate) fn on_response(&self, start: Option<Instant>, code: u16) {
+        let p = &*self.parts;
+        if let Some(c) = &p.classes {
+            c.record(code);
+        }
+        if let Some(c) = &p.exact {
+            c.record(code);
+        }
+        if p.measure == Measure::Headers {
+            self.record_time(start);
+        }
+    }
+
+    /// No response: the request failed.
+    pub(crate) fn on_failure(&self, failure: Failure) {
+        if let Some(o) = &self.parts.outcomes {
+            match failure {
+                Failure::Error => o.error.inc(1),
+                Failure::Cancelled => o.cancelled.inc(1),
+                Failure::Panic => o.panic.inc(1),
+            }
+        }
+        self.end();
+    }
+
+    /// The response body ended (or there was none to wait for).
+    #[inline]
+    pub(crate) fn on_body_end(&self, start: Option<Instant>) {
+        if self.parts.measure == Measure::Body {
+            self.record_time(start);
+        }
+        self.end();
+    }
+
+    /// The response body was dropped before its end.
+    pub(crate) fn on_body_aborted(&self) {
+        if let Some(o) = &self.parts.outcomes {
+            o.aborted.inc(1);
+        }
+        self.end();
+    }
+
+    #[inline]
+    fn record_time(&self, start: Option<Instant>) {
+        if let (Some(t), Some(start)) = (&self.parts.timer, start) {
+            t.update_since(start);
+        }
+    }
+
+    #[inline]
+    fn end(&self) {
+        if let Some(g) = &self.parts.in_flight {
+            g.dec(1);
+        }
+    }
+}
