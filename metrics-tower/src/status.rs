@@ -64,8 +64,11 @@ pub(crate) struct ExactCounters {
     registry: Registry,
     base: MetricKey,
     other: Counter,
-    hundreds: [OnceLock<Box<[OnceLock<Option<Counter>>]>>; 10],
+    hundreds: [OnceLock<Hundred>; 10],
 }
+
+/// The counters of codes `h00` to `h99`; `None` where the registry refused.
+type Hundred = Box<[OnceLock<Option<Counter>>]>;
 
 impl ExactCounters {
     pub(crate) fn register(registry: &Registry, base: &MetricKey) -> Result<Self, RegistryError> {
