@@ -46,6 +46,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "axum")]
+mod axum;
 mod body;
 mod future;
 mod layer;
@@ -53,6 +55,8 @@ mod recorder;
 mod service;
 mod status;
 
+#[cfg(feature = "axum")]
+pub use crate::axum::{RouteMetrics, RouteMetricsLayer, UNMATCHED_ROUTE};
 pub use body::MetricsBody;
 pub use future::ResponseFuture;
 pub use layer::{

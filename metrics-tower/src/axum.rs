@@ -1,0 +1,239 @@
+//! [`RouteMetricsLayer`]: one set of request metrics per axum route,
+//! labelled by the matched route template and the method.
+
+use crate::future::ResponseFuture;
+use crate::recorder::{Measure, RequestMetrics};
+use axum::extract::MatchedPath;
+use http::{Method, Request, Response};
+use metrics_core::{MetricKey, Registry, RegistryError};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock, RwLock};
+use std::task::{Context, Poll};
+use tower_layer::Layer;
+use tower_service::Service;
+
+/// The `route` label of requests no route matched.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// The methods that get their own `method` label; any other is `other`, so
+/// a client cannot create series by inventing methods.
+const METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+    Method::CONNECT,
+    Method::OPTIONS,
+    Method::TRACE,
+    Method::PATCH,
+];
+const OTHER_METHOD: usize = METHODS.len();
+
+fn method_index(method: &Method) -> usize {
+    METHODS
+        .iter()
+        .position(|m| m == method)
+        .unwrap_or(OTHER_METHOD)
+}
+
+fn method_label(index: usize) -> &'static str {
+    METHODS.get(index).map_or("other", Method::as_str)
+}
+
+/// Records every request of an axum `Router` like
+/// [`HttpMetricsLayer`](crate::HttpMetricsLayer), in one series per route
+/// template and method: `name{method="GET",route="/books/{id}"}`,
+/// `name-2xx{…}`, … (see [`RequestMetrics`] for the series).
+///
+/// The route is axum's [`MatchedPath`], never the raw path or query (which
+/// could carry ids or tokens and make a series per request); requests no
+/// route matched all go to `route="unmatched"`, and methods outside the
+/// standard nine to `method="other"`. So the number of series is bounded by
+/// the router's routes.
+///
+/// Add it with `Router::layer` (it then sees the matched route). Each
+/// route's metrics are registered on its first request; after that a
+/// request costs a read-locked hash lookup of the route template on top of
+/// what [`HttpMetricsLayer`](crate::HttpMetricsLayer) costs.
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use metrics_core::Registry;
+/// use metrics_tower::RouteMetricsLayer;
+///
+/// # fn main() -> Result<(), metrics_core::RegistryError> {
+/// let registry = Registry::new();
+/// let app: Router = Router::new()
+///     .route("/books/{id}", get(|| async { "a book" }))
+///     .layer(RouteMetricsLayer::new(&registry, "http")?);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RouteMetricsLayer {
+    routes: Arc<Routes>,
+}
+
+struct Routes {
+    registry: Registry,
+    name: String,
+    measure: Measure,
+    unmatched: Methods,
+    by_route: RwLock<HashMap<String, Arc<Methods>>>,
+}
+
+/// One lazily registered set of metrics per method label.
+type Methods = [OnceLock<RequestMetrics>; METHODS.len() + 1];
+
+impl RouteMetricsLayer {
+    /// Records under `name`, timing responses to their head.
+    pub fn new(registry: &Registry, name: &str) -> Result<Self, RegistryError> {
+        Self::measuring(registry, name, Measure::Headers)
+    }
+
+    /// Records under `name`, timing as `measure` says. Registers the
+    /// unmatched series at once, so a name clash is an error here and never
+    /// on a request.
+    pub fn measuring(
+        registry: &Registry,
+        name: &str,
+        measure: Measure,
+    ) -> Result<Self, RegistryError> {
+        let routes = Routes {
+            registry: registry.clone(),
+            name: name.to_string(),
+            measure,
+            unmatched: Default::default(),
+            by_route: RwLock::new(HashMap::new()),
+        };
+        let first = routes.register(UNMATCHED_ROUTE, method_index(&Method::GET))?;
+        let _ = routes.unmatched[method_index(&Method::GET)].set(first);
+        Ok(Self {
+            routes: Arc::new(routes),
+        })
+    }
+}
+
+impl Routes {
+    fn register(&self, route: &str, method: usize) -> Result<RequestMetrics, RegistryError> {
+        let key = MetricKey::new(self.name.as_str())
+            .with_label("method", method_label(method))
+            .with_label("route", route);
+        RequestMetrics::all(&self.registry, key, self.measure)
+    }
+
+    fn metrics(&self, route: Option<&str>, method: &Method) -> RequestMetrics {
+        let m = method_index(method);
+        let Some(route) = route else {
+            return self.get_or_register(&self.unmatched, UNMATCHED_ROUTE, m);
+        };
+        let known = self
+            .by_route
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(route)
+            .cloned();
+        let methods = known.unwrap_or_else(|| {
+            self.by_route
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(route.to_string())
+                .or_default()
+                .clone()
+        });
+        self.get_or_register(&methods, route, m)
+    }
+
+    fn get_or_register(&self, methods: &Methods, route: &str, m: usize) -> RequestMetrics {
+        methods[m]
+            .get_or_init(|| {
+                // The name's types were fixed when the layer was built, so
+                // this cannot clash; should it fail anyway, count the
+                // request as unmatched rather than lose it.
+                self.register(route, m).unwrap_or_else(|_| {
+                    self.unmatched[method_index(&Method::GET)]
+                        .get()
+                        .cloned()
+                        .unwrap_or_else(|| unreachable!("registered in the constructor"))
+                })
+            })
+            .clone()
+    }
+}
+
+impl fmt::Debug for RouteMetricsLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouteMetricsLayer")
+            .field("name", &self.routes.name)
+            .field("measure", &self.routes.measure)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for RouteMetricsLayer {
+    type Service = RouteMetrics<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RouteMetrics {
+            inner,
+            routes: self.routes.clone(),
+        }
+    }
+}
+
+/// The service of a [`RouteMetricsLayer`].
+#[derive(Clone)]
+pub struct RouteMetrics<S> {
+    inner: S,
+    routes: Arc<Routes>,
+}
+
+impl<S: fmt::Debug> fmt::Debug for RouteMetrics<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouteMetrics")
+            .field("inner", &self.inner)
+            .field("name", &self.routes.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> RouteMetrics<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RouteMetrics<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: http_body::Body,
+{
+    type Response = Response<crate::MetricsBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        let metrics = self.routes.metrics(route, request.method());
+        crate::service::call(&mut self.inner, metrics, request)
+    }
+}

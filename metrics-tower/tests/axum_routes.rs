@@ -1,0 +1,98 @@
+//! `RouteMetricsLayer` on a real axum router: series per route template and
+//! method, never per raw path; unmatched requests and unknown methods fold.
+#![cfg(feature = "axum")]
+
+use axum::body::Body;
+use axum::routing::get;
+use axum::Router;
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use metrics_core::{Metric, MetricKey, Registry};
+use metrics_tower::RouteMetricsLayer;
+use tower::ServiceExt;
+
+fn key(name: &str, method: &str, route: &str) -> MetricKey {
+    MetricKey::new(name)
+        .with_label("method", method)
+        .with_label("route", route)
+}
+
+fn count(registry: &Registry, key: MetricKey) -> i64 {
+    match registry.get(key.clone()) {
+        Some(Metric::Counter(c)) => c.count(),
+        other => panic!("{key}: expected a counter, found {other:?}"),
+    }
+}
+
+async fn send(app: &Router, method: Method, uri: &str) -> StatusCode {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    response.into_body().collect().await.unwrap();
+    status
+}
+
+#[tokio::test]
+async fn routes_are_labelled_by_template_and_method() {
+    let registry = Registry::new();
+    let app = Router::new()
+        .route(
+            "/books/{id}",
+            get(|| async { "book" }).put(|| async { StatusCode::CREATED }),
+        )
+        .layer(RouteMetricsLayer::new(&registry, "http").unwrap());
+
+    for id in ["1", "2", "secret-token-in-the-path", "4?q=x"] {
+        assert_eq!(
+            send(&app, Method::GET, &format!("/books/{id}")).await,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        send(&app, Method::PUT, "/books/1").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        send(&app, Method::GET, "/no/such/page").await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(&app, Method::GET, "/another/one").await,
+        StatusCode::NOT_FOUND
+    );
+    let invented = Method::from_bytes(b"BREW").unwrap();
+    send(&app, invented, "/books/1").await;
+
+    assert_eq!(count(&registry, key("http-2xx", "GET", "/books/{id}")), 4);
+    assert_eq!(count(&registry, key("http-2xx", "PUT", "/books/{id}")), 1);
+    assert_eq!(count(&registry, key("http-4xx", "GET", "unmatched")), 2);
+    assert_eq!(count(&registry, key("http-4xx", "other", "/books/{id}")), 1);
+    // No series mentions a raw path.
+    for (k, _) in registry.metrics() {
+        let route = k
+            .labels()
+            .iter()
+            .find(|(n, _)| n == "route")
+            .map(|(_, v)| v.as_str());
+        assert!(
+            matches!(route, Some("/books/{id}") | Some("unmatched")),
+            "unexpected series {k}"
+        );
+    }
+    // In flight: nothing left.
+    match registry.get(key("http-in-flight", "GET", "/books/{id}")) {
+        Some(Metric::Gauge(g)) => assert_eq!(g.value(), 0),
+        other => panic!("expected a gauge, found {other:?}"),
+    }
+}
+
+#[test]
+fn a_clashing_name_is_an_error_when_the_layer_is_built() {
+    let registry = Registry::new();
+    registry.counter("http").unwrap();
+    assert!(RouteMetricsLayer::new(&registry, "http").is_err());
+}
