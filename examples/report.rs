@@ -8,25 +8,12 @@
 //! `REPORT_INTERVAL_SECS` (default 5, one rate tick) sets the time between
 //! reports and `REPORTS` (default 2) how many are printed before it exits.
 
-use metrics_core::{
-    nanos_to_duration, Healthcheck, MetricKey, MetricSnapshot, Registry, RegistryError,
-    RegistrySnapshot,
-};
-use std::fmt::Write as _;
+use metrics_core::{Healthcheck, MetricKey, Registry, RegistryError};
+use metrics_examples::{env_u64, format_report};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(v) => v.parse().unwrap_or_else(|_| {
-            eprintln!("{name}={v:?} is not a whole number; using {default}");
-            default
-        }),
-        Err(_) => default,
-    }
-}
 
 /// A simulated request handler: sleeps a log-uniform time, answers a status.
 fn handle(seed: &mut u64) -> (Duration, u16) {
@@ -97,56 +84,4 @@ fn main() -> Result<(), RegistryError> {
         let _ = w.join();
     }
     Ok(())
-}
-
-/// A plain, aligned text report: one block per metric, sorted by name.
-fn format_report(snapshot: &RegistrySnapshot) -> String {
-    let ms = |nanos: f64| format!("{:.3}ms", nanos_to_duration(nanos).as_secs_f64() * 1e3);
-    let mut out = String::new();
-    for entry in &snapshot.metrics {
-        let _ = writeln!(out, "{}", entry.key);
-        let lines: Vec<(&str, String)> = match &entry.snapshot {
-            MetricSnapshot::Counter(c) => vec![("count", c.count.to_string())],
-            MetricSnapshot::Gauge { value } => vec![("value", value.to_string())],
-            MetricSnapshot::GaugeF64 { value } => vec![("value", value.to_string())],
-            MetricSnapshot::Meter(m) => vec![
-                ("count", m.count.to_string()),
-                ("1-min rate", format!("{:.2}/s", m.rate1)),
-                ("mean rate", format!("{:.2}/s", m.rate_mean)),
-            ],
-            MetricSnapshot::Histogram(h) => vec![
-                ("count", h.count.to_string()),
-                ("min", h.min.to_string()),
-                ("max", h.max.to_string()),
-                ("median", format!("{:.0}", h.percentile(0.5))),
-                ("99%", format!("{:.0}", h.percentile(0.99))),
-            ],
-            MetricSnapshot::Timer(t) => {
-                let d = &t.durations;
-                let p = t.percentiles(&[0.5, 0.75, 0.95, 0.99, 0.999]);
-                vec![
-                    ("count", d.count.to_string()),
-                    ("min", ms(d.min as f64)),
-                    ("max", ms(d.max as f64)),
-                    ("mean", ms(d.mean)),
-                    ("stddev", ms(d.stddev)),
-                    ("median", ms(p[0])),
-                    ("75%", ms(p[1])),
-                    ("95%", ms(p[2])),
-                    ("99%", ms(p[3])),
-                    ("99.9%", ms(p[4])),
-                    ("1-min rate", format!("{:.2}/s", t.rate.rate1)),
-                    ("mean rate", format!("{:.2}/s", t.rate.rate_mean)),
-                ]
-            }
-            other => vec![("value", format!("{other:?}"))],
-        };
-        for (label, value) in lines {
-            let _ = writeln!(out, "  {label:<12} {value:>14}");
-        }
-    }
-    if snapshot.folded_series > 0 {
-        let _ = writeln!(out, "folded series: {}", snapshot.folded_series);
-    }
-    out
 }

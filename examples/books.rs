@@ -1,0 +1,66 @@
+//! The "books" service on axum, every route instrumented, with a report of
+//! all its metrics printed every 10 s.
+//!
+//! ```text
+//! cargo run --release --example books
+//! curl -s localhost:3000/books/1
+//! curl -s -X PUT localhost:3000/books/2 -H 'content-type: application/json' \
+//!      -d '{"title":"Dune","author":"Frank Herbert"}'
+//! curl -s -o /dev/null -w '%{http_code}\n' localhost:3000/books/404
+//! ```
+//!
+//! `BOOKS_ADDR` (default `127.0.0.1:3000`) sets the address and
+//! `REPORT_INTERVAL_SECS` (default 10) the time between reports.
+
+use metrics_core::Registry;
+use metrics_examples::books::{app, Book, Store};
+use metrics_examples::{env_u64, format_report};
+use std::time::Duration;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = std::env::var("BOOKS_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_string());
+    let every = Duration::from_secs(env_u64("REPORT_INTERVAL_SECS", 10).max(1));
+
+    let registry = Registry::new();
+    let store = Store::default();
+    store.write().unwrap_or_else(|e| e.into_inner()).insert(
+        "1".to_string(),
+        Book {
+            title: "The Go Programming Language".to_string(),
+            author: "Alan Donovan and Brian Kernighan".to_string(),
+        },
+    );
+    let app = app(&registry, store)?;
+
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr} ({e}); set BOOKS_ADDR to another address"))?;
+    println!(
+        "books listening on http://{} — try: curl -s localhost:{}/books/1 — a report every {} s",
+        listener.local_addr()?,
+        listener.local_addr()?.port(),
+        every.as_secs()
+    );
+
+    let reporting = registry.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.tick().await; // the first tick is immediate
+        loop {
+            ticks.tick().await;
+            println!("--- metrics ---\n{}", format_report(&reporting.snapshot()));
+        }
+    });
+
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    println!(
+        "--- final metrics ---\n{}",
+        format_report(&registry.snapshot())
+    );
+    Ok(())
+}

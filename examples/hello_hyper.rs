@@ -1,0 +1,65 @@
+//! A plain hyper 1.x server (no axum) wrapped in the combined metrics
+//! layer, with a report printed every 10 s.
+//!
+//! ```text
+//! cargo run --release --example hello_hyper
+//! curl -s localhost:3001/
+//! ```
+//!
+//! `HELLO_ADDR` (default `127.0.0.1:3001`) sets the address and
+//! `REPORT_INTERVAL_SECS` (default 10) the time between reports.
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use metrics_core::Registry;
+use metrics_examples::{env_u64, format_report};
+use metrics_tower::HttpMetricsLayer;
+use std::convert::Infallible;
+use std::time::Duration;
+use tower::{service_fn, ServiceBuilder};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = std::env::var("HELLO_ADDR").unwrap_or_else(|_| "127.0.0.1:3001".to_string());
+    let every = Duration::from_secs(env_u64("REPORT_INTERVAL_SECS", 10).max(1));
+    let registry = Registry::new();
+
+    // The one line that instruments the service.
+    let service = ServiceBuilder::new()
+        .layer(HttpMetricsLayer::new(&registry, "hello")?)
+        .service(service_fn(|_request: Request<Incoming>| async {
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"hello\n"))))
+        }));
+
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr} ({e}); set HELLO_ADDR to another address"))?;
+    println!("hello_hyper listening on http://{}", listener.local_addr()?);
+
+    let reporting = registry.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            println!("--- metrics ---\n{}", format_report(&reporting.snapshot()));
+        }
+    });
+
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let service = TowerToHyperService::new(service.clone());
+        tokio::spawn(async move {
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                eprintln!("connection error: {e}");
+            }
+        });
+    }
+}

@@ -1,0 +1,62 @@
+//! The "books" service: `GET` and `PUT /books/{book_id}` over an in-memory
+//! store, each route wrapped in the combined metrics layer. The `books`
+//! example serves it.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{handler::Handler, Json, Router};
+use metrics_core::{Registry, RegistryError};
+use metrics_tower::HttpMetricsLayer;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// A book, as JSON: `{"title": "…", "author": "…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Book {
+    /// Its title.
+    pub title: String,
+    /// Its author.
+    pub author: String,
+}
+
+/// The in-memory store, by book id.
+pub type Store = Arc<RwLock<HashMap<String, Book>>>;
+
+async fn get_book(
+    State(store): State<Store>,
+    Path(book_id): Path<String>,
+) -> Result<Json<Book>, StatusCode> {
+    let books = store.read().unwrap_or_else(|e| e.into_inner());
+    books
+        .get(&book_id)
+        .cloned()
+        .map(Json)
+        .ok_or(StatusCode::NOT_FOUND)
+}
+
+async fn put_book(
+    State(store): State<Store>,
+    Path(book_id): Path<String>,
+    Json(book): Json<Book>,
+) -> StatusCode {
+    let mut books = store.write().unwrap_or_else(|e| e.into_inner());
+    match books.insert(book_id, book) {
+        Some(_) => StatusCode::OK,
+        None => StatusCode::CREATED,
+    }
+}
+
+/// The service: each route wrapped in the combined metrics layer, named
+/// like tigertonic's `get-book` / `put-book`.
+pub fn app(registry: &Registry, store: Store) -> Result<Router, RegistryError> {
+    let get_metrics = HttpMetricsLayer::new(registry, "get-book")?;
+    let put_metrics = HttpMetricsLayer::new(registry, "put-book")?;
+    Ok(Router::new()
+        .route(
+            "/books/{book_id}",
+            get(get_book.layer(get_metrics)).put(put_book.layer(put_metrics)),
+        )
+        .with_state(store))
+}
