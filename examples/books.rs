@@ -11,9 +11,11 @@
 //!
 //! `BOOKS_ADDR` (default `127.0.0.1:3000`) sets the address and
 //! `REPORT_INTERVAL_SECS` (default 10) the time between reports.
+//! `BOOKS_METRICS=off` serves the same routes without any metrics (the
+//! baseline of `benches/load.sh`).
 
 use metrics_core::Registry;
-use metrics_examples::books::{app, Book, Store};
+use metrics_examples::books::{app, app_without_metrics, Book, Store};
 use metrics_examples::{env_u64, format_report};
 use std::time::Duration;
 
@@ -31,7 +33,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             author: "Alan Donovan and Brian Kernighan".to_string(),
         },
     );
-    let app = app(&registry, store)?;
+    let instrumented = !matches!(std::env::var("BOOKS_METRICS").as_deref(), Ok("off"));
+    let app = if instrumented {
+        app(&registry, store)?
+    } else {
+        println!("BOOKS_METRICS=off: serving without metrics");
+        app_without_metrics(store)
+    };
 
     let listener = tokio::net::TcpListener::bind(&addr)
         .await

@@ -60,3 +60,10 @@ pub fn app(registry: &Registry, store: Store) -> Result<Router, RegistryError> {
         )
         .with_state(store))
 }
+
+/// The same service without any metrics: the baseline of the load test.
+pub fn app_without_metrics(store: Store) -> Router {
+    Router::new()
+        .route("/books/{book_id}", get(get_book).put(put_book))
+        .with_state(store)
+}
