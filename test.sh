@@ -21,6 +21,9 @@ cargo fmt --all -- --check
 step "lint"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
+step "docs (rustdoc warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features -p metrics-core -p metrics-tower
+
 step "tests (all features)"
 cargo test --workspace --all-features
 

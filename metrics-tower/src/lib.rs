@@ -1,5 +1,5 @@
 //! Tower middleware that records HTTP requests into
-//! [`metrics_core`](metrics_core): latency percentiles and rates, counts by
+//! [`metrics_core`]: latency percentiles and rates, counts by
 //! status class or code, errors, cancellations, panics and requests in
 //! flight — one line per handler, for axum, hyper or any
 //! `tower::Service<http::Request<_>>`.
