@@ -14,7 +14,7 @@ use axum::routing::{get, MethodRouter};
 use axum::Router;
 use criterion::Criterion;
 use http_body_util::BodyExt;
-use metrics_benches::median_ns;
+use metrics_benches::{criterion_config, median_ns};
 use metrics_core::{Registry, RegistryError};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -265,14 +265,6 @@ fn allocations_per_request(rt: &Runtime, router: &Router) -> f64 {
     counted as f64 / COUNTED_REQUESTS as f64
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .nresamples(20_000)
-}
-
 /// Times each case: per sample, one `block_on` runs `iters` requests
 /// through one clone of the router, so only the requests are timed.
 fn bench(c: &mut Criterion, rt: &Runtime, cases: &[Case]) {
@@ -420,7 +412,7 @@ fn main() -> Result<(), RegistryError> {
         .any(|arg| arg == "--bench")
         .then(|| interleaved_rounds(&rt, &cases));
 
-    let mut c = config().configure_from_args();
+    let mut c = criterion_config(Duration::from_secs(3));
     bench(&mut c, &rt, &cases);
     c.final_summary();
 

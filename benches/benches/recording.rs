@@ -8,7 +8,7 @@
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion};
-use metrics_benches::{log_uniform, print_ratios, RatioCheck};
+use metrics_benches::{criterion_config, hdr, log_uniform, print_ratios, RatioCheck};
 use metrics_util::registry::Registry;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -28,14 +28,6 @@ struct Padded(AtomicU64);
 
 /// Shared by every thread in the raw-atomic counter benches.
 static RAW: AtomicU64 = AtomicU64::new(0);
-
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2))
-        .nresamples(20_000)
-}
 
 /// 4096 log-uniform latencies in nanoseconds, 1 µs to 100 ms.
 fn latencies() -> Vec<u64> {
@@ -266,18 +258,6 @@ impl Histograms {
     }
 }
 
-/// A per-thread hdrhistogram, already resized for every value it will see.
-/// The target baseline uses 3 significant figures; the extra
-/// `hdrhistogram_sigfig2` function matches metrics-core's default precision
-/// (a much smaller bucket array, so fewer cache misses).
-fn hdr(sigfig: u8, values: &[u64]) -> hdrhistogram::Histogram<u64> {
-    let mut h = hdrhistogram::Histogram::<u64>::new(sigfig).expect("valid significant figures");
-    for &v in values {
-        h.record(v).expect("auto-resizing histogram");
-    }
-    h
-}
-
 fn histogram_1thread(c: &mut Criterion) {
     let values = latencies();
     let vals = &values[..];
@@ -438,7 +418,7 @@ fn histogram_2threads(c: &mut Criterion) {
 
 fn main() {
     let started = SystemTime::now();
-    let mut c = config().configure_from_args();
+    let mut c = criterion_config(Duration::from_secs(2));
     counter_1thread(&mut c);
     counter_2threads(&mut c);
     histogram_1thread(&mut c);

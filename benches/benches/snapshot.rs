@@ -3,7 +3,7 @@
 //! the same values. Also prints how much heap a counter and a timer use.
 
 use criterion::Criterion;
-use metrics_benches::log_uniform;
+use metrics_benches::{criterion_config, hdr, log_uniform};
 use metrics_core::{Counter, HistogramConfig, ManualClock, Timer};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -11,25 +11,9 @@ use std::time::Duration;
 
 const QUANTILES: [f64; 3] = [0.5, 0.99, 0.999];
 
-fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(30)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .nresamples(20_000)
-}
-
 /// A million log-uniform durations in nanoseconds, 10 µs to 1 s.
 fn durations() -> Vec<u64> {
     log_uniform(1_000_000, 10_000, 1_000_000_000, 0x5eed_5a95_0000_0001)
-}
-
-fn hdr(sigfig: u8, values: &[u64]) -> hdrhistogram::Histogram<u64> {
-    let mut h = hdrhistogram::Histogram::<u64>::new(sigfig).expect("valid significant figures");
-    for &v in values {
-        h.record(v).expect("auto-resizing histogram");
-    }
-    h
 }
 
 /// Heap bytes of a counter incremented from two threads, and of a timer
@@ -117,7 +101,7 @@ fn timer_snapshot(c: &mut Criterion, values: &[u64]) {
 fn main() {
     let values = durations();
     print_memory(&values);
-    let mut c = config().configure_from_args();
+    let mut c = criterion_config(Duration::from_secs(3));
     timer_snapshot(&mut c, &values);
     c.final_summary();
 }

@@ -1,8 +1,30 @@
 //! Helpers shared by the benches in `benches/`: deterministic inputs and a
 //! same-run ratio summary read from criterion's results.
 
+use criterion::Criterion;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
+
+/// The criterion settings every bench uses: 30 samples, 1 s of warm-up and
+/// `measurement` per function, so a full run fits in minutes on 2 cores.
+pub fn criterion_config(measurement: Duration) -> Criterion {
+    Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(measurement)
+        .nresamples(20_000)
+        .configure_from_args()
+}
+
+/// An `hdrhistogram` with `sigfig` significant figures holding `values`
+/// (auto-resizing, so it has seen every value it will be given).
+pub fn hdr(sigfig: u8, values: &[u64]) -> hdrhistogram::Histogram<u64> {
+    let mut h = hdrhistogram::Histogram::<u64>::new(sigfig).expect("valid significant figures");
+    for &v in values {
+        h.record(v).expect("auto-resizing histogram");
+    }
+    h
+}
 
 /// A tiny deterministic xorshift64 generator (no `rand` dependency).
 #[derive(Debug, Clone)]
