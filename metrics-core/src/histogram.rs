@@ -210,8 +210,8 @@ impl Histogram {
         let s = r.stats;
         let (min, max) = if s.count == 0 { (0, 0) } else { (s.min, s.max) };
         let layout = self.inner.layout;
-        let distribution = |counts: Counts, span: Duration| Distribution {
-            count: counts.total(),
+        let distribution = |counts: Counts, count: u64, span: Duration| Distribution {
+            count,
             span,
             lowest: min,
             highest: max,
@@ -235,8 +235,12 @@ impl Histogram {
             },
             clamped: s.clamped,
             relative_error: self.inner.layout.relative_error(),
-            all_time: distribution(r.all_time, r.age),
-            recent: distribution(r.recent, r.recent_span),
+            // The shards' counts were summed while reading these buckets.
+            all_time: distribution(r.all_time, s.count, r.age),
+            recent: {
+                let count = r.recent.total();
+                distribution(r.recent, count, r.recent_span)
+            },
         }
     }
 
