@@ -1,0 +1,52 @@
+//! What every reporter shares.
+//!
+//! - [`Report`]: turns a [`RegistrySnapshot`](metrics_core::RegistrySnapshot)
+//!   into output (a log, a push to a server). Reporters never touch the
+//!   recording path: they read snapshots.
+//! - [`PeriodicReporter`]: runs a [`Report`] every interval on its own
+//!   thread. A report that fails or panics is logged and counted and the
+//!   schedule goes on; a slow report skips the ticks it missed (and counts
+//!   them) instead of catching up; stopping it, or dropping it, sends one
+//!   final report within a bounded time.
+//! - `RenderService` (feature `http`): a Tower service that renders the
+//!   registry on each request, for `GET /metrics` and the like, with a
+//!   bound on concurrent renders.
+//!
+//! ```
+//! use metrics_core::{Registry, RegistrySnapshot};
+//! use metrics_report::{PeriodicReporter, Report, ReportError};
+//! use std::time::Duration;
+//!
+//! struct PrintCount;
+//!
+//! impl Report for PrintCount {
+//!     fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
+//!         println!("{} metrics", snapshot.metrics.len());
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let registry = Registry::new();
+//! let reporter = PeriodicReporter::builder(&registry, Duration::from_secs(10))
+//!     .name("print")
+//!     .start(PrintCount)?;
+//! // ... the application runs ...
+//! let outcome = reporter.stop(); // one final report
+//! assert!(outcome.final_report_sent);
+//! # Ok::<(), metrics_report::ReportError>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "http")]
+mod http;
+mod periodic;
+mod report;
+mod schedule;
+
+#[cfg(feature = "http")]
+pub use http::{Body, RenderService, Rendered};
+pub use periodic::{PeriodicReporter, PeriodicReporterBuilder, StopOutcome, DEFAULT_TIMEOUT};
+pub use report::{Report, ReportError};
+pub use schedule::{Due, Schedule};
