@@ -6,7 +6,8 @@ use std::fmt;
 /// sorted by label name, each label name at most once.
 ///
 /// Names and label values are stored as given; each reporter sanitises them
-/// for its wire format.
+/// for its wire format. A label with an empty value is no label at all, as
+/// in Prometheus and InfluxDB: `x{a=""}` and `x` are the same series.
 ///
 /// ```
 /// use metrics_core::MetricKey;
@@ -34,13 +35,26 @@ impl MetricKey {
         }
     }
 
-    /// Adds a label, replacing any label of the same name.
+    /// Adds a label, replacing any label of the same name. An empty value
+    /// removes the label instead.
+    ///
+    /// ```
+    /// use metrics_core::MetricKey;
+    ///
+    /// let key = MetricKey::new("x").with_label("a", "1").with_label("a", "");
+    /// assert_eq!(key, MetricKey::new("x"));
+    /// ```
     pub fn with_label(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();
         let value = value.into();
-        match self.labels.binary_search_by(|(n, _)| n.as_str().cmp(&name)) {
-            Ok(i) => self.labels[i].1 = value,
-            Err(i) => self.labels.insert(i, (name, value)),
+        let found = self.labels.binary_search_by(|(n, _)| n.as_str().cmp(&name));
+        match (found, value.is_empty()) {
+            (Ok(i), true) => {
+                self.labels.remove(i);
+            }
+            (Ok(i), false) => self.labels[i].1 = value,
+            (Err(_), true) => {}
+            (Err(i), false) => self.labels.insert(i, (name, value)),
         }
         self
     }

@@ -217,3 +217,14 @@ fn snapshots_serialise_to_json() {
     );
     assert_eq!(metrics[2]["snapshot"]["durations"]["count"], 1);
 }
+
+#[test]
+fn a_label_with_an_empty_value_is_no_label() {
+    let r = Registry::new();
+    let bare = r.counter("x").unwrap();
+    let empty = r.counter(MetricKey::new("x").with_label("a", "")).unwrap();
+    bare.inc(1);
+    empty.inc(1);
+    assert_eq!(bare.count(), 2, "one series, not two");
+    assert_eq!(r.len(), 1);
+}
