@@ -1,0 +1,122 @@
+//! One JSON document per report, as JSON Lines.
+
+use crate::encode;
+use metrics_core::{Registry, RegistrySnapshot};
+use metrics_report::{PeriodicReporter, Report, ReportError};
+use std::io::{self, Write};
+use std::time::Duration;
+
+/// A [`Report`] that writes each snapshot as one line of compact JSON (the
+/// [crate's shape](crate)) followed by `\n`: a [JSON Lines](https://jsonlines.org)
+/// stream, one document per report.
+///
+/// Each line is built in memory and written with a single sequence of
+/// writes, then the writer is flushed. If a write fails part-way, the
+/// report fails and the next one starts with a `\n`, so the fragment stays
+/// on a line of its own and never corrupts a later document.
+///
+/// ```
+/// use metrics_core::Registry;
+/// use metrics_json::JsonReport;
+/// use metrics_report::Report;
+///
+/// let registry = Registry::new();
+/// registry.counter("jobs")?.inc(1);
+/// let mut report = JsonReport::new(std::io::stdout());
+/// report.report(&registry.snapshot())?; // {"jobs":{"type":"counter","count":1}}
+/// # Ok::<(), metrics_report::ReportError>(())
+/// ```
+pub struct JsonReport {
+    writer: Box<dyn Write + Send>,
+    line: Vec<u8>,
+    /// The last write stopped part-way through a line.
+    broken_line: bool,
+}
+
+impl JsonReport {
+    /// Writes to `writer` (a file, a socket, `stdout`, or a
+    /// `Box<dyn Write + Send>`).
+    pub fn new(writer: impl Write + Send + 'static) -> Self {
+        Self {
+            writer: Box::new(writer),
+            line: Vec::new(),
+            broken_line: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for JsonReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonReport")
+            .field("broken_line", &self.broken_line)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Report for JsonReport {
+    fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
+        self.line.clear();
+        if self.broken_line {
+            self.line.push(b'\n');
+        }
+        encode(snapshot, &mut self.line, false);
+        self.line.push(b'\n');
+        let written = write_counting(&mut self.writer, &self.line);
+        if let Err((n, error)) = written {
+            // The stream now ends with `line[..n]`: mid-line unless that ends
+            // with a newline (nothing else in a compact line is one).
+            if n > 0 {
+                self.broken_line = self.line[n - 1] != b'\n';
+            }
+            return Err(error.into());
+        }
+        self.broken_line = false;
+        self.writer.flush()?;
+        Ok(())
+    }
+}
+
+/// `write_all`, but an error also says how many bytes went out before it.
+fn write_counting(writer: &mut dyn Write, mut buf: &[u8]) -> Result<(), (usize, io::Error)> {
+    let mut written = 0;
+    while !buf.is_empty() {
+        match writer.write(buf) {
+            Ok(0) => return Err((written, io::ErrorKind::WriteZero.into())),
+            Ok(n) => {
+                written += n;
+                buf = &buf[n..];
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((written, e)),
+        }
+    }
+    Ok(())
+}
+
+/// Writes a JSON snapshot of `registry` to `writer` every `interval`, one
+/// line per report (go-metrics' `WriteJSON`), on a thread of its own.
+///
+/// The reporter is named `json`: its own metrics are `reporter.json.*`
+/// (e.g. `reporter.json.failures` counts reports whose write failed).
+/// Stopping or dropping it writes one final line. For another name or
+/// timeout, start a [`JsonReport`] with [`PeriodicReporter::builder`].
+///
+/// ```
+/// use metrics_core::Registry;
+/// use std::time::Duration;
+///
+/// let registry = Registry::new();
+/// let reporter = metrics_json::write_json_every(&registry, Duration::from_secs(60), std::io::stderr())?;
+/// // ... the application runs ...
+/// reporter.stop(); // one final line
+/// # Ok::<(), metrics_report::ReportError>(())
+/// ```
+pub fn write_json_every(
+    registry: &Registry,
+    interval: Duration,
+    writer: impl Write + Send + 'static,
+) -> Result<PeriodicReporter, ReportError> {
+    PeriodicReporter::builder(registry, interval)
+        .name("json")
+        .start(JsonReport::new(writer))
+}
