@@ -1,0 +1,88 @@
+//! A periodic, human-readable report of every metric in a registry, sent
+//! through the `log` facade, `tracing`, or any writer: go-metrics'
+//! `metrics.Log(registry, 10*time.Second, logger)`.
+//!
+//! ```
+//! use metrics_core::Registry;
+//! use std::time::Duration;
+//!
+//! let registry = Registry::new();
+//! let timer = registry.timer("get-book")?;
+//! let reporter = metrics_log::log(&registry, Duration::from_secs(10))?;
+//!
+//! timer.update(Duration::from_millis(12));
+//! reporter.stop(); // one final report
+//! # Ok::<(), metrics_report::ReportError>(())
+//! ```
+//!
+//! Each report is one log record (target `metrics`, level `Info` by
+//! default) holding one block per metric, sorted by name (labels
+//! included):
+//!
+//! ```text
+//! timer get-book
+//!   count:        3
+//!   min:          1.500 ms
+//!   max:         30.000 ms
+//!   mean:        11.167 ms
+//!   stddev:      13.319 ms
+//!   median:       2.007 ms
+//!   75%:         30.000 ms
+//!   95%:         30.000 ms
+//!   99%:         30.000 ms
+//!   99.9%:       30.000 ms
+//!   1-min rate:   0.600/s
+//!   5-min rate:   0.600/s
+//!   15-min rate:  0.600/s
+//!   mean rate:    0.600/s
+//! counter get-book-2xx
+//!   count: 12
+//! ```
+//!
+//! - [`Format`] turns a [`RegistrySnapshot`](metrics_core::RegistrySnapshot)
+//!   into that text (a pure function; [`format()`] with the defaults). The
+//!   percentiles come from each histogram's recent window.
+//! - [`Sink`] sends it: `Sink::log` (feature `log`, on by default),
+//!   `Sink::tracing` (feature `tracing`), or [`Sink::writer`].
+//! - [`LogReporter`] does both as a [`Report`](metrics_report::Report);
+//!   [`LogReporterBuilder::start`] runs it on a
+//!   [`metrics_report::PeriodicReporter`], which counts failed reports (a
+//!   writer's I/O error) in `reporter.log.failures`.
+//!
+//! Features: `log` (default) adds `Sink::log` and makes it the default
+//! sink; without it the default sink is standard error. `tracing` adds
+//! `Sink::tracing`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod format;
+mod reporter;
+mod sink;
+
+pub use format::{format, DurationUnit, Format, RateUnit, NOT_AVAILABLE};
+pub use reporter::{LogReporter, LogReporterBuilder};
+pub use sink::{Level, Sink, TARGET};
+
+use metrics_core::Registry;
+use metrics_report::{PeriodicReporter, ReportError};
+use std::time::Duration;
+
+/// Reports `registry` every `interval` with the default [`LogReporter`]
+/// (durations in milliseconds, rates per second, the default [`Sink`] at
+/// level `Info`) until the returned reporter is stopped or dropped.
+///
+/// The same as `LogReporter::builder().start(registry, interval)`.
+///
+/// ```
+/// use metrics_core::Registry;
+/// use std::time::Duration;
+///
+/// let registry = Registry::new();
+/// let reporter = metrics_log::log(&registry, Duration::from_secs(10))?;
+/// let outcome = reporter.stop();
+/// assert!(outcome.final_report_sent);
+/// # Ok::<(), metrics_report::ReportError>(())
+/// ```
+pub fn log(registry: &Registry, interval: Duration) -> Result<PeriodicReporter, ReportError> {
+    LogReporter::builder().start(registry, interval)
+}
