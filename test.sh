@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace. Installs what is missing
-# (Debian packages as root with apt-get; nothing is needed yet beyond the
-# Rust toolchain) and fails loudly, never skipping silently.
+# (Debian packages as root with apt-get: the metric servers the integration
+# tests start) and fails loudly, never skipping silently.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,6 +14,43 @@ need() {
     }
 }
 need cargo "install Rust with rustup"
+
+step "real servers: install what is missing"
+# program:Debian package, for the servers metrics-testkit starts in tests.
+servers=(
+    prometheus:prometheus
+    promtool:prometheus
+    prometheus-pushgateway:prometheus-pushgateway
+    influxd:influxdb
+    carbon-cache:graphite-carbon
+    whisper-fetch:python3-whisper
+    victoria-metrics:victoria-metrics
+    node:nodejs
+    npm:npm
+)
+missing=()
+for entry in "${servers[@]}"; do
+    program=${entry%%:*}
+    package=${entry#*:}
+    if ! command -v "$program" >/dev/null 2>&1; then
+        case " ${missing[*]} " in
+        *" $package "*) ;;
+        *) missing+=("$package") ;;
+        esac
+    fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    install="apt-get install -y --no-install-recommends ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "missing Debian packages: ${missing[*]}" >&2
+        echo "as root, run: apt-get update && $install" >&2
+        exit 1
+    fi
+    echo "installing: ${missing[*]}"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive $install
+fi
+echo "ok"
 
 step "format"
 cargo fmt --all -- --check

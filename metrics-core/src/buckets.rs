@@ -202,6 +202,13 @@ impl Counts {
         let mut seen = 0u64;
         'walk: for (o, chunk) in self.chunks.iter().enumerate() {
             let Some(chunk) = chunk else { continue };
+            let Some(&&next) = pending.peek() else { break };
+            // Skip a whole chunk when the next rank lies beyond it.
+            let in_chunk: u64 = chunk.iter().sum();
+            if seen.saturating_add(in_chunk) < next {
+                seen = seen.saturating_add(in_chunk);
+                continue;
+            }
             for (s, n) in chunk.iter().enumerate() {
                 seen = seen.saturating_add(*n);
                 while let Some(&&rank) = pending.peek() {

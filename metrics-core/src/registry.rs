@@ -239,6 +239,7 @@ impl RegistryBuilder {
                 max_series: self.max_series,
                 histogram: self.histogram,
                 folded: AtomicU64::new(0),
+                generation: AtomicU64::new(0),
             }),
             prefix: Arc::from(""),
         }
@@ -292,6 +293,8 @@ struct Shared {
     max_series: usize,
     histogram: HistogramConfig,
     folded: AtomicU64,
+    /// Bumped after every change to the set of series.
+    generation: AtomicU64,
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -426,6 +429,7 @@ impl Registry {
         };
         let name = key.name().to_string();
         let metric = map.entry(key).or_insert_with(|| make(&self.shared));
+        self.changed();
         pick(metric).ok_or_else(|| clash(metric.kind(), &name))
     }
 
@@ -464,6 +468,7 @@ impl Registry {
             });
         }
         map.insert(key, metric);
+        self.changed();
         Ok(())
     }
 
@@ -477,7 +482,9 @@ impl Registry {
     /// keep working but are no longer reported.
     pub fn unregister(&self, key: impl Into<MetricKey>) -> Option<Metric> {
         let key = key.into().with_prefix(&self.prefix);
-        write(&self.shared.metrics).remove(&key)
+        let removed = write(&self.shared.metrics).remove(&key);
+        self.changed();
+        removed
     }
 
     /// Removes every metric this registry sees: all of them, or for a
@@ -485,6 +492,30 @@ impl Registry {
     pub fn unregister_all(&self) {
         let prefix = &*self.prefix;
         write(&self.shared.metrics).retain(|k, _| !k.name().starts_with(prefix));
+        self.changed();
+    }
+
+    fn changed(&self) {
+        self.shared.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// A number that changes whenever a series is added or removed, so a
+    /// reader that prepares work per series (an exporter caching names)
+    /// knows when to prepare again. Read it before
+    /// [`metrics`](Self::metrics): if it is unchanged later, that list is
+    /// still complete.
+    ///
+    /// ```
+    /// use metrics_core::Registry;
+    ///
+    /// let registry = Registry::new();
+    /// let before = registry.generation();
+    /// registry.counter("hits")?;
+    /// assert_ne!(registry.generation(), before);
+    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// ```
+    pub fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Acquire)
     }
 
     /// A view of this registry that adds `prefix` to every name it is given.

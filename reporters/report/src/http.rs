@@ -19,6 +19,19 @@ pub struct Rendered {
     pub body: Bytes,
 }
 
+/// Renders metrics for one request; implemented by every
+/// `Fn(&HeaderMap) -> Rendered` closure.
+pub trait Render {
+    /// The rendering for a request with these headers.
+    fn render(&self, headers: &HeaderMap) -> Rendered;
+}
+
+impl<F: Fn(&HeaderMap) -> Rendered> Render for F {
+    fn render(&self, headers: &HeaderMap) -> Rendered {
+        self(headers)
+    }
+}
+
 /// A Tower service answering each request with a fresh rendering of the
 /// metrics, for `GET /metrics` on an application's router or on a listener
 /// of its own.
@@ -53,10 +66,7 @@ pub struct RenderService<F> {
     max_concurrent: usize,
 }
 
-impl<F> RenderService<F>
-where
-    F: Fn(&HeaderMap) -> Rendered,
-{
+impl<F: Render> RenderService<F> {
     /// Renders with `render` on each `GET`.
     pub fn new(render: F) -> Self {
         Self {
@@ -101,10 +111,7 @@ impl Drop for Slot<'_> {
     }
 }
 
-impl<F, B> tower_service::Service<Request<B>> for RenderService<F>
-where
-    F: Fn(&HeaderMap) -> Rendered,
-{
+impl<F: Render, B> tower_service::Service<Request<B>> for RenderService<F> {
     type Response = Response<Body>;
     type Error = Infallible;
     type Future = Ready<Result<Response<Body>, Infallible>>;
@@ -134,7 +141,7 @@ where
             return ready(Ok(response));
         }
         let slot = Slot(&self.in_flight);
-        let rendered = (self.render)(request.headers());
+        let rendered = self.render.render(request.headers());
         drop(slot);
         let length = HeaderValue::from(rendered.body.len());
         let body = if head { Bytes::new() } else { rendered.body };

@@ -46,7 +46,7 @@ mod report;
 mod schedule;
 
 #[cfg(feature = "http")]
-pub use http::{Body, RenderService, Rendered};
+pub use http::{Body, Render, RenderService, Rendered};
 pub use periodic::{PeriodicReporter, PeriodicReporterBuilder, StopOutcome, DEFAULT_TIMEOUT};
 pub use report::{Report, ReportError};
 pub use schedule::{Due, Schedule};

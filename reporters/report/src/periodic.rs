@@ -297,7 +297,10 @@ impl<R: Report> Worker<R> {
                     .map(|s| s.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "a non-string payload".to_string());
-                log::error!("metrics reporter {:?}: report panicked: {message}", self.name);
+                log::error!(
+                    "metrics reporter {:?}: report panicked: {message}",
+                    self.name
+                );
             }
         }
         self.own.duration.update_since(start);

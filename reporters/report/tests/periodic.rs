@@ -59,7 +59,11 @@ fn failures_and_panics_are_counted_and_reporting_goes_on() {
 
     let outcome = reporter.stop();
     assert!(outcome.final_report_sent);
-    assert_eq!(calls.load(Ordering::SeqCst), 5, "stop sends one final report");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        5,
+        "stop sends one final report"
+    );
     assert_eq!(
         (outcome.reports, outcome.failures, outcome.panics),
         (3, 1, 1)
@@ -86,7 +90,10 @@ fn reports_see_a_fresh_snapshot_including_the_reporters_own_counts() {
     assert!(names.contains(&"hits".to_string()));
     assert!(names.contains(&"reporter.seen.reports".to_string()));
     drop(reporter);
-    assert!(rx.recv().is_ok(), "dropping the reporter sends a final report");
+    assert!(
+        rx.recv().is_ok(),
+        "dropping the reporter sends a final report"
+    );
 }
 
 #[test]
@@ -105,9 +112,15 @@ fn a_hanging_report_does_not_hang_stop() {
             Ok(())
         })
         .unwrap();
-    assert!(!reporter.report_now(), "report_now gives up after the timeout");
+    assert!(
+        !reporter.report_now(),
+        "report_now gives up after the timeout"
+    );
     let outcome = reporter.stop();
-    assert!(!outcome.final_report_sent, "stop gives up after the timeout");
+    assert!(
+        !outcome.final_report_sent,
+        "stop gives up after the timeout"
+    );
     assert_eq!(started.load(Ordering::SeqCst), 1);
     drop(release);
 }

@@ -1,0 +1,126 @@
+//! Rendering cost: a registry of 1,000 counters, and of 1,000 timers,
+//! rendered as a Prometheus exposition (snapshot included), against
+//! prometheus-client encoding 1,000 counters and 1,000 histograms holding
+//! the same values.
+
+use criterion::Criterion;
+use metrics_benches::{criterion_config, log_uniform, print_ratios, RatioCheck};
+use metrics_core::Registry;
+use metrics_prometheus::{Format, PrometheusExporter};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter as PcCounter;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram as PcHistogram};
+use prometheus_client::registry::Registry as PcRegistry;
+use std::hint::black_box;
+use std::time::{Duration, SystemTime};
+
+const N: usize = 1_000;
+/// Values per timer: log-uniform durations from 100 µs to 1 s.
+const VALUES: usize = 200;
+
+fn counters(c: &mut Criterion) {
+    let ours = Registry::new();
+    let mut theirs = PcRegistry::default();
+    for i in 0..N {
+        let name = format!("requests_{i}");
+        ours.counter(name.as_str()).unwrap().inc(i as u64);
+        let counter = PcCounter::<u64>::default();
+        counter.inc_by(i as u64);
+        theirs.register(name, "requests", counter);
+    }
+    let exporter = PrometheusExporter::new(&ours);
+    let mut g = c.benchmark_group("render/1000_counters");
+    g.bench_function("metrics_prometheus_text", |b| {
+        b.iter(|| black_box(exporter.render(Format::Text)))
+    });
+    g.bench_function("metrics_prometheus_openmetrics", |b| {
+        b.iter(|| black_box(exporter.render(Format::OpenMetrics)))
+    });
+    g.bench_function("prometheus_client", |b| {
+        b.iter(|| {
+            let mut out = String::new();
+            encode(&mut out, black_box(&theirs)).unwrap();
+            out
+        })
+    });
+    g.finish();
+}
+
+fn timers(c: &mut Criterion) {
+    let ours = Registry::new();
+    let mut theirs = PcRegistry::default();
+    for i in 0..N {
+        let name = format!("latency_{i}");
+        let timer = ours.timer(name.as_str()).unwrap();
+        let histogram = PcHistogram::new(exponential_buckets(0.0001, 2.0, 14));
+        for ns in log_uniform(VALUES, 100_000, 1_000_000_000, i as u64 + 1) {
+            timer.update(Duration::from_nanos(ns));
+            histogram.observe(ns as f64 / 1e9);
+        }
+        theirs.register(name, "latency", histogram);
+    }
+    let exporter = PrometheusExporter::new(&ours);
+    let mut g = c.benchmark_group("render/1000_timers");
+    g.bench_function("metrics_prometheus_text_summaries", |b| {
+        b.iter(|| black_box(exporter.render(Format::Text)))
+    });
+    g.bench_function("metrics_prometheus_openmetrics_summaries", |b| {
+        b.iter(|| black_box(exporter.render(Format::OpenMetrics)))
+    });
+    g.bench_function("prometheus_client_histograms", |b| {
+        b.iter(|| {
+            let mut out = String::new();
+            encode(&mut out, black_box(&theirs)).unwrap();
+            out
+        })
+    });
+    g.finish();
+}
+
+fn main() {
+    let started = SystemTime::now();
+    let mut c = criterion_config(Duration::from_secs(3));
+    counters(&mut c);
+    timers(&mut c);
+    c.final_summary();
+    let check = |label, group, bench, baseline, target| RatioCheck {
+        label,
+        group,
+        bench,
+        baseline,
+        target,
+    };
+    print_ratios(
+        &[
+            check(
+                "1,000 counters, OpenMetrics / prometheus-client",
+                "render/1000_counters",
+                "metrics_prometheus_openmetrics",
+                "prometheus_client",
+                0.5,
+            ),
+            check(
+                "1,000 counters, text 0.0.4 / prometheus-client",
+                "render/1000_counters",
+                "metrics_prometheus_text",
+                "prometheus_client",
+                0.5,
+            ),
+            check(
+                "1,000 timers (summaries), OpenMetrics / its 1,000 histograms",
+                "render/1000_timers",
+                "metrics_prometheus_openmetrics_summaries",
+                "prometheus_client_histograms",
+                1.0,
+            ),
+            check(
+                "1,000 timers (summaries), text / its 1,000 histograms",
+                "render/1000_timers",
+                "metrics_prometheus_text_summaries",
+                "prometheus_client_histograms",
+                1.0,
+            ),
+        ],
+        started,
+    );
+}

@@ -1,0 +1,628 @@
+//! [`PrometheusExporter`]: a registry's snapshot as a Prometheus text or
+//! OpenMetrics exposition.
+
+use crate::buckets::{cumulative, Buckets};
+use crate::names::{Family, Names, Role, Shape};
+use crate::write::{f64_value, i64_value, label_value, u64_value};
+use crate::Format;
+use metrics_core::{
+    HistogramSnapshot, Metric, MetricKey, MetricKind, MetricSnapshot, Registry, RegistrySnapshot,
+};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The quantiles exported for summaries unless configured otherwise.
+pub const DEFAULT_QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
+
+/// Renders a registry in the Prometheus text format 0.0.4 or OpenMetrics
+/// 1.0.
+///
+/// | registry metric | exported as |
+/// |---|---|
+/// | counter, meter | counter `name_total` (the meter's count; Prometheus computes rates) |
+/// | counter once decremented or cleared | gauge `name` |
+/// | gauge | gauge `name` |
+/// | histogram | summary `name` (or a histogram, see [`buckets`](PrometheusExporterBuilder::buckets)) |
+/// | timer | summary `name_seconds`, in seconds |
+/// | `name-1xx` … `name-5xx`, `name-other` (metrics-tower) | counter `name_responses_total{code="2xx"}` |
+/// | `name-404` … when `name-other` exists (metrics-tower) | counter `name_responses_by_code_total{code="404"}` |
+///
+/// Summary quantiles come from the histogram's recent window (NaN when it
+/// is empty); `_sum` and `_count` are over all time.
+///
+/// Names: every character outside `[a-zA-Z0-9_]` becomes `_` (colons are
+/// left to recording rules), a leading digit gets a `_` in front, and a label name
+/// starting with `__` loses the extra `_`. When that makes two names equal,
+/// or a name equal to another family's sample (`x_count` next to summary
+/// `x`), the later family gets `_2`, `_3`, … appended. A registry label
+/// named like one the exporter adds (`quantile`, `le`, `code`) is exported
+/// as `exported_<name>`. Names are remembered, so they stay the same from
+/// one scrape to the next. HELP gives the registry's own name.
+///
+/// ```
+/// use metrics_core::Registry;
+/// use metrics_prometheus::{Format, PrometheusExporter};
+///
+/// let registry = Registry::new();
+/// registry.counter("cache.hits")?.inc(3);
+/// let exporter = PrometheusExporter::new(&registry);
+/// let text = exporter.render(Format::Text);
+/// assert!(text.contains("# TYPE cache_hits_total counter\ncache_hits_total 3\n"));
+/// assert!(exporter.render(Format::OpenMetrics).ends_with("# EOF\n"));
+/// # Ok::<(), metrics_core::RegistryError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PrometheusExporter {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    registry: Registry,
+    quantiles: Vec<(f64, String)>,
+    buckets: Option<Buckets>,
+    fold_status: bool,
+    state: Mutex<State>,
+    /// The length of the last render, to allocate the next one at once.
+    capacity: AtomicUsize,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    names: Names,
+    renders: u64,
+    plan: Option<Plan>,
+}
+
+/// Configures a [`PrometheusExporter`].
+#[derive(Debug, Clone)]
+pub struct PrometheusExporterBuilder {
+    registry: Registry,
+    quantiles: Vec<f64>,
+    buckets: Option<Buckets>,
+    fold_status: bool,
+}
+
+impl PrometheusExporterBuilder {
+    /// The summary quantiles (each in `0..=1`; others are ignored). Default
+    /// [`DEFAULT_QUANTILES`].
+    pub fn quantiles(mut self, quantiles: &[f64]) -> Self {
+        self.quantiles = quantiles.to_vec();
+        self
+    }
+
+    /// Exports histograms and timers as Prometheus histograms with these
+    /// bounds instead of summaries.
+    pub fn buckets(mut self, buckets: Buckets) -> Self {
+        self.buckets = Some(buckets);
+        self
+    }
+
+    /// Whether metrics-tower's status counters are folded into families
+    /// with a `code` label (default `true`).
+    pub fn fold_status_counters(mut self, fold: bool) -> Self {
+        self.fold_status = fold;
+        self
+    }
+
+    /// The exporter.
+    pub fn build(self) -> PrometheusExporter {
+        let mut quantiles: Vec<f64> = self
+            .quantiles
+            .into_iter()
+            .filter(|q| (0.0..=1.0).contains(q))
+            .collect();
+        quantiles.sort_by(f64::total_cmp);
+        quantiles.dedup();
+        let quantiles = quantiles
+            .into_iter()
+            .map(|q| {
+                let mut label = String::new();
+                f64_value(&mut label, q);
+                (q, label)
+            })
+            .collect();
+        PrometheusExporter {
+            inner: Arc::new(Inner {
+                registry: self.registry,
+                quantiles,
+                buckets: self.buckets,
+                fold_status: self.fold_status,
+                state: Mutex::default(),
+                capacity: AtomicUsize::new(256),
+            }),
+        }
+    }
+}
+
+/// Which registry series go into which family, with their labels
+/// rendered: prepared once per change of the registry's series.
+#[derive(Debug)]
+struct Plan {
+    generation: u64,
+    /// (family index in `Names`, its series), in family name order.
+    families: Vec<(usize, Vec<(Metric, SeriesText)>)>,
+}
+
+/// A series' labels and the start of its sample line, prepared once.
+#[derive(Debug)]
+struct SeriesText {
+    /// `a="1",b="2"`, no braces.
+    labels: String,
+    /// `name_total{labels} ` and `name{labels} ` for counters (as a
+    /// counter, as a gauge); `name{labels} ` for gauges.
+    prefix: [String; 2],
+}
+
+impl PrometheusExporter {
+    /// An exporter of `registry` with the defaults.
+    pub fn new(registry: &Registry) -> Self {
+        Self::builder(registry).build()
+    }
+
+    /// Starts configuring an exporter of `registry`.
+    pub fn builder(registry: &Registry) -> PrometheusExporterBuilder {
+        PrometheusExporterBuilder {
+            registry: registry.clone(),
+            quantiles: DEFAULT_QUANTILES.to_vec(),
+            buckets: None,
+            fold_status: true,
+        }
+    }
+
+    /// The registry it exports.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// Renders the registry's metrics in `format`, reading each metric as
+    /// it goes (like [`Registry::snapshot`], without blocking writers).
+    ///
+    /// Names and labels are prepared once and reused until a series is
+    /// added or removed ([`Registry::generation`]), so a render is mostly
+    /// reading values and writing numbers.
+    pub fn render(&self, format: Format) -> String {
+        let mut state = self.lock();
+        let state = &mut *state;
+        let generation = self.inner.registry.generation();
+        if state
+            .plan
+            .as_ref()
+            .is_none_or(|p| p.generation != generation)
+        {
+            let metrics = self.inner.registry.metrics();
+            let keys = metrics
+                .iter()
+                .map(|(key, metric)| (key, shape_of_kind(metric.kind())));
+            let placed = self.place(state, keys);
+            let mut metrics: Vec<Option<Metric>> =
+                metrics.into_iter().map(|(_, m)| Some(m)).collect();
+            let families = placed
+                .into_iter()
+                .map(|(family, members)| {
+                    let series = members
+                        .into_iter()
+                        .filter_map(|(i, labels)| Some((metrics[i].take()?, labels)))
+                        .collect();
+                    (family, series)
+                })
+                .collect();
+            state.plan = Some(Plan {
+                generation,
+                families,
+            });
+        }
+        let mut out = String::with_capacity(self.inner.capacity.load(Ordering::Relaxed));
+        let mut snapshots = Vec::new();
+        if let Some(plan) = &state.plan {
+            for (family, series) in &plan.families {
+                snapshots.clear();
+                snapshots.extend(series.iter().map(|(m, text)| (text, m.snapshot())));
+                let members: Vec<(&SeriesText, &MetricSnapshot)> =
+                    snapshots.iter().map(|(t, s)| (*t, s)).collect();
+                self.write_family(&mut out, &state.names.families[*family], &members, format);
+            }
+        }
+        self.finish(&mut out, format);
+        out
+    }
+
+    /// Renders `snapshot` in `format`.
+    pub fn encode(&self, snapshot: &RegistrySnapshot, format: Format) -> String {
+        let mut state = self.lock();
+        let keys = snapshot
+            .metrics
+            .iter()
+            .map(|e| (&e.key, shape_of(&e.snapshot)));
+        let placed = self.place(&mut state, keys);
+        let mut out = String::with_capacity(self.inner.capacity.load(Ordering::Relaxed));
+        for (family, members) in &placed {
+            let members: Vec<(&SeriesText, &MetricSnapshot)> = members
+                .iter()
+                .map(|(i, text)| (text, &snapshot.metrics[*i].snapshot))
+                .collect();
+            self.write_family(&mut out, &state.names.families[*family], &members, format);
+        }
+        self.finish(&mut out, format);
+        out
+    }
+
+    fn finish(&self, out: &mut String, format: Format) {
+        if format == Format::OpenMetrics {
+            out.push_str("# EOF\n");
+        }
+        // The next render starts with room for this one.
+        self.inner.capacity.store(out.len() + 64, Ordering::Relaxed);
+    }
+
+    /// Groups series (by position in `keys`) into families, in family name
+    /// order, with their labels rendered.
+    fn place<'k>(
+        &self,
+        state: &mut State,
+        keys: impl Iterator<Item = (&'k MetricKey, Option<(Shape, bool)>)> + Clone,
+    ) -> Vec<(usize, Vec<(usize, SeriesText)>)> {
+        state.renders += 1;
+        let render = state.renders;
+        let names = &mut state.names;
+        let status = if self.inner.fold_status {
+            StatusBases::find(keys.clone().filter_map(|(key, shape)| {
+                (shape == Some((Shape::Counter, false))).then_some(key.name())
+            }))
+        } else {
+            StatusBases::default()
+        };
+        let mut group_of: Vec<Option<usize>> = Vec::new();
+        let mut groups: Vec<(usize, Vec<(usize, SeriesText)>)> = Vec::new();
+        for (i, (key, shape)) in keys.enumerate() {
+            let Some((shape, seconds)) = shape else {
+                continue;
+            };
+            let (base, role, code) = status.place(key.name(), shape);
+            let family = names.family(base, role, shape, seconds);
+            names.families[family].seen = render;
+            if group_of.len() <= family {
+                group_of.resize(family + 1, None);
+            }
+            let group = *group_of[family].get_or_insert_with(|| {
+                groups.push((family, Vec::new()));
+                groups.len() - 1
+            });
+            let family = &mut names.families[family];
+            if family.headers.is_empty() {
+                family.headers = self.headers(family);
+            }
+            let mut labels = String::new();
+            series_labels(&mut labels, family, key, code.map(|c| ("code", c)));
+            let prefix = match family.shape {
+                Shape::Counter => ["_total", ""],
+                _ => ["", ""],
+            }
+            .map(|suffix| {
+                let mut line = String::new();
+                sample_line(&mut line, &family.name, suffix, &labels, None);
+                line
+            });
+            groups[group].1.push((i, SeriesText { labels, prefix }));
+        }
+        groups.sort_by(|a, b| names.families[a.0].name.cmp(&names.families[b.0].name));
+        // Pruning renumbers families: keep the groups' indices valid by
+        // pruning only when no group refers to a family (never here), so
+        // prune by name instead and look the indices up again.
+        if names.wants_prune(render) {
+            let kept: Vec<String> = groups
+                .iter()
+                .map(|(f, _)| names.families[*f].name.clone())
+                .collect();
+            names.prune(render);
+            for ((family, _), name) in groups.iter_mut().zip(kept) {
+                *family = names.index_of(&name).unwrap_or(*family);
+            }
+        }
+        groups
+    }
+
+    /// A family's HELP/TYPE lines: text and OpenMetrics, then (counters)
+    /// the same as a gauge.
+    fn headers(&self, family: &Family) -> Vec<String> {
+        let kinds: &[(&str, &str)] = match family.shape {
+            Shape::Counter => &[("_total", "counter"), ("", "gauge")],
+            Shape::Gauge => &[("", "gauge")],
+            Shape::Distribution if self.inner.buckets.is_some() => &[("", "histogram")],
+            Shape::Distribution => &[("", "summary")],
+        };
+        let mut headers = Vec::new();
+        for (suffix, kind) in kinds {
+            for format in [Format::Text, Format::OpenMetrics] {
+                // OpenMetrics names a counter family without `_total`.
+                let suffix = if format == Format::OpenMetrics {
+                    ""
+                } else {
+                    suffix
+                };
+                let mut text = String::new();
+                header(&mut text, family, suffix, kind, format);
+                headers.push(text);
+            }
+        }
+        headers
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The name table stays valid whatever panicked while it was held.
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_family(
+        &self,
+        out: &mut String,
+        family: &Family,
+        members: &[(&SeriesText, &MetricSnapshot)],
+        format: Format,
+    ) {
+        let om = usize::from(format == Format::OpenMetrics);
+        match family.shape {
+            Shape::Counter => {
+                let monotonic = members.iter().all(|(_, snapshot)| match snapshot {
+                    MetricSnapshot::Counter(c) => c.monotonic && c.count >= 0,
+                    _ => true,
+                });
+                let gauge = usize::from(!monotonic);
+                out.push_str(&family.headers[om + 2 * gauge]);
+                for (text, snapshot) in members {
+                    out.push_str(&text.prefix[gauge]);
+                    match snapshot {
+                        MetricSnapshot::Counter(c) => i64_value(out, c.count),
+                        MetricSnapshot::Meter(m) => u64_value(out, m.count),
+                        _ => out.push_str("NaN"),
+                    }
+                    out.push('\n');
+                }
+            }
+            Shape::Gauge => {
+                out.push_str(&family.headers[om]);
+                for (text, snapshot) in members {
+                    out.push_str(&text.prefix[0]);
+                    match snapshot {
+                        MetricSnapshot::Gauge { value } => i64_value(out, *value),
+                        MetricSnapshot::GaugeF64 { value } => f64_value(out, *value),
+                        _ => out.push_str("NaN"),
+                    }
+                    out.push('\n');
+                }
+            }
+            Shape::Distribution => {
+                out.push_str(&family.headers[om]);
+                let per_unit = if family.seconds { 1e9 } else { 1.0 };
+                for (text, snapshot) in members {
+                    let labels = text.labels.as_str();
+                    let h = match snapshot {
+                        MetricSnapshot::Histogram(h) => h,
+                        MetricSnapshot::Timer(t) => &t.durations,
+                        _ => continue,
+                    };
+                    match &self.inner.buckets {
+                        Some(buckets) => {
+                            self.write_histogram(out, labels, family, h, buckets, per_unit)
+                        }
+                        None => self.write_summary(out, labels, family, h, per_unit),
+                    }
+                    sample_line(out, &family.name, "_sum", labels, None);
+                    f64_value(out, h.sum as f64 / per_unit);
+                    out.push('\n');
+                    sample_line(out, &family.name, "_count", labels, None);
+                    u64_value(out, h.count);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+
+    fn write_summary(
+        &self,
+        out: &mut String,
+        labels: &str,
+        family: &Family,
+        h: &HistogramSnapshot,
+        per_unit: f64,
+    ) {
+        let qs: Vec<f64> = self.inner.quantiles.iter().map(|(q, _)| *q).collect();
+        for (value, (_, label)) in h.percentiles(&qs).into_iter().zip(&self.inner.quantiles) {
+            sample_line(out, &family.name, "", labels, Some(("quantile", label)));
+            f64_value(out, value / per_unit);
+            out.push('\n');
+        }
+    }
+
+    fn write_histogram(
+        &self,
+        out: &mut String,
+        labels: &str,
+        family: &Family,
+        h: &HistogramSnapshot,
+        buckets: &Buckets,
+        per_unit: f64,
+    ) {
+        let bounds = buckets.bounds(h, per_unit);
+        let counts = cumulative(h, &bounds, per_unit);
+        let mut le = String::new();
+        for (bound, count) in bounds.iter().zip(counts) {
+            le.clear();
+            f64_value(&mut le, *bound);
+            sample_line(out, &family.name, "_bucket", labels, Some(("le", &le)));
+            u64_value(out, count);
+            out.push('\n');
+        }
+        sample_line(out, &family.name, "_bucket", labels, Some(("le", "+Inf")));
+        u64_value(out, h.count);
+        out.push('\n');
+    }
+}
+
+/// `# HELP` and `# TYPE` lines (and `# UNIT` for OpenMetrics timers).
+fn header(out: &mut String, family: &Family, suffix: &str, kind: &str, format: Format) {
+    let om = format == Format::OpenMetrics;
+    out.push_str("# HELP ");
+    out.push_str(&family.name);
+    out.push_str(suffix);
+    out.push(' ');
+    out.push_str(&family.help[usize::from(om)]);
+    out.push_str("\n# TYPE ");
+    out.push_str(&family.name);
+    out.push_str(suffix);
+    out.push(' ');
+    out.push_str(kind);
+    out.push('\n');
+    if om && family.seconds {
+        out.push_str("# UNIT ");
+        out.push_str(&family.name);
+        out.push_str(" seconds\n");
+    }
+}
+
+/// The series' labels as `a="1",b="2"` (no braces), into `buf`.
+fn series_labels(
+    buf: &mut String,
+    family: &mut Family,
+    key: &MetricKey,
+    extra: Option<(&str, &str)>,
+) {
+    buf.clear();
+    for (name, value) in key.labels() {
+        if !buf.is_empty() {
+            buf.push(',');
+        }
+        buf.push_str(family.label(name));
+        buf.push_str("=\"");
+        label_value(buf, value);
+        buf.push('"');
+    }
+    if let Some((name, value)) = extra {
+        if !buf.is_empty() {
+            buf.push(',');
+        }
+        buf.push_str(name);
+        buf.push_str("=\"");
+        label_value(buf, value);
+        buf.push('"');
+    }
+}
+
+/// A sample's name and labels, up to and including the space before its
+/// value. `extra` is a label the exporter adds (its value needs no escaping).
+fn sample_line(
+    out: &mut String,
+    name: &str,
+    suffix: &str,
+    labels: &str,
+    extra: Option<(&str, &str)>,
+) {
+    out.push_str(name);
+    out.push_str(suffix);
+    if labels.is_empty() && extra.is_none() {
+        out.push(' ');
+        return;
+    }
+    out.push('{');
+    out.push_str(labels);
+    if let Some((n, v)) = extra {
+        if !labels.is_empty() {
+            out.push(',');
+        }
+        out.push_str(n);
+        out.push_str("=\"");
+        out.push_str(v);
+        out.push('"');
+    }
+    out.push_str("} ");
+}
+
+/// The export shape of a registry metric, and whether it is in
+/// nanoseconds.
+fn shape_of_kind(kind: MetricKind) -> Option<(Shape, bool)> {
+    Some(match kind {
+        MetricKind::Counter | MetricKind::Meter => (Shape::Counter, false),
+        MetricKind::Gauge | MetricKind::GaugeF64 | MetricKind::FunctionalGauge => {
+            (Shape::Gauge, false)
+        }
+        MetricKind::Histogram => (Shape::Distribution, false),
+        MetricKind::Timer => (Shape::Distribution, true),
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
+
+/// The export shape of a snapshot, and whether it is in nanoseconds.
+fn shape_of(snapshot: &MetricSnapshot) -> Option<(Shape, bool)> {
+    Some(match snapshot {
+        MetricSnapshot::Counter(_) | MetricSnapshot::Meter(_) => (Shape::Counter, false),
+        MetricSnapshot::Gauge { .. } | MetricSnapshot::GaugeF64 { .. } => (Shape::Gauge, false),
+        MetricSnapshot::Histogram(_) => (Shape::Distribution, false),
+        MetricSnapshot::Timer(_) => (Shape::Distribution, true),
+        _ => return None,
+    })
+}
+
+/// The bases of metrics-tower status counters in a snapshot.
+#[derive(Debug, Default)]
+struct StatusBases<'a> {
+    /// Bases with all of `-1xx` … `-5xx`.
+    classes: HashSet<&'a str>,
+    /// Bases with `-other` and at least one `-<three digits>`.
+    codes: HashSet<&'a str>,
+}
+
+/// `name` split into a base and a status suffix (`2xx`, `404`, `other`).
+fn status_suffix(name: &str) -> Option<(&str, &str)> {
+    let (base, suffix) = name.rsplit_once('-')?;
+    let b = suffix.as_bytes();
+    let class = b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && &b[1..] == b"xx";
+    let code = b.len() == 3 && b.iter().all(u8::is_ascii_digit);
+    (!base.is_empty() && (class || code || suffix == "other")).then_some((base, suffix))
+}
+
+impl<'a> StatusBases<'a> {
+    /// From the names of the registry's counters.
+    fn find(counters: impl Iterator<Item = &'a str>) -> Self {
+        // Per base: bits 0–4 for 1xx–5xx, bit 5 for other, bit 6 for a code.
+        let mut seen: HashMap<&str, u8> = HashMap::new();
+        for name in counters {
+            let Some((base, suffix)) = status_suffix(name) else {
+                continue;
+            };
+            let bit = match suffix.as_bytes() {
+                b"other" => 5,
+                [n, b'x', b'x'] => n - b'1',
+                _ => 6,
+            };
+            *seen.entry(base).or_default() |= 1 << bit;
+        }
+        let mut bases = Self::default();
+        for (base, mask) in seen {
+            if mask & 0b1_1111 == 0b1_1111 {
+                bases.classes.insert(base);
+            }
+            if mask & 0b110_0000 == 0b110_0000 {
+                bases.codes.insert(base);
+            }
+        }
+        bases
+    }
+
+    /// The family base, role and `code` label of registry name `name`.
+    fn place<'n>(&self, name: &'n str, shape: Shape) -> (&'n str, Role, Option<&'n str>) {
+        if shape == Shape::Counter && !(self.classes.is_empty() && self.codes.is_empty()) {
+            if let Some((base, suffix)) = status_suffix(name) {
+                let class_suffix = suffix.ends_with("xx");
+                if (class_suffix || suffix == "other") && self.classes.contains(base) {
+                    return (base, Role::StatusClass, Some(suffix));
+                }
+                if !class_suffix && self.codes.contains(base) {
+                    return (base, Role::StatusCode, Some(suffix));
+                }
+            }
+        }
+        (name, Role::Plain, None)
+    }
+}

@@ -1,0 +1,46 @@
+//! Prometheus exposition of a metrics-core registry.
+//!
+//! - [`PrometheusExporter`] renders a registry in the Prometheus text
+//!   format 0.0.4 or OpenMetrics 1.0 ([`Format`]): valid and unique names,
+//!   escaped label values and HELP, counters as `_total`, timers as
+//!   summaries in seconds (quantiles from the recent window) or, if asked,
+//!   as histograms with [`Buckets`] chosen at export time.
+//! - [`PrometheusExporter::service`] is a Tower service for `GET /metrics`
+//!   that picks the format from `Accept`, for an axum router
+//!   (`Router::route_service`) or a listener of its own, with a bound on
+//!   concurrent scrapes.
+//! - With the `push` feature, [`Pushgateway`] pushes to a Prometheus
+//!   Pushgateway, once or every interval.
+//!
+//! ```
+//! use metrics_core::Registry;
+//! use metrics_prometheus::{Format, PrometheusExporter};
+//! use std::time::Duration;
+//!
+//! let registry = Registry::new();
+//! registry.timer("get-book")?.update(Duration::from_millis(3));
+//! let exporter = PrometheusExporter::new(&registry);
+//! let text = exporter.render(Format::Text);
+//! assert!(text.contains("get_book_seconds_count 1\n"));
+//! assert!(text.contains("get_book_seconds{quantile=\"0.99\"} 0.003"));
+//! # Ok::<(), metrics_core::RegistryError>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod buckets;
+mod exporter;
+mod format;
+mod names;
+#[cfg(feature = "push")]
+mod push;
+mod service;
+mod write;
+
+pub use buckets::Buckets;
+pub use exporter::{PrometheusExporter, PrometheusExporterBuilder, DEFAULT_QUANTILES};
+pub use format::Format;
+#[cfg(feature = "push")]
+pub use push::{PushError, Pushgateway};
+pub use service::MetricsService;

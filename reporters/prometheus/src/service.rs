@@ -1,0 +1,42 @@
+//! `GET /metrics` as a Tower service.
+
+use crate::{Format, PrometheusExporter};
+use http::header::{HeaderValue, ACCEPT};
+use http::HeaderMap;
+use metrics_report::{Render, RenderService, Rendered};
+
+/// The Tower service of [`PrometheusExporter::service`].
+pub type MetricsService = RenderService<PrometheusExporter>;
+
+impl Render for PrometheusExporter {
+    fn render(&self, headers: &HeaderMap) -> Rendered {
+        let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+        let format = Format::from_accept(accept);
+        Rendered {
+            content_type: HeaderValue::from_static(format.content_type()),
+            body: self.render(format).into(),
+        }
+    }
+}
+
+impl PrometheusExporter {
+    /// A Tower service answering `GET` with a fresh exposition, OpenMetrics
+    /// when `Accept` asks for it (as Prometheus does) and the text format
+    /// otherwise. At most 4 renders run at once (change it with
+    /// [`RenderService::max_concurrent`]); more concurrent scrapes get
+    /// `503` with `Retry-After: 1`.
+    ///
+    /// ```
+    /// use metrics_core::Registry;
+    /// use metrics_prometheus::PrometheusExporter;
+    ///
+    /// let registry = Registry::new();
+    /// let exporter = PrometheusExporter::new(&registry);
+    /// // With axum: Router::new().route_service("/metrics", exporter.service())
+    /// let service = exporter.service().max_concurrent(2);
+    /// # drop(service);
+    /// ```
+    pub fn service(&self) -> MetricsService {
+        RenderService::new(self.clone())
+    }
+}

@@ -1,0 +1,316 @@
+//! Expositions checked by structure (every series once, one TYPE per
+//! family, contiguous families, histogram buckets cumulative) and by the
+//! real `promtool check metrics`, with hostile names and values.
+
+use metrics_core::{MetricKey, Registry};
+use metrics_prometheus::{Buckets, Format, PrometheusExporter};
+use metrics_testkit::Promtool;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+/// Names and label values that break naive encoders.
+const HOSTILE: &[&str] = &[
+    "",
+    " ",
+    "a b",
+    "back\\slash",
+    "quote\"d",
+    "new\nline",
+    "carriage\rreturn",
+    "tab\tbed",
+    "#hash",
+    "{brace}",
+    "}",
+    "=",
+    ",",
+    "line\u{2028}separator",
+    "emoji 😀",
+    "ünïcödé",
+    "9starts_with_digit",
+    "__reserved",
+    "le",
+    "quantile",
+    "code",
+    "x_total",
+    "x_count",
+    "x",
+    "a.b",
+    "a-b",
+    "a_b",
+    "a:b",
+];
+
+fn hostile_registry() -> Registry {
+    let registry = Registry::new();
+    for (i, name) in HOSTILE.iter().enumerate() {
+        let value = HOSTILE[(i * 7 + 3) % HOSTILE.len()];
+        let other = HOSTILE[(i * 5 + 1) % HOSTILE.len()];
+        let labelled = |n: &str| {
+            MetricKey::new(n)
+                .with_label(*name, value)
+                .with_label(other, *name)
+        };
+        // Each hostile string as a name of every kind, and as label names and
+        // values; a clash of kinds under one name is refused by the registry,
+        // which is fine here.
+        if let Ok(c) = registry.counter(format!("c{name}")) {
+            c.inc(i as u64);
+        }
+        if let Ok(c) = registry.counter(labelled("requests")) {
+            c.inc(1);
+        }
+        if let Ok(g) = registry.gauge_f64(labelled("level")) {
+            g.update([f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 1e300][i % 5]);
+        }
+        if let Ok(t) = registry.timer(labelled("latency")) {
+            t.update(Duration::from_micros(i as u64 * 37 + 1));
+        }
+        let _ = registry.gauge(*name);
+        let _ = registry.timer(format!("t{name}"));
+        if let Ok(h) = registry.histogram(format!("{name}h")) {
+            h.update(i as u64 * 1000);
+        }
+        let _ = registry.meter(format!("m{name}"));
+    }
+    // A decremented counter (exported as a gauge) and status counters.
+    let down = registry.counter("down").unwrap();
+    down.inc(1);
+    down.dec(3);
+    for suffix in ["1xx", "2xx", "3xx", "4xx", "5xx", "other"] {
+        registry
+            .counter(MetricKey::new(format!("get-book-{suffix}")).with_label("code", "mine"))
+            .unwrap()
+            .inc(2);
+    }
+    registry
+}
+
+/// Checks what promtool does not: each series once, each family's TYPE
+/// once and before its samples, families contiguous, counters not negative,
+/// histogram buckets cumulative and ending in `+Inf` equal to `_count`.
+fn check_structure(text: &str, format: Format) {
+    let mut types: HashMap<String, String> = HashMap::new();
+    let mut finished: HashSet<String> = HashSet::new();
+    let mut current: Option<String> = None;
+    let mut series = HashSet::new();
+    let mut last_bucket: HashMap<String, (f64, f64)> = HashMap::new();
+    assert!(text.ends_with('\n'), "no final line feed");
+    let lines: Vec<&str> = text.lines().collect();
+    if format == Format::OpenMetrics {
+        assert_eq!(lines.last(), Some(&"# EOF"), "OpenMetrics ends with # EOF");
+    }
+    for line in lines {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(
+                types.insert(name.into(), kind.into()).is_none(),
+                "second TYPE for {name}"
+            );
+            if let Some(previous) = current.replace(name.into()) {
+                finished.insert(previous);
+            }
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let (id, value) = line.rsplit_once(' ').unwrap();
+        let sample = id.split('{').next().unwrap();
+        let family = current.clone().expect("a sample before any TYPE");
+        assert!(
+            sample.starts_with(&family),
+            "sample {sample} outside its family {family}"
+        );
+        assert!(!finished.contains(&family));
+        assert!(series.insert(id.to_string()), "duplicate series {id}");
+        let value: f64 = match value {
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            v => v.parse().unwrap_or_else(|_| panic!("bad value in {line}")),
+        };
+        let kind = &types[&family];
+        if kind == "counter" {
+            assert!(value >= 0.0, "negative counter: {line}");
+        }
+        if sample.ends_with("_bucket") {
+            let le_at = id.rfind("le=\"").unwrap() + 4;
+            let le = &id[le_at..le_at + id[le_at..].find('"').unwrap()];
+            let le: f64 = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().unwrap()
+            };
+            let key = id[..le_at].to_string();
+            if let Some((prev_le, prev_count)) = last_bucket.get(&key) {
+                assert!(
+                    le > *prev_le && value >= *prev_count,
+                    "buckets not cumulative: {line}"
+                );
+            }
+            last_bucket.insert(key, (le, value));
+        }
+        if sample.ends_with("_count") && kind == "histogram" {
+            let inf = last_bucket
+                .iter()
+                .filter(|(k, (le, _))| {
+                    le.is_infinite() && k.starts_with(&format!("{family}_bucket"))
+                })
+                .any(|(_, (_, c))| *c == value);
+            assert!(inf, "no +Inf bucket equal to {line}");
+        }
+    }
+}
+
+/// promtool's lint complaints that hostile names are expected to raise.
+const ALLOWED_LINTS: &[&str] = &[
+    "no help text",
+    "should not contain abbreviated units",
+    "counter metrics should have \"_total\" suffix",
+    "should have \"_total\" suffix",
+    "metric names should be written in 'snake_case' not 'camelCase'",
+    "non-histogram and non-summary metrics should not have",
+    "should not have \"_total\" suffix",
+];
+
+fn promtool_accepts(text: &str) {
+    let outcome = Promtool::check_metrics(text).expect("promtool runs");
+    assert!(
+        outcome.code == 0 || outcome.code == 3,
+        "promtool rejected the exposition (exit {}):\n{}\n{text}",
+        outcome.code,
+        outcome.stderr
+    );
+    for complaint in outcome.stderr.lines() {
+        assert!(
+            ALLOWED_LINTS.iter().any(|a| complaint.contains(a)),
+            "unexpected lint: {complaint}"
+        );
+    }
+}
+
+#[test]
+fn hostile_names_and_values_give_valid_expositions_in_every_mode() {
+    let registry = hostile_registry();
+    let exporters = [
+        PrometheusExporter::new(&registry),
+        PrometheusExporter::builder(&registry)
+            .buckets(Buckets::Decades)
+            .build(),
+        PrometheusExporter::builder(&registry)
+            .buckets(Buckets::Explicit(vec![0.001, f64::NAN, 0.0001, 1.0, 0.001]))
+            .fold_status_counters(false)
+            .build(),
+    ];
+    for exporter in &exporters {
+        for format in [Format::Text, Format::OpenMetrics] {
+            let text = exporter.render(format);
+            check_structure(&text, format);
+            // promtool reads the text format; OpenMetrics goes to a real
+            // Prometheus in the scrape test.
+            if format == Format::Text {
+                promtool_accepts(&text);
+            }
+        }
+    }
+}
+
+#[test]
+fn names_stay_the_same_from_one_render_to_the_next() {
+    let registry = Registry::new();
+    registry.counter("a.b").unwrap().inc(1);
+    let exporter = PrometheusExporter::new(&registry);
+    let first = exporter.render(Format::Text);
+    // A new metric that sanitises to the same name takes the next free one,
+    // and the first keeps its own.
+    registry.counter("a-b").unwrap().inc(1);
+    let second = exporter.render(Format::Text);
+    assert!(first.contains("\na_b_total 1\n"), "{first}");
+    assert!(second.contains("\na_b_total 1\n") && second.contains("\na_b_2_total 1\n"));
+    assert!(second.contains("# HELP a_b_2_total a-b\n"), "{second}");
+}
+
+#[test]
+fn the_exposition_for_each_kind() {
+    let clock = std::sync::Arc::new(metrics_core::ManualClock::new());
+    let registry = Registry::builder().clock(clock).build();
+    registry.counter("jobs.done").unwrap().inc(42);
+    registry.gauge("queue-depth").unwrap().update(-3);
+    registry.meter("events").unwrap().mark(7);
+    let t = registry
+        .timer(MetricKey::new("get-book").with_label("route", "/books/{id}"))
+        .unwrap();
+    t.update(Duration::from_millis(2));
+    t.update(Duration::from_millis(4));
+    for (suffix, n) in [
+        ("1xx", 0),
+        ("2xx", 5),
+        ("3xx", 0),
+        ("4xx", 1),
+        ("5xx", 0),
+        ("other", 0),
+    ] {
+        registry
+            .counter(format!("get-book-{suffix}"))
+            .unwrap()
+            .inc(n);
+    }
+    let exporter = PrometheusExporter::builder(&registry)
+        .quantiles(&[0.5, 0.99])
+        .build();
+    let expected = "\
+# HELP events_total events
+# TYPE events_total counter
+events_total 7
+# HELP get_book_responses_total get-book responses by status class
+# TYPE get_book_responses_total counter
+get_book_responses_total{code=\"1xx\"} 0
+get_book_responses_total{code=\"2xx\"} 5
+get_book_responses_total{code=\"3xx\"} 0
+get_book_responses_total{code=\"4xx\"} 1
+get_book_responses_total{code=\"5xx\"} 0
+get_book_responses_total{code=\"other\"} 0
+# HELP get_book_seconds get-book (timer, seconds)
+# TYPE get_book_seconds summary
+get_book_seconds{route=\"/books/{id}\",quantile=\"0.5\"} 0.0020070395
+get_book_seconds{route=\"/books/{id}\",quantile=\"0.99\"} 0.004
+get_book_seconds_sum{route=\"/books/{id}\"} 0.006
+get_book_seconds_count{route=\"/books/{id}\"} 2
+# HELP jobs_done_total jobs.done
+# TYPE jobs_done_total counter
+jobs_done_total 42
+# HELP queue_depth queue-depth
+# TYPE queue_depth gauge
+queue_depth -3
+";
+    assert_eq!(exporter.render(Format::Text), expected);
+    let om = exporter.render(Format::OpenMetrics);
+    assert!(
+        om.contains("# TYPE jobs_done counter\njobs_done_total 42\n"),
+        "{om}"
+    );
+    assert!(om.contains("# TYPE get_book_seconds summary\n# UNIT get_book_seconds seconds\n"));
+    assert!(om.ends_with("queue_depth -3\n# EOF\n"));
+}
+
+#[test]
+fn histogram_buckets_count_only_values_at_or_below_each_bound() {
+    let registry = Registry::new();
+    let h = registry.histogram("sizes").unwrap();
+    for v in [1u64, 10, 10, 100, 1000] {
+        h.update(v);
+    }
+    let exporter = PrometheusExporter::builder(&registry)
+        .buckets(Buckets::Explicit(vec![10.0, 100.0, 500.0]))
+        .build();
+    let text = exporter.render(Format::Text);
+    for line in [
+        "sizes_bucket{le=\"10.0\"} 3",
+        "sizes_bucket{le=\"100.0\"} 4",
+        "sizes_bucket{le=\"500.0\"} 4",
+        "sizes_bucket{le=\"+Inf\"} 5",
+        "sizes_sum 1121.0",
+        "sizes_count 5",
+    ] {
+        assert!(text.contains(&format!("{line}\n")), "no {line} in\n{text}");
+    }
+}

@@ -1,0 +1,122 @@
+//! A real Prometheus server scrapes `GET /metrics` of an axum app on
+//! loopback (it asks for OpenMetrics first), and its query API returns what
+//! the app recorded: counts, a timer's summary, folded status counters and
+//! label values full of characters that need escaping.
+
+use axum::Router;
+use metrics_core::{MetricKey, Registry};
+use metrics_prometheus::PrometheusExporter;
+use metrics_testkit::{Prometheus, PrometheusOptions};
+use std::time::Duration;
+
+const HOSTILE_VALUES: &[&str] = &[
+    "quote\"d",
+    "back\\slash",
+    "new\nline",
+    "tab\tbed",
+    "#hash {brace}",
+    "line\u{2028}separator",
+    "emoji 😀",
+];
+
+/// Serves `router` on 127.0.0.1 from a background runtime; the address.
+fn serve(router: Router) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, router).await.unwrap();
+        });
+    });
+    addr
+}
+
+#[test]
+fn a_real_prometheus_scrapes_what_the_app_recorded() {
+    let registry = Registry::new();
+    registry.counter("books.requests").unwrap().inc(7);
+    let timer = registry.timer("get-book").unwrap();
+    for ms in 1..=20 {
+        timer.update(Duration::from_millis(ms));
+    }
+    for (suffix, n) in [
+        ("1xx", 0),
+        ("2xx", 12),
+        ("3xx", 0),
+        ("4xx", 3),
+        ("5xx", 1),
+        ("other", 0),
+    ] {
+        registry
+            .counter(format!("get-book-{suffix}"))
+            .unwrap()
+            .inc(n);
+    }
+    for (i, value) in HOSTILE_VALUES.iter().enumerate() {
+        registry
+            .counter(MetricKey::new("tagged").with_label("what", *value))
+            .unwrap()
+            .inc(i as u64 + 1);
+    }
+    registry.gauge_f64("ratio").unwrap().update(f64::NAN);
+
+    let exporter = PrometheusExporter::new(&registry);
+    let addr = serve(Router::new().route_service("/metrics", exporter.service()));
+    let prometheus = Prometheus::start_with(
+        PrometheusOptions::new(addr.to_string()).scrape_interval(Duration::from_secs(1)),
+    )
+    .expect("Prometheus starts (./test.sh installs it)");
+
+    let wait = Duration::from_secs(60);
+    let requests = prometheus
+        .wait_for("books_requests_total", |s| !s.is_empty(), wait)
+        .unwrap();
+    assert_eq!(requests[0].value, 7.0);
+    let targets = prometheus.targets().unwrap();
+    assert!(
+        targets
+            .iter()
+            .all(|t| t.health == "up" && t.last_error.is_empty()),
+        "{targets:?}"
+    );
+
+    let count = prometheus.query("get_book_seconds_count").unwrap();
+    assert_eq!(count[0].value, 20.0);
+    let sum = prometheus.query("get_book_seconds_sum").unwrap();
+    assert!((sum[0].value - 0.21).abs() < 1e-9, "{sum:?}");
+    let p99 = prometheus
+        .query("get_book_seconds{quantile=\"0.99\"}")
+        .unwrap();
+    assert!((p99[0].value - 0.020).abs() <= 0.020 * 0.01, "{p99:?}");
+
+    let classes = prometheus.query("get_book_responses_total").unwrap();
+    let by_code = |code: &str| {
+        classes
+            .iter()
+            .find(|s| s.label("code") == Some(code))
+            .map(|s| s.value)
+    };
+    assert_eq!(classes.len(), 6, "{classes:?}");
+    assert_eq!(
+        (by_code("2xx"), by_code("4xx"), by_code("5xx")),
+        (Some(12.0), Some(3.0), Some(1.0))
+    );
+
+    let tagged = prometheus.query("tagged_total").unwrap();
+    assert_eq!(tagged.len(), HOSTILE_VALUES.len(), "{tagged:?}");
+    for (i, value) in HOSTILE_VALUES.iter().enumerate() {
+        let sample = tagged
+            .iter()
+            .find(|s| s.label("what") == Some(value))
+            .unwrap_or_else(|| panic!("no series with what={value:?} in {tagged:?}"));
+        assert_eq!(sample.value, i as f64 + 1.0);
+    }
+    let ratio = prometheus.query("ratio").unwrap();
+    assert!(ratio[0].value.is_nan(), "{ratio:?}");
+}
