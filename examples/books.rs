@@ -1,5 +1,6 @@
-//! The "books" service on axum, every route instrumented, with a report of
-//! all its metrics printed every 10 s.
+//! The "books" service on axum, every route instrumented, its metrics at
+//! `/metrics` (Prometheus) and `/debug/metrics` (JSON), and the log
+//! reporter printing all of them every 10 s.
 //!
 //! ```text
 //! cargo run --release --example books
@@ -7,6 +8,8 @@
 //! curl -s -X PUT localhost:3000/books/2 -H 'content-type: application/json' \
 //!      -d '{"title":"Dune","author":"Frank Herbert"}'
 //! curl -s -o /dev/null -w '%{http_code}\n' localhost:3000/books/404
+//! curl -s localhost:3000/metrics
+//! curl -s localhost:3000/debug/metrics
 //! ```
 //!
 //! `BOOKS_ADDR` (default `127.0.0.1:3000`) sets the address and
@@ -16,11 +19,11 @@
 
 use metrics_core::Registry;
 use metrics_examples::books::{app, app_without_metrics, Book, Store};
-use metrics_examples::{env_u64, format_report};
+use metrics_examples::{env_u64, report_to_stdout};
 use std::time::Duration;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let addr = std::env::var("BOOKS_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_string());
     let every = Duration::from_secs(env_u64("REPORT_INTERVAL_SECS", 10).max(1));
 
@@ -45,30 +48,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await
         .map_err(|e| format!("cannot listen on {addr} ({e}); set BOOKS_ADDR to another address"))?;
     println!(
-        "books listening on http://{} — try: curl -s localhost:{}/books/1 — a report every {} s",
-        listener.local_addr()?,
-        listener.local_addr()?.port(),
-        every.as_secs()
+        "books listening on http://{addr} — try: curl -s localhost:{port}/books/1 — \
+         metrics at http://{addr}/metrics and /debug/metrics — a report every {} s",
+        every.as_secs(),
+        addr = listener.local_addr()?,
+        port = listener.local_addr()?.port(),
     );
 
-    let reporting = registry.clone();
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.tick().await; // the first tick is immediate
-        loop {
-            ticks.tick().await;
-            println!("--- metrics ---\n{}", format_report(&reporting.snapshot()));
-        }
-    });
-
+    // The log reporter runs on its own thread; stopping it prints a final
+    // report.
+    let reporter = report_to_stdout(&registry, every)?;
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
-    println!(
-        "--- final metrics ---\n{}",
-        format_report(&registry.snapshot())
-    );
+    reporter.stop();
     Ok(())
 }

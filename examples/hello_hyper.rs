@@ -16,14 +16,14 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use metrics_core::Registry;
-use metrics_examples::{env_u64, format_report};
+use metrics_examples::{env_u64, report_to_stdout};
 use metrics_tower::HttpMetricsLayer;
 use std::convert::Infallible;
 use std::time::Duration;
 use tower::{service_fn, ServiceBuilder};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let addr = std::env::var("HELLO_ADDR").unwrap_or_else(|_| "127.0.0.1:3001".to_string());
     let every = Duration::from_secs(env_u64("REPORT_INTERVAL_SECS", 10).max(1));
     let registry = Registry::new();
@@ -40,15 +40,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("cannot listen on {addr} ({e}); set HELLO_ADDR to another address"))?;
     println!("hello_hyper listening on http://{}", listener.local_addr()?);
 
-    let reporting = registry.clone();
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.tick().await;
-        loop {
-            ticks.tick().await;
-            println!("--- metrics ---\n{}", format_report(&reporting.snapshot()));
-        }
-    });
+    // Reports every `every` on its own thread, for as long as it is held.
+    let _reporter = report_to_stdout(&registry, every)?;
 
     loop {
         let (stream, _) = listener.accept().await?;

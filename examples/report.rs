@@ -9,7 +9,7 @@
 //! reports and `REPORTS` (default 2) how many are printed before it exits.
 
 use metrics_core::{Healthcheck, MetricKey, Registry, RegistryError};
-use metrics_examples::{env_u64, format_report};
+use metrics_examples::env_u64;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -71,7 +71,7 @@ fn main() -> Result<(), RegistryError> {
 
     for _ in 0..reports {
         thread::sleep(interval);
-        print!("{}", format_report(&registry.snapshot()));
+        print!("{}", metrics_log::format(&registry.snapshot()));
         for (name, result) in registry.run_healthchecks() {
             println!(
                 "healthcheck {name}: {}",

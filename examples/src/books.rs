@@ -1,5 +1,6 @@
 //! The "books" service: `GET` and `PUT /books/{book_id}` over an in-memory
-//! store, each route wrapped in the combined metrics layer. The `books`
+//! store, each route wrapped in the combined metrics layer, plus
+//! `GET /metrics` (Prometheus) and `GET /debug/metrics` (JSON). The `books`
 //! example serves it.
 
 use axum::extract::{Path, State};
@@ -7,6 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{handler::Handler, Json, Router};
 use metrics_core::{Registry, RegistryError};
+use metrics_prometheus::PrometheusExporter;
 use metrics_tower::HttpMetricsLayer;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -49,7 +51,8 @@ async fn put_book(
 }
 
 /// The service: each route wrapped in the combined metrics layer, named
-/// like tigertonic's `get-book` / `put-book`.
+/// like tigertonic's `get-book` / `put-book`, and the registry served at
+/// `/metrics` (Prometheus text or OpenMetrics) and `/debug/metrics` (JSON).
 pub fn app(registry: &Registry, store: Store) -> Result<Router, RegistryError> {
     let get_metrics = HttpMetricsLayer::new(registry, "get-book")?;
     let put_metrics = HttpMetricsLayer::new(registry, "put-book")?;
@@ -58,6 +61,8 @@ pub fn app(registry: &Registry, store: Store) -> Result<Router, RegistryError> {
             "/books/{book_id}",
             get(get_book.layer(get_metrics)).put(put_book.layer(put_metrics)),
         )
+        .route_service("/metrics", PrometheusExporter::new(registry).service())
+        .route_service("/debug/metrics", metrics_json::service(registry))
         .with_state(store))
 }
 

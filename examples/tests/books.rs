@@ -6,7 +6,6 @@ use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use metrics_core::Registry;
 use metrics_examples::books::{app, Book, Store};
-use metrics_examples::format_report;
 use tower::ServiceExt;
 
 async fn send(app: &axum::Router, method: Method, uri: &str, body: &str) -> (StatusCode, String) {
@@ -20,13 +19,6 @@ async fn send(app: &axum::Router, method: Method, uri: &str, body: &str) -> (Sta
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8_lossy(&bytes).into_owned())
-}
-
-fn line<'a>(report: &'a str, name: &str) -> &'a str {
-    report
-        .lines()
-        .find(|l| l.split_whitespace().next() == Some(name))
-        .unwrap_or_else(|| panic!("no line for {name} in\n{report}"))
 }
 
 #[tokio::test]
@@ -56,21 +48,39 @@ async fn books_are_served_and_every_route_is_measured() {
         .0
         .is_client_error());
 
-    let report = format_report(&registry.snapshot());
-    assert!(line(&report, "get-book-2xx").ends_with(" 1"), "{report}");
-    assert!(line(&report, "get-book-4xx").ends_with(" 1"), "{report}");
-    assert!(line(&report, "put-book-2xx").ends_with(" 2"), "{report}");
-    assert!(line(&report, "put-book-4xx").ends_with(" 1"), "{report}");
-    assert!(
-        line(&report, "get-book-in-flight").ends_with(" 0"),
-        "{report}"
-    );
-    // The timers: one block per route, with its count.
-    for (timer, count) in [("get-book", 2), ("put-book", 3)] {
-        let block: Vec<&str> = report.lines().skip_while(|l| *l != timer).take(2).collect();
-        assert_eq!(block.len(), 2, "no timer block {timer} in\n{report}");
-        assert!(
-            block[1].trim_start().starts_with("count") && block[1].ends_with(&format!(" {count}"))
-        );
+    // The log reporter's text: a block per metric.
+    let report = metrics_log::format(&registry.snapshot());
+    for (name, field, value) in [
+        ("counter get-book-2xx", "count:", "1"),
+        ("counter get-book-4xx", "count:", "1"),
+        ("counter put-book-2xx", "count:", "2"),
+        ("counter put-book-4xx", "count:", "1"),
+        ("gauge get-book-in-flight", "value:", "0"),
+        ("timer get-book", "count:", "2"),
+        ("timer put-book", "count:", "3"),
+    ] {
+        let block: Vec<&str> = report.lines().skip_while(|l| *l != name).take(2).collect();
+        assert_eq!(block.len(), 2, "no block {name} in\n{report}");
+        let words: Vec<&str> = block[1].split_whitespace().collect();
+        assert_eq!(words[..2], [field, value], "{name} in\n{report}");
     }
+
+    // The same counts at /metrics (Prometheus, status classes as a `code`
+    // label) and /debug/metrics (JSON).
+    let (status, text) = send(&app, Method::GET, "/metrics", "").await;
+    assert_eq!(status, StatusCode::OK);
+    for line in [
+        "get_book_responses_total{code=\"2xx\"} 1",
+        "get_book_responses_total{code=\"4xx\"} 1",
+        "put_book_responses_total{code=\"2xx\"} 2",
+        "get_book_seconds_count 2",
+        "put_book_seconds_count 3",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line} in\n{text}");
+    }
+    let (status, json) = send(&app, Method::GET, "/debug/metrics", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["put-book-2xx"]["count"], 2);
+    assert_eq!(json["get-book"]["count"], 2);
 }
