@@ -25,8 +25,18 @@ pub const DEFAULT_QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
 /// | gauge | gauge `name` |
 /// | histogram | summary `name` (or a histogram, see [`buckets`](PrometheusExporterBuilder::buckets)) |
 /// | timer | summary `name_seconds`, in seconds |
-/// | `name-1xx` … `name-5xx`, `name-other` (metrics-tower) | counter `name_responses_total{code="2xx"}` |
-/// | `name-404` … when `name-other` exists (metrics-tower) | counter `name_responses_by_code_total{code="404"}` |
+/// | `name-1xx` … `name-5xx` (all five), and `name-other` with them (metrics-tower) | counter `name_responses_total{code="2xx"}` |
+/// | `name-other` without them, and `name-404` … next to it (metrics-tower) | counter `name_responses_by_code_total{code="404"}` |
+///
+/// The status folding reads counter names: any counter named like
+/// metrics-tower's (`-1xx` … `-5xx`, `-other`, `-` and three digits, in the
+/// combinations above) is folded, so turn it off with
+/// [`fold_status_counters`](PrometheusExporterBuilder::fold_status_counters)
+/// if your own counters are named that way. Folded families never take a
+/// name a registered metric would get.
+///
+/// A counter family (one registry name) is exported as a gauge once any of
+/// its series has been decremented or cleared, for all its label sets.
 ///
 /// Summary quantiles come from the histogram's recent window (NaN when it
 /// is empty); `_sum` and `_count` are over all time.
@@ -70,7 +80,11 @@ struct Inner {
 
 #[derive(Debug, Default)]
 struct State {
+    /// Names for [`PrometheusExporter::render`], which its plan indexes.
     names: Names,
+    /// Names for [`PrometheusExporter::encode`]: kept apart, as an arbitrary
+    /// snapshot must never disturb the render plan.
+    encode_names: Names,
     renders: u64,
     plan: Option<Plan>,
 }
@@ -112,6 +126,8 @@ impl PrometheusExporterBuilder {
             .quantiles
             .into_iter()
             .filter(|q| (0.0..=1.0).contains(q))
+            // -0.0 would print as "-0.0".
+            .map(|q| q + 0.0)
             .collect();
         quantiles.sort_by(f64::total_cmp);
         quantiles.dedup();
@@ -195,7 +211,7 @@ impl PrometheusExporter {
             let keys = metrics
                 .iter()
                 .map(|(key, metric)| (key, shape_of_kind(metric.kind())));
-            let placed = self.place(state, keys);
+            let placed = self.place(&mut state.names, &mut state.renders, keys);
             let mut metrics: Vec<Option<Metric>> =
                 metrics.into_iter().map(|(_, m)| Some(m)).collect();
             let families = placed
@@ -231,18 +247,24 @@ impl PrometheusExporter {
     /// Renders `snapshot` in `format`.
     pub fn encode(&self, snapshot: &RegistrySnapshot, format: Format) -> String {
         let mut state = self.lock();
+        let state = &mut *state;
         let keys = snapshot
             .metrics
             .iter()
             .map(|e| (&e.key, shape_of(&e.snapshot)));
-        let placed = self.place(&mut state, keys);
+        let placed = self.place(&mut state.encode_names, &mut state.renders, keys);
         let mut out = String::with_capacity(self.inner.capacity.load(Ordering::Relaxed));
         for (family, members) in &placed {
             let members: Vec<(&SeriesText, &MetricSnapshot)> = members
                 .iter()
                 .map(|(i, text)| (text, &snapshot.metrics[*i].snapshot))
                 .collect();
-            self.write_family(&mut out, &state.names.families[*family], &members, format);
+            self.write_family(
+                &mut out,
+                &state.encode_names.families[*family],
+                &members,
+                format,
+            );
         }
         self.finish(&mut out, format);
         out
@@ -260,12 +282,12 @@ impl PrometheusExporter {
     /// order, with their labels rendered.
     fn place<'k>(
         &self,
-        state: &mut State,
+        names: &mut Names,
+        renders: &mut u64,
         keys: impl Iterator<Item = (&'k MetricKey, Option<(Shape, bool)>)> + Clone,
     ) -> Vec<(usize, Vec<(usize, SeriesText)>)> {
-        state.renders += 1;
-        let render = state.renders;
-        let names = &mut state.names;
+        *renders += 1;
+        let render = *renders;
         let status = if self.inner.fold_status {
             StatusBases::find(keys.clone().filter_map(|(key, shape)| {
                 (shape == Some((Shape::Counter, false))).then_some(key.name())
@@ -275,11 +297,21 @@ impl PrometheusExporter {
         };
         let mut group_of: Vec<Option<usize>> = Vec::new();
         let mut groups: Vec<(usize, Vec<(usize, SeriesText)>)> = Vec::new();
-        for (i, (key, shape)) in keys.enumerate() {
-            let Some((shape, seconds)) = shape else {
-                continue;
-            };
-            let (base, role, code) = status.place(key.name(), shape);
+        // Families named as registered take their names before the folded
+        // status families, so a folded family never takes a user's name.
+        let placed: Vec<_> = keys
+            .enumerate()
+            .filter_map(|(i, (key, shape))| {
+                let (shape, seconds) = shape?;
+                let (base, role, code) = status.place(key.name(), shape);
+                Some((i, key, shape, seconds, base, role, code))
+            })
+            .collect();
+        let plain_first = placed
+            .iter()
+            .filter(|p| p.5 == Role::Plain)
+            .chain(placed.iter().filter(|p| p.5 != Role::Plain));
+        for &(i, key, shape, seconds, base, role, code) in plain_first {
             let family = names.family(base, role, shape, seconds);
             names.families[family].seen = render;
             if group_of.len() <= family {
@@ -371,11 +403,17 @@ impl PrometheusExporter {
                 let gauge = usize::from(!monotonic);
                 out.push_str(&family.headers[om + 2 * gauge]);
                 for (text, snapshot) in members {
-                    out.push_str(&text.prefix[gauge]);
+                    let prefix = &text.prefix[gauge];
                     match snapshot {
-                        MetricSnapshot::Counter(c) => i64_value(out, c.count),
-                        MetricSnapshot::Meter(m) => u64_value(out, m.count),
-                        _ => out.push_str("NaN"),
+                        MetricSnapshot::Counter(c) => {
+                            out.push_str(prefix);
+                            i64_value(out, c.count);
+                        }
+                        MetricSnapshot::Meter(m) => {
+                            out.push_str(prefix);
+                            u64_value(out, m.count);
+                        }
+                        _ => continue,
                     }
                     out.push('\n');
                 }
@@ -383,11 +421,17 @@ impl PrometheusExporter {
             Shape::Gauge => {
                 out.push_str(&family.headers[om]);
                 for (text, snapshot) in members {
-                    out.push_str(&text.prefix[0]);
+                    let prefix = &text.prefix[0];
                     match snapshot {
-                        MetricSnapshot::Gauge { value } => i64_value(out, *value),
-                        MetricSnapshot::GaugeF64 { value } => f64_value(out, *value),
-                        _ => out.push_str("NaN"),
+                        MetricSnapshot::Gauge { value } => {
+                            out.push_str(prefix);
+                            i64_value(out, *value);
+                        }
+                        MetricSnapshot::GaugeF64 { value } => {
+                            out.push_str(prefix);
+                            f64_value(out, *value);
+                        }
+                        _ => continue,
                     }
                     out.push('\n');
                 }
@@ -569,7 +613,7 @@ fn shape_of(snapshot: &MetricSnapshot) -> Option<(Shape, bool)> {
 struct StatusBases<'a> {
     /// Bases with all of `-1xx` … `-5xx`.
     classes: HashSet<&'a str>,
-    /// Bases with `-other` and at least one `-<three digits>`.
+    /// Bases with `-other`.
     codes: HashSet<&'a str>,
 }
 
@@ -603,7 +647,10 @@ impl<'a> StatusBases<'a> {
             if mask & 0b1_1111 == 0b1_1111 {
                 bases.classes.insert(base);
             }
-            if mask & 0b110_0000 == 0b110_0000 {
+            // metrics-tower registers `-other` with the layer and codes on
+            // first sight: `-other` alone already makes a by-code family, so
+            // its series keeps its name from the first scrape on.
+            if mask & 0b10_0000 != 0 {
                 bases.codes.insert(base);
             }
         }

@@ -173,8 +173,11 @@ impl Names {
                 stem = cut.to_string();
             }
         }
-        if seconds && !stem.ends_with("_seconds") {
-            stem.push_str("_seconds");
+        // A timer's name must end in its unit (OpenMetrics `# UNIT`), so a
+        // distinguishing number goes before `_seconds`.
+        let unit = if seconds { "_seconds" } else { "" };
+        if let Some(cut) = stem.strip_suffix(unit).filter(|s| seconds && !s.is_empty()) {
+            stem = cut.to_string();
         }
         let free = |name: &str, taken: &HashSet<String>| {
             shape
@@ -182,10 +185,10 @@ impl Names {
                 .iter()
                 .all(|s| !taken.contains(&format!("{name}{s}")))
         };
-        let mut name = stem.clone();
+        let mut name = format!("{stem}{unit}");
         let mut n = 2;
         while !free(&name, &self.taken) {
-            name = format!("{stem}_{n}");
+            name = format!("{stem}_{n}{unit}");
             n += 1;
         }
         for suffix in shape.suffixes() {
@@ -291,6 +294,10 @@ mod tests {
         assert_eq!(names.families[c].name, "requests");
         let t = names.family("get-book", Role::Plain, Shape::Distribution, true);
         assert_eq!(names.families[t].name, "get_book_seconds");
+        let t2 = names.family("get.book", Role::Plain, Shape::Distribution, true);
+        assert_eq!(names.families[t2].name, "get_book_2_seconds");
+        let t3 = names.family("x_seconds", Role::Plain, Shape::Distribution, true);
+        assert_eq!(names.families[t3].name, "x_seconds");
         let s = names.family("get-book", Role::StatusClass, Shape::Counter, false);
         assert_eq!(names.families[s].name, "get_book_responses");
     }

@@ -13,9 +13,9 @@ use std::time::Duration;
 /// - [`push`](Self::push) replaces the group (HTTP `PUT`),
 ///   [`push_add`](Self::push_add) merges into it (`POST`),
 ///   [`delete`](Self::delete) removes it.
-/// - Grouping values (and the job) that are empty or hold anything but
-///   `A–Z a–z 0–9 - . _ ~` go in the `<label>@base64/<value>` form the
-///   Pushgateway requires for `/` (URL-safe base64).
+/// - Grouping values (and the job) that are empty, only dots, or hold
+///   anything but `A–Z a–z 0–9 - . _ ~` go in the `<label>@base64/<value>`
+///   form the Pushgateway requires for `/` (URL-safe base64).
 /// - Every request ends by its [`timeout`](Self::timeout) (default 10 s).
 /// - [`every`](Self::every) pushes on a
 ///   [`PeriodicReporter`](metrics_report::PeriodicReporter) thread, so a
@@ -202,7 +202,8 @@ impl Report for Pushgateway {
 fn push_segment(url: &mut String, label: &str, value: &str) {
     url.push('/');
     url.push_str(label);
-    let plain = !value.is_empty()
+    // `.` and `..` would be resolved away as path segments.
+    let plain = !value.bytes().all(|b| b == b'.')
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
@@ -264,10 +265,11 @@ mod tests {
         let exporter = PrometheusExporter::new(&registry);
         let p = Pushgateway::new("http://h:9091/", "batch", &exporter)
             .grouping("path", "/var/tmp")
-            .grouping("in-stance", "a.b");
+            .grouping("in-stance", "a.b")
+            .grouping("dots", "..");
         assert_eq!(
             p.url(),
-            "http://h:9091/metrics/job/batch/path@base64/L3Zhci90bXA=/in_stance/a.b"
+            "http://h:9091/metrics/job/batch/path@base64/L3Zhci90bXA=/in_stance/a.b/dots@base64/Li4="
         );
     }
 }

@@ -314,3 +314,60 @@ fn histogram_buckets_count_only_values_at_or_below_each_bound() {
         assert!(text.contains(&format!("{line}\n")), "no {line} in\n{text}");
     }
 }
+
+#[test]
+fn encoding_another_snapshot_never_disturbs_rendering() {
+    let registry = Registry::new();
+    for i in 0..70 {
+        registry.counter(format!("c{i}")).unwrap().inc(1);
+    }
+    let exporter = PrometheusExporter::new(&registry);
+    let before = exporter.render(Format::Text);
+    let other = Registry::new();
+    other.gauge("c1").unwrap().update(5);
+    let encoded = exporter.encode(&other.snapshot(), Format::Text);
+    assert!(encoded.contains("\nc1 5\n"), "{encoded}");
+    assert_eq!(exporter.render(Format::Text), before);
+}
+
+#[test]
+fn status_counters_fold_from_the_first_scrape_and_never_take_a_users_name() {
+    let registry = Registry::new();
+    // What CountedByStatus registers before the first request.
+    registry.counter("api-other").unwrap();
+    registry.counter("api_responses").unwrap().inc(9);
+    for suffix in ["1xx", "2xx", "3xx", "4xx", "5xx"] {
+        registry.counter(format!("api-{suffix}")).unwrap();
+    }
+    let exporter = PrometheusExporter::new(&registry);
+    let first = exporter.render(Format::Text);
+    assert!(first.contains("\napi_responses_total 9\n"), "{first}");
+    assert!(
+        first.contains("api_responses_2_total{code=\"other\"} 0\n"),
+        "{first}"
+    );
+    registry.counter("api-404").unwrap().inc(1);
+    let second = exporter.render(Format::Text);
+    assert!(
+        second.contains("api_responses_by_code_total{code=\"404\"} 1\n"),
+        "{second}"
+    );
+    assert!(
+        second.contains("api_responses_2_total{code=\"other\"} 0\n"),
+        "{second}"
+    );
+}
+
+#[test]
+fn the_structure_check_can_fail() {
+    for bad in [
+        "# TYPE a counter\na_total 1\na_total 1\n",
+        "# TYPE a counter\na_total -1\n",
+        "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"2\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_count 2\n",
+        "# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 3\n",
+        "# TYPE a gauge\na 1\n# TYPE a gauge\na 2\n",
+    ] {
+        let caught = std::panic::catch_unwind(|| check_structure(bad, Format::Text));
+        assert!(caught.is_err(), "accepted:\n{bad}");
+    }
+}

@@ -19,6 +19,24 @@ const HOSTILE_VALUES: &[&str] = &[
     "emoji 😀",
 ];
 
+const HOSTILE_NAMES: &[&str] = &[
+    "a.b",
+    "a-b",
+    "a_b",
+    "a:b",
+    "x",
+    "x_count",
+    "x_total",
+    "9",
+    "",
+    "emoji 😀",
+    "new\nline",
+    "quote\"d",
+    "__",
+    "get.book",
+    "get-book",
+];
+
 /// Serves `router` on 127.0.0.1 from a background runtime; the address.
 fn serve(router: Router) -> std::net::SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -65,6 +83,18 @@ fn a_real_prometheus_scrapes_what_the_app_recorded() {
             .inc(i as u64 + 1);
     }
     registry.gauge_f64("ratio").unwrap().update(f64::NAN);
+    // Names that collide once sanitised, as every kind: the scrape (in
+    // OpenMetrics) must still parse, or the target would be down.
+    for name in HOSTILE_NAMES {
+        if let Ok(t) = registry.timer(format!("t{name}")) {
+            t.update(Duration::from_millis(1));
+        }
+        if let Ok(c) = registry.counter(format!("c{name}")) {
+            c.inc(1);
+        }
+        let _ = registry.gauge(format!("{name}_seconds"));
+        let _ = registry.histogram(format!("h{name}"));
+    }
 
     let exporter = PrometheusExporter::new(&registry);
     let addr = serve(Router::new().route_service("/metrics", exporter.service()));
