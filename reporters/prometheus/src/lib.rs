@@ -9,7 +9,7 @@
 //!   that picks the format from `Accept`, for an axum router
 //!   (`Router::route_service`) or a listener of its own, with a bound on
 //!   concurrent scrapes.
-//! - With the `push` feature, [`Pushgateway`] pushes to a Prometheus
+//! - With the `push` feature, `Pushgateway` pushes to a Prometheus
 //!   Pushgateway, once or every interval.
 //!
 //! ```
