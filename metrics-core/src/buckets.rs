@@ -76,66 +76,154 @@ impl Layout {
     }
 }
 
-/// Bucket counts merged from a histogram's shards, one optional chunk per
-/// octave (octaves nobody recorded into cost nothing).
+/// Bucket counts merged from a histogram's shards. Only octaves somebody
+/// recorded into take room: their chunks sit back to back in one buffer, in
+/// increasing octave order, each `sub_buckets` counts followed by their
+/// total, and bit `o` of `present` says whether octave `o` has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Counts {
     sub_buckets: usize,
-    chunks: Vec<Option<Box<[u64]>>>,
+    octaves: usize,
+    present: u64,
+    data: Vec<u64>,
 }
 
 impl Counts {
     pub(crate) fn empty(layout: &Layout) -> Self {
+        Self::with_chunks(layout, 0)
+    }
+
+    /// Empty, with room for `chunks` octaves' counts.
+    pub(crate) fn with_chunks(layout: &Layout, chunks: usize) -> Self {
+        // A layout has at most 62 octaves (at least 3 mantissa bits), so one
+        // bit per octave fits.
+        debug_assert!(layout.octaves() <= 64);
         Self {
             sub_buckets: layout.sub_buckets(),
-            chunks: vec![None; layout.octaves()],
+            octaves: layout.octaves().min(64),
+            present: 0,
+            data: Vec::with_capacity(chunks * (layout.sub_buckets() + 1)),
         }
     }
 
-    /// Adds one octave's counts; returns how many values they hold.
-    pub(crate) fn add_chunk(
-        &mut self,
-        octave: usize,
-        counts: impl ExactSizeIterator<Item = u64>,
-    ) -> u64 {
-        let Some(slot) = self.chunks.get_mut(octave) else {
+    /// Whether no octave has counts (not even zeros).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.present == 0
+    }
+
+    /// Counts plus total of one chunk.
+    fn stride(&self) -> usize {
+        self.sub_buckets + 1
+    }
+
+    fn has(&self, octave: usize) -> bool {
+        (self.present >> octave) & 1 == 1
+    }
+
+    /// Where octave `octave`'s chunk starts (or would start) in `data`.
+    fn start(&self, octave: usize) -> usize {
+        let below = self.present & ((1u64 << octave) - 1);
+        below.count_ones() as usize * self.stride()
+    }
+
+    /// The present chunks in increasing octave order: octave, counts, total.
+    fn chunks(&self) -> impl Iterator<Item = (usize, &[u64], u64)> + '_ {
+        let mut bits = self.present;
+        let sub_buckets = self.sub_buckets;
+        self.data.chunks_exact(self.stride()).map(move |chunk| {
+            let octave = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            (octave, &chunk[..sub_buckets], chunk[sub_buckets])
+        })
+    }
+
+    /// Octave `octave`'s chunk and its total slot, inserted as zeros if
+    /// absent; `None` past the layout.
+    fn chunk_mut(&mut self, octave: usize) -> Option<&mut [u64]> {
+        if octave >= self.octaves {
+            return None;
+        }
+        let (start, stride) = (self.start(octave), self.stride());
+        if !self.has(octave) {
+            // Exactly: counts kept long (a window's checkpoint) stay tight.
+            self.data.reserve_exact(stride);
+            self.data
+                .splice(start..start, std::iter::repeat_n(0, stride));
+            self.present |= 1 << octave;
+        }
+        Some(&mut self.data[start..start + stride])
+    }
+
+    /// Adds one octave's counts (at most `sub_buckets` of them, the rest
+    /// taken as zero); returns how many values they hold.
+    pub(crate) fn add_chunk(&mut self, octave: usize, counts: impl Iterator<Item = u64>) -> u64 {
+        if octave >= self.octaves {
+            return 0;
+        }
+        let sub_buckets = self.sub_buckets;
+        let mut added = 0u64;
+        if !self.has(octave) && self.start(octave) == self.data.len() {
+            // A new last chunk (the usual case: octaves are read in
+            // increasing order): copy the counts in, no zeroing first.
+            let start = self.data.len();
+            self.data.extend(
+                counts
+                    .take(sub_buckets)
+                    .inspect(|n| added = added.wrapping_add(*n)),
+            );
+            self.data.resize(start + sub_buckets, 0);
+            self.data.push(added);
+            self.present |= 1 << octave;
+            return added;
+        }
+        let Some(chunk) = self.chunk_mut(octave) else {
             return 0;
         };
-        let len = counts.len();
-        let chunk = slot.get_or_insert_with(|| vec![0; len].into_boxed_slice());
-        let mut added = 0u64;
-        for (dst, n) in chunk.iter_mut().zip(counts) {
-            *dst += n;
-            added += n;
+        let (buckets, total) = chunk.split_at_mut(sub_buckets);
+        for (dst, n) in buckets.iter_mut().zip(counts) {
+            *dst = dst.wrapping_add(n);
+            added = added.wrapping_add(n);
         }
+        total[0] = total[0].wrapping_add(added);
         added
     }
 
     /// Values counted in all buckets.
     pub(crate) fn total(&self) -> u64 {
-        self.chunks.iter().flatten().flat_map(|c| c.iter()).sum()
+        self.chunks()
+            .fold(0u64, |sum, (_, _, t)| sum.wrapping_add(t))
     }
 
     /// What `self` counts beyond `earlier` (bucket by bucket; counts only
-    /// grow, so `earlier` is never above `self`).
+    /// grow, so `earlier` is never above `self`). Totals are computed while
+    /// subtracting.
     pub(crate) fn since(&self, earlier: &Counts) -> Counts {
-        let chunks = self
-            .chunks
-            .iter()
-            .zip(&earlier.chunks)
-            .map(|(now, before)| match (now, before) {
-                (Some(now), Some(before)) => Some(
-                    now.iter()
-                        .zip(before.iter())
-                        .map(|(a, b)| a.saturating_sub(*b))
-                        .collect(),
-                ),
-                (now, _) => now.clone(),
-            })
-            .collect();
+        if earlier.present == 0 {
+            return self.clone();
+        }
+        let sub_buckets = self.sub_buckets;
+        let mut data = Vec::with_capacity(self.data.len());
+        for (octave, now, total) in self.chunks() {
+            if !earlier.has(octave) {
+                data.extend_from_slice(now);
+                data.push(total);
+                continue;
+            }
+            let start = earlier.start(octave);
+            let before = &earlier.data[start..start + sub_buckets];
+            let mut left = 0u64;
+            data.extend(now.iter().zip(before).map(|(a, b)| {
+                let d = a.saturating_sub(*b);
+                left = left.wrapping_add(d);
+                d
+            }));
+            data.push(left);
+        }
         Counts {
-            sub_buckets: self.sub_buckets,
-            chunks,
+            sub_buckets,
+            octaves: self.octaves,
+            present: self.present,
+            data,
         }
     }
 
@@ -145,8 +233,7 @@ impl Counts {
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         let mut next = 0usize;
-        for (o, chunk) in self.chunks.iter().enumerate() {
-            let Some(chunk) = chunk else { continue };
+        for (o, chunk, _) in self.chunks() {
             for (s, n) in chunk.iter().enumerate() {
                 if *n > 0 {
                     let pos = o * self.sub_buckets + s;
@@ -163,20 +250,20 @@ impl Counts {
     /// Adds (or, with `subtract`, takes away, saturating at zero) counts
     /// produced by [`encode`](Self::encode) from the same layout.
     pub(crate) fn apply_encoded(&mut self, mut bytes: &[u8], subtract: bool) {
+        let sub_buckets = self.sub_buckets;
         let mut pos = 0usize;
         while let (Some(skip), Some(n)) = (take_varint(&mut bytes), take_varint(&mut bytes)) {
             pos = pos.saturating_add(skip as usize);
-            let (o, s) = (pos / self.sub_buckets, pos % self.sub_buckets);
-            let sub_buckets = self.sub_buckets;
-            if let Some(slot) = self.chunks.get_mut(o) {
-                let chunk = slot.get_or_insert_with(|| vec![0; sub_buckets].into_boxed_slice());
-                if let Some(c) = chunk.get_mut(s) {
-                    *c = if subtract {
-                        c.saturating_sub(n)
-                    } else {
-                        c.saturating_add(n)
-                    };
-                }
+            let (o, s) = (pos / sub_buckets, pos % sub_buckets);
+            if let Some(chunk) = self.chunk_mut(o) {
+                let old = chunk[s];
+                let new = if subtract {
+                    old.saturating_sub(n)
+                } else {
+                    old.saturating_add(n)
+                };
+                chunk[s] = new;
+                chunk[sub_buckets] = chunk[sub_buckets].wrapping_sub(old).wrapping_add(new);
             }
             pos = pos.saturating_add(1);
         }
@@ -184,69 +271,72 @@ impl Counts {
 
     /// Heap bytes held.
     pub(crate) fn bytes(&self) -> usize {
-        self.chunks.len() * std::mem::size_of::<Option<Box<[u64]>>>()
-            + self
-                .chunks
-                .iter()
-                .flatten()
-                .map(|c| c.len() * 8)
-                .sum::<usize>()
+        self.data.capacity() * std::mem::size_of::<u64>()
     }
 
-    /// For each rank (1-based, ascending), the bounds of the bucket holding
-    /// the value of that rank; `None` past the last value. One pass over the
-    /// counts, bounds computed only where a rank lands.
-    pub(crate) fn at_ranks(&self, layout: &Layout, ranks: &[u64]) -> Vec<Option<(u64, u64)>> {
-        let mut out = Vec::with_capacity(ranks.len());
-        let mut pending = ranks.iter().peekable();
+    /// Walks `ranks` (1-based, ascending, each with a tag) and calls `found`
+    /// with each tag and the bounds of the bucket holding the value of that
+    /// rank, `None` past the last value. One pass over the counts, skipping
+    /// whole chunks by their totals; bounds computed only where a rank lands.
+    pub(crate) fn at_ranks<T>(
+        &self,
+        layout: &Layout,
+        ranks: impl Iterator<Item = (u64, T)>,
+        mut found: impl FnMut(T, Option<(u64, u64)>),
+    ) {
+        let mut pending = ranks.peekable();
         let mut seen = 0u64;
-        'walk: for (o, chunk) in self.chunks.iter().enumerate() {
-            let Some(chunk) = chunk else { continue };
-            let Some(&&next) = pending.peek() else { break };
-            // Skip a whole chunk when the next rank lies beyond it.
-            let in_chunk: u64 = chunk.iter().sum();
-            if seen.saturating_add(in_chunk) < next {
-                seen = seen.saturating_add(in_chunk);
+        'walk: for (o, chunk, in_chunk) in self.chunks() {
+            let Some(&(mut next, _)) = pending.peek() else {
+                break;
+            };
+            // What the rest of the chunk holds: skip it when the next rank
+            // lies beyond.
+            let mut left = in_chunk;
+            if seen.saturating_add(left) < next {
+                seen = seen.saturating_add(left);
                 continue;
             }
-            for (s, n) in chunk.iter().enumerate() {
-                seen = seen.saturating_add(*n);
-                while let Some(&&rank) = pending.peek() {
-                    if rank > seen {
-                        break;
-                    }
-                    out.push(Some(layout.bounds(o, s)));
-                    pending.next();
+            for (s, &n) in chunk.iter().enumerate() {
+                seen = seen.saturating_add(n);
+                left = left.wrapping_sub(n);
+                if seen < next {
+                    continue;
                 }
-                if pending.peek().is_none() {
-                    break 'walk;
+                while let Some((_, tag)) = pending.next_if(|(rank, _)| *rank <= seen) {
+                    found(tag, Some(layout.bounds(o, s)));
+                }
+                match pending.peek() {
+                    None => break 'walk,
+                    Some(&(rank, _)) => next = rank,
+                }
+                if seen.saturating_add(left) < next {
+                    seen = seen.saturating_add(left);
+                    continue 'walk;
                 }
             }
         }
-        out.resize(ranks.len(), None);
-        out
+        for (_, tag) in pending {
+            found(tag, None);
+        }
     }
 
     /// The non-empty buckets in increasing order.
     pub(crate) fn buckets<'a>(&'a self, layout: &'a Layout) -> impl Iterator<Item = Bucket> + 'a {
-        self.chunks
-            .iter()
-            .enumerate()
-            .filter_map(|(o, c)| c.as_ref().map(|c| (o, c)))
-            .flat_map(move |(o, chunk)| {
-                chunk
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| **n > 0)
-                    .map(move |(s, n)| {
-                        let (low, high) = layout.bounds(o, s);
-                        Bucket {
-                            low,
-                            high,
-                            count: *n,
-                        }
-                    })
-            })
+        self.chunks().flat_map(move |(o, chunk, _)| {
+            chunk
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(move |(s, n)| {
+                    let (low, high) = layout.bounds(o, s);
+                    Bucket {
+                        low,
+                        high,
+                        count: *n,
+                    }
+                })
+        })
     }
 }
 
@@ -314,6 +404,74 @@ mod tests {
             }
         }
         assert!(next > 1 << 20);
+    }
+
+    /// Counts against a plain array of every bucket, with chunks added out
+    /// of order, merged, subtracted and queried by rank.
+    #[test]
+    fn counts_match_a_dense_model() {
+        let layout = Layout::new(1, 1 << 40);
+        let (octaves, subs) = (layout.octaves(), layout.sub_buckets());
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..200 {
+            let mut counts = Counts::empty(&layout);
+            let mut earlier = Counts::empty(&layout);
+            let mut dense = vec![0u64; octaves * subs];
+            let mut before = vec![0u64; octaves * subs];
+            for _ in 0..next(12) {
+                let o = next(octaves as u64) as usize;
+                let chunk: Vec<u64> = (0..subs).map(|_| next(3) * next(4)).collect();
+                let half: Vec<u64> = chunk.iter().map(|n| next(n + 1)).collect();
+                assert_eq!(
+                    counts.add_chunk(o, chunk.iter().copied()),
+                    chunk.iter().sum::<u64>()
+                );
+                earlier.add_chunk(o, half.iter().copied());
+                for s in 0..subs {
+                    dense[o * subs + s] += chunk[s];
+                    before[o * subs + s] += half[s];
+                }
+            }
+            let recent = counts.since(&earlier);
+            let diff: Vec<u64> = dense.iter().zip(&before).map(|(a, b)| a - b).collect();
+            for (counts, dense) in [(&counts, &dense), (&recent, &diff)] {
+                let total: u64 = dense.iter().sum();
+                assert_eq!(counts.total(), total);
+                let listed: Vec<(u64, u64)> =
+                    counts.buckets(&layout).map(|b| (b.low, b.count)).collect();
+                let expected: Vec<(u64, u64)> = (0..dense.len())
+                    .filter(|i| dense[*i] > 0)
+                    .map(|i| (layout.bounds(i / subs, i % subs).0, dense[i]))
+                    .collect();
+                assert_eq!(listed, expected);
+                let ranks: Vec<u64> = (1..=total + 2).step_by(1 + total as usize / 7).collect();
+                let mut found = Vec::new();
+                counts.at_ranks(&layout, ranks.iter().map(|r| (*r, *r)), |r, b| {
+                    found.push((r, b))
+                });
+                let mut seen = 0;
+                let mut expected = Vec::new();
+                let mut pending = ranks.iter().peekable();
+                for (i, n) in dense.iter().enumerate() {
+                    seen += n;
+                    while let Some(r) = pending.next_if(|r| **r <= seen) {
+                        expected.push((*r, Some(layout.bounds(i / subs, i % subs))));
+                    }
+                }
+                expected.extend(pending.map(|r| (*r, None)));
+                assert_eq!(found, expected);
+            }
+            let mut decoded = Counts::empty(&layout);
+            decoded.apply_encoded(&recent.encode(), false);
+            assert_eq!(decoded.total(), recent.total());
+            assert!(decoded.buckets(&layout).eq(recent.buckets(&layout)));
+        }
     }
 
     #[test]

@@ -123,8 +123,8 @@ struct Inner {
 /// The histogram's state read at one instant, before building a snapshot.
 pub(crate) struct Reading {
     pub(crate) stats: ShardStats,
-    all_time: Counts,
-    recent: Counts,
+    all_time: Arc<Counts>,
+    recent: Arc<Counts>,
     recent_span: Duration,
     age: Duration,
 }
@@ -170,29 +170,39 @@ impl Histogram {
 
     /// Values recorded so far.
     pub fn count(&self) -> u64 {
-        let mut counts = Counts::empty(&self.inner.layout);
         self.inner
             .shards
             .cells()
-            .map(|s| s.read(&mut counts).count)
-            .sum()
+            .fold(0u64, |sum, s| sum.wrapping_add(s.count()))
     }
 
     pub(crate) fn read(&self) -> Reading {
         let inner = &*self.inner;
         let now = inner.clock.now();
-        let mut counts = Counts::empty(&inner.layout);
+        // Room for every octave any shard has, so reading never reallocates.
+        let octaves = inner
+            .shards
+            .cells()
+            .fold(0u64, |bits, s| bits | s.octaves_present());
+        let mut counts = Counts::with_chunks(&inner.layout, octaves.count_ones() as usize);
         let stats = inner
             .shards
             .cells()
             .map(|s| s.read(&mut counts))
             .fold(ShardStats::default(), ShardStats::merge);
-        let (recent, recent_span) = inner
-            .window
-            .recent(now, &counts, |front| counts.since(front));
+        let all_time = Arc::new(counts);
+        // Until the window first slides (its start is the histogram's
+        // creation), the recent values are all of them: share the counts.
+        let (recent, recent_span) = inner.window.recent(now, &all_time, |front| {
+            if front.is_empty() {
+                Arc::clone(&all_time)
+            } else {
+                Arc::new(all_time.since(front))
+            }
+        });
         Reading {
             stats,
-            all_time: counts,
+            all_time,
             recent,
             recent_span,
             age: now.saturating_duration_since(inner.created),
@@ -210,7 +220,7 @@ impl Histogram {
         let s = r.stats;
         let (min, max) = if s.count == 0 { (0, 0) } else { (s.min, s.max) };
         let layout = self.inner.layout;
-        let distribution = |counts: Counts, count: u64, span: Duration| Distribution {
+        let distribution = |counts: Arc<Counts>, count: u64, span: Duration| Distribution {
             count,
             span,
             lowest: min,

@@ -116,6 +116,25 @@ impl Shard {
         }
     }
 
+    /// Bit `o` set for each octave `o` this shard has counts for.
+    pub(crate) fn octaves_present(&self) -> u64 {
+        self.chunks
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, c)| c.get().is_some())
+            .fold(0, |bits, (o, _)| bits | 1 << o)
+    }
+
+    /// Values in this shard's buckets.
+    pub(crate) fn count(&self) -> u64 {
+        self.chunks
+            .iter()
+            .filter_map(OnceLock::get)
+            .flat_map(|c| c.iter())
+            .fold(0u64, |sum, c| sum.wrapping_add(c.load(Relaxed)))
+    }
+
     /// Adds this shard's buckets into `into` and returns its statistics. The
     /// count is the number of values in the buckets read, so bucket counts
     /// and counts always agree.

@@ -4,6 +4,7 @@
 //! `serde` feature every snapshot type implements `serde::Serialize`.
 
 use crate::buckets::{Counts, Layout};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[cfg(feature = "serde")]
@@ -77,7 +78,9 @@ pub struct Distribution {
     pub lowest: u64,
     /// The histogram's exact all-time maximum; estimates never go above it.
     pub highest: u64,
-    pub(crate) counts: Counts,
+    /// Shared with the other distribution of the same snapshot when both
+    /// hold the same values.
+    pub(crate) counts: Arc<Counts>,
     pub(crate) layout: Layout,
 }
 
@@ -119,27 +122,35 @@ impl Distribution {
         if self.count == 0 {
             return out;
         }
-        // (rank, position in qs), sorted by rank; NaN quantiles stay NaN.
-        let mut ranks: Vec<(u64, usize)> = qs
+        let count = self.count;
+        // (rank, position in qs); NaN quantiles stay NaN.
+        let ranks = qs
             .iter()
             .enumerate()
             .filter(|(_, q)| !q.is_nan())
             .map(|(i, q)| {
-                let rank = (q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64;
-                (rank.clamp(1, self.count), i)
-            })
-            .collect();
-        ranks.sort_unstable();
-        let sorted: Vec<u64> = ranks.iter().map(|(r, _)| *r).collect();
-        let found = self.counts.at_ranks(&self.layout, &sorted);
-        for ((_, i), bounds) in ranks.iter().zip(found) {
-            out[*i] = match bounds {
+                let rank = (q.clamp(0.0, 1.0) * count as f64).ceil() as u64;
+                (rank.clamp(1, count), i)
+            });
+        let (lowest, highest) = (self.lowest as f64, self.highest as f64);
+        let mut found = |i: usize, bounds: Option<(u64, u64)>| {
+            out[i] = match bounds {
                 Some((low, high)) => {
                     let mid = low as f64 + (high - low) as f64 / 2.0;
-                    mid.clamp(self.lowest as f64, self.highest as f64)
+                    mid.clamp(lowest, highest)
                 }
-                None => self.highest as f64,
+                None => highest,
             };
+        };
+        // Ascending quantiles (the usual case) give ascending ranks as they
+        // are; others are sorted first.
+        if ranks.clone().is_sorted_by_key(|(rank, _)| rank) {
+            self.counts.at_ranks(&self.layout, ranks, &mut found);
+        } else {
+            let mut sorted: Vec<(u64, usize)> = ranks.collect();
+            sorted.sort_unstable();
+            self.counts
+                .at_ranks(&self.layout, sorted.into_iter(), &mut found);
         }
         out
     }

@@ -3,7 +3,7 @@
 
 use crate::buckets::{cumulative, Buckets};
 use crate::names::{Family, Names, Role, Shape};
-use crate::write::{f64_value, i64_value, label_value, u64_value};
+use crate::write::{f64_value, i64_value, label_value, number, u64_value};
 use crate::Format;
 use metrics_core::{
     HistogramSnapshot, Metric, MetricKey, MetricKind, MetricSnapshot, Registry, RegistrySnapshot,
@@ -71,6 +71,8 @@ pub struct PrometheusExporter {
 struct Inner {
     registry: Registry,
     quantiles: Vec<(f64, String)>,
+    /// The quantiles alone, as `percentiles` takes them.
+    quantile_values: Vec<f64>,
     buckets: Option<Buckets>,
     fold_status: bool,
     state: Mutex<State>,
@@ -131,6 +133,7 @@ impl PrometheusExporterBuilder {
             .collect();
         quantiles.sort_by(f64::total_cmp);
         quantiles.dedup();
+        let quantile_values = quantiles.clone();
         let quantiles = quantiles
             .into_iter()
             .map(|q| {
@@ -143,6 +146,7 @@ impl PrometheusExporterBuilder {
             inner: Arc::new(Inner {
                 registry: self.registry,
                 quantiles,
+                quantile_values,
                 buckets: self.buckets,
                 fold_status: self.fold_status,
                 state: Mutex::default(),
@@ -453,7 +457,7 @@ impl PrometheusExporter {
                         None => self.write_summary(out, labels, family, h, per_unit),
                     }
                     sample_line(out, &family.name, "_sum", labels, None);
-                    f64_value(out, h.sum as f64 / per_unit);
+                    number(out, h.sum as f64 / per_unit);
                     out.push('\n');
                     sample_line(out, &family.name, "_count", labels, None);
                     u64_value(out, h.count);
@@ -471,10 +475,10 @@ impl PrometheusExporter {
         h: &HistogramSnapshot,
         per_unit: f64,
     ) {
-        let qs: Vec<f64> = self.inner.quantiles.iter().map(|(q, _)| *q).collect();
-        for (value, (_, label)) in h.percentiles(&qs).into_iter().zip(&self.inner.quantiles) {
+        let values = h.percentiles(&self.inner.quantile_values);
+        for (value, (_, label)) in values.into_iter().zip(&self.inner.quantiles) {
             sample_line(out, &family.name, "", labels, Some(("quantile", label)));
-            f64_value(out, value / per_unit);
+            number(out, value / per_unit);
             out.push('\n');
         }
     }
