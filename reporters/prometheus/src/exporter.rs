@@ -301,8 +301,9 @@ impl PrometheusExporter {
         };
         let mut group_of: Vec<Option<usize>> = Vec::new();
         let mut groups: Vec<(usize, Vec<(usize, SeriesText)>)> = Vec::new();
-        // Families named as registered take their names before the folded
-        // status families, so a folded family never takes a user's name.
+        // Names that are already valid take them first, then the sanitised
+        // ones, then the folded status families: a sanitised or folded
+        // family never takes the name a registered metric has as is.
         let placed: Vec<_> = keys
             .enumerate()
             .filter_map(|(i, (key, shape))| {
@@ -311,10 +312,12 @@ impl PrometheusExporter {
                 Some((i, key, shape, seconds, base, role, code))
             })
             .collect();
-        let plain_first = placed
-            .iter()
-            .filter(|p| p.5 == Role::Plain)
-            .chain(placed.iter().filter(|p| p.5 != Role::Plain));
+        let rank = |p: &&(usize, &MetricKey, Shape, bool, &str, Role, Option<&str>)| match p.5 {
+            Role::Plain if crate::names::metric_name(p.4) == p.4 => 0,
+            Role::Plain => 1,
+            _ => 2,
+        };
+        let plain_first = (0..3).flat_map(|r| placed.iter().filter(move |p| rank(p) == r));
         for &(i, key, shape, seconds, base, role, code) in plain_first {
             let family = names.family(base, role, shape, seconds);
             names.families[family].seen = render;

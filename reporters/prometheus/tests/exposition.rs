@@ -371,3 +371,13 @@ fn the_structure_check_can_fail() {
         assert!(caught.is_err(), "accepted:\n{bad}");
     }
 }
+
+#[test]
+fn a_name_that_is_already_valid_keeps_it() {
+    let registry = Registry::new();
+    registry.counter("a.b").unwrap().inc(1);
+    registry.counter("a_b").unwrap().inc(2);
+    let text = PrometheusExporter::new(&registry).render(Format::Text);
+    assert!(text.contains("\na_b_total 2\n"), "{text}");
+    assert!(text.contains("\na_b_2_total 1\n"), "{text}");
+}
