@@ -3,7 +3,7 @@
 
 use crate::buckets::{cumulative, Buckets};
 use crate::names::{Family, Names, Role, Shape};
-use crate::write::{f64_value, i64_value, label_value, number, u64_value};
+use crate::write::{f64_value, help, i64_value, label_value, u64_value};
 use crate::Format;
 use metrics_core::{
     HistogramSnapshot, Metric, MetricKey, MetricKind, MetricSnapshot, Registry, RegistrySnapshot,
@@ -70,9 +70,9 @@ pub struct PrometheusExporter {
 #[derive(Debug)]
 struct Inner {
     registry: Registry,
-    quantiles: Vec<(f64, String)>,
-    /// The quantiles alone, as `percentiles` takes them.
-    quantile_values: Vec<f64>,
+    /// The summary quantiles, increasing, and their `quantile` label values.
+    quantiles: Vec<f64>,
+    quantile_labels: Vec<String>,
     buckets: Option<Buckets>,
     fold_status: bool,
     state: Mutex<State>,
@@ -133,20 +133,19 @@ impl PrometheusExporterBuilder {
             .collect();
         quantiles.sort_by(f64::total_cmp);
         quantiles.dedup();
-        let quantile_values = quantiles.clone();
-        let quantiles = quantiles
-            .into_iter()
-            .map(|q| {
+        let quantile_labels = quantiles
+            .iter()
+            .map(|&q| {
                 let mut label = String::new();
                 f64_value(&mut label, q);
-                (q, label)
+                label
             })
             .collect();
         PrometheusExporter {
             inner: Arc::new(Inner {
                 registry: self.registry,
                 quantiles,
-                quantile_values,
+                quantile_labels,
                 buckets: self.buckets,
                 fold_status: self.fold_status,
                 state: Mutex::default(),
@@ -460,7 +459,7 @@ impl PrometheusExporter {
                         None => self.write_summary(out, labels, family, h, per_unit),
                     }
                     sample_line(out, &family.name, "_sum", labels, None);
-                    number(out, h.sum as f64 / per_unit);
+                    f64_value(out, h.sum as f64 / per_unit);
                     out.push('\n');
                     sample_line(out, &family.name, "_count", labels, None);
                     u64_value(out, h.count);
@@ -478,10 +477,10 @@ impl PrometheusExporter {
         h: &HistogramSnapshot,
         per_unit: f64,
     ) {
-        let values = h.percentiles(&self.inner.quantile_values);
-        for (value, (_, label)) in values.into_iter().zip(&self.inner.quantiles) {
+        let values = h.percentiles(&self.inner.quantiles);
+        for (value, label) in values.into_iter().zip(&self.inner.quantile_labels) {
             sample_line(out, &family.name, "", labels, Some(("quantile", label)));
-            number(out, value / per_unit);
+            f64_value(out, value / per_unit);
             out.push('\n');
         }
     }
@@ -518,7 +517,13 @@ fn header(out: &mut String, family: &Family, suffix: &str, kind: &str, format: F
     out.push_str(&family.name);
     out.push_str(suffix);
     out.push(' ');
-    out.push_str(&family.help[usize::from(om)]);
+    help(out, &family.source, om);
+    out.push_str(match (family.role, family.seconds) {
+        (Role::Plain, true) => " (timer, seconds)",
+        (Role::Plain, false) => "",
+        (Role::StatusClass, _) => " responses by status class",
+        (Role::StatusCode, _) => " responses by status code",
+    });
     out.push_str("\n# TYPE ");
     out.push_str(&family.name);
     out.push_str(suffix);

@@ -79,8 +79,6 @@ pub(crate) struct Family {
     pub(crate) seconds: bool,
     /// The registry name it came from.
     pub(crate) source: String,
-    /// HELP text escaped for the text format and for OpenMetrics.
-    pub(crate) help: [String; 2],
     /// The HELP/TYPE lines, prepared by the exporter on first use.
     pub(crate) headers: Vec<String>,
     pub(crate) role: Role,
@@ -195,23 +193,10 @@ impl Names {
             self.taken.insert(format!("{name}{suffix}"));
         }
         let reserved = reserved_labels(role);
-        let describe = match (role, seconds) {
-            (Role::Plain, true) => " (timer, seconds)",
-            (Role::Plain, false) => "",
-            (Role::StatusClass, _) => " responses by status class",
-            (Role::StatusCode, _) => " responses by status code",
-        };
-        let help = [false, true].map(|open_metrics| {
-            let mut text = String::new();
-            crate::write::help(&mut text, base, open_metrics);
-            text.push_str(describe);
-            text
-        });
         Family {
             name,
             shape,
             seconds,
-            help,
             headers: Vec::new(),
             source: base.to_string(),
             role,

@@ -59,9 +59,9 @@ pub(crate) fn i64_value(out: &mut String, n: i64) {
     u64_value(out, n.unsigned_abs());
 }
 
-/// Appends a float as both formats read it: `NaN`, `+Inf`, `-Inf`, or the
-/// shortest decimal that reads back as the same value.
-pub(crate) fn f64_value(out: &mut String, v: f64) {
+/// [`f64_value`]'s general path: `NaN`, `+Inf`, `-Inf`, or the shortest
+/// decimal that reads back as the same value.
+fn f64_shortest(out: &mut String, v: f64) {
     if v.is_nan() {
         out.push_str("NaN");
     } else if v == f64::INFINITY {
@@ -81,19 +81,20 @@ const POW10: [f64; 19] = [
     1e17, 1e18,
 ];
 
-/// Appends `v` exactly as [`f64_value`] does (the shortest decimal that
-/// reads back as `v`), faster for the values samples usually hold.
+/// Appends a float as both formats read it: `NaN`, `+Inf`, `-Inf`, or the
+/// shortest decimal that reads back as the same value, on a fast exact path
+/// for the values samples usually hold.
 ///
 /// For `1e-4 <= v < 1e15` it looks for `v` as `n / 10^p` with `n` below
 /// `10^15`: one multiplication finds `n`, one correctly rounded division
 /// checks that `n / 10^p` reads back as `v`. A decimal of at most 15
 /// significant digits that reads back as `v` is the only one (a double
 /// tells apart all decimals of 15 digits), so it is the shortest one, the
-/// one `f64_value` prints. Any other value goes to `f64_value`.
-pub(crate) fn number(out: &mut String, v: f64) {
+/// one [`f64_shortest`] prints. Any other value goes to it.
+pub(crate) fn f64_value(out: &mut String, v: f64) {
     // NaN fails the range test too.
     if !(1e-4..1e15).contains(&v) {
-        f64_value(out, v);
+        f64_shortest(out, v);
         return;
     }
     // `p` such that `v * 10^p` has 15 integer digits, give or take one (a
@@ -106,7 +107,7 @@ pub(crate) fn number(out: &mut String, v: f64) {
     let scale = POW10[p];
     let n = (v * scale).round();
     if !(1.0..1e15).contains(&n) || n / scale != v {
-        f64_value(out, v);
+        f64_shortest(out, v);
         return;
     }
     let mut n = n as u64;
@@ -214,8 +215,8 @@ mod tests {
         for v in values {
             fast.clear();
             slow.clear();
-            number(&mut fast, v);
-            f64_value(&mut slow, v);
+            f64_value(&mut fast, v);
+            f64_shortest(&mut slow, v);
             assert_eq!(fast, slow, "{v:e}");
         }
     }
