@@ -50,6 +50,7 @@ mod pushgateway;
 mod sink;
 mod statsd;
 mod victoria;
+mod writer;
 
 pub use carbon::{Carbon, RECENT_WINDOW};
 pub use dir::{TempDir, KEEP_DIRS_ENV};
@@ -65,3 +66,4 @@ pub use statsd::{
     STATSD_DIR_ENV, STATSD_PACKAGE,
 };
 pub use victoria::VictoriaMetrics;
+pub use writer::{FailingWriter, SharedWriter};

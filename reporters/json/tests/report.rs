@@ -3,51 +3,20 @@
 use metrics_core::{ManualClock, Registry};
 use metrics_json::{to_json, write_json_every, JsonReport};
 use metrics_report::Report;
+use metrics_testkit::{FailingWriter, SharedWriter};
 use serde_json::Value;
 use std::io::{self, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 type TestResult = Result<(), metrics_report::ReportError>;
-
-/// A writer whose bytes the test can read while the report owns it.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Shared {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// A writer that fails every write.
-struct Refuses;
-
-impl Write for Refuses {
-    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-        Err(io::Error::other("disk full"))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 #[test]
 fn each_report_is_one_newline_terminated_line() -> TestResult {
     let registry = Registry::new();
     let jobs = registry.counter("jobs")?;
     registry.gauge_f64("nan")?.update(f64::NAN);
-    let out = Shared::default();
+    let out = SharedWriter::default();
     let mut report = JsonReport::new(out.clone());
     for _ in 0..3 {
         jobs.inc(1);
@@ -68,7 +37,7 @@ fn each_report_is_one_newline_terminated_line() -> TestResult {
 
 #[test]
 fn a_boxed_writer_is_accepted() -> TestResult {
-    let out = Shared::default();
+    let out = SharedWriter::default();
     let boxed: Box<dyn Write + Send> = Box::new(out.clone());
     let mut report = JsonReport::new(boxed);
     report.report(&Registry::new().snapshot())?;
@@ -80,7 +49,7 @@ fn a_boxed_writer_is_accepted() -> TestResult {
 fn a_line_cut_short_never_corrupts_the_next_one() -> TestResult {
     /// Takes `budget` bytes, fails once it is spent, then takes everything.
     struct Flaky {
-        out: Shared,
+        out: SharedWriter,
         budget: Option<usize>,
     }
     impl Write for Flaky {
@@ -105,7 +74,7 @@ fn a_line_cut_short_never_corrupts_the_next_one() -> TestResult {
 
     let registry = Registry::new();
     registry.counter("jobs")?.inc(1);
-    let out = Shared::default();
+    let out = SharedWriter::default();
     let mut report = JsonReport::new(Flaky {
         out: out.clone(),
         budget: Some(5),
@@ -125,7 +94,7 @@ fn a_line_cut_short_never_corrupts_the_next_one() -> TestResult {
 fn a_failure_before_any_byte_leaves_no_blank_line() -> TestResult {
     /// Fails its first write, then takes everything.
     struct FailsOnce {
-        out: Shared,
+        out: SharedWriter,
         failed: bool,
     }
     impl Write for FailsOnce {
@@ -142,7 +111,7 @@ fn a_failure_before_any_byte_leaves_no_blank_line() -> TestResult {
     }
 
     let registry = Registry::new();
-    let out = Shared::default();
+    let out = SharedWriter::default();
     let mut report = JsonReport::new(FailsOnce {
         out: out.clone(),
         failed: false,
@@ -158,7 +127,7 @@ fn write_json_every_writes_a_line_per_report_and_one_at_stop() -> TestResult {
     let clock = Arc::new(ManualClock::new());
     let registry = Registry::builder().clock(clock).build();
     let jobs = registry.counter("jobs")?;
-    let out = Shared::default();
+    let out = SharedWriter::default();
     // An interval that never comes: reports happen only when asked.
     let reporter = write_json_every(&registry, Duration::from_secs(3600), out.clone())?;
     jobs.inc(1);
@@ -186,7 +155,7 @@ fn write_json_every_writes_a_line_per_report_and_one_at_stop() -> TestResult {
 #[test]
 fn a_failing_writer_is_counted_as_a_failure() -> TestResult {
     let registry = Registry::new();
-    let reporter = write_json_every(&registry, Duration::from_secs(3600), Refuses)?;
+    let reporter = write_json_every(&registry, Duration::from_secs(3600), FailingWriter)?;
     assert!(reporter.report_now());
     assert_eq!(registry.counter("reporter.json.failures")?.count(), 1);
     assert_eq!(registry.counter("reporter.json.reports")?.count(), 0);

@@ -283,16 +283,11 @@ fn write_json_writes_the_compact_document() -> TestResult {
 
 #[test]
 fn write_json_reports_the_writer_error() -> TestResult {
-    struct Refuses;
-    impl std::io::Write for Refuses {
-        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
-            Err(std::io::Error::other("disk full"))
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let error = write_json(&fixed_registry()?.snapshot(), Refuses).unwrap_err();
+    let error = write_json(
+        &fixed_registry()?.snapshot(),
+        metrics_testkit::FailingWriter,
+    )
+    .unwrap_err();
     assert_eq!(error.to_string(), "disk full");
     Ok(())
 }

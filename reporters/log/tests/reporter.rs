@@ -3,43 +3,9 @@
 use metrics_core::{ManualClock, Registry};
 use metrics_log::{LogReporter, Sink};
 use metrics_report::Report;
-use std::io::{self, Write};
-use std::sync::{Arc, Mutex};
+use metrics_testkit::{FailingWriter, SharedWriter};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// A writer whose bytes the test can read.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Shared {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// A writer that always fails.
-struct Broken;
-
-impl Write for Broken {
-    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-        Err(io::Error::other("disk full"))
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A registry on a clock that never moves, so a periodic reporter never
 /// reaches a scheduled tick: only `report_now` and `stop` report.
@@ -54,7 +20,7 @@ fn a_writer_gets_each_report_whole_with_its_title() {
     let registry = registry();
     let requests = registry.counter("requests").unwrap();
     requests.inc(2);
-    let out = Shared::default();
+    let out = SharedWriter::default();
     let mut reporter = LogReporter::builder()
         .title("metrics")
         .sink(Sink::writer(out.clone()))
@@ -79,7 +45,7 @@ counter requests
 
 #[test]
 fn nothing_to_say_writes_nothing() {
-    let out = Shared::default();
+    let out = SharedWriter::default();
     let mut reporter = LogReporter::builder()
         .sink(Sink::writer(out.clone()))
         .build();
@@ -122,12 +88,14 @@ fn a_failing_writer_is_a_failed_report_for_the_periodic_reporter() {
     let registry = registry();
     registry.counter("requests").unwrap().inc(1);
 
-    let mut by_hand = LogReporter::builder().sink(Sink::writer(Broken)).build();
+    let mut by_hand = LogReporter::builder()
+        .sink(Sink::writer(FailingWriter))
+        .build();
     let error = by_hand.report(&registry.snapshot()).unwrap_err();
     assert_eq!(error.to_string(), "disk full");
 
     let reporter = LogReporter::builder()
-        .sink(Sink::writer(Broken))
+        .sink(Sink::writer(FailingWriter))
         .start(&registry, Duration::from_secs(3600))
         .unwrap();
     assert!(reporter.report_now());
@@ -148,7 +116,7 @@ fn a_failing_writer_is_a_failed_report_for_the_periodic_reporter() {
 fn a_periodic_reporter_writes_on_demand_and_on_stop() {
     let registry = registry();
     registry.counter("requests").unwrap().inc(4);
-    let out = Shared::default();
+    let out = SharedWriter::default();
     let reporter = LogReporter::builder()
         .sink(Sink::writer(out.clone()))
         .name("text")
