@@ -425,51 +425,44 @@ fn main() {
     histogram_2threads(&mut c);
     c.final_summary();
 
-    let check = |label, group, bench, baseline, target| RatioCheck {
-        label,
-        group,
-        bench,
-        baseline,
-        target,
-    };
     print_ratios(
         &[
-            check(
+            RatioCheck::new(
                 "Counter::inc, 1 thread / raw atomic",
                 "counter/1thread",
                 "metrics_core",
                 "raw_atomic",
                 1.1,
             ),
-            check(
+            RatioCheck::new(
                 "Counter::inc, 2 threads / shared raw atomic",
                 "counter/2threads",
                 "metrics_core",
                 "raw_atomic",
                 0.5,
             ),
-            check(
+            RatioCheck::new(
                 "Histogram::update, 1 thread / hdrhistogram",
                 "histogram/1thread",
                 "metrics_core_histogram",
                 "hdrhistogram",
                 2.0,
             ),
-            check(
+            RatioCheck::new(
                 "Timer::update, 1 thread / hdrhistogram",
                 "histogram/1thread",
                 "metrics_core_timer",
                 "hdrhistogram",
                 2.0,
             ),
-            check(
+            RatioCheck::new(
                 "Histogram::update, 2 threads / per-thread hdrhistogram",
                 "histogram/2threads",
                 "metrics_core_histogram",
                 "hdrhistogram",
                 2.0,
             ),
-            check(
+            RatioCheck::new(
                 "Timer::update, 2 threads / per-thread hdrhistogram",
                 "histogram/2threads",
                 "metrics_core_timer",

@@ -83,37 +83,30 @@ fn main() {
     counters(&mut c);
     timers(&mut c);
     c.final_summary();
-    let check = |label, group, bench, baseline, target| RatioCheck {
-        label,
-        group,
-        bench,
-        baseline,
-        target,
-    };
     print_ratios(
         &[
-            check(
+            RatioCheck::new(
                 "1,000 counters, OpenMetrics / prometheus-client",
                 "render/1000_counters",
                 "metrics_prometheus_openmetrics",
                 "prometheus_client",
                 0.5,
             ),
-            check(
+            RatioCheck::new(
                 "1,000 counters, text 0.0.4 / prometheus-client",
                 "render/1000_counters",
                 "metrics_prometheus_text",
                 "prometheus_client",
                 0.5,
             ),
-            check(
+            RatioCheck::new(
                 "1,000 timers (summaries), OpenMetrics / its 1,000 histograms",
                 "render/1000_timers",
                 "metrics_prometheus_openmetrics_summaries",
                 "prometheus_client_histograms",
                 1.0,
             ),
-            check(
+            RatioCheck::new(
                 "1,000 timers (summaries), text / its 1,000 histograms",
                 "render/1000_timers",
                 "metrics_prometheus_text_summaries",

@@ -85,6 +85,25 @@ pub struct RatioCheck {
     pub target: f64,
 }
 
+impl RatioCheck {
+    /// A check that `bench` / `baseline` in `group` stays at most `target`.
+    pub const fn new(
+        label: &'static str,
+        group: &'static str,
+        bench: &'static str,
+        baseline: &'static str,
+        target: f64,
+    ) -> Self {
+        Self {
+            label,
+            group,
+            bench,
+            baseline,
+            target,
+        }
+    }
+}
+
 /// Where criterion writes its results: `$CRITERION_HOME`, else the
 /// `criterion` folder of the target directory this binary was built in.
 fn criterion_dir() -> Option<PathBuf> {
