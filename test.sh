@@ -61,7 +61,8 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "docs (rustdoc warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features \
     -p metrics-core -p metrics-tower -p metrics-report -p metrics-log -p metrics-prometheus \
-    -p metrics-json -p metrics-testkit
+    -p metrics-json -p metrics-graphite -p metrics-influxdb -p metrics-statsd -p metrics-opentsdb \
+    -p metrics-testkit
 
 step "tests (all features)"
 cargo test --workspace --all-features

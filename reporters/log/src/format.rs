@@ -3,6 +3,7 @@
 use metrics_core::{
     HistogramSnapshot, MeterSnapshot, MetricEntry, MetricSnapshot, RegistrySnapshot,
 };
+pub use metrics_report::DurationUnit;
 use std::fmt::Write as _;
 
 /// The quantiles of histograms and timers, with their field names.
@@ -17,50 +18,6 @@ const QUANTILES: [(&str, f64); 5] = [
 /// What an undefined value (NaN) prints as: the percentiles of an empty
 /// recent window, or a float gauge holding NaN.
 pub const NOT_AVAILABLE: &str = "n/a";
-
-/// The unit timer durations are printed in.
-///
-/// ```
-/// use metrics_log::DurationUnit;
-///
-/// assert_eq!(DurationUnit::default(), DurationUnit::Milliseconds);
-/// assert_eq!(DurationUnit::Microseconds.suffix(), "µs");
-/// assert_eq!(DurationUnit::Seconds.nanos(), 1e9);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum DurationUnit {
-    /// `ns`.
-    Nanoseconds,
-    /// `µs`.
-    Microseconds,
-    /// `ms` (the default).
-    #[default]
-    Milliseconds,
-    /// `s`.
-    Seconds,
-}
-
-impl DurationUnit {
-    /// The suffix printed after a value: `ns`, `µs`, `ms` or `s`.
-    pub fn suffix(self) -> &'static str {
-        match self {
-            DurationUnit::Nanoseconds => "ns",
-            DurationUnit::Microseconds => "µs",
-            DurationUnit::Milliseconds => "ms",
-            DurationUnit::Seconds => "s",
-        }
-    }
-
-    /// Nanoseconds in one unit.
-    pub fn nanos(self) -> f64 {
-        match self {
-            DurationUnit::Nanoseconds => 1.0,
-            DurationUnit::Microseconds => 1e3,
-            DurationUnit::Milliseconds => 1e6,
-            DurationUnit::Seconds => 1e9,
-        }
-    }
-}
 
 /// The unit meter and timer rates are printed in.
 ///

@@ -8,6 +8,8 @@
 //!   schedule goes on; a slow report skips the ticks it missed (and counts
 //!   them) instead of catching up; stopping it, or dropping it, sends one
 //!   final report within a bounded time.
+//! - [`fields`]: the numbers of a metric named the go-metrics way
+//!   (`count`, `std-dev`, `99-percentile`, `m1`, …), for push reporters.
 //! - `RenderService` (feature `http`): a Tower service that renders the
 //!   registry on each request, for `GET /metrics` and the like, with a
 //!   bound on concurrent renders.
@@ -39,12 +41,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod fields;
 #[cfg(feature = "http")]
 mod http;
 mod periodic;
 mod report;
 mod schedule;
 
+pub use fields::{fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
 #[cfg(feature = "http")]
 pub use http::{Body, Render, RenderService, Rendered};
 pub use periodic::{PeriodicReporter, PeriodicReporterBuilder, StopOutcome, DEFAULT_TIMEOUT};

@@ -1,0 +1,3 @@
+//! Reporter for statsd (work in progress).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
