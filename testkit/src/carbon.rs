@@ -110,6 +110,19 @@ impl Carbon {
         })
     }
 
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub fn kill(&self) {
+        self.process.kill();
+    }
+
+    /// Starts the server again (killing it first if it runs) on the same
+    /// ports with the same data, and waits until it is ready again (up to
+    /// [`DEFAULT_START_TIMEOUT`]).
+    pub fn restart(&self) -> Result<()> {
+        self.process.restart()?;
+        self.process.wait_tcp(self.line_addr, DEFAULT_START_TIMEOUT)
+    }
+
     /// The plaintext receiver (`<path> <value> <timestamp>\n` over TCP).
     pub fn line_addr(&self) -> SocketAddr {
         self.line_addr

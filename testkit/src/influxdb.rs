@@ -63,6 +63,20 @@ impl InfluxDb {
         Ok(server)
     }
 
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub fn kill(&self) {
+        self.process.kill();
+    }
+
+    /// Starts the server again (killing it first if it runs) on the same
+    /// ports with the same data, and waits until it is ready again (up to
+    /// [`DEFAULT_START_TIMEOUT`]).
+    pub fn restart(&self) -> Result<()> {
+        self.process.restart()?;
+        self.process
+            .wait_http(&self.url("/ping"), 204, DEFAULT_START_TIMEOUT)
+    }
+
     /// The HTTP API address.
     pub fn addr(&self) -> SocketAddr {
         self.addr

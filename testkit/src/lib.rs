@@ -12,7 +12,9 @@
 //!
 //! [`Promtool`] runs `promtool check metrics`. [`http`] is a small blocking
 //! HTTP/1.1 client to talk to the servers, and [`LineSink`] collects lines
-//! sent over TCP.
+//! sent over TCP; [`BlackHole`] accepts connections and never reads them.
+//! Every server can be killed and restarted on the same ports with the same
+//! data (`kill()`, `restart()`), to test recovery.
 //!
 //! A missing program is an error telling how to install it (`./test.sh`
 //! installs everything), never a skipped test. A server that exits while
@@ -37,6 +39,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod black_hole;
 mod carbon;
 mod dir;
 mod error;
@@ -52,6 +55,7 @@ mod statsd;
 mod victoria;
 mod writer;
 
+pub use black_hole::BlackHole;
 pub use carbon::{Carbon, RECENT_WINDOW};
 pub use dir::{TempDir, KEEP_DIRS_ENV};
 pub use error::{Error, Result};

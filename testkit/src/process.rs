@@ -1,11 +1,13 @@
 //! Running a server as a child process: spawning with the output captured to
 //! a log file, waiting for readiness, and stopping on drop.
 
-use std::fs::File;
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -74,8 +76,12 @@ pub(crate) fn retry_on_port_clash<T>(mut start: impl FnMut() -> Result<T>) -> Re
 #[derive(Debug)]
 pub struct ServerProcess {
     name: String,
-    pid: u32,
+    pid: AtomicU32,
     child: Mutex<Child>,
+    /// What was spawned, to spawn it again in [`ServerProcess::restart`].
+    program: OsString,
+    args: Vec<OsString>,
+    envs: Vec<(OsString, Option<OsString>)>,
     log: PathBuf,
     // Dropped after the process has been stopped in `Drop::drop`.
     dir: TempDir,
@@ -88,28 +94,58 @@ impl ServerProcess {
     /// The program of `command` should have been resolved with
     /// [`find_program`] first, so a missing program is reported with the way
     /// to install it.
-    pub fn spawn(name: &str, mut command: Command, dir: TempDir) -> Result<Self> {
+    pub fn spawn(name: &str, command: Command, dir: TempDir) -> Result<Self> {
         let log = dir.path().join(format!("{name}.log"));
-        let out =
-            File::create(&log).map_err(|e| Error::io(format!("creating {}", log.display()), e))?;
-        let err = out
-            .try_clone()
-            .map_err(|e| Error::io(format!("duplicating {}", log.display()), e))?;
-        command
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
-        let child = command
-            .spawn()
-            .map_err(|e| Error::io(format!("starting {name} ({command:?})"), e))?;
+        let program = command.get_program().to_os_string();
+        let args = command.get_args().map(|a| a.to_os_string()).collect();
+        let envs = command
+            .get_envs()
+            .map(|(k, v)| (k.to_os_string(), v.map(|v| v.to_os_string())))
+            .collect();
+        let child = launch(name, command, dir.path(), &log, false)?;
         Ok(ServerProcess {
             name: name.to_string(),
-            pid: child.id(),
+            pid: AtomicU32::new(child.id()),
             child: Mutex::new(child),
+            program,
+            args,
+            envs,
             log,
             dir,
         })
+    }
+
+    /// Kills the process at once (SIGKILL, no grace, as a crash would) and
+    /// waits for it. Does nothing if it has already exited.
+    pub fn kill(&self) {
+        let mut child = self.child();
+        if let Ok(None) = child.try_wait() {
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+    }
+
+    /// Kills the process if it is running, then starts the same command
+    /// again with the same directory (so the same data and ports); its
+    /// output is appended to the same log. The caller waits for readiness.
+    pub fn restart(&self) -> Result<()> {
+        let mut child = self.child();
+        if let Ok(None) = child.try_wait() {
+            let _ = child.kill();
+        }
+        let _ = child.wait();
+        let mut command = Command::new(&self.program);
+        command.args(&self.args);
+        for (key, value) in &self.envs {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        let fresh = launch(&self.name, command, self.dir.path(), &self.log, true)?;
+        self.pid.store(fresh.id(), Ordering::SeqCst);
+        *child = fresh;
+        Ok(())
     }
 
     /// The server's name, as used in messages.
@@ -119,7 +155,7 @@ impl ServerProcess {
 
     /// The operating system's process id.
     pub fn pid(&self) -> u32 {
-        self.pid
+        self.pid.load(Ordering::SeqCst)
     }
 
     /// The data directory.
@@ -152,7 +188,7 @@ impl ServerProcess {
         let status = self
             .child()
             .try_wait()
-            .map_err(|e| Error::io(format!("checking on {} (pid {})", self.name, self.pid), e))?;
+            .map_err(|e| Error::io(format!("checking on {} (pid {})", self.name, self.pid()), e))?;
         match status {
             None => Ok(()),
             Some(status) => Err(Error::Exited {
@@ -183,7 +219,7 @@ impl ServerProcess {
             };
             if start.elapsed() >= timeout {
                 return Err(Error::Timeout {
-                    what: format!("{} (pid {}) to become ready", self.name, self.pid),
+                    what: format!("{} (pid {}) to become ready", self.name, self.pid()),
                     waited: timeout,
                     detail: format!(
                         "last check: {reason}\nend of {}:\n{}",
@@ -260,7 +296,7 @@ impl ServerProcess {
             return;
         }
         let terminated = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
+            .args(["-TERM", &self.pid().to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -286,6 +322,29 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Spawns `command` in `dir` with its output going to `log` (appended to
+/// when `append`).
+fn launch(name: &str, mut command: Command, dir: &Path, log: &Path, append: bool) -> Result<Child> {
+    let out = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(log)
+        .map_err(|e| Error::io(format!("opening {}", log.display()), e))?;
+    let err = out
+        .try_clone()
+        .map_err(|e| Error::io(format!("duplicating {}", log.display()), e))?;
+    command
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    command
+        .spawn()
+        .map_err(|e| Error::io(format!("starting {name} ({command:?})"), e))
 }
 
 /// The last `lines` lines of the file at `path` (at most its last 16 KiB).

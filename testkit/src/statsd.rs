@@ -175,6 +175,27 @@ impl Statsd {
         Ok(server)
     }
 
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub fn kill(&self) {
+        self.process.kill();
+    }
+
+    /// Starts the server again (killing it first if it runs) on the same
+    /// ports with the same data, and waits until it is ready again (up to
+    /// [`DEFAULT_START_TIMEOUT`]).
+    pub fn restart(&self) -> Result<()> {
+        self.process.restart()?;
+        let mgmt = self.mgmt_addr;
+        self.process.wait_ready(DEFAULT_START_TIMEOUT, || {
+            let answer = admin_command(mgmt, "health").map_err(|e| e.to_string())?;
+            if answer.contains("health: up") {
+                Ok(())
+            } else {
+                Err(format!("health answered {answer:?}"))
+            }
+        })
+    }
+
     /// The UDP address metrics are sent to.
     pub fn udp_addr(&self) -> SocketAddr {
         self.udp_addr

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use metrics_testkit::{
-    http, Carbon, InfluxDb, Prometheus, Promtool, Pushgateway, Statsd, StatsdOptions,
+    http, BlackHole, Carbon, InfluxDb, Prometheus, Promtool, Pushgateway, Statsd, StatsdOptions,
     VictoriaMetrics,
 };
 
@@ -220,8 +220,64 @@ fn influxdb_stores_a_line() {
         .unwrap_err();
     assert!(err.to_string().contains("400"), "{err}");
 
-    drop(influx);
+    // Killed and restarted: same port, same data, a new process.
+    influx.kill();
     assert_gone(pid);
+    assert!(influx.query("testkit", "SELECT value FROM cpu").is_err());
+    influx.restart().unwrap();
+    let restarted = influx.process().pid();
+    assert_ne!(restarted, pid);
+    let body = influx
+        .query("testkit", "SELECT value, host FROM cpu")
+        .unwrap();
+    assert_eq!(
+        body["results"][0]["series"][0]["values"],
+        serde_json::json!([[ts, 0.5, "h1"]])
+    );
+
+    drop(influx);
+    assert_gone(restarted);
+}
+
+#[test]
+fn black_hole_accepts_and_never_reads() {
+    let hole = BlackHole::start().unwrap();
+    let mut stream = TcpStream::connect(hole.addr()).unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    // A read waits for an answer that never comes.
+    stream.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    let mut buffer = [0u8; 16];
+    let err = stream.read(&mut buffer).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{err:?}"
+    );
+    // Writes block once the socket buffers are full: bounded by the timeout.
+    let chunk = vec![b'x'; 1 << 16];
+    let mut written = 0usize;
+    let err = loop {
+        match stream.write(&chunk) {
+            Ok(n) => written += n,
+            Err(e) => break e,
+        }
+        assert!(written < 1 << 30, "a black hole took 1 GiB");
+    };
+    assert!(
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{err:?}"
+    );
+    assert_eq!(hole.accepted(), 1);
 }
 
 #[test]
