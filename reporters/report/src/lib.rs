@@ -10,6 +10,8 @@
 //!   final report within a bounded time.
 //! - [`fields`]: the numbers of a metric named the go-metrics way
 //!   (`count`, `std-dev`, `99-percentile`, `m1`, …), for push reporters.
+//! - [`TcpSender`]: a persistent TCP connection for line protocols, with
+//!   bounded attempts and reconnection backoff.
 //! - `RenderService` (feature `http`): a Tower service that renders the
 //!   registry on each request, for `GET /metrics` and the like, with a
 //!   bound on concurrent renders.
@@ -47,6 +49,7 @@ mod http;
 mod periodic;
 mod report;
 mod schedule;
+mod tcp;
 
 pub use fields::{fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
 #[cfg(feature = "http")]
@@ -54,3 +57,4 @@ pub use http::{Body, Render, RenderService, Rendered};
 pub use periodic::{PeriodicReporter, PeriodicReporterBuilder, StopOutcome, DEFAULT_TIMEOUT};
 pub use report::{Report, ReportError};
 pub use schedule::{Due, Schedule};
+pub use tcp::{SendError, Sent, TcpSender, INITIAL_BACKOFF, MAX_BACKOFF};
