@@ -1,3 +1,51 @@
-//! Reporter for opentsdb (work in progress).
+//! Pushes a registry to OpenTSDB over its telnet interface, `put` lines on
+//! one TCP connection, with go-metrics' metric names: go-metrics'
+//! `metrics.OpenTSDB(registry, 10*time.Second, "app", addr)`.
+//!
+//! ```no_run
+//! use metrics_core::Registry;
+//! use std::time::Duration;
+//!
+//! let registry = Registry::new();
+//! let reporter = metrics_opentsdb::OpenTsdbReporter::builder("tsdb.internal:4242")
+//!     .prefix("app")
+//!     .start(&registry, Duration::from_secs(10))?;
+//! # Ok::<(), metrics_report::ReportError>(())
+//! ```
+//!
+//! A timer `db.query` labelled `table=books` becomes, every interval:
+//!
+//! ```text
+//! put app.db.query.count 1700000000 42 host=web-1 table=books
+//! put app.db.query.min 1700000000 0.731 host=web-1 table=books
+//! put app.db.query.99-percentile 1700000000 12.5 host=web-1 table=books
+//! put app.db.query.mean-rate 1700000000 4.2 host=web-1 table=books
+//! …
+//! ```
+//!
+//! - [`Encoder`] turns a snapshot into those lines (a pure function): names,
+//!   tags (a default `host` tag plus each metric's labels), sanitising
+//!   ([`sanitize`]), what is skipped (NaN, ±Inf, collisions).
+//! - [`OpenTsdbReporter`] writes them with
+//!   [`metrics_report::TcpSender`] (bounded connects and writes, backoff,
+//!   reconnection) as a [`Report`](metrics_report::Report);
+//!   [`OpenTsdbReporterBuilder::start`] runs it on a
+//!   [`metrics_report::PeriodicReporter`].
+//!
+//! Anything that accepts OpenTSDB telnet lines works as the server:
+//! OpenTSDB itself (port 4242), VictoriaMetrics (`-opentsdbListenAddr`),
+//! and others. VictoriaMetrics truncates tag values longer than 16 KiB.
+//! A report whose write times out halfway leaves a partial last line on the
+//! closed connection: OpenTSDB drops it, VictoriaMetrics may read it as a
+//! point.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+mod encode;
+mod host;
+mod reporter;
+mod sanitize;
+
+pub use encode::{Encoded, Encoder, DEFAULT_MAX_TAGS};
+pub use reporter::{OpenTsdbReporter, OpenTsdbReporterBuilder, DEFAULT_TIMEOUT};
+pub use sanitize::sanitize;

@@ -1,0 +1,477 @@
+//! A snapshot as OpenTSDB telnet `put` lines.
+
+use crate::host::short_hostname;
+use crate::sanitize::{sanitize, tag_key};
+use metrics_core::{MetricEntry, RegistrySnapshot};
+use metrics_report::{fields, DurationUnit, Value};
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt::Write;
+
+/// The most tags a point may have unless set otherwise: OpenTSDB's default
+/// (`tsd.storage.max_tags`).
+pub const DEFAULT_MAX_TAGS: usize = 8;
+
+/// Turns a [`RegistrySnapshot`] into OpenTSDB telnet lines,
+/// `put <metric> <unix seconds> <value> <tag>=<value> …`, one per number of
+/// each metric, named the way go-metrics' OpenTSDB reporter named them:
+///
+/// | metric | lines |
+/// |---|---|
+/// | counter | `<prefix>.<name>.count` |
+/// | gauge | `<prefix>.<name>.value` |
+/// | meter | `.count`, `.one-minute`, `.five-minute`, `.fifteen-minute`, `.mean` |
+/// | histogram | `.count`, `.min`, `.max`, `.mean`, `.std-dev`, `.50-percentile`, `.75-percentile`, `.95-percentile`, `.99-percentile`, `.999-percentile` |
+/// | timer | the histogram's (durations in the [`duration_unit`](Self::duration_unit)), then the meter's rates with `.mean-rate` |
+///
+/// Counts are cumulative (never reset), so a report that is lost loses
+/// nothing: the next one carries the total. Rates are per second.
+///
+/// - **Tags**: the encoder's tags (by default `host=<short host name>`),
+///   then the metric's labels, which win over a tag of the same key. A tag
+///   with an empty key or value is left out; of two labels whose keys
+///   sanitise alike, the first (by original key) is kept. OpenTSDB needs at
+///   least one tag: a point that would have none gets `host=<short host
+///   name>`. A metric with more tags than
+///   [`max_tags`](Self::max_tags) is not sent.
+/// - **Characters**: names and tags are [`sanitize`](crate::sanitize)d, so
+///   nothing but `a-z A-Z 0-9 - _ . /` and Unicode letters is ever written.
+///   A tag key starting with `__` keeps one leading `_` (VictoriaMetrics
+///   reads a tag `__name__` as the metric name).
+/// - **Collisions**: a metric whose sanitised name and tags equal those of
+///   a metric already encoded in the same report is not sent (OpenTSDB
+///   would get two values for one point).
+/// - **Values**: integers as integers (a count above `i64::MAX` as a
+///   float), other numbers in the shortest form that reads back exactly
+///   (`0.25`, `3.0`, `1e-7`). NaN and ±Inf (the percentiles of an empty
+///   window, a float gauge) cannot be sent: they are skipped.
+///
+/// ```
+/// use metrics_core::{MetricKey, Registry};
+/// use metrics_opentsdb::Encoder;
+///
+/// let registry = Registry::new();
+/// registry.counter(MetricKey::new("requests").with_label("route", "/books"))?.inc(3);
+/// let encoder = Encoder::new().prefix("app").tag("host", "web-1");
+/// let mut out = String::new();
+/// let encoded = encoder.encode(&registry.snapshot(), 1_700_000_000, &mut out);
+/// assert_eq!(out, "put app.requests.count 1700000000 3 host=web-1 route=/books\n");
+/// assert_eq!(encoded.lines, 1);
+/// # Ok::<(), metrics_core::RegistryError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Encoder {
+    prefix: String,
+    /// Sanitised, sorted by key, keys unique, nothing empty.
+    tags: Vec<(String, String)>,
+    unit: DurationUnit,
+    max_tags: usize,
+    host: String,
+}
+
+/// What one [`Encoder::encode`] wrote and left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Encoded {
+    /// Lines written.
+    pub lines: u64,
+    /// NaN or ±Inf values not written.
+    pub skipped_values: u64,
+    /// Metrics not written: same sanitised name and tags as an earlier
+    /// one, or more tags than allowed.
+    pub skipped_metrics: u64,
+}
+
+impl Default for Encoder {
+    /// [`Encoder::new`].
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Encoder {
+    /// No prefix, the tag `host=<short host name>` (the kernel's host name
+    /// up to its first `.`, else `/etc/hostname`, else `$HOSTNAME`, else
+    /// `unknown`), durations in milliseconds, at most
+    /// [`DEFAULT_MAX_TAGS`] tags.
+    pub fn new() -> Self {
+        let host = sanitize(&short_hostname()).into_owned();
+        Encoder {
+            prefix: String::new(),
+            tags: vec![("host".to_string(), host.clone())],
+            unit: DurationUnit::default(),
+            max_tags: DEFAULT_MAX_TAGS,
+            host,
+        }
+    }
+
+    /// Puts `prefix.` before every metric name (sanitised; default none).
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.prefix = sanitize(prefix).into_owned();
+        self
+    }
+
+    /// Adds a tag to every point, or replaces the one with the same key;
+    /// an empty `value` removes it (`.tag("host", "")` drops the default
+    /// `host` tag). Key and value are sanitised.
+    pub fn tag(mut self, key: &str, value: &str) -> Self {
+        let key = tag_key(key).into_owned();
+        let value = sanitize(value).into_owned();
+        let found = self.tags.binary_search_by(|(k, _)| k.cmp(&key));
+        match (found, key.is_empty() || value.is_empty()) {
+            (Ok(i), true) => {
+                self.tags.remove(i);
+            }
+            (Ok(i), false) => self.tags[i].1 = value,
+            (Err(_), true) => {}
+            (Err(i), false) => self.tags.insert(i, (key, value)),
+        }
+        self
+    }
+
+    /// The unit of timer durations (default milliseconds; go-metrics
+    /// defaulted to nanoseconds).
+    pub fn duration_unit(mut self, unit: DurationUnit) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// The most tags a point may have (default [`DEFAULT_MAX_TAGS`],
+    /// OpenTSDB's own default; VictoriaMetrics takes more). A metric with
+    /// more is skipped and counted.
+    pub fn max_tags(mut self, max: usize) -> Self {
+        self.max_tags = max.max(1);
+        self
+    }
+
+    /// Appends the lines for `snapshot` at `timestamp` (Unix seconds) to
+    /// `out`; what was written and left out.
+    pub fn encode(&self, snapshot: &RegistrySnapshot, timestamp: u64, out: &mut String) -> Encoded {
+        let mut encoded = Encoded::default();
+        let mut seen = HashSet::with_capacity(snapshot.metrics.len());
+        let mut tags = String::new();
+        for entry in &snapshot.metrics {
+            let name = self.name(entry.key.name());
+            tags.clear();
+            let count = self.write_tags(entry, &mut tags);
+            if count > self.max_tags || !seen.insert((name.clone(), tags.clone())) {
+                encoded.skipped_metrics += 1;
+                continue;
+            }
+            for field in &fields(&entry.snapshot, self.unit) {
+                if !field.value.is_finite() {
+                    encoded.skipped_values += 1;
+                    continue;
+                }
+                // Writing to a String cannot fail.
+                let _ = write!(out, "put {name}.{} {timestamp} ", field.path_suffix());
+                write_value(out, field.value);
+                out.push_str(&tags);
+                out.push('\n');
+                encoded.lines += 1;
+            }
+        }
+        encoded
+    }
+
+    /// `prefix.name`, sanitised.
+    fn name(&self, name: &str) -> String {
+        let name = sanitize(name);
+        if self.prefix.is_empty() {
+            name.into_owned()
+        } else {
+            format!("{}.{name}", self.prefix)
+        }
+    }
+
+    /// Writes ` key=value` for each tag of `entry`, sorted by key; how many.
+    fn write_tags(&self, entry: &MetricEntry, out: &mut String) -> usize {
+        let mut tags: Vec<(Cow<'_, str>, Cow<'_, str>)> =
+            Vec::with_capacity(self.tags.len() + entry.key.labels().len());
+        for (key, value) in entry.key.labels() {
+            let key = tag_key(key);
+            let value = sanitize(value);
+            if !key.is_empty() && !value.is_empty() && !tags.iter().any(|(k, _)| *k == key) {
+                tags.push((key, value));
+            }
+        }
+        let labels = tags.len();
+        for (key, value) in &self.tags {
+            if !tags[..labels].iter().any(|(k, _)| k == key) {
+                tags.push((Cow::Borrowed(key), Cow::Borrowed(value)));
+            }
+        }
+        if tags.is_empty() {
+            tags.push((Cow::Borrowed("host"), Cow::Borrowed(&self.host)));
+        }
+        tags.sort_unstable();
+        for (key, value) in &tags {
+            out.push(' ');
+            out.push_str(key);
+            out.push('=');
+            out.push_str(value);
+        }
+        tags.len()
+    }
+}
+
+/// Writes a finite value: integers as integers, floats in their shortest
+/// exact form, with a `.` or an exponent.
+fn write_value(out: &mut String, value: Value) {
+    // Writing to a String cannot fail.
+    let _ = match value {
+        Value::Signed(v) => write!(out, "{v}"),
+        Value::Unsigned(v) if i64::try_from(v).is_ok() => write!(out, "{v}"),
+        // OpenTSDB reads integers as signed 64-bit.
+        Value::Unsigned(v) => write!(out, "{:?}", v as f64),
+        Value::Float(v) => write!(out, "{v:?}"),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use metrics_core::{ManualClock, MetricKey, Registry};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    const TS: u64 = 1_700_000_000;
+
+    fn encode(encoder: &Encoder, registry: &Registry) -> (Vec<String>, Encoded) {
+        let mut out = String::new();
+        let encoded = encoder.encode(&registry.snapshot(), TS, &mut out);
+        assert!(out.is_empty() || out.ends_with('\n'));
+        (out.lines().map(str::to_string).collect(), encoded)
+    }
+
+    fn test_encoder() -> Encoder {
+        Encoder::new().tag("host", "h")
+    }
+
+    #[test]
+    fn every_kind_has_go_metrics_names() {
+        let clock = Arc::new(ManualClock::new());
+        let registry = Registry::builder().clock(clock.clone()).build();
+        registry.counter("c").unwrap().inc(3);
+        registry.gauge("g").unwrap().update(-7);
+        registry.gauge_f64("f").unwrap().update(0.25);
+        registry.meter("m").unwrap().mark(4);
+        registry.histogram("h").unwrap().update(9);
+        registry
+            .timer("t")
+            .unwrap()
+            .update(Duration::from_micros(1500));
+        clock.advance(Duration::from_secs(5));
+        let (lines, encoded) = encode(&test_encoder().prefix("app"), &registry);
+        let names: Vec<&str> = lines.iter().map(|l| l.split(' ').nth(1).unwrap()).collect();
+        let histogram = [
+            "count",
+            "min",
+            "max",
+            "mean",
+            "std-dev",
+            "50-percentile",
+            "75-percentile",
+            "95-percentile",
+            "99-percentile",
+            "999-percentile",
+        ];
+        let mut expected = vec!["app.c.count".to_string()];
+        expected.push("app.f.value".into());
+        expected.push("app.g.value".into());
+        expected.extend(histogram.iter().map(|s| format!("app.h.{s}")));
+        for s in [
+            "count",
+            "one-minute",
+            "five-minute",
+            "fifteen-minute",
+            "mean",
+        ] {
+            expected.push(format!("app.m.{s}"));
+        }
+        expected.extend(histogram.iter().map(|s| format!("app.t.{s}")));
+        for s in ["one-minute", "five-minute", "fifteen-minute", "mean-rate"] {
+            expected.push(format!("app.t.{s}"));
+        }
+        assert_eq!(names, expected);
+        assert_eq!(encoded.lines, expected.len() as u64);
+        assert_eq!(
+            encoded,
+            Encoded {
+                lines: 32,
+                ..Encoded::default()
+            }
+        );
+        assert_eq!(lines[0], "put app.c.count 1700000000 3 host=h");
+        assert_eq!(lines[1], "put app.f.value 1700000000 0.25 host=h");
+        assert_eq!(lines[2], "put app.g.value 1700000000 -7 host=h");
+        assert_eq!(lines[4], "put app.h.min 1700000000 9 host=h");
+        assert_eq!(lines[6], "put app.h.mean 1700000000 9.0 host=h");
+        assert_eq!(lines[13], "put app.m.count 1700000000 4 host=h");
+        // The mean rate: 4 events in 5 s.
+        assert_eq!(lines[17], "put app.m.mean 1700000000 0.8 host=h");
+        // Timer durations in milliseconds by default.
+        assert_eq!(lines[19], "put app.t.min 1700000000 1.5 host=h");
+        assert_eq!(lines[20], "put app.t.max 1700000000 1.5 host=h");
+        assert_eq!(lines[21], "put app.t.mean 1700000000 1.5 host=h");
+    }
+
+    #[test]
+    fn durations_follow_the_unit() {
+        let registry = Registry::new();
+        registry
+            .timer("t")
+            .unwrap()
+            .update(Duration::from_micros(2));
+        let encoder = test_encoder().duration_unit(DurationUnit::Nanoseconds);
+        let (lines, _) = encode(&encoder, &registry);
+        assert_eq!(lines[1], "put t.min 1700000000 2000.0 host=h");
+    }
+
+    #[test]
+    fn nan_and_infinity_are_skipped_and_counted() {
+        let registry = Registry::new();
+        registry.gauge_f64("nan").unwrap().update(f64::NAN);
+        registry.gauge_f64("inf").unwrap().update(f64::INFINITY);
+        registry.gauge_f64("neg").unwrap().update(f64::NEG_INFINITY);
+        // An empty window: five NaN percentiles.
+        registry.histogram("h").unwrap();
+        let (lines, encoded) = encode(&test_encoder(), &registry);
+        assert!(lines
+            .iter()
+            .all(|l| !l.contains("inf") && !l.contains("NaN")));
+        assert_eq!(lines.len(), 5, "{lines:?}");
+        assert_eq!(
+            encoded,
+            Encoded {
+                lines: 5,
+                skipped_values: 8,
+                skipped_metrics: 0
+            }
+        );
+    }
+
+    #[test]
+    fn values_keep_their_exact_form() {
+        let cases = [
+            (Value::Signed(i64::MIN), "-9223372036854775808"),
+            (Value::Unsigned(i64::MAX as u64), "9223372036854775807"),
+            (Value::Unsigned(u64::MAX), "1.8446744073709552e19"),
+            (Value::Float(3.0), "3.0"),
+            (Value::Float(-0.0), "-0.0"),
+            (Value::Float(1e-7), "1e-7"),
+            (Value::Float(1.5e300), "1.5e300"),
+            (Value::Float(0.1), "0.1"),
+        ];
+        for (value, text) in cases {
+            let mut out = String::new();
+            write_value(&mut out, value);
+            assert_eq!(out, text);
+            assert_eq!(out.parse::<f64>().unwrap(), value.as_f64());
+        }
+    }
+
+    #[test]
+    fn labels_join_the_tags_and_win_over_them() {
+        let registry = Registry::new();
+        let key = MetricKey::new("c")
+            .with_label("host", "label-host")
+            .with_label("zone", "eu")
+            .with_label("a", "1");
+        registry.counter(key).unwrap().inc(1);
+        let encoder = test_encoder().tag("env", "prod").tag("env", "test");
+        let (lines, _) = encode(&encoder, &registry);
+        assert_eq!(
+            lines,
+            ["put c.count 1700000000 1 a=1 env=test host=label-host zone=eu"]
+        );
+    }
+
+    #[test]
+    fn a_point_always_has_a_tag() {
+        let registry = Registry::new();
+        registry.counter("c").unwrap().inc(1);
+        let encoder = Encoder::new().tag("host", "");
+        let (lines, _) = encode(&encoder, &registry);
+        let host = sanitize(&short_hostname()).into_owned();
+        assert_eq!(lines, [format!("put c.count 1700000000 1 host={host}")]);
+        // Tags with an empty key or value are no tags.
+        let encoder = Encoder::new().tag("host", "").tag("", "x").tag("=", "");
+        assert_eq!(encode(&encoder, &registry).0, lines);
+        let (lines, _) = encode(&Encoder::new().tag("env", "x"), &registry);
+        assert_eq!(
+            lines,
+            [format!("put c.count 1700000000 1 env=x host={host}")]
+        );
+    }
+
+    #[test]
+    fn hostile_names_stay_one_line_of_allowed_characters() {
+        let registry = Registry::new();
+        let key = MetricKey::new("a b\nput x 1 1 host=evil")
+            .with_label("__name__", "x")
+            .with_label("k=v", "v w\r\n")
+            .with_label("q\"", "'\\");
+        registry.counter(key).unwrap().inc(2);
+        let (lines, encoded) = encode(&test_encoder().prefix("p q"), &registry);
+        assert_eq!(
+            lines,
+            ["put p_q.a_b_put_x_1_1_host_evil.count 1700000000 2 _name__=x host=h k_v=v_w__ q_=__"]
+        );
+        assert_eq!(encoded.lines, 1);
+    }
+
+    #[test]
+    fn metrics_that_sanitise_alike_are_sent_once() {
+        let registry = Registry::new();
+        registry.counter("a b").unwrap().inc(1);
+        registry.counter("a,b").unwrap().inc(2);
+        registry.histogram("a_b").unwrap().update(3);
+        registry
+            .counter(MetricKey::new("l").with_label("k", "x y"))
+            .unwrap()
+            .inc(4);
+        registry
+            .counter(MetricKey::new("l").with_label("k", "x;y"))
+            .unwrap()
+            .inc(5);
+        // Two labels whose keys sanitise alike: the first is kept.
+        registry
+            .counter(
+                MetricKey::new("two")
+                    .with_label("k k", "1")
+                    .with_label("k;k", "2"),
+            )
+            .unwrap()
+            .inc(6);
+        let (lines, encoded) = encode(&test_encoder(), &registry);
+        let counts: Vec<&str> = lines
+            .iter()
+            .filter(|l| l.contains(".count "))
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                "put a_b.count 1700000000 1 host=h",
+                "put l.count 1700000000 4 host=h k=x_y",
+                "put two.count 1700000000 6 host=h k_k=1",
+            ]
+        );
+        assert_eq!(encoded.skipped_metrics, 3);
+    }
+
+    #[test]
+    fn too_many_tags_skip_the_metric() {
+        let registry = Registry::new();
+        let mut key = MetricKey::new("wide");
+        for i in 0..8 {
+            key = key.with_label(format!("k{i}"), "v");
+        }
+        registry.counter(key).unwrap().inc(1);
+        let (lines, encoded) = encode(&test_encoder(), &registry);
+        assert!(lines.is_empty());
+        assert_eq!(encoded.skipped_metrics, 1);
+        let (lines, _) = encode(&test_encoder().max_tags(9), &registry);
+        assert_eq!(lines.len(), 1);
+    }
+}

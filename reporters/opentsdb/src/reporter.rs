@@ -1,0 +1,252 @@
+//! [`OpenTsdbReporter`]: encodes each snapshot and writes it to OpenTSDB
+//! over one TCP connection.
+
+use crate::encode::Encoder;
+use metrics_core::{Counter, Registry, RegistrySnapshot};
+use metrics_report::{DurationUnit, PeriodicReporter, Report, ReportError, SendError, TcpSender};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long a connection attempt, and the write of one report, may take
+/// unless set otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Writes every metric of a registry to OpenTSDB's telnet interface
+/// (`put` lines over TCP), named and tagged by an [`Encoder`].
+///
+/// - One persistent connection ([`TcpSender`]): opened on the first report,
+///   reopened after it breaks, the host name resolved again each time.
+///   After a failed attempt, reports fail at once without trying until a
+///   backoff has passed (0.5 s doubling to 30 s).
+/// - Each report is one write of all its lines, bounded by the
+///   [`timeout`](OpenTsdbReporterBuilder::timeout), like each connection
+///   attempt: a dead, slow or silent server never holds the reporter
+///   longer. A report that fails returns the error; the
+///   [`PeriodicReporter`] logs and counts it and the next report sends the
+///   cumulative totals again, so nothing is lost but resolution.
+/// - Its own counts are metrics in the same registry, under
+///   `reporter.<name>.` (name default `opentsdb`): `connects`,
+///   `connect-failures`, `write-failures`, `lines` (lines written),
+///   `skipped-values` (NaN, ±Inf) and `skipped-metrics` (see [`Encoder`]);
+///   the periodic reporter adds `reports`, `failures` and the rest.
+///
+/// Differences from go-metrics' OpenTSDB reporter: the connection is kept
+/// between reports; values keep their full precision (go-metrics rounded
+/// floats to two decimals); timer durations default to milliseconds (go
+/// used nanoseconds); with no prefix, names do not start with a `.`;
+/// labels become tags and names are sanitised.
+///
+/// ```no_run
+/// use metrics_core::Registry;
+/// use metrics_opentsdb::OpenTsdbReporter;
+/// use std::time::Duration;
+///
+/// let registry = Registry::new();
+/// let reporter = OpenTsdbReporter::builder("tsdb.internal:4242")
+///     .prefix("app")
+///     .tag("dc", "eu-1")
+///     .start(&registry, Duration::from_secs(10))?;
+/// registry.counter("requests")?.inc(1);
+/// // ... the application runs ...
+/// reporter.stop(); // one final report
+/// # Ok::<(), metrics_report::ReportError>(())
+/// ```
+#[derive(Debug)]
+pub struct OpenTsdbReporter {
+    encoder: Encoder,
+    sender: TcpSender,
+    own: OwnMetrics,
+    buffer: String,
+}
+
+#[derive(Debug)]
+struct OwnMetrics {
+    connects: Counter,
+    connect_failures: Counter,
+    write_failures: Counter,
+    lines: Counter,
+    skipped_values: Counter,
+    skipped_metrics: Counter,
+}
+
+impl OwnMetrics {
+    fn register(registry: &Registry, name: &str) -> Result<Self, ReportError> {
+        let counter = |what: &str| registry.counter(format!("reporter.{name}.{what}"));
+        Ok(OwnMetrics {
+            connects: counter("connects")?,
+            connect_failures: counter("connect-failures")?,
+            write_failures: counter("write-failures")?,
+            lines: counter("lines")?,
+            skipped_values: counter("skipped-values")?,
+            skipped_metrics: counter("skipped-metrics")?,
+        })
+    }
+}
+
+impl OpenTsdbReporter {
+    /// Starts configuring a reporter to `target` (`host:port`, OpenTSDB's
+    /// telnet port is usually 4242) with a default [`Encoder`].
+    pub fn builder(target: impl Into<String>) -> OpenTsdbReporterBuilder {
+        OpenTsdbReporterBuilder {
+            target: target.into(),
+            encoder: Encoder::new(),
+            timeout: DEFAULT_TIMEOUT,
+            name: "opentsdb".to_string(),
+        }
+    }
+
+    /// The `host:port` it writes to.
+    pub fn target(&self) -> &str {
+        self.sender.target()
+    }
+}
+
+impl Report for OpenTsdbReporter {
+    /// Encodes `snapshot` at the current time and writes it.
+    fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO)
+            .as_secs();
+        self.buffer.clear();
+        let encoded = self.encoder.encode(snapshot, now, &mut self.buffer);
+        self.own.skipped_values.inc(encoded.skipped_values);
+        self.own.skipped_metrics.inc(encoded.skipped_metrics);
+        if encoded.skipped_metrics > 0 {
+            log::debug!(
+                "OpenTSDB report: {} metrics skipped (same sanitised name and tags as another, or too many tags)",
+                encoded.skipped_metrics
+            );
+        }
+        if encoded.lines == 0 {
+            return Ok(());
+        }
+        match self.sender.send(self.buffer.as_bytes()) {
+            Ok(sent) => {
+                if sent.connected {
+                    self.own.connects.inc(1);
+                    log::debug!("connected to OpenTSDB at {}", self.sender.target());
+                }
+                self.own.lines.inc(encoded.lines);
+                Ok(())
+            }
+            Err(error) => {
+                match error {
+                    SendError::Connect { .. } => self.own.connect_failures.inc(1),
+                    SendError::Write { .. } => self.own.write_failures.inc(1),
+                    SendError::BackingOff { .. } => {}
+                }
+                Err(format!("OpenTSDB at {}: {error}", self.sender.target()).into())
+            }
+        }
+    }
+}
+
+/// Configures an [`OpenTsdbReporter`]; see [`OpenTsdbReporter::builder`].
+#[derive(Debug)]
+pub struct OpenTsdbReporterBuilder {
+    target: String,
+    encoder: Encoder,
+    timeout: Duration,
+    name: String,
+}
+
+impl OpenTsdbReporterBuilder {
+    /// Puts `prefix.` before every metric name (default none); see
+    /// [`Encoder::prefix`].
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.encoder = self.encoder.prefix(prefix);
+        self
+    }
+
+    /// Adds a tag to every point, or replaces one (default
+    /// `host=<short host name>`); an empty value removes it. See
+    /// [`Encoder::tag`].
+    pub fn tag(mut self, key: &str, value: &str) -> Self {
+        self.encoder = self.encoder.tag(key, value);
+        self
+    }
+
+    /// The unit of timer durations (default milliseconds).
+    pub fn duration_unit(mut self, unit: DurationUnit) -> Self {
+        self.encoder = self.encoder.duration_unit(unit);
+        self
+    }
+
+    /// The most tags a point may have (default 8, OpenTSDB's); see
+    /// [`Encoder::max_tags`].
+    pub fn max_tags(mut self, max: usize) -> Self {
+        self.encoder = self.encoder.max_tags(max);
+        self
+    }
+
+    /// Replaces the whole [`Encoder`] (prefix, tags, unit, tag limit).
+    pub fn encoder(mut self, encoder: Encoder) -> Self {
+        self.encoder = encoder;
+        self
+    }
+
+    /// How long each connection attempt, and each report's write, may take
+    /// (default [`DEFAULT_TIMEOUT`], 2 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The reporter's name: its thread is `metrics-<name>` and its own
+    /// metrics are `reporter.<name>.*`. Default `opentsdb`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The reporter, to run by hand or hand to a [`PeriodicReporter`]; its
+    /// own counters are registered in `registry` now. Nothing is connected
+    /// yet.
+    ///
+    /// Fails if one of the counters' names is taken by another kind of
+    /// metric.
+    ///
+    /// ```no_run
+    /// use metrics_core::Registry;
+    /// use metrics_opentsdb::OpenTsdbReporter;
+    /// use metrics_report::Report;
+    ///
+    /// let registry = Registry::new();
+    /// let mut reporter = OpenTsdbReporter::builder("127.0.0.1:4242").build(&registry)?;
+    /// registry.counter("jobs")?.inc(1);
+    /// reporter.report(&registry.snapshot())?;
+    /// # Ok::<(), metrics_report::ReportError>(())
+    /// ```
+    pub fn build(self, registry: &Registry) -> Result<OpenTsdbReporter, ReportError> {
+        Ok(OpenTsdbReporter {
+            own: OwnMetrics::register(registry, &self.name)?,
+            encoder: self.encoder,
+            sender: TcpSender::new(self.target, self.timeout),
+            buffer: String::new(),
+        })
+    }
+
+    /// Reports `registry` every `interval` on a thread of its own until the
+    /// returned [`PeriodicReporter`] is stopped or dropped (which sends one
+    /// final report, waiting for it at most twice the timeout plus one
+    /// second: a connection attempt and a write).
+    ///
+    /// Fails if one of the reporter's own metric names is taken by another
+    /// kind of metric, or if the thread cannot be spawned.
+    pub fn start(
+        self,
+        registry: &Registry,
+        interval: Duration,
+    ) -> Result<PeriodicReporter, ReportError> {
+        let name = self.name.clone();
+        let wait = self
+            .timeout
+            .saturating_mul(2)
+            .saturating_add(Duration::from_secs(1));
+        let reporter = self.build(registry)?;
+        PeriodicReporter::builder(registry, interval)
+            .name(&name)
+            .timeout(wait)
+            .start(reporter)
+    }
+}
