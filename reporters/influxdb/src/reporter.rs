@@ -1,0 +1,431 @@
+//! [`InfluxReporter`]: encodes each snapshot, buffers the points and writes
+//! them to InfluxDB in batches (feature `http`).
+
+use crate::buffer::PointBuffer;
+use crate::connection::{Api, Connection, Outcome};
+use crate::own::OwnMetrics;
+use crate::{Encoder, Precision};
+use metrics_core::{Registry, RegistrySnapshot};
+use metrics_report::{DurationUnit, PeriodicReporter, Report, ReportError};
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Lines per request unless [`InfluxReporterBuilder::batch_size`] says
+/// otherwise.
+pub const DEFAULT_BATCH_SIZE: usize = 5_000;
+
+/// Points kept while the server cannot take them, unless
+/// [`InfluxReporterBuilder::buffer_capacity`] says otherwise.
+pub const DEFAULT_BUFFER_CAPACITY: usize = 10_000;
+
+/// How long one request may take unless
+/// [`InfluxReporterBuilder::timeout`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A report spends at most this many request timeouts, retries included.
+const BUDGET_TIMEOUTS: u32 = 2;
+
+/// Requests sent again after a failure, per batch and report.
+const RETRIES: u32 = 2;
+
+/// The pause before the first retry; it doubles for each next one.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Writes a registry to InfluxDB 1.x (`/write`) or 2.x (`/api/v2/write`) as
+/// line protocol, one point per metric per report (see [`Encoder`] for the
+/// names, tags, fields and escaping).
+///
+/// Each report:
+///
+/// 1. encodes the snapshot with one wall-clock timestamp, leaving out NaN
+///    and ±Inf fields;
+/// 2. appends the points to a bounded buffer; when it is full, the oldest
+///    points are dropped;
+/// 3. writes the buffer, oldest first, in batches of at most
+///    [`batch_size`](InfluxReporterBuilder::batch_size) lines. A batch that
+///    gets no answer, times out, or is answered 429 or 5xx is retried
+///    twice, after 100 ms then 200 ms; if it still fails, it and everything
+///    after it stay buffered for the next report, and the report returns
+///    an error. A batch answered with another status (400 parse error, 401,
+///    403, 404 unknown database, 413, …) is dropped, counted, and the
+///    server's message is logged.
+///
+/// Every request ends within the [`timeout`](InfluxReporterBuilder::timeout),
+/// and a whole report within twice the timeout, so a dead or stalled server
+/// never holds the reporter thread for long; points it could not write
+/// wait for the next report.
+///
+/// Its own counts are metrics in the same registry, under
+/// `reporter.<name>.` (name `influxdb` unless
+/// [`name`](InfluxReporterBuilder::name) says otherwise): `sent-points`,
+/// `dropped-overflow` (oldest points dropped from a full buffer),
+/// `dropped-rejected` (points the server refused), `dropped-fields` (NaN
+/// and ±Inf), `saturated-fields` (unsigned values above `i64::MAX`, written
+/// as `i64::MAX`), `rejected-batches`, `failed-requests`, `retries`, and
+/// the gauge `buffered-points`. With
+/// [`start`](InfluxReporterBuilder::start), the
+/// [`PeriodicReporter`]'s own `reporter.<name>.reports`, `.failures`, …
+/// join them.
+///
+/// HTTPS needs one of reqwest's TLS features, enabled in the application's
+/// own `Cargo.toml`.
+///
+/// ```no_run
+/// use metrics_core::Registry;
+/// use metrics_influxdb::InfluxReporter;
+/// use std::time::Duration;
+///
+/// let registry = Registry::new();
+/// registry.counter("jobs.done")?.inc(1);
+///
+/// let reporter = InfluxReporter::v1("http://127.0.0.1:8086", "metrics")
+///     .tag("host", "web-1")
+///     .prefix("myapp.")
+///     .start(&registry, Duration::from_secs(10))?;
+/// // ... the application runs ...
+/// reporter.stop(); // one final report
+/// # Ok::<(), metrics_report::ReportError>(())
+/// ```
+#[derive(Debug)]
+pub struct InfluxReporter {
+    encoder: Encoder,
+    connection: Connection,
+    buffer: PointBuffer,
+    batch_size: usize,
+    timeout: Duration,
+    own: OwnMetrics,
+    name: String,
+}
+
+/// Configures an [`InfluxReporter`]; see [`InfluxReporter::v1`] and
+/// [`InfluxReporter::v2`].
+#[derive(Debug)]
+pub struct InfluxReporterBuilder {
+    base_url: String,
+    api: Api,
+    encoder: Encoder,
+    batch_size: usize,
+    buffer_capacity: usize,
+    timeout: Duration,
+    name: String,
+}
+
+impl InfluxReporter {
+    /// Writes to database `db` of the InfluxDB 1.x at `base_url` (e.g.
+    /// `http://127.0.0.1:8086`) through `POST /write?db=<db>&precision=<p>`.
+    /// InfluxDB 2.x serves this endpoint too, mapping `db` to a bucket.
+    pub fn v1(base_url: &str, db: &str) -> InfluxReporterBuilder {
+        InfluxReporterBuilder::new(
+            base_url,
+            Api::V1 {
+                db: db.to_string(),
+                credentials: None,
+            },
+        )
+    }
+
+    /// Writes to `bucket` of organisation `org` on the InfluxDB 2.x at
+    /// `base_url` through `POST /api/v2/write?org=…&bucket=…&precision=…`,
+    /// authenticated with `Authorization: Token <token>`.
+    ///
+    /// ```
+    /// use metrics_core::Registry;
+    /// use metrics_influxdb::InfluxReporter;
+    ///
+    /// let registry = Registry::new();
+    /// let reporter = InfluxReporter::v2("http://127.0.0.1:8086", "acme", "metrics", "s3cr3t")
+    ///     .build(&registry)?;
+    /// assert_eq!(
+    ///     reporter.url(),
+    ///     "http://127.0.0.1:8086/api/v2/write?org=acme&bucket=metrics&precision=ms"
+    /// );
+    /// # Ok::<(), metrics_report::ReportError>(())
+    /// ```
+    pub fn v2(base_url: &str, org: &str, bucket: &str, token: &str) -> InfluxReporterBuilder {
+        InfluxReporterBuilder::new(
+            base_url,
+            Api::V2 {
+                org: org.to_string(),
+                bucket: bucket.to_string(),
+                token: token.to_string(),
+            },
+        )
+    }
+
+    /// The write URL, parameters included.
+    pub fn url(&self) -> &str {
+        self.connection.url().as_str()
+    }
+
+    /// How many points wait to be written.
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// Writes the buffer, batch by batch, until it is empty, a batch fails
+    /// after its retries, or `deadline` passes.
+    fn flush(&mut self, deadline: Instant) -> Result<(), Undelivered> {
+        while !self.buffer.is_empty() {
+            let (body, n) = self.buffer.batch(self.batch_size);
+            self.write_batch(body, n, deadline)
+                .map_err(|why| Undelivered {
+                    url: self.url().to_string(),
+                    waiting: self.buffer.len(),
+                    why,
+                })?;
+            self.buffer.remove(n);
+        }
+        Ok(())
+    }
+
+    /// Writes one batch of `n` points: `Ok` once it is stored or refused
+    /// for good, `Err` with the last failure if it should be tried again
+    /// later.
+    fn write_batch(&self, body: String, n: usize, deadline: Instant) -> Result<(), String> {
+        let n = n as u64;
+        let mut attempt = 0;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err("the report's time is up".to_string());
+            }
+            if attempt > 0 {
+                self.own.retries.inc(1);
+            }
+            match self.connection.write(body.clone(), left.min(self.timeout)) {
+                Outcome::Written => {
+                    self.own.sent_points.inc(n);
+                    return Ok(());
+                }
+                Outcome::Refused { status, message } => {
+                    let dropped = partial_write_dropped(&message).map_or(n, |d| d.min(n));
+                    self.own.rejected_batches.inc(1);
+                    self.own.dropped_rejected.inc(dropped);
+                    self.own.sent_points.inc(n - dropped);
+                    log::error!(
+                        "metrics reporter {:?}: InfluxDB answered {status} to a batch of {n} \
+                         points, {dropped} of them dropped: {message}",
+                        self.name
+                    );
+                    return Ok(());
+                }
+                Outcome::Failed(why) => {
+                    self.own.failed_requests.inc(1);
+                    if attempt == RETRIES {
+                        return Err(why);
+                    }
+                    attempt += 1;
+                    log::debug!(
+                        "metrics reporter {:?}: write failed ({why}), retry {attempt} of {RETRIES}",
+                        self.name
+                    );
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    std::thread::sleep((FIRST_BACKOFF * (1 << (attempt - 1))).min(left));
+                }
+            }
+        }
+    }
+}
+
+impl Report for InfluxReporter {
+    /// Encodes `snapshot`, buffers its points and writes the buffer; an
+    /// error if points are left waiting because the server failed.
+    fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
+        let deadline = Instant::now() + self.timeout * BUDGET_TIMEOUTS;
+        let encoded = self.encoder.encode(snapshot, SystemTime::now());
+        self.own.dropped_fields.inc(encoded.dropped_fields);
+        self.own.saturated_fields.inc(encoded.saturated_fields);
+        let overflow = self.buffer.extend(encoded.lines);
+        if overflow > 0 {
+            self.own.dropped_overflow.inc(overflow);
+            log::warn!(
+                "metrics reporter {:?}: buffer full, dropped the {overflow} oldest points",
+                self.name
+            );
+        }
+        let outcome = self.flush(deadline);
+        let waiting = i64::try_from(self.buffer.len()).unwrap_or(i64::MAX);
+        self.own.buffered_points.update(waiting);
+        outcome.map_err(Into::into)
+    }
+}
+
+impl InfluxReporterBuilder {
+    fn new(base_url: &str, api: Api) -> Self {
+        Self {
+            base_url: base_url.to_string(),
+            api,
+            encoder: Encoder::new(),
+            batch_size: DEFAULT_BATCH_SIZE,
+            buffer_capacity: DEFAULT_BUFFER_CAPACITY,
+            timeout: DEFAULT_TIMEOUT,
+            name: "influxdb".to_string(),
+        }
+    }
+
+    /// Adds a tag to every point (see [`Encoder::tag`]); a metric's own
+    /// label with the same key wins.
+    pub fn tag(mut self, key: &str, value: &str) -> Self {
+        self.encoder = self.encoder.tag(key, value);
+        self
+    }
+
+    /// Puts `prefix` before every measurement name (e.g. `myapp.`).
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.encoder = self.encoder.prefix(prefix);
+        self
+    }
+
+    /// The unit of timer durations (default milliseconds).
+    pub fn duration_unit(mut self, unit: DurationUnit) -> Self {
+        self.encoder = self.encoder.duration_unit(unit);
+        self
+    }
+
+    /// The unit of timestamps, also sent as the `precision` parameter
+    /// (default [`Precision::Milliseconds`]).
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.encoder = self.encoder.precision(precision);
+        self
+    }
+
+    /// The most lines per request (default [`DEFAULT_BATCH_SIZE`]; at
+    /// least 1).
+    pub fn batch_size(mut self, lines: usize) -> Self {
+        self.batch_size = lines.max(1);
+        self
+    }
+
+    /// The most points kept while the server cannot take them (default
+    /// [`DEFAULT_BUFFER_CAPACITY`]; at least 1). Beyond it the oldest are
+    /// dropped and counted in `reporter.<name>.dropped-overflow`.
+    pub fn buffer_capacity(mut self, points: usize) -> Self {
+        self.buffer_capacity = points.max(1);
+        self
+    }
+
+    /// How long one request may take, from connecting to the end of the
+    /// answer (default [`DEFAULT_TIMEOUT`]). A report takes at most twice
+    /// as long.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The reporter's name: its thread is `metrics-<name>` and its own
+    /// metrics are `reporter.<name>.*`. Default `influxdb`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Authenticates to InfluxDB 1.x with HTTP basic authentication. With
+    /// [`InfluxReporter::v2`] the token authenticates and this is ignored.
+    pub fn credentials(mut self, user: &str, password: &str) -> Self {
+        if let Api::V1 { credentials, .. } = &mut self.api {
+            *credentials = Some((user.to_string(), password.to_string()));
+        }
+        self
+    }
+
+    /// The reporter, to run by hand ([`Report::report`]) or hand to a
+    /// [`PeriodicReporter`] yourself, with its own metrics registered in
+    /// `registry`.
+    ///
+    /// Fails if the URL is not a valid `http(s)://` URL, the token cannot
+    /// be sent in a header, or one of the own metric names is taken by
+    /// another kind of metric.
+    pub fn build(self, registry: &Registry) -> Result<InfluxReporter, ReportError> {
+        let precision = self.encoder.timestamp_precision();
+        let connection = Connection::new(&self.base_url, self.api, precision, self.timeout)?;
+        let own = OwnMetrics::register(registry, &self.name)?;
+        Ok(InfluxReporter {
+            encoder: self.encoder,
+            connection,
+            buffer: PointBuffer::new(self.buffer_capacity),
+            batch_size: self.batch_size,
+            timeout: self.timeout,
+            own,
+            name: self.name,
+        })
+    }
+
+    /// Reports `registry` every `interval` on a thread of its own until the
+    /// returned [`PeriodicReporter`] is stopped or dropped (which sends one
+    /// final report). Its [`stop`](PeriodicReporter::stop) and
+    /// [`report_now`](PeriodicReporter::report_now) wait for a report up to
+    /// twice the timeout plus one second. Fails as [`build`](Self::build)
+    /// does, or if the thread cannot start.
+    pub fn start(
+        self,
+        registry: &Registry,
+        interval: Duration,
+    ) -> Result<PeriodicReporter, ReportError> {
+        let name = self.name.clone();
+        let wait = self.timeout * BUDGET_TIMEOUTS + Duration::from_secs(1);
+        let reporter = self.build(registry)?;
+        PeriodicReporter::builder(registry, interval)
+            .name(&name)
+            .timeout(wait)
+            .start(reporter)
+    }
+}
+
+/// Points the server could not store and kept for the next report.
+#[derive(Debug)]
+struct Undelivered {
+    url: String,
+    waiting: usize,
+    why: String,
+}
+
+impl fmt::Display for Undelivered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot write to {}: {}; {} points kept for the next report",
+            self.url, self.why, self.waiting
+        )
+    }
+}
+
+impl std::error::Error for Undelivered {}
+
+/// In an InfluxDB 1.x `partial write: … dropped=N` message, `N`: the
+/// points of the batch it refused (it stored the others).
+fn partial_write_dropped(message: &str) -> Option<u64> {
+    if !message.contains("partial write") {
+        return None;
+    }
+    let (_, rest) = message.rsplit_once("dropped=")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_writes_say_how_many_points_were_dropped() {
+        let message = r#"{"error":"partial write: field type conflict: input field \"count\" on measurement \"x\" is type float, already exists as type integer dropped=2"}"#;
+        assert_eq!(partial_write_dropped(message), Some(2));
+        assert_eq!(partial_write_dropped(r#"{"error":"database not found: \"x\""}"#), None);
+        assert_eq!(partial_write_dropped("partial write: dropped=x"), None);
+    }
+
+    #[test]
+    fn own_metric_clash_fails_the_build() {
+        let registry = Registry::new();
+        registry.gauge("reporter.influxdb.retries").unwrap();
+        let built = InfluxReporter::v1("http://127.0.0.1:1", "db").build(&registry);
+        assert!(built.unwrap_err().to_string().contains("retries"));
+    }
+
+    #[test]
+    fn bad_url_fails_the_build() {
+        let registry = Registry::new();
+        let built = InfluxReporter::v1("127.0.0.1:8086", "db").build(&registry);
+        assert!(built.unwrap_err().to_string().contains("invalid InfluxDB URL"));
+    }
+}
