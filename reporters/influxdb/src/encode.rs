@@ -216,3 +216,159 @@ impl Encoder {
         tags
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use metrics_core::{MetricKey, Registry};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const TIME: u64 = 1_700_000_000;
+
+    fn encode(encoder: &Encoder, registry: &Registry) -> Encoded {
+        let time = UNIX_EPOCH + Duration::from_secs(TIME);
+        encoder
+            .clone()
+            .precision(Precision::Seconds)
+            .encode(&registry.snapshot(), time)
+    }
+
+    fn field_names(line: &str) -> Vec<&str> {
+        let fields = line.split(' ').nth(1).unwrap();
+        fields
+            .split(',')
+            .map(|f| f.split('=').next().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn counters_and_gauges_are_integers_and_floats() {
+        let registry = Registry::new();
+        registry.counter("c").unwrap().dec(3);
+        registry.gauge("g").unwrap().update(-7);
+        registry.gauge_f64("h").unwrap().update(2.0);
+        registry.gauge_f64("i").unwrap().update(1e21);
+        registry.gauge_f64("j").unwrap().update(-2.5e-7);
+        let encoded = encode(&Encoder::new(), &registry);
+        assert_eq!(
+            encoded.lines,
+            [
+                "c count=-3i 1700000000",
+                "g value=-7i 1700000000",
+                "h value=2.0 1700000000",
+                "i value=1e21 1700000000",
+                "j value=-2.5e-7 1700000000",
+            ]
+        );
+        assert_eq!(encoded.dropped_fields, 0);
+    }
+
+    #[test]
+    fn every_kind_has_go_metrics_field_names() {
+        let registry = Registry::new();
+        registry.meter("m").unwrap().mark(4);
+        registry.histogram("h").unwrap().update(9);
+        registry
+            .timer("t")
+            .unwrap()
+            .update(Duration::from_micros(1500));
+        let encoded = encode(&Encoder::new(), &registry);
+        let histogram = [
+            "count", "min", "max", "mean", "stddev", "p50", "p75", "p95", "p99", "p999",
+        ];
+        assert_eq!(field_names(&encoded.lines[0]), histogram);
+        assert!(encoded.lines[0].starts_with("h count=1i,min=9i,max=9i,mean=9.0,"));
+        assert_eq!(
+            field_names(&encoded.lines[1]),
+            ["count", "m1", "m5", "m15", "mean_rate"]
+        );
+        assert!(encoded.lines[1].starts_with("m count=4i,m1="));
+        let mut timer = histogram.to_vec();
+        timer.extend(["m1", "m5", "m15", "mean_rate"]);
+        assert_eq!(field_names(&encoded.lines[2]), timer);
+        // Durations in milliseconds, floats even when whole.
+        assert!(encoded.lines[2].starts_with("t count=1i,min=1.5,max=1.5,mean=1.5,"));
+    }
+
+    #[test]
+    fn non_finite_fields_are_dropped_and_empty_points_skipped() {
+        let registry = Registry::new();
+        registry.gauge_f64("nan").unwrap().update(f64::NAN);
+        registry.gauge_f64("inf").unwrap().update(f64::INFINITY);
+        registry.gauge_f64("ninf").unwrap().update(f64::NEG_INFINITY);
+        registry.histogram("idle").unwrap();
+        let encoded = encode(&Encoder::new(), &registry);
+        // The gauges write no line; the idle histogram keeps its count and
+        // exact stats, without its five percentiles (NaN while the recent
+        // window is empty).
+        assert_eq!(
+            encoded.lines,
+            ["idle count=0i,min=0i,max=0i,mean=0.0,stddev=0.0 1700000000"]
+        );
+        assert_eq!(encoded.dropped_fields, 3 + 5);
+    }
+
+    #[test]
+    fn unsigned_values_above_i64_max_saturate() {
+        let registry = Registry::new();
+        registry.meter("big").unwrap().mark(u64::MAX);
+        let encoded = encode(&Encoder::new(), &registry);
+        assert!(encoded.lines[0].starts_with("big count=9223372036854775807i,"));
+        assert_eq!(encoded.saturated_fields, 1);
+    }
+
+    #[test]
+    fn labels_win_over_global_tags_and_tags_are_sorted() {
+        let registry = Registry::new();
+        let key = MetricKey::new("x")
+            .with_label("zone", "label")
+            .with_label("b", "2");
+        registry.counter(key).unwrap().inc(1);
+        let encoder = Encoder::new()
+            .tag("zone", "global")
+            .tag("a", "1")
+            .tag("c", "3")
+            .tag("gone", "x")
+            .tag("gone", "")
+            .tag("empty", "")
+            .prefix("app.");
+        let encoded = encode(&encoder, &registry);
+        assert_eq!(
+            encoded.lines,
+            ["app.x,a=1,b=2,c=3,zone=label count=1i 1700000000"]
+        );
+    }
+
+    #[test]
+    fn colliding_and_reserved_keys_never_repeat_a_tag() {
+        let registry = Registry::new();
+        let key = MetricKey::new("x")
+            .with_label("time", "a")
+            .with_label("time_", "b")
+            .with_label("k\n", "c")
+            .with_label("k ", "d")
+            .with_label("", "e");
+        registry.counter(key).unwrap().inc(1);
+        let encoded = encode(&Encoder::new().tag("time", "g"), &registry);
+        // Labels sort as `` `k\n` `k ` `time` `time_`; after mapping,
+        // `k\n` and `k ` are both `k ` and `time` is `time_`: the first of
+        // each wins.
+        assert_eq!(
+            encoded.lines,
+            [r"x,_=e,k\ =c,time_=a count=1i 1700000000"]
+        );
+    }
+
+    #[test]
+    fn hostile_names_stay_on_one_line() {
+        let registry = Registry::new();
+        let key = MetricKey::new("#a b,c=d\ne\\")
+            .with_label("k=1", "v,2 \r\n\"x\"\\");
+        registry.counter(key).unwrap().inc(1);
+        let encoded = encode(&Encoder::new(), &registry);
+        assert_eq!(
+            encoded.lines,
+            [r#"_a\ b\,c=d\ e/,k\=1=v\,2\ \ \ "x"/ count=1i 1700000000"#]
+        );
+    }
+}
