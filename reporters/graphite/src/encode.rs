@@ -1,0 +1,433 @@
+//! [`Format`]: a snapshot as Graphite plaintext lines, a pure function.
+
+use crate::path::{make_unique, PathBuilder, SeriesPath};
+use metrics_core::RegistrySnapshot;
+use metrics_report::{fields, DurationUnit, Value};
+use std::fmt::Write;
+
+/// How a [`RegistrySnapshot`] becomes Graphite plaintext: one line
+/// `path value unix_seconds` per number, with go-metrics' paths.
+///
+/// | metric | paths |
+/// |---|---|
+/// | counter | `name.count` |
+/// | gauge | `name.value` |
+/// | meter | `name.count`, `.one-minute`, `.five-minute`, `.fifteen-minute`, `.mean` |
+/// | histogram | `name.count`, `.min`, `.max`, `.mean`, `.std-dev`, `.50-percentile`, `.75-percentile`, `.95-percentile`, `.99-percentile`, `.999-percentile` |
+/// | timer | the histogram's (durations in the [duration unit](Self::duration_unit)), then `.one-minute`, `.five-minute`, `.fifteen-minute`, `.mean-rate` |
+///
+/// Counts are cumulative (go-metrics' semantics): a lost report loses
+/// nothing, the next one carries the totals. Rates are per second;
+/// percentiles come from each histogram's recent window, the other
+/// numbers from all time.
+///
+/// **Names.** A metric name's dots separate path segments; empty segments
+/// (`a..b`, a leading or trailing dot) are left out. Within a segment every
+/// character but ASCII letters, digits, `-` and `_` becomes `_` (one per
+/// character): whitespace, line feeds, `;`, `/`, `=`, quotes, `~`, control
+/// characters, non-ASCII, and so on, so a name can never split a line, add
+/// a tag, leave carbon's directory, or be rejected. A name with no segment
+/// left is `_`. Segments are cut to [`MAX_SEGMENT_LEN`](crate::MAX_SEGMENT_LEN)
+/// bytes, and segments or labels that would take a path past
+/// [`MAX_PATH_LEN`](crate::MAX_PATH_LEN) bytes are left out.
+///
+/// **Labels**, sorted by (sanitised) key:
+/// - tags off (default): appended as two segments each, `name.key.value`,
+///   so `requests{method="GET"}` is `requests.method.GET.count`;
+/// - tags on (Graphite 1.1): `name.count;key=value;…`. Keys keep the
+///   characters above (so never `;!^=` nor empty); a key `name`, which
+///   carbon would overwrite with the metric name, becomes `_name`, and a
+///   leading `__` becomes `_`. Values also keep `.`, so they never hold
+///   `;` nor start with `~`.
+///
+/// Two keys of a label set that sanitise alike get `_2`, `_3`, … appended
+/// to the later key. Two series that end up with the same path stay apart:
+/// a path that needed no change keeps it, the others, in the snapshot's
+/// order, get `_2`, `_3`, … appended to their metric name.
+///
+/// **Values.** Integers are written as integers, floats in the shortest
+/// form that reads back as the same `f64`. NaN and ±Inf, which carbon
+/// drops, are not written and are counted in [`Encoded::skipped`]: the
+/// percentiles of a histogram with nothing in its recent window are NaN,
+/// so this is routine for idle histograms and timers.
+///
+/// Timer durations are in milliseconds by default, the unit the other
+/// reporters of this workspace use. go-metrics' `graphite.Graphite` wrote
+/// nanoseconds (`DurationUnit: time.Nanosecond`): choose
+/// [`DurationUnit::Nanoseconds`] for its numbers. go-metrics also cut
+/// timer min and max to integers and printed two decimals; here no
+/// precision is lost.
+///
+/// ```
+/// use metrics_core::{MetricKey, Registry};
+/// use metrics_graphite::Format;
+///
+/// let registry = Registry::new();
+/// registry.counter(MetricKey::new("http.requests").with_label("code", "200"))?.inc(3);
+/// registry.gauge("queue depth")?.update(-2);
+///
+/// let mut out = String::new();
+/// let format = Format::new().prefix("app");
+/// let encoded = format.encode(&registry.snapshot(), 1_700_000_000, &mut out);
+/// assert_eq!(
+///     out,
+///     "app.http.requests.code.200.count 3 1700000000\n\
+///      app.queue_depth.value -2 1700000000\n"
+/// );
+/// assert_eq!((encoded.lines, encoded.skipped), (2, 0));
+///
+/// out.clear();
+/// Format::new().tags(true).encode(&registry.snapshot(), 1_700_000_000, &mut out);
+/// assert!(out.starts_with("http.requests.count;code=200 3 1700000000\n"));
+/// # Ok::<(), metrics_core::RegistryError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Format {
+    paths: PathBuilder,
+    unit: DurationUnit,
+}
+
+/// What [`Format::encode`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Encoded {
+    /// Lines written (one value each).
+    pub lines: usize,
+    /// Values left out because they were NaN or infinite.
+    pub skipped: usize,
+}
+
+impl Format {
+    /// No prefix, tags off, durations in milliseconds.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Puts `prefix` (dot-separated segments, sanitised like names) before
+    /// every path. Default none.
+    ///
+    /// ```
+    /// use metrics_graphite::Format;
+    ///
+    /// let format = Format::new().prefix("eu-1.web 01.");
+    /// assert_eq!(format.prefix_path(), "eu-1.web_01");
+    /// ```
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.paths.set_prefix(prefix);
+        self
+    }
+
+    /// The prefix as it is written (sanitised, no trailing dot).
+    ///
+    /// ```
+    /// use metrics_graphite::Format;
+    ///
+    /// assert_eq!(Format::new().prefix_path(), "");
+    /// ```
+    pub fn prefix_path(&self) -> &str {
+        self.paths.prefix()
+    }
+
+    /// Whether labels are written as Graphite 1.1 tags (`path;key=value`)
+    /// instead of path segments. Default off.
+    ///
+    /// ```
+    /// use metrics_graphite::Format;
+    ///
+    /// assert!(Format::new().tags(true).has_tags());
+    /// ```
+    pub fn tags(mut self, on: bool) -> Self {
+        self.paths.tags = on;
+        self
+    }
+
+    /// Whether labels are written as tags; see [`tags`](Self::tags).
+    ///
+    /// ```
+    /// use metrics_graphite::Format;
+    ///
+    /// assert!(!Format::new().has_tags());
+    /// ```
+    pub fn has_tags(&self) -> bool {
+        self.paths.tags
+    }
+
+    /// The unit of timer durations (min, max, mean, std-dev, percentiles).
+    /// Default milliseconds.
+    ///
+    /// ```
+    /// use metrics_core::Registry;
+    /// use metrics_graphite::{DurationUnit, Format};
+    /// use std::time::Duration;
+    ///
+    /// let registry = Registry::new();
+    /// registry.timer("t")?.update(Duration::from_micros(1500));
+    /// let mut out = String::new();
+    /// Format::new()
+    ///     .duration_unit(DurationUnit::Microseconds)
+    ///     .encode(&registry.snapshot(), 1, &mut out);
+    /// assert!(out.contains("t.max 1500 1\n"), "{out}");
+    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// ```
+    pub fn duration_unit(mut self, unit: DurationUnit) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Appends the lines of `snapshot`, each stamped `timestamp` (Unix
+    /// seconds), to `out`. Pure: no I/O, no clock.
+    ///
+    /// ```
+    /// use metrics_core::Registry;
+    /// use metrics_graphite::Format;
+    ///
+    /// let registry = Registry::new();
+    /// registry.histogram("h")?; // nothing recorded: NaN percentiles
+    /// let mut out = String::new();
+    /// let encoded = Format::new().encode(&registry.snapshot(), 7, &mut out);
+    /// assert_eq!((encoded.lines, encoded.skipped), (5, 5));
+    /// assert!(out.starts_with("h.count 0 7\nh.min 0 7\n"));
+    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// ```
+    pub fn encode(&self, snapshot: &RegistrySnapshot, timestamp: u64, out: &mut String) -> Encoded {
+        let mut paths: Vec<SeriesPath> = snapshot
+            .metrics
+            .iter()
+            .map(|entry| self.paths.path(&entry.key))
+            .collect();
+        make_unique(&mut paths);
+        let mut encoded = Encoded::default();
+        for (entry, path) in snapshot.metrics.iter().zip(&paths) {
+            let (head, tail) = path.base.split_at(path.split);
+            for field in &fields(&entry.snapshot, self.unit) {
+                if !field.value.is_finite() {
+                    encoded.skipped += 1;
+                    continue;
+                }
+                out.push_str(head);
+                out.push('.');
+                out.push_str(field.path_suffix());
+                out.push_str(tail);
+                out.push(' ');
+                push_value(out, field.value);
+                // Writing to a String cannot fail.
+                let _ = writeln!(out, " {timestamp}");
+                encoded.lines += 1;
+            }
+        }
+        encoded
+    }
+}
+
+/// Writes a finite value: integers as they are, floats in their shortest
+/// round-trip form, with an exponent when very large or small (carbon and
+/// VictoriaMetrics read both).
+fn push_value(out: &mut String, value: Value) {
+    let _ = match value {
+        Value::Unsigned(v) => write!(out, "{v}"),
+        Value::Signed(v) => write!(out, "{v}"),
+        Value::Float(v) => {
+            let magnitude = v.abs();
+            if magnitude == 0.0 || (1e-5..1e16).contains(&magnitude) {
+                write!(out, "{v}")
+            } else {
+                write!(out, "{v:e}")
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use metrics_core::{MetricKey, Registry};
+    use std::time::Duration;
+
+    fn value(v: Value) -> String {
+        let mut out = String::new();
+        push_value(&mut out, v);
+        out
+    }
+
+    #[test]
+    fn values_read_back_exactly() {
+        assert_eq!(value(Value::Unsigned(u64::MAX)), "18446744073709551615");
+        assert_eq!(value(Value::Signed(-7)), "-7");
+        assert_eq!(value(Value::Float(2.0)), "2");
+        assert_eq!(value(Value::Float(0.1)), "0.1");
+        assert_eq!(value(Value::Float(-0.0)), "-0");
+        assert_eq!(value(Value::Float(1.5e300)), "1.5e300");
+        assert_eq!(value(Value::Float(-2.5e-9)), "-2.5e-9");
+        for v in [
+            1.0 / 3.0,
+            123456.789,
+            9.999e15,
+            1e16,
+            3e-5,
+            f64::MIN_POSITIVE,
+        ] {
+            assert_eq!(value(Value::Float(v)).parse::<f64>().unwrap(), v);
+        }
+    }
+
+    #[test]
+    fn every_kind_has_go_metrics_paths() {
+        let registry = Registry::new();
+        registry.counter("c").unwrap().inc(4);
+        registry.gauge_f64("g").unwrap().update(0.25);
+        registry.meter("m").unwrap().mark(2);
+        registry.histogram("h").unwrap().update(9);
+        registry
+            .timer("t")
+            .unwrap()
+            .update(Duration::from_millis(5));
+        let mut out = String::new();
+        let encoded = Format::new()
+            .prefix("p")
+            .encode(&registry.snapshot(), 42, &mut out);
+        let paths: Vec<&str> = out
+            .lines()
+            .map(|l| {
+                let parts: Vec<&str> = l.split(' ').collect();
+                assert_eq!(parts.len(), 3, "{l}");
+                assert_eq!(parts[2], "42");
+                parts[0]
+            })
+            .collect();
+        let expected: Vec<String> = [
+            ("c", &["count"][..]),
+            ("g", &["value"][..]),
+            (
+                "h",
+                &[
+                    "count",
+                    "min",
+                    "max",
+                    "mean",
+                    "std-dev",
+                    "50-percentile",
+                    "75-percentile",
+                    "95-percentile",
+                    "99-percentile",
+                    "999-percentile",
+                ][..],
+            ),
+            (
+                "m",
+                &[
+                    "count",
+                    "one-minute",
+                    "five-minute",
+                    "fifteen-minute",
+                    "mean",
+                ][..],
+            ),
+            (
+                "t",
+                &[
+                    "count",
+                    "min",
+                    "max",
+                    "mean",
+                    "std-dev",
+                    "50-percentile",
+                    "75-percentile",
+                    "95-percentile",
+                    "99-percentile",
+                    "999-percentile",
+                    "one-minute",
+                    "five-minute",
+                    "fifteen-minute",
+                    "mean-rate",
+                ][..],
+            ),
+        ]
+        .iter()
+        .flat_map(|(name, suffixes)| suffixes.iter().map(move |s| format!("p.{name}.{s}")))
+        .collect();
+        assert_eq!(paths, expected);
+        assert_eq!(
+            encoded,
+            Encoded {
+                lines: 31,
+                skipped: 0
+            }
+        );
+        assert!(out.contains("p.c.count 4 42\n"));
+        assert!(out.contains("p.g.value 0.25 42\n"));
+        assert!(out.contains("p.h.max 9 42\n"));
+        assert!(out.contains("p.t.mean 5 42\n"));
+    }
+
+    #[test]
+    fn nan_and_infinity_are_skipped() {
+        let registry = Registry::new();
+        registry.gauge_f64("nan").unwrap().update(f64::NAN);
+        registry.gauge_f64("inf").unwrap().update(f64::INFINITY);
+        registry
+            .gauge_f64("ninf")
+            .unwrap()
+            .update(f64::NEG_INFINITY);
+        registry.gauge_f64("ok").unwrap().update(1.5);
+        let mut out = String::new();
+        let encoded = Format::new().encode(&registry.snapshot(), 1, &mut out);
+        assert_eq!(out, "ok.value 1.5 1\n");
+        assert_eq!(
+            encoded,
+            Encoded {
+                lines: 1,
+                skipped: 3
+            }
+        );
+    }
+
+    #[test]
+    fn hostile_names_stay_one_line_each() {
+        let registry = Registry::new();
+        let hostile = [
+            "a b",
+            "a\nb 1 2\nc",
+            "a;b=c",
+            "a/../b",
+            "\u{e9}\u{301}",
+            "",
+            "x\r\ty",
+            "q\"'\\,|:=",
+        ];
+        for (i, name) in hostile.iter().enumerate() {
+            let key = MetricKey::new(*name)
+                .with_label(*name, *name)
+                .with_label("k", *name);
+            registry.counter(key).unwrap().inc(i as u64 + 1);
+        }
+        for tags in [false, true] {
+            let mut out = String::new();
+            let encoded = Format::new()
+                .tags(tags)
+                .encode(&registry.snapshot(), 9, &mut out);
+            assert_eq!(encoded.lines, hostile.len());
+            assert_eq!(out.lines().count(), hostile.len());
+            let mut seen = std::collections::HashSet::new();
+            for line in out.lines() {
+                let parts: Vec<&str> = line.split_whitespace().collect();
+                assert_eq!(parts.len(), 3, "{line:?}");
+                assert!(seen.insert(parts[0].to_string()), "{line:?}");
+                let path = parts[0];
+                let (name, tag_list) = path.split_once(';').unwrap_or((path, ""));
+                if !tags {
+                    assert!(tag_list.is_empty(), "{line:?}");
+                }
+                assert!(
+                    name.split('.').all(|s| !s.is_empty()
+                        && s.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')),
+                    "{line:?}"
+                );
+                for tag in tag_list.split(';').filter(|t| !t.is_empty()) {
+                    let (k, v) = tag.split_once('=').unwrap();
+                    assert!(!k.is_empty() && !k.contains(['!', '^', '=']), "{line:?}");
+                    assert!(!v.is_empty() && !v.starts_with('~'), "{line:?}");
+                }
+            }
+        }
+    }
+}

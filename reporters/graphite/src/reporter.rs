@@ -1,0 +1,300 @@
+//! [`GraphiteReporter`]: encodes each snapshot with a [`Format`] and writes
+//! it to carbon over one TCP connection.
+
+use crate::connection::Connection;
+use crate::encode::Format;
+use metrics_core::{Counter, Registry, RegistrySnapshot};
+use metrics_report::{DurationUnit, PeriodicReporter, Report, ReportError, SendError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How long a connection attempt, and a report's write, may take by
+/// default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Sends every metric of a registry to Graphite (carbon's plaintext
+/// protocol over TCP), go-metrics' `graphite.Graphite`: see [`Format`] for
+/// the paths and values.
+///
+/// - One persistent connection, opened on the first report and reopened
+///   after it breaks (the host name is resolved again each time).
+/// - Every connection attempt and every report's write ends within the
+///   [timeout](GraphiteReporterBuilder::timeout): a dead, slow or hung
+///   carbon never blocks the reporter for longer.
+/// - After a failed connection attempt or write, reports fail at once
+///   until a backoff has passed (0.5 s, doubling up to 30 s), so a backend
+///   that is down sees one attempt per backoff. Counts are cumulative, so
+///   the first report that gets through carries everything missed.
+/// - Memory is one report's text, reused.
+///
+/// Its own counters, in the same registry, named after the reporter
+/// (`reporter.graphite.*` by default), besides those of the
+/// [`PeriodicReporter`] (`reports`, `failures`, …):
+///
+/// | counter | counts |
+/// |---|---|
+/// | `connects` | connections opened |
+/// | `connect-failures` | connection attempts that failed |
+/// | `write-failures` | writes that failed or timed out (the connection is closed) |
+/// | `backed-off` | reports not sent because a backoff was running |
+/// | `dropped-values` | values of failed reports that were not written |
+/// | `skipped-values` | NaN and ±Inf values, which Graphite cannot store |
+///
+/// ```no_run
+/// use metrics_core::Registry;
+/// use metrics_graphite::GraphiteReporter;
+/// use std::time::Duration;
+///
+/// let registry = Registry::new();
+/// let reporter = GraphiteReporter::builder("carbon.internal:2003")
+///     .prefix("books.web-1")
+///     .start(&registry, Duration::from_secs(10))?;
+/// registry.counter("requests")?.inc(1);
+/// // ... the application runs ...
+/// reporter.stop(); // one final report
+/// # Ok::<(), metrics_report::ReportError>(())
+/// ```
+#[derive(Debug)]
+pub struct GraphiteReporter {
+    format: Format,
+    connection: Connection,
+    own: OwnMetrics,
+    text: String,
+}
+
+#[derive(Debug)]
+struct OwnMetrics {
+    connects: Counter,
+    connect_failures: Counter,
+    write_failures: Counter,
+    backed_off: Counter,
+    dropped: Counter,
+    skipped: Counter,
+}
+
+impl OwnMetrics {
+    fn register(registry: &Registry, name: &str) -> Result<Self, ReportError> {
+        let counter = |what: &str| registry.counter(format!("reporter.{name}.{what}"));
+        Ok(OwnMetrics {
+            connects: counter("connects")?,
+            connect_failures: counter("connect-failures")?,
+            write_failures: counter("write-failures")?,
+            backed_off: counter("backed-off")?,
+            dropped: counter("dropped-values")?,
+            skipped: counter("skipped-values")?,
+        })
+    }
+}
+
+/// Configures a [`GraphiteReporter`]; see [`GraphiteReporter::builder`].
+#[derive(Debug, Clone)]
+pub struct GraphiteReporterBuilder {
+    target: String,
+    format: Format,
+    timeout: Duration,
+    name: String,
+}
+
+impl GraphiteReporter {
+    /// Starts configuring a reporter to carbon's plaintext receiver at
+    /// `target` (`host:port`, usually port 2003): no prefix, tags off,
+    /// durations in milliseconds, [`DEFAULT_TIMEOUT`], name `graphite`.
+    ///
+    /// ```
+    /// use metrics_graphite::{DurationUnit, GraphiteReporter};
+    /// use std::time::Duration;
+    ///
+    /// let builder = GraphiteReporter::builder("localhost:2003")
+    ///     .prefix("app")
+    ///     .tags(true)
+    ///     .duration_unit(DurationUnit::Microseconds)
+    ///     .timeout(Duration::from_secs(1))
+    ///     .name("carbon");
+    /// ```
+    pub fn builder(target: impl Into<String>) -> GraphiteReporterBuilder {
+        GraphiteReporterBuilder {
+            target: target.into(),
+            format: Format::new(),
+            timeout: DEFAULT_TIMEOUT,
+            name: "graphite".to_string(),
+        }
+    }
+
+    /// The `host:port` it sends to.
+    ///
+    /// ```
+    /// use metrics_core::Registry;
+    /// use metrics_graphite::GraphiteReporter;
+    ///
+    /// let reporter = GraphiteReporter::builder("localhost:2003").build(&Registry::new())?;
+    /// assert_eq!(reporter.target(), "localhost:2003");
+    /// # Ok::<(), metrics_report::ReportError>(())
+    /// ```
+    pub fn target(&self) -> &str {
+        self.connection.target()
+    }
+
+    /// The [`Format`] it encodes with.
+    ///
+    /// ```
+    /// use metrics_core::Registry;
+    /// use metrics_graphite::GraphiteReporter;
+    ///
+    /// let reporter = GraphiteReporter::builder("localhost:2003")
+    ///     .prefix("app")
+    ///     .build(&Registry::new())?;
+    /// assert_eq!(reporter.format().prefix_path(), "app");
+    /// # Ok::<(), metrics_report::ReportError>(())
+    /// ```
+    pub fn format(&self) -> &Format {
+        &self.format
+    }
+}
+
+impl Report for GraphiteReporter {
+    /// Encodes `snapshot`, stamped with the current Unix time, and writes it.
+    ///
+    /// # Errors
+    ///
+    /// A [`SendError`](metrics_report::SendError): backing off, a failed
+    /// connection attempt, or a failed or timed-out write. Each is counted.
+    fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.text.clear();
+        let encoded = self.format.encode(snapshot, now, &mut self.text);
+        // Keep the buffer from holding on to a rare huge report forever.
+        if self.text.capacity() > 4 * self.text.len().max(1 << 16) {
+            self.text.shrink_to(self.text.len());
+        }
+        self.own.skipped.inc(encoded.skipped as u64);
+        if encoded.lines == 0 {
+            return Ok(());
+        }
+        let was_connected = self.connection.is_connected();
+        let error = match self.connection.send(self.text.as_bytes()) {
+            Ok(sent) => {
+                if sent.connected {
+                    self.own.connects.inc(1);
+                }
+                return Ok(());
+            }
+            Err(error) => error,
+        };
+        let dropped = match &error {
+            SendError::BackingOff { .. } => {
+                self.own.backed_off.inc(1);
+                encoded.lines
+            }
+            SendError::Connect { .. } => {
+                self.own.connect_failures.inc(1);
+                encoded.lines
+            }
+            SendError::Write { written, .. } => {
+                // A connection opened by this send is counted when there was
+                // none before (one replacing a connection the peer closed
+                // cannot be told apart here).
+                if !was_connected {
+                    self.own.connects.inc(1);
+                }
+                self.own.write_failures.inc(1);
+                let whole = self.text.as_bytes()[..*written]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                encoded.lines - whole
+            }
+        };
+        self.own.dropped.inc(dropped as u64);
+        Err(Box::new(error))
+    }
+}
+
+impl GraphiteReporterBuilder {
+    /// Puts `prefix` before every path (see [`Format::prefix`]). Default
+    /// none.
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.format = self.format.prefix(prefix);
+        self
+    }
+
+    /// Whether labels are written as Graphite 1.1 tags (`path;key=value`)
+    /// rather than path segments (see [`Format::tags`]). Default off.
+    pub fn tags(mut self, on: bool) -> Self {
+        self.format = self.format.tags(on);
+        self
+    }
+
+    /// The unit of timer durations. Default milliseconds (go-metrics used
+    /// nanoseconds; see [`Format`]).
+    pub fn duration_unit(mut self, unit: DurationUnit) -> Self {
+        self.format = self.format.duration_unit(unit);
+        self
+    }
+
+    /// The whole [`Format`], replacing the prefix, tags and unit set so far.
+    ///
+    /// ```
+    /// use metrics_graphite::{Format, GraphiteReporter};
+    ///
+    /// let builder = GraphiteReporter::builder("localhost:2003")
+    ///     .format(Format::new().prefix("app").tags(true));
+    /// ```
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// How long each connection attempt (per address the host resolves to)
+    /// and each report's write may take. Default [`DEFAULT_TIMEOUT`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The name [`start`](Self::start) gives the periodic reporter (thread
+    /// `metrics-<name>`) and the prefix of its own metrics
+    /// (`reporter.<name>.*`). Default `graphite`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The reporter, to call by hand or hand to a [`PeriodicReporter`];
+    /// registers its own counters in `registry`. Nothing is connected yet.
+    ///
+    /// # Errors
+    ///
+    /// When one of its counter names is taken by another kind of metric.
+    pub fn build(self, registry: &Registry) -> Result<GraphiteReporter, ReportError> {
+        Ok(GraphiteReporter {
+            own: OwnMetrics::register(registry, &self.name)?,
+            format: self.format,
+            connection: Connection::new(self.target, self.timeout),
+            text: String::new(),
+        })
+    }
+
+    /// Reports `registry` every `interval` on a thread of its own until the
+    /// returned [`PeriodicReporter`] is stopped or dropped, which sends one
+    /// final report. Stopping waits for a report at most twice the timeout
+    /// (a connection attempt and a write) and one second more.
+    ///
+    /// # Errors
+    ///
+    /// When a counter name of the reporter is taken by another kind of
+    /// metric, or the thread cannot be started.
+    pub fn start(
+        self,
+        registry: &Registry,
+        interval: Duration,
+    ) -> Result<PeriodicReporter, ReportError> {
+        let name = self.name.clone();
+        let wait = self.timeout.saturating_mul(2) + Duration::from_secs(1);
+        let reporter = self.build(registry)?;
+        PeriodicReporter::builder(registry, interval)
+            .name(&name)
+            .timeout(wait)
+            .start(reporter)
+    }
+}
