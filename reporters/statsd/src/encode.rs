@@ -1,0 +1,616 @@
+//! A snapshot as StatsD lines packed into datagrams, and, once they are
+//! sent, the record of what the daemon was sent.
+//!
+//! | metric | lines |
+//! |---|---|
+//! | counter | `name:<delta>\|c`, the change since the last count sent (negative when it went down) |
+//! | meter | `name:<delta>\|c` |
+//! | gauge | `name:<value>\|g`; a negative value as `name:0\|g` then `name:-5\|g` in one datagram |
+//! | timer | `name:<v1>\|ms:<v2>\|ms…`, the durations recorded since the last report, in the duration unit |
+//! | histogram | the same as a timer, values unscaled |
+//!
+//! Nothing is sent for a counter or meter that did not change, nor for a
+//! timer or histogram that recorded nothing. NaN and ±Inf gauges are
+//! dropped. With DogStatsD tags each line ends with `|#k:v,…` and a timer
+//! sends one value per line, as DogStatsD agents expect.
+
+use crate::name::{clean_prefix, WireName};
+use crate::packet::Packer;
+use crate::sample::{samples, Sample};
+use crate::series::Series;
+use metrics_core::{HistogramSnapshot, MetricSnapshot, RegistrySnapshot};
+use metrics_report::DurationUnit;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write;
+
+/// How lines are written.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) prefix: String,
+    pub(crate) tags: Vec<(String, String)>,
+    pub(crate) dogstatsd: bool,
+    pub(crate) max_packet_size: usize,
+    pub(crate) max_timer_values: usize,
+    pub(crate) unit: DurationUnit,
+}
+
+/// Values dropped by one report, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Dropped {
+    /// Their line alone is longer than a datagram may be.
+    pub(crate) too_long: u64,
+    /// NaN or ±Inf gauges.
+    pub(crate) non_finite: u64,
+    /// Another series has the same name on the wire.
+    pub(crate) name_clash: u64,
+}
+
+/// One report's datagrams, and what to remember once some are sent.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub(crate) datagrams: Vec<Vec<u8>>,
+    pub(crate) dropped: Dropped,
+    changes: Vec<Change>,
+    marks: Vec<Mark>,
+}
+
+/// What a series sends in a report: a count, or values.
+#[derive(Debug)]
+struct Change {
+    /// Its index in the snapshot.
+    entry: usize,
+    what: What,
+}
+
+#[derive(Debug)]
+enum What {
+    /// The count the delta was taken from.
+    Count(i64),
+    /// The values since the last report, as (low, high, growth) buckets.
+    Values(Vec<(u64, u64, u64)>),
+}
+
+/// A line of a change: in which datagram, and how far into the change's
+/// values it reaches (1 for a count).
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    datagram: usize,
+    change: usize,
+    reach: u64,
+}
+
+/// Encodes snapshots, remembering per series what the daemon was sent.
+#[derive(Debug)]
+pub(crate) struct Encoder {
+    options: Options,
+    series: HashMap<metrics_core::MetricKey, Series>,
+    epoch: u64,
+}
+
+impl Encoder {
+    pub(crate) fn new(mut options: Options) -> Self {
+        options.prefix = clean_prefix(&options.prefix);
+        Encoder {
+            options,
+            series: HashMap::new(),
+            epoch: 0,
+        }
+    }
+
+    /// The lines for `snapshot`, packed into datagrams. Pass the batch to
+    /// [`commit`](Self::commit) with the same snapshot once it was sent.
+    pub(crate) fn encode(&mut self, snapshot: &RegistrySnapshot) -> Batch {
+        self.track(snapshot);
+        let mut lines = Lines {
+            packer: Packer::new(self.options.max_packet_size),
+            batch: Batch::default(),
+            line: String::new(),
+        };
+        let options = &self.options;
+        for (entry_index, entry) in snapshot.metrics.iter().enumerate() {
+            let Some(series) = self.series.get_mut(&entry.key) else {
+                continue;
+            };
+            let change = lines.batch.changes.len();
+            let clash = series.clash;
+            let wire = &series.wire;
+            match &entry.snapshot {
+                MetricSnapshot::Counter(c) => {
+                    let delta = series.counter_delta(c);
+                    lines.count(wire, clash, change, delta);
+                    lines.change(entry_index, What::Count(c.count));
+                }
+                MetricSnapshot::Meter(m) => {
+                    let delta = series.meter_delta(m.count);
+                    lines.count(wire, clash, change, delta);
+                    let count = i64::try_from(m.count).unwrap_or(i64::MAX);
+                    lines.change(entry_index, What::Count(count));
+                }
+                MetricSnapshot::Gauge { value } => {
+                    lines.gauge(wire, clash, *value as f64, &value.to_string());
+                }
+                MetricSnapshot::GaugeF64 { value } => {
+                    if value.is_finite() {
+                        let mut text = String::new();
+                        push_f64(&mut text, *value);
+                        lines.gauge(wire, clash, *value, &text);
+                    } else {
+                        lines.batch.dropped.non_finite += 1;
+                    }
+                }
+                MetricSnapshot::Histogram(h) => {
+                    let delta = series.bucket_delta(h);
+                    let wire = &series.wire;
+                    lines.values(options, wire, clash, change, &delta, h, 1.0);
+                    lines.change(entry_index, What::Values(delta));
+                }
+                MetricSnapshot::Timer(t) => {
+                    let h = &t.durations;
+                    let delta = series.bucket_delta(h);
+                    let wire = &series.wire;
+                    let per_unit = options.unit.nanos();
+                    lines.values(options, wire, clash, change, &delta, h, per_unit);
+                    lines.change(entry_index, What::Values(delta));
+                }
+                _ => {}
+            }
+        }
+        let mut batch = lines.batch;
+        batch.datagrams = lines.packer.finish();
+        batch
+    }
+
+    /// Remembers as sent what `batch` holds in its first `delivered`
+    /// datagrams (all of it, and what it dropped, when every datagram was).
+    pub(crate) fn commit(&mut self, snapshot: &RegistrySnapshot, batch: &Batch, delivered: usize) {
+        let all = delivered >= batch.datagrams.len();
+        let mut reach = vec![0u64; batch.changes.len()];
+        for mark in &batch.marks {
+            if all || mark.datagram < delivered {
+                reach[mark.change] = reach[mark.change].max(mark.reach);
+            }
+        }
+        for (change, reach) in batch.changes.iter().zip(reach) {
+            if reach == 0 {
+                continue;
+            }
+            let Some(entry) = snapshot.metrics.get(change.entry) else {
+                continue;
+            };
+            let Some(series) = self.series.get_mut(&entry.key) else {
+                continue;
+            };
+            match &change.what {
+                What::Count(count) => series.commit_count(*count),
+                What::Values(delta) => series.commit_values(delta, reach),
+            }
+        }
+    }
+
+    /// How many series are remembered (those of the last snapshot).
+    #[cfg(test)]
+    pub(crate) fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    /// Adds the snapshot's new series, forgets those no longer in it, and
+    /// when either happened, decides again which series clash: of series
+    /// with the same wire name, the first in snapshot order is sent.
+    fn track(&mut self, snapshot: &RegistrySnapshot) {
+        self.epoch += 1;
+        let epoch = self.epoch;
+        let mut changed = false;
+        for entry in &snapshot.metrics {
+            match self.series.get_mut(&entry.key) {
+                Some(series) => series.epoch = epoch,
+                None => {
+                    let o = &self.options;
+                    let wire = WireName::new(&o.prefix, &entry.key, &o.tags, o.dogstatsd);
+                    self.series
+                        .insert(entry.key.clone(), Series::new(wire, epoch));
+                    changed = true;
+                }
+            }
+        }
+        let before = self.series.len();
+        self.series.retain(|_, s| s.epoch == epoch);
+        if !changed && self.series.len() == before {
+            return;
+        }
+        let mut taken = HashSet::new();
+        for entry in &snapshot.metrics {
+            if let Some(series) = self.series.get_mut(&entry.key) {
+                series.clash = !taken.insert(series.wire.id());
+                if series.clash {
+                    log::warn!(
+                        "StatsD reporter: {} has the same StatsD name as another series \
+                         ({}): not sent",
+                        entry.key,
+                        series.wire.id()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Lines being written for one report.
+struct Lines {
+    packer: Packer,
+    batch: Batch,
+    /// Reused for each line.
+    line: String,
+}
+
+impl Lines {
+    fn change(&mut self, entry: usize, what: What) {
+        self.batch.changes.push(Change { entry, what });
+    }
+
+    /// Packs `self.line` (worth `values` values) for `change`, reaching
+    /// `reach`; a line of a clashing series, or one too long, is dropped
+    /// and counted, and remembered as sent like the lines around it.
+    fn emit(&mut self, clash: bool, values: u64, change: Option<(usize, u64)>) {
+        let datagram = if clash {
+            self.batch.dropped.name_clash += values;
+            self.packer.position()
+        } else {
+            match self.packer.push(&self.line) {
+                Some(datagram) => datagram,
+                None => {
+                    self.batch.dropped.too_long += values;
+                    self.packer.position()
+                }
+            }
+        };
+        if let Some((change, reach)) = change {
+            self.batch.marks.push(Mark {
+                datagram,
+                change,
+                reach,
+            });
+        }
+    }
+
+    fn count(&mut self, wire: &WireName, clash: bool, change: usize, delta: i64) {
+        if delta == 0 {
+            return;
+        }
+        self.line.clear();
+        let _ = write!(self.line, "{}:{delta}|c{}", wire.name, wire.tags);
+        self.emit(clash, 1, Some((change, 1)));
+    }
+
+    /// A gauge at `value` (written `text`): a leading sign means a change,
+    /// so a negative value is set from 0.
+    fn gauge(&mut self, wire: &WireName, clash: bool, value: f64, text: &str) {
+        self.line.clear();
+        let (name, tags) = (&wire.name, &wire.tags);
+        if value < 0.0 {
+            let _ = write!(self.line, "{name}:0|g{tags}\n{name}:{text}|g{tags}");
+        } else {
+            let _ = write!(self.line, "{name}:{text}|g{tags}");
+        }
+        self.emit(clash, 1, None);
+    }
+
+    /// The values of `delta` (buckets of `h`) divided by `per_unit`.
+    #[allow(clippy::too_many_arguments)]
+    fn values(
+        &mut self,
+        options: &Options,
+        wire: &WireName,
+        clash: bool,
+        change: usize,
+        delta: &[(u64, u64, u64)],
+        h: &HistogramSnapshot,
+        per_unit: f64,
+    ) {
+        if delta.is_empty() {
+            return;
+        }
+        let (lowest, highest) = (h.min as f64, h.max as f64);
+        let runs: Vec<(f64, u64)> = delta
+            .iter()
+            .map(|&(low, high, grew)| {
+                let mid = low as f64 + (high - low) as f64 / 2.0;
+                (mid.clamp(lowest.min(highest), highest) / per_unit, grew)
+            })
+            .collect();
+        let samples = samples(&runs, options.max_timer_values);
+        let limit = options.max_packet_size;
+        let mut value = String::new();
+        let mut in_line = 0u64;
+        let mut reach = 0;
+        self.line.clear();
+        for sample in &samples {
+            value.clear();
+            push_sample(&mut value, sample);
+            let full = self.line.len() + 1 + value.len() + wire.tags.len() > limit;
+            if in_line > 0 && (options.dogstatsd || full) {
+                self.line.push_str(&wire.tags);
+                self.emit(clash, in_line, Some((change, reach)));
+                self.line.clear();
+                in_line = 0;
+            }
+            if in_line == 0 {
+                self.line.push_str(&wire.name);
+            }
+            self.line.push(':');
+            self.line.push_str(&value);
+            in_line += 1;
+            reach = sample.end;
+        }
+        if in_line > 0 {
+            self.line.push_str(&wire.tags);
+            self.emit(clash, in_line, Some((change, reach)));
+        }
+    }
+}
+
+/// `v|ms`, with `|@rate` when the value stands for several.
+fn push_sample(out: &mut String, sample: &Sample) {
+    push_f64(out, sample.value);
+    out.push_str("|ms");
+    if sample.weight > 1 {
+        // 1/2^k: exact, and written without an exponent (StatsD reads the
+        // rate as digits and dots only).
+        let _ = write!(out, "|@{}", 1.0 / sample.weight as f64);
+    }
+}
+
+/// A finite number as StatsD reads it: whole numbers without a fraction,
+/// no sign on zero, an exponent only when that is much shorter.
+fn push_f64(out: &mut String, v: f64) {
+    if v == 0.0 {
+        out.push('0');
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        let _ = write!(out, "{}", v as i64);
+    } else {
+        let start = out.len();
+        let _ = write!(out, "{v}");
+        if out.len() - start > 24 {
+            out.truncate(start);
+            let _ = write!(out, "{v:e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use metrics_core::{MetricKey, Registry};
+    use std::time::Duration;
+
+    fn options() -> Options {
+        Options {
+            prefix: String::new(),
+            tags: Vec::new(),
+            dogstatsd: false,
+            max_packet_size: 1432,
+            max_timer_values: 256,
+            unit: DurationUnit::Milliseconds,
+        }
+    }
+
+    fn text(batch: &Batch) -> Vec<String> {
+        batch
+            .datagrams
+            .iter()
+            .map(|d| String::from_utf8(d.clone()).unwrap())
+            .collect()
+    }
+
+    /// Encodes and commits everything, as a report that was sent would.
+    fn sent(encoder: &mut Encoder, registry: &Registry) -> Vec<String> {
+        let snapshot = registry.snapshot();
+        let batch = encoder.encode(&snapshot);
+        encoder.commit(&snapshot, &batch, batch.datagrams.len());
+        text(&batch)
+    }
+
+    #[test]
+    fn every_kind_has_its_line() {
+        let registry = Registry::new();
+        registry.counter("a").unwrap().inc(3);
+        registry.gauge("b").unwrap().update(-4);
+        registry.gauge_f64("c").unwrap().update(2.5);
+        registry.meter("d").unwrap().mark(2);
+        registry.histogram("e").unwrap().update(7);
+        registry
+            .timer("f")
+            .unwrap()
+            .update(Duration::from_micros(1500));
+        registry.gauge("g").unwrap().update(5);
+        let mut encoder = Encoder::new(options());
+        assert_eq!(
+            sent(&mut encoder, &registry),
+            ["a:3|c\nb:0|g\nb:-4|g\nc:2.5|g\nd:2|c\ne:7|ms\nf:1.5|ms\ng:5|g"]
+        );
+        // Only what changed, and gauges again.
+        registry.counter("a").unwrap().dec(5);
+        assert_eq!(
+            sent(&mut encoder, &registry),
+            ["a:-5|c\nb:0|g\nb:-4|g\nc:2.5|g\ng:5|g"]
+        );
+    }
+
+    #[test]
+    fn deltas_wait_for_a_delivered_datagram() {
+        let registry = Registry::new();
+        let counter = registry.counter("a").unwrap();
+        let timer = registry.timer("t").unwrap();
+        counter.inc(2);
+        timer.update(Duration::from_millis(3));
+        let mut encoder = Encoder::new(options());
+        let snapshot = registry.snapshot();
+        let batch = encoder.encode(&snapshot);
+        encoder.commit(&snapshot, &batch, 0);
+        counter.inc(1);
+        timer.update(Duration::from_millis(3));
+        assert_eq!(sent(&mut encoder, &registry), ["a:3|c\nt:3|ms:3|ms"]);
+        assert!(sent(&mut encoder, &registry).is_empty());
+    }
+
+    #[test]
+    fn non_finite_gauges_are_dropped_and_counted() {
+        let registry = Registry::new();
+        registry.gauge_f64("nan").unwrap().update(f64::NAN);
+        registry.gauge_f64("inf").unwrap().update(f64::NEG_INFINITY);
+        registry.gauge_f64("zero").unwrap().update(-0.0);
+        registry.gauge_f64("tiny").unwrap().update(-1e-300);
+        let mut encoder = Encoder::new(options());
+        let batch = encoder.encode(&registry.snapshot());
+        assert_eq!(text(&batch), ["tiny:0|g\ntiny:-1e-300|g\nzero:0|g"]);
+        assert_eq!(batch.dropped.non_finite, 2);
+    }
+
+    #[test]
+    fn datagrams_respect_the_limit_and_long_lines_are_dropped() {
+        let registry = Registry::new();
+        for i in 0..50 {
+            registry.counter(format!("c{i:02}")).unwrap().inc(1);
+        }
+        registry.counter("x".repeat(40)).unwrap().inc(1);
+        let timer = registry.timer("t").unwrap();
+        for ms in 1..=100 {
+            timer.update(Duration::from_millis(ms));
+        }
+        let mut opts = options();
+        opts.max_packet_size = 32;
+        let mut encoder = Encoder::new(opts);
+        let snapshot = registry.snapshot();
+        let batch = encoder.encode(&snapshot);
+        assert_eq!(batch.dropped.too_long, 1);
+        let datagrams = text(&batch);
+        assert!(datagrams.iter().all(|d| d.len() <= 32), "{datagrams:?}");
+        let lines: Vec<&str> = datagrams.iter().flat_map(|d| d.split('\n')).collect();
+        assert_eq!(lines.iter().filter(|l| l.ends_with("|c")).count(), 50);
+        let timer_values: usize = lines
+            .iter()
+            .filter(|l| l.starts_with("t:"))
+            .map(|l| l.matches("|ms").count())
+            .sum();
+        assert_eq!(timer_values, 100);
+        // The long counter is not tried again.
+        encoder.commit(&snapshot, &batch, batch.datagrams.len());
+        let again = encoder.encode(&registry.snapshot());
+        assert!(again.datagrams.is_empty());
+        assert_eq!(again.dropped.too_long, 0);
+    }
+
+    #[test]
+    fn a_failed_datagram_keeps_the_rest_of_a_timer() {
+        let registry = Registry::new();
+        let timer = registry.timer("t").unwrap();
+        for _ in 0..10 {
+            timer.update(Duration::from_millis(1));
+        }
+        let mut opts = options();
+        opts.max_packet_size = 12; // "t:1|ms:1|ms" = 11 bytes: two per line
+        let mut encoder = Encoder::new(opts);
+        let snapshot = registry.snapshot();
+        let batch = encoder.encode(&snapshot);
+        assert_eq!(batch.datagrams.len(), 5);
+        encoder.commit(&snapshot, &batch, 2);
+        let rest = sent(&mut encoder, &registry);
+        let values: usize = rest.iter().map(|d| d.matches("|ms").count()).sum();
+        assert_eq!(values, 6);
+    }
+
+    #[test]
+    fn many_values_are_sampled_with_exact_counts() {
+        let registry = Registry::new();
+        let timer = registry.timer("t").unwrap();
+        for us in 0..1000u64 {
+            timer.update(Duration::from_micros(1000 + us));
+        }
+        let mut opts = options();
+        opts.max_timer_values = 64;
+        let mut encoder = Encoder::new(opts);
+        let datagrams = sent(&mut encoder, &registry);
+        let mut count = 0.0;
+        let mut values = 0;
+        for field in datagrams.iter().flat_map(|d| d.split(['\n', ':'])) {
+            if field == "t" {
+                continue;
+            }
+            let parts: Vec<_> = field.split('|').collect();
+            assert_eq!(parts[1], "ms");
+            let rate: f64 = parts.get(2).map_or(1.0, |r| r[1..].parse().unwrap());
+            count += 1.0 / rate;
+            values += 1;
+        }
+        assert_eq!(count, 1000.0);
+        assert_eq!(values, 63);
+    }
+
+    #[test]
+    fn dogstatsd_lines_carry_tags_and_one_value_each() {
+        let registry = Registry::new();
+        let key = MetricKey::new("t").with_label("route", "/a");
+        registry
+            .timer(key)
+            .unwrap()
+            .update(Duration::from_millis(2));
+        let u = registry.timer("u").unwrap();
+        u.update(Duration::from_millis(3));
+        u.update(Duration::from_millis(3));
+        registry
+            .gauge(MetricKey::new("g").with_label("a", "b"))
+            .unwrap()
+            .update(-1);
+        let mut opts = options();
+        opts.dogstatsd = true;
+        opts.prefix = "app".into();
+        opts.tags = vec![("host".into(), "h 1".into())];
+        let mut encoder = Encoder::new(opts);
+        assert_eq!(
+            sent(&mut encoder, &registry),
+            ["app.g:0|g|#a:b,host:h_1\napp.g:-1|g|#a:b,host:h_1\n\
+              app.t:2|ms|#host:h_1,route:_a\napp.u:3|ms|#host:h_1\napp.u:3|ms|#host:h_1"]
+        );
+    }
+
+    #[test]
+    fn clashing_names_send_the_first_series_only() {
+        let registry = Registry::new();
+        registry.counter("a b").unwrap().inc(1);
+        registry.counter("a_b").unwrap().inc(2);
+        registry.counter("a:b").unwrap().inc(4);
+        let mut encoder = Encoder::new(options());
+        let snapshot = registry.snapshot();
+        let batch = encoder.encode(&snapshot);
+        assert_eq!(text(&batch), ["a_b:1|c"]);
+        assert_eq!(batch.dropped.name_clash, 2);
+        // Once the first goes, the next one is sent.
+        registry.unregister("a b");
+        assert_eq!(sent(&mut encoder, &registry), ["a_b:4|c"]);
+        assert_eq!(encoder.series_count(), 2);
+    }
+
+    #[test]
+    fn numbers_are_written_the_way_statsd_reads_them() {
+        let f = |v: f64| {
+            let mut s = String::new();
+            push_f64(&mut s, v);
+            s
+        };
+        assert_eq!(f(-0.0), "0");
+        assert_eq!(f(3.0), "3");
+        assert_eq!(f(-2.5), "-2.5");
+        assert_eq!(f(1e300), "1e300");
+        assert_eq!(f(1.5e-7), "0.00000015");
+        assert_eq!(f(1e20), "100000000000000000000");
+        let mut s = String::new();
+        push_sample(
+            &mut s,
+            &Sample {
+                value: 1.25,
+                weight: 1 << 40,
+                end: 0,
+            },
+        );
+        assert_eq!(s, "1.25|ms|@0.0000000000009094947017729282");
+    }
+}

@@ -1,0 +1,146 @@
+//! A series' name as StatsD carries it: the prefix and metric name, then its
+//! labels either as path segments or as DogStatsD tags.
+//!
+//! Every character outside `[A-Za-z0-9_.-]` becomes `_`. That set cannot
+//! break a line (`:` `|` `@` `#` `,` whitespace, line feeds) and is left
+//! alone by the reference daemon, which deletes or rewrites everything else
+//! (`/` becomes `-`, `;` and `=` start Graphite tags, other punctuation and
+//! non-ASCII letters are deleted), so the name sent is the name stored.
+
+use metrics_core::MetricKey;
+
+/// Whether StatsD keeps `c` in a name as it is.
+fn is_safe(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
+/// Appends `text` with every unsafe character (and, unless `dots`, every
+/// `.`) replaced by `_`; an empty `text` becomes `_`.
+fn push_clean(out: &mut String, text: &str, dots: bool) {
+    if text.is_empty() {
+        out.push('_');
+        return;
+    }
+    out.extend(text.chars().map(|c| {
+        if is_safe(c) && (dots || c != '.') {
+            c
+        } else {
+            '_'
+        }
+    }));
+}
+
+/// `prefix` as it goes in front of every name: cleaned, and followed by a
+/// `.` unless empty or already ending in one.
+pub(crate) fn clean_prefix(prefix: &str) -> String {
+    let mut out = String::new();
+    if !prefix.is_empty() {
+        push_clean(&mut out, prefix, true);
+        if !out.ends_with('.') {
+            out.push('.');
+        }
+    }
+    out
+}
+
+/// The name and tags of one series on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WireName {
+    /// What goes before the `:` of a line.
+    pub(crate) name: String,
+    /// What ends each line: `|#k:v,k2:v2`, or nothing.
+    pub(crate) tags: String,
+}
+
+impl WireName {
+    /// `key` under `prefix` (already [`clean_prefix`]ed). The labels are the
+    /// common `tags` and the key's own labels (which win over a common tag
+    /// of the same name), sorted by name; with `dogstatsd` they become
+    /// `|#name:value` tags, else `.name.value` path segments, each cleaned
+    /// of dots so a label is always exactly two segments.
+    pub(crate) fn new(
+        prefix: &str,
+        key: &MetricKey,
+        tags: &[(String, String)],
+        dogstatsd: bool,
+    ) -> Self {
+        let mut name = String::with_capacity(prefix.len() + key.name().len());
+        name.push_str(prefix);
+        push_clean(&mut name, key.name(), true);
+        let own = key.labels();
+        let common = tags
+            .iter()
+            .filter(|(k, v)| !v.is_empty() && own.iter().all(|(o, _)| o != k));
+        let mut labels: Vec<&(String, String)> = own.iter().chain(common).collect();
+        labels.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut tags = String::new();
+        for (k, v) in labels {
+            if dogstatsd {
+                tags.push_str(if tags.is_empty() { "|#" } else { "," });
+                push_clean(&mut tags, k, true);
+                tags.push(':');
+                push_clean(&mut tags, v, true);
+            } else {
+                name.push('.');
+                push_clean(&mut name, k, false);
+                name.push('.');
+                push_clean(&mut name, v, false);
+            }
+        }
+        WireName { name, tags }
+    }
+
+    /// The identity the daemon keys the series by.
+    pub(crate) fn id(&self) -> String {
+        format!("{}{}", self.name, self.tags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wire(key: MetricKey, dogstatsd: bool) -> WireName {
+        let common = [("env".to_string(), "prod 1".to_string())];
+        WireName::new(&clean_prefix("app"), &key, &common, dogstatsd)
+    }
+
+    #[test]
+    fn names_keep_only_the_safe_set() {
+        let key = MetricKey::new("a b:c|d@e#f,g\nh/i;j=k\"l\\m'ñ-.x_Y9");
+        let w = WireName::new("", &key, &[], false);
+        assert_eq!(w.name, "a_b_c_d_e_f_g_h_i_j_k_l_m__-.x_Y9");
+        assert_eq!(w.tags, "");
+        assert_eq!(WireName::new("", &MetricKey::new(""), &[], true).name, "_");
+    }
+
+    #[test]
+    fn prefix_is_cleaned_and_joined_with_a_dot() {
+        assert_eq!(clean_prefix(""), "");
+        assert_eq!(clean_prefix("app"), "app.");
+        assert_eq!(clean_prefix("my app."), "my_app.");
+    }
+
+    #[test]
+    fn labels_become_two_segments_each() {
+        let key = MetricKey::new("http.requests")
+            .with_label("route", "/books/{id}")
+            .with_label("host", "10.0.0.1");
+        assert_eq!(
+            wire(key, false).name,
+            "app.http.requests.env.prod_1.host.10_0_0_1.route._books__id_"
+        );
+    }
+
+    #[test]
+    fn labels_become_dogstatsd_tags() {
+        let key = MetricKey::new("q")
+            .with_label("k:|#,", "v:|#,\n")
+            .with_label("env", "test");
+        let w = wire(key, true);
+        assert_eq!(w.name, "app.q");
+        // The key's own `env` wins over the common one.
+        assert_eq!(w.tags, "|#env:test,k____:v_____");
+        assert_eq!(w.id(), "app.q|#env:test,k____:v_____");
+    }
+}
