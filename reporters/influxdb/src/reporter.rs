@@ -48,7 +48,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 ///    after it stay buffered for the next report, and the report returns
 ///    an error. A batch answered with another status (400 parse error, 401,
 ///    403, 404 unknown database, 413, …) is dropped, counted, and the
-///    server's message is logged.
+///    server's message is logged; the report goes on with the next batch
+///    and returns an error at the end.
 ///
 /// Every request ends within the [`timeout`](InfluxReporterBuilder::timeout),
 /// and a whole report within twice the timeout, so a dead or stalled server
@@ -164,24 +165,41 @@ impl InfluxReporter {
 
     /// Writes the buffer, batch by batch, until it is empty, a batch fails
     /// after its retries, or `deadline` passes.
-    fn flush(&mut self, deadline: Instant) -> Result<(), Undelivered> {
+    fn flush(&mut self, deadline: Instant) -> Result<(), Problem> {
+        let mut refused: Option<Refused> = None;
         while !self.buffer.is_empty() {
             let (body, n) = self.buffer.batch(self.batch_size);
-            self.write_batch(body, n, deadline)
-                .map_err(|why| Undelivered {
-                    url: self.url().to_string(),
-                    waiting: self.buffer.len(),
-                    why,
-                })?;
+            match self.write_batch(body, n, deadline) {
+                Ok(None) => {}
+                Ok(Some(mut now)) => {
+                    if let Some(before) = refused {
+                        now.batches += before.batches;
+                        now.points += before.points;
+                    }
+                    refused = Some(now);
+                }
+                Err(why) => {
+                    return Err(Problem::Undelivered {
+                        url: self.url().to_string(),
+                        waiting: self.buffer.len(),
+                        why,
+                    })
+                }
+            }
             self.buffer.remove(n);
         }
-        Ok(())
+        refused.map_or(Ok(()), |r| Err(Problem::Refused(r)))
     }
 
-    /// Writes one batch of `n` points: `Ok` once it is stored or refused
-    /// for good, `Err` with the last failure if it should be tried again
-    /// later.
-    fn write_batch(&self, body: String, n: usize, deadline: Instant) -> Result<(), String> {
+    /// Writes one batch of `n` points: `Ok` once it is stored, or refused
+    /// for good (with what was refused), `Err` with the last failure if it
+    /// should be tried again later.
+    fn write_batch(
+        &self,
+        body: String,
+        n: usize,
+        deadline: Instant,
+    ) -> Result<Option<Refused>, String> {
         let n = n as u64;
         let mut attempt = 0;
         loop {
@@ -195,7 +213,7 @@ impl InfluxReporter {
             match self.connection.write(body.clone(), left.min(self.timeout)) {
                 Outcome::Written => {
                     self.own.sent_points.inc(n);
-                    return Ok(());
+                    return Ok(None);
                 }
                 Outcome::Refused { status, message } => {
                     let dropped = partial_write_dropped(&message).map_or(n, |d| d.min(n));
@@ -204,10 +222,15 @@ impl InfluxReporter {
                     self.own.sent_points.inc(n - dropped);
                     log::error!(
                         "metrics reporter {:?}: InfluxDB answered {status} to a batch of {n} \
-                         points, {dropped} of them dropped: {message}",
+                         points and dropped {dropped} of them: {message}",
                         self.name
                     );
-                    return Ok(());
+                    return Ok(Some(Refused {
+                        batches: 1,
+                        points: dropped,
+                        status,
+                        message,
+                    }));
                 }
                 Outcome::Failed(why) => {
                     self.own.failed_requests.inc(1);
@@ -228,8 +251,10 @@ impl InfluxReporter {
 }
 
 impl Report for InfluxReporter {
-    /// Encodes `snapshot`, buffers its points and writes the buffer; an
-    /// error if points are left waiting because the server failed.
+    /// Encodes `snapshot`, buffers its points and writes the buffer. An
+    /// error if points are left waiting because the server failed, or if
+    /// the server refused points (they are dropped; the error carries its
+    /// message).
     fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
         let deadline = Instant::now() + self.timeout * BUDGET_TIMEOUTS;
         let encoded = self.encoder.encode(snapshot, SystemTime::now());
@@ -371,25 +396,46 @@ impl InfluxReporterBuilder {
     }
 }
 
-/// Points the server could not store and kept for the next report.
+/// Why a report did not write everything.
 #[derive(Debug)]
-struct Undelivered {
-    url: String,
-    waiting: usize,
-    why: String,
+enum Problem {
+    /// The server could not be reached or failed: points wait.
+    Undelivered {
+        url: String,
+        waiting: usize,
+        why: String,
+    },
+    /// The server refused batches: their points are gone.
+    Refused(Refused),
 }
 
-impl fmt::Display for Undelivered {
+/// Batches the server refused in one report; status and message of the
+/// last.
+#[derive(Debug)]
+struct Refused {
+    batches: u64,
+    points: u64,
+    status: u16,
+    message: String,
+}
+
+impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cannot write to {}: {}; {} points kept for the next report",
-            self.url, self.why, self.waiting
-        )
+        match self {
+            Problem::Undelivered { url, waiting, why } => write!(
+                f,
+                "cannot write to {url}: {why}; {waiting} points kept for the next report"
+            ),
+            Problem::Refused(r) => write!(
+                f,
+                "InfluxDB refused {} batches and dropped {} points; last answer {}: {}",
+                r.batches, r.points, r.status, r.message
+            ),
+        }
     }
 }
 
-impl std::error::Error for Undelivered {}
+impl std::error::Error for Problem {}
 
 /// In an InfluxDB 1.x `partial write: … dropped=N` message, `N`: the
 /// points of the batch it refused (it stored the others).
