@@ -77,7 +77,10 @@ mod tests {
         assert_eq!(buffer.extend(lines(0..2)), 0);
         assert_eq!(buffer.extend(lines(2..6)), 3);
         assert_eq!(buffer.len(), 3);
-        assert_eq!(buffer.batch(10), ("m v=3i\nm v=4i\nm v=5i\n".to_string(), 3));
+        assert_eq!(
+            buffer.batch(10),
+            ("m v=3i\nm v=4i\nm v=5i\n".to_string(), 3)
+        );
     }
 
     #[test]

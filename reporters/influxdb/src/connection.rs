@@ -256,7 +256,12 @@ mod tests {
             bucket: "b".into(),
             token: "line\nfeed".into(),
         };
-        let err = Connection::new("http://h:1", api, Precision::Seconds, Duration::from_secs(1));
+        let err = Connection::new(
+            "http://h:1",
+            api,
+            Precision::Seconds,
+            Duration::from_secs(1),
+        );
         assert!(err.unwrap_err().contains("token"));
     }
 

@@ -295,7 +295,10 @@ mod tests {
         let registry = Registry::new();
         registry.gauge_f64("nan").unwrap().update(f64::NAN);
         registry.gauge_f64("inf").unwrap().update(f64::INFINITY);
-        registry.gauge_f64("ninf").unwrap().update(f64::NEG_INFINITY);
+        registry
+            .gauge_f64("ninf")
+            .unwrap()
+            .update(f64::NEG_INFINITY);
         registry.histogram("idle").unwrap();
         let encoded = encode(&Encoder::new(), &registry);
         // The gauges write no line; the idle histogram keeps its count and
@@ -353,17 +356,13 @@ mod tests {
         // Labels sort as `` `k\n` `k ` `time` `time_`; after mapping,
         // `k\n` and `k ` are both `k ` and `time` is `time_`: the first of
         // each wins.
-        assert_eq!(
-            encoded.lines,
-            [r"x,_=e,k\ =c,time_=a count=1i 1700000000"]
-        );
+        assert_eq!(encoded.lines, [r"x,_=e,k\ =c,time_=a count=1i 1700000000"]);
     }
 
     #[test]
     fn hostile_names_stay_on_one_line() {
         let registry = Registry::new();
-        let key = MetricKey::new("#a b,c=d\ne\\")
-            .with_label("k=1", "v,2 \r\n\"x\"\\");
+        let key = MetricKey::new("#a b,c=d\ne\\").with_label("k=1", "v,2 \r\n\"x\"\\");
         registry.counter(key).unwrap().inc(1);
         let encoded = encode(&Encoder::new(), &registry);
         assert_eq!(

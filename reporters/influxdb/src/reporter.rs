@@ -456,7 +456,10 @@ mod tests {
     fn partial_writes_say_how_many_points_were_dropped() {
         let message = r#"{"error":"partial write: field type conflict: input field \"count\" on measurement \"x\" is type float, already exists as type integer dropped=2"}"#;
         assert_eq!(partial_write_dropped(message), Some(2));
-        assert_eq!(partial_write_dropped(r#"{"error":"database not found: \"x\""}"#), None);
+        assert_eq!(
+            partial_write_dropped(r#"{"error":"database not found: \"x\""}"#),
+            None
+        );
         assert_eq!(partial_write_dropped("partial write: dropped=x"), None);
     }
 
@@ -472,6 +475,9 @@ mod tests {
     fn bad_url_fails_the_build() {
         let registry = Registry::new();
         let built = InfluxReporter::v1("127.0.0.1:8086", "db").build(&registry);
-        assert!(built.unwrap_err().to_string().contains("invalid InfluxDB URL"));
+        assert!(built
+            .unwrap_err()
+            .to_string()
+            .contains("invalid InfluxDB URL"));
     }
 }

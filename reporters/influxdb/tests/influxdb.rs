@@ -88,10 +88,14 @@ fn every_kind_reads_back_with_the_values_recorded() {
         assert!(float(events, rate) >= 0.0);
     }
 
-    let error = registry.snapshot().metrics.iter().find_map(|m| match &m.snapshot {
-        metrics_core::MetricSnapshot::Histogram(h) => Some(h.relative_error),
-        _ => None,
-    });
+    let error = registry
+        .snapshot()
+        .metrics
+        .iter()
+        .find_map(|m| match &m.snapshot {
+            metrics_core::MetricSnapshot::Histogram(h) => Some(h.relative_error),
+            _ => None,
+        });
     let error = error.unwrap();
     let close = |got: f64, want: f64| (got - want).abs() <= want * error * 2.0 + 1.0;
     let sizes = find(&all, "sizes");
@@ -101,7 +105,12 @@ fn every_kind_reads_back_with_the_values_recorded() {
     assert_eq!(float(sizes, "mean"), 500.5);
     let stddev = ((1000.0f64 * 1000.0 - 1.0) / 12.0).sqrt();
     assert!((float(sizes, "stddev") - stddev).abs() < 1e-6);
-    for (field, want) in [("p50", 500.0), ("p75", 750.0), ("p95", 950.0), ("p99", 990.0)] {
+    for (field, want) in [
+        ("p50", 500.0),
+        ("p75", 750.0),
+        ("p95", 950.0),
+        ("p99", 990.0),
+    ] {
         let got = float(sizes, field);
         assert!(close(got, want), "{field} = {got}, want {want} ± {error}");
     }
@@ -112,7 +121,10 @@ fn every_kind_reads_back_with_the_values_recorded() {
     assert_eq!(float(latency, "max"), 100.0);
     assert!((float(latency, "mean") - 50.5).abs() < 1e-9);
     let p50 = float(latency, "p50");
-    assert!((p50 - 50.0).abs() <= 50.0 * error * 2.0 + 1.0, "p50 = {p50}");
+    assert!(
+        (p50 - 50.0).abs() <= 50.0 * error * 2.0 + 1.0,
+        "p50 = {p50}"
+    );
 
     // Integers stay integers, floats floats.
     let types = field_types(&influx, DB, "sizes");
@@ -174,7 +186,10 @@ fn nan_and_infinity_are_dropped_and_counted() {
     let registry = Registry::new();
     registry.gauge_f64("nan").unwrap().update(f64::NAN);
     registry.gauge_f64("inf").unwrap().update(f64::INFINITY);
-    registry.gauge_f64("ninf").unwrap().update(f64::NEG_INFINITY);
+    registry
+        .gauge_f64("ninf")
+        .unwrap()
+        .update(f64::NEG_INFINITY);
     registry.gauge_f64("fine").unwrap().update(0.25);
     let mut reporter = InfluxReporter::v1(&url(&influx), DB)
         .build(&registry)
@@ -223,7 +238,9 @@ fn partial_write_counts_only_the_refused_points() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    influx.write(DB, "s", &format!("c count=1.5 {now}\n")).unwrap();
+    influx
+        .write(DB, "s", &format!("c count=1.5 {now}\n"))
+        .unwrap();
     let registry = Registry::new();
     registry.counter("c").unwrap().inc(3);
     registry.counter("d").unwrap().inc(4);
@@ -268,7 +285,10 @@ fn kill_and_restart_lose_nothing() {
         let failed_before = own(&registry, "influxdb", "failed-requests");
         for _ in 0..2 {
             let err = reporter.report(&registry.snapshot()).unwrap_err();
-            assert!(err.to_string().contains("kept for the next report"), "{err}");
+            assert!(
+                err.to_string().contains("kept for the next report"),
+                "{err}"
+            );
             reports += 1;
         }
         assert!(own(&registry, "influxdb", "failed-requests") > failed_before);
@@ -311,7 +331,10 @@ fn a_full_buffer_drops_the_oldest_points() {
         reporter.report(&registry.snapshot()).unwrap_err();
         assert_eq!(reporter.buffered(), points * report.min(2));
     }
-    assert_eq!(own(&registry, "influxdb", "dropped-overflow"), points as i64);
+    assert_eq!(
+        own(&registry, "influxdb", "dropped-overflow"),
+        points as i64
+    );
     influx.restart().unwrap();
     step.inc(1);
     reporter.report(&registry.snapshot()).unwrap();

@@ -17,7 +17,10 @@ const DB: &str = "metrics";
 
 /// Every series VictoriaMetrics holds but the reporter's own, once
 /// `wanted` of them are there: `(name, labels) -> last value`.
-fn stored(vm: &VictoriaMetrics, wanted: usize) -> BTreeMap<(String, BTreeMap<String, String>), f64> {
+fn stored(
+    vm: &VictoriaMetrics,
+    wanted: usize,
+) -> BTreeMap<(String, BTreeMap<String, String>), f64> {
     let all = vm
         .wait_for_export(
             r#"{__name__!~"reporter[.].*"}"#,
@@ -108,7 +111,9 @@ fn v2_write_with_a_token_is_accepted() {
     let mut reporter = InfluxReporter::v2(&vm.url(""), "acme", "metrics", "s3cr3t")
         .build(&registry)
         .unwrap();
-    assert!(reporter.url().contains("/api/v2/write?org=acme&bucket=metrics"));
+    assert!(reporter
+        .url()
+        .contains("/api/v2/write?org=acme&bucket=metrics"));
     reporter.report(&registry.snapshot()).unwrap();
     let all = stored(&vm, 1);
     assert_eq!(all[&("jobs_count".to_string(), BTreeMap::new())], 5.0);
@@ -144,4 +149,3 @@ fn hostile_names_are_neither_rejected_nor_injected() {
     assert_eq!(got, expected);
     assert_eq!(invalid_lines(&vm), 0.0);
 }
-

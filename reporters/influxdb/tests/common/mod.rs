@@ -134,7 +134,18 @@ const KEYS: &[&str] = &[
 
 /// Hostile label values, the empty one included (no tag).
 const VALUES: &[&str] = &[
-    "", " ", "a,b=c d", "\\", "x\\", "\"quoted\"", "new\nline\r", "é:|;", "time", "_v", "#", "\t",
+    "",
+    " ",
+    "a,b=c d",
+    "\\",
+    "x\\",
+    "\"quoted\"",
+    "new\nline\r",
+    "é:|;",
+    "time",
+    "_v",
+    "#",
+    "\t",
 ];
 
 /// The text the server stores for `raw`, as the encoder documents it:
@@ -222,7 +233,10 @@ pub fn hostile_counters(
         };
         let key = MetricKey::new(name)
             .with_label(KEYS[i % KEYS.len()], VALUES[i % VALUES.len()])
-            .with_label(KEYS[(i * 5 + 1) % KEYS.len()], VALUES[(i * 7 + 2) % VALUES.len()]);
+            .with_label(
+                KEYS[(i * 5 + 1) % KEYS.len()],
+                VALUES[(i * 7 + 2) % VALUES.len()],
+            );
         i += 1;
         let stored_as = (stored_measurement(key.name()), stored_tags(&key, global));
         if expected.contains_key(&stored_as) {
