@@ -120,6 +120,7 @@ impl Report for OpenTsdbReporter {
         if encoded.lines == 0 {
             return Ok(());
         }
+        let was_connected = self.sender.is_connected();
         match self.sender.send(self.buffer.as_bytes()) {
             Ok(sent) => {
                 if sent.connected {
@@ -132,7 +133,13 @@ impl Report for OpenTsdbReporter {
             Err(error) => {
                 match error {
                     SendError::Connect { .. } => self.own.connect_failures.inc(1),
-                    SendError::Write { .. } => self.own.write_failures.inc(1),
+                    SendError::Write { .. } => {
+                        // Opened for this write, then the write failed.
+                        if !was_connected {
+                            self.own.connects.inc(1);
+                        }
+                        self.own.write_failures.inc(1)
+                    }
                     SendError::BackingOff { .. } => {}
                 }
                 Err(format!("OpenTSDB at {}: {error}", self.sender.target()).into())

@@ -1,0 +1,171 @@
+//! A server that crashes, one that never reads, and one that is not there.
+
+mod common;
+
+use common::{count, rejected, WAIT};
+use metrics_core::Registry;
+use metrics_opentsdb::OpenTsdbReporter;
+use metrics_report::{PeriodicReporter, INITIAL_BACKOFF};
+use metrics_testkit::{port, BlackHole, VictoriaMetrics};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+const NEVER: Duration = Duration::from_secs(3600);
+
+/// Reports until a report succeeds (the reporter may be backing off, or
+/// the count not there yet) and VictoriaMetrics holds a count of at least
+/// `at_least`; the largest count it holds.
+fn deliver(
+    vm: &VictoriaMetrics,
+    reporter: &PeriodicReporter,
+    registry: &Registry,
+    at_least: i64,
+) -> f64 {
+    let largest = |series: &[serde_json::Value]| {
+        series
+            .iter()
+            .flat_map(|s| s["values"].as_array().unwrap())
+            .filter_map(|v| v.as_f64())
+            .fold(f64::MIN, f64::max)
+    };
+    vm.process()
+        .poll(
+            "a successful report holding the count",
+            WAIT,
+            || {
+                let before = count(registry, "reporter.opentsdb.reports");
+                reporter.report_now();
+                if count(registry, "reporter.opentsdb.reports") == before {
+                    return Ok(Err("the report failed".to_string()));
+                }
+                vm.force_flush()?;
+                let largest = largest(&vm.export(r#"{__name__="crash.events.count"}"#)?);
+                Ok(if largest >= at_least as f64 {
+                    Ok(largest)
+                } else {
+                    Err(format!("largest count {largest}"))
+                })
+            },
+            |last| last,
+        )
+        .unwrap()
+}
+
+#[test]
+fn recovers_from_three_crashes_and_sends_the_true_total() {
+    let vm = VictoriaMetrics::start().unwrap();
+    let registry = Registry::new();
+    let events = registry.counter("events").unwrap();
+    let running = Arc::new(AtomicBool::new(true));
+    let app = {
+        let (events, running) = (events.clone(), running.clone());
+        thread::spawn(move || {
+            while running.load(Ordering::Relaxed) {
+                events.inc(1);
+                thread::yield_now();
+            }
+        })
+    };
+    let reporter = OpenTsdbReporter::builder(vm.opentsdb_addr().to_string())
+        .prefix("crash")
+        .tag("host", "test")
+        .timeout(Duration::from_millis(500))
+        .start(&registry, NEVER)
+        .unwrap();
+    deliver(&vm, &reporter, &registry, 1);
+
+    for _ in 0..3 {
+        vm.kill();
+        // Reports while it is down fail and are counted (the first may
+        // still go into the dead connection before it is seen closed).
+        let failures = count(&registry, "reporter.opentsdb.failures");
+        for _ in 0..3 {
+            assert!(reporter.report_now());
+            if count(&registry, "reporter.opentsdb.failures") > failures {
+                break;
+            }
+        }
+        assert!(count(&registry, "reporter.opentsdb.failures") > failures);
+        vm.restart().unwrap();
+        let since_restart = events.count();
+        assert!(deliver(&vm, &reporter, &registry, since_restart) >= since_restart as f64);
+    }
+
+    running.store(false, Ordering::Relaxed);
+    app.join().unwrap();
+    let truth = events.count();
+    assert_eq!(deliver(&vm, &reporter, &registry, truth), truth as f64);
+    // One connection at first and one after each restart.
+    assert_eq!(count(&registry, "reporter.opentsdb.connects"), 4);
+    assert!(count(&registry, "reporter.opentsdb.connect-failures") >= 3);
+    assert_eq!(rejected(&vm), 0.0);
+    let outcome = reporter.stop();
+    assert!(outcome.final_report_sent);
+    assert!(outcome.failures >= 3);
+}
+
+#[test]
+fn a_black_hole_ends_each_report_by_the_write_timeout() {
+    let hole = BlackHole::start().unwrap();
+    let registry = Registry::new();
+    // About 8 MB a report: more than the socket buffers hold.
+    let long = "x".repeat(8_000);
+    for i in 0..1_000 {
+        registry.gauge(format!("g{i}.{long}")).unwrap().update(i);
+    }
+    let reporter = OpenTsdbReporter::builder(hole.addr().to_string())
+        .timeout(Duration::from_millis(300))
+        .start(&registry, NEVER)
+        .unwrap();
+    // The socket buffers take a few reports; then a write times out.
+    let mut reports = 0;
+    while count(&registry, "reporter.opentsdb.write-failures") == 0 {
+        assert!(reports < 32, "no write timed out in {reports} reports");
+        // Finished within the reporter's wait (twice the timeout + 1 s).
+        assert!(reporter.report_now());
+        reports += 1;
+    }
+    assert_eq!(count(&registry, "reporter.opentsdb.write-failures"), 1);
+    assert_eq!(count(&registry, "reporter.opentsdb.failures"), 1);
+    assert_eq!(count(&registry, "reporter.opentsdb.connects"), 1);
+    // The connection was closed; the next report opens one new connection.
+    assert!(reporter.report_now());
+    assert_eq!(count(&registry, "reporter.opentsdb.connects"), 2);
+    assert!(hole.accepted() <= 2);
+    let outcome = reporter.stop();
+    assert!(outcome.final_report_sent);
+    assert!(outcome.failures >= 1);
+}
+
+#[test]
+fn a_dead_port_fails_fast_and_backs_off() {
+    let port = port::free_tcp_port().unwrap();
+    let registry = Registry::new();
+    registry.counter("c").unwrap().inc(1);
+    let timeout = Duration::from_secs(10);
+    let reporter = OpenTsdbReporter::builder(format!("127.0.0.1:{port}"))
+        .timeout(timeout)
+        .start(&registry, NEVER)
+        .unwrap();
+    let start = Instant::now();
+    for _ in 0..5 {
+        assert!(reporter.report_now());
+    }
+    let elapsed = start.elapsed();
+    // Refused at once, not after the timeout.
+    assert!(elapsed < timeout, "{elapsed:?}");
+    assert_eq!(count(&registry, "reporter.opentsdb.failures"), 5);
+    assert_eq!(count(&registry, "reporter.opentsdb.connects"), 0);
+    // Attempts are at least the initial backoff apart.
+    let attempts = count(&registry, "reporter.opentsdb.connect-failures");
+    let windows = (elapsed.as_millis() / INITIAL_BACKOFF.as_millis()) as i64;
+    assert!(
+        (1..=1 + windows).contains(&attempts),
+        "{attempts} in {elapsed:?}"
+    );
+    let outcome = reporter.stop();
+    assert!(outcome.final_report_sent);
+    assert_eq!(outcome.failures, 6);
+}
