@@ -1,0 +1,142 @@
+//! Backends that hang or are gone: every report ends by its timeout, the
+//! reporter backs off and counts what happened.
+
+mod common;
+
+use common::*;
+use metrics_core::{MetricKey, Registry};
+use metrics_graphite::GraphiteReporter;
+use metrics_report::SendError;
+use metrics_testkit::BlackHole;
+use std::io::ErrorKind;
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_millis(300);
+const LONG: Duration = Duration::from_secs(3600);
+
+/// Enough metrics for a report of about 25 MB, far more than the socket
+/// buffers of a connection nobody reads take.
+fn big_registry() -> Registry {
+    let registry = Registry::new();
+    let long = "x".repeat(190);
+    for i in 0..2000 {
+        let key = MetricKey::new(format!("big.{long}.t{i}"))
+            .with_label("a", long.as_str())
+            .with_label("b", long.as_str())
+            .with_label("c", long.as_str());
+        registry
+            .timer(key)
+            .unwrap()
+            .update(Duration::from_millis(i));
+    }
+    registry
+}
+
+fn own(registry: &Registry, what: &str) -> i64 {
+    count(registry, &format!("reporter.graphite.{what}"))
+}
+
+#[test]
+fn a_backend_that_never_reads_ends_the_report_by_its_write_timeout_then_backs_off() {
+    let hole = BlackHole::start().unwrap();
+    let data = big_registry();
+    let counters = Registry::new();
+    let mut reporter = GraphiteReporter::builder(hole.addr().to_string())
+        .timeout(TIMEOUT)
+        .build(&counters)
+        .unwrap();
+    let mut text = String::new();
+    let lines = reporter
+        .format()
+        .encode(&data.snapshot(), 0, &mut text)
+        .lines as i64;
+    assert!(text.len() > 20 << 20, "{} bytes", text.len());
+
+    let (_, _, outcome) = report_once(&mut reporter, &data);
+    let error = outcome.unwrap_err();
+    match error.downcast_ref::<SendError>() {
+        Some(SendError::Write { written, source }) => {
+            assert_eq!(source.kind(), ErrorKind::TimedOut, "{source}");
+            assert!(*written > 0 && *written < text.len(), "{written}");
+        }
+        _ => panic!("expected a write timeout, got {error}"),
+    }
+    assert_eq!(own(&counters, "connects"), 1);
+    assert_eq!(own(&counters, "write-failures"), 1);
+    let dropped = own(&counters, "dropped-values");
+    assert!(dropped > 0 && dropped < lines, "{dropped} of {lines}");
+
+    // Reports right after it wait for the backoff instead of connecting.
+    let small = Registry::new();
+    small.counter("x").unwrap().inc(1);
+    for _ in 0..5 {
+        let (_, _, outcome) = report_once(&mut reporter, &small);
+        let error = outcome.unwrap_err();
+        assert!(
+            matches!(
+                error.downcast_ref::<SendError>(),
+                Some(SendError::BackingOff { .. })
+            ),
+            "{error}"
+        );
+    }
+    assert_eq!(own(&counters, "backed-off"), 5);
+    assert_eq!(own(&counters, "connects"), 1);
+    assert_eq!(own(&counters, "dropped-values"), dropped + 5);
+    let deadline = Instant::now() + WAIT;
+    while hole.accepted() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(hole.accepted(), 1);
+}
+
+#[test]
+fn stop_returns_while_the_backend_never_reads() {
+    let hole = BlackHole::start().unwrap();
+    let data = big_registry();
+    let reporter = GraphiteReporter::builder(hole.addr().to_string())
+        .timeout(TIMEOUT)
+        .start(&data, LONG)
+        .unwrap();
+    // The final report is the first: it connects, fills the buffers and
+    // times out, within the time stop() waits.
+    let outcome = reporter.stop();
+    assert!(outcome.final_report_sent);
+    assert_eq!((outcome.reports, outcome.failures), (0, 1));
+    assert_eq!(own(&data, "write-failures"), 1);
+    assert_eq!(own(&data, "connects"), 1);
+}
+
+#[test]
+fn a_dead_port_fails_fast_with_backoff_and_is_counted() {
+    let port = metrics_testkit::port::free_tcp_port().unwrap();
+    let registry = Registry::new();
+    registry.counter("x").unwrap().inc(1);
+    let reporter = GraphiteReporter::builder(format!("127.0.0.1:{port}"))
+        .timeout(Duration::from_secs(1))
+        .start(&registry, LONG)
+        .unwrap();
+    for _ in 0..4 {
+        assert!(reporter.report_now());
+    }
+    // One refused attempt; the reports right after it do not try again.
+    let refused = own(&registry, "connect-failures");
+    let backed_off = own(&registry, "backed-off");
+    assert_eq!(refused + backed_off, 4);
+    assert!(refused >= 1 && backed_off >= 1, "{refused} {backed_off}");
+    assert_eq!(own(&registry, "connects"), 0);
+    assert!(own(&registry, "dropped-values") > 0);
+    let outcome = reporter.stop();
+    assert!(outcome.final_report_sent);
+    assert_eq!((outcome.reports, outcome.failures), (0, 5));
+}
+
+#[test]
+fn a_name_taken_by_an_own_counter_is_an_error_at_start() {
+    let registry = Registry::new();
+    registry.gauge("reporter.graphite.connects").unwrap();
+    let builder = GraphiteReporter::builder("127.0.0.1:1");
+    assert!(builder.clone().build(&registry).is_err());
+    assert!(builder.clone().start(&registry, LONG).is_err());
+    assert!(builder.name("carbon-2").build(&registry).is_ok());
+}
