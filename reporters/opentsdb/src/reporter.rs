@@ -257,3 +257,64 @@ impl OpenTsdbReporterBuilder {
             .start(reporter)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_own_name_taken_by_another_kind_is_an_error_at_start() {
+        let registry = Registry::new();
+        registry.gauge("reporter.tsdb.connects").unwrap();
+        let err = OpenTsdbReporter::builder("127.0.0.1:1")
+            .name("tsdb")
+            .start(&registry, Duration::from_secs(60))
+            .unwrap_err();
+        assert!(err.to_string().contains("reporter.tsdb.connects"), "{err}");
+    }
+
+    #[test]
+    fn own_counters_are_registered_when_built() {
+        let registry = Registry::new();
+        let reporter = OpenTsdbReporter::builder("127.0.0.1:1")
+            .build(&registry)
+            .unwrap();
+        assert_eq!(reporter.target(), "127.0.0.1:1");
+        let names: Vec<String> = registry
+            .snapshot()
+            .metrics
+            .iter()
+            .map(|e| e.key.name().to_string())
+            .collect();
+        for what in [
+            "connects",
+            "connect-failures",
+            "write-failures",
+            "lines",
+            "skipped-values",
+            "skipped-metrics",
+        ] {
+            assert!(
+                names.contains(&format!("reporter.opentsdb.{what}")),
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_registry_sends_nothing() {
+        let registry = Registry::new();
+        let mut reporter = OpenTsdbReporter::builder("127.0.0.1:1")
+            .build(&registry)
+            .unwrap();
+        // Only the reporter's own counters, all zero: lines, but to a
+        // closed port, so the report fails and is counted.
+        assert!(reporter.report(&registry.snapshot()).is_err());
+        assert_eq!(reporter.own.connect_failures.count(), 1);
+        let mut quiet = OpenTsdbReporter::builder("127.0.0.1:1")
+            .build(&Registry::new())
+            .unwrap();
+        assert!(quiet.report(&Registry::new().snapshot()).is_ok());
+        assert_eq!(quiet.own.connect_failures.count(), 0);
+    }
+}
