@@ -22,6 +22,9 @@ pub const DEFAULT_BUFFER_CAPACITY: usize = 10_000;
 /// [`InfluxReporterBuilder::timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The longest [`InfluxReporterBuilder::timeout`] taken.
+const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
 /// A report spends at most this many request timeouts, retries included.
 const BUDGET_TIMEOUTS: u32 = 2;
 
@@ -330,10 +333,10 @@ impl InfluxReporterBuilder {
     }
 
     /// How long one request may take, from connecting to the end of the
-    /// answer (default [`DEFAULT_TIMEOUT`]). A report takes at most twice
-    /// as long.
+    /// answer (default [`DEFAULT_TIMEOUT`]; at most an hour). A report
+    /// takes at most twice as long.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = timeout.min(MAX_TIMEOUT);
         self
     }
 
