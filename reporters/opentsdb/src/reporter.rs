@@ -307,10 +307,11 @@ mod tests {
         let mut reporter = OpenTsdbReporter::builder("127.0.0.1:1")
             .build(&registry)
             .unwrap();
-        // Only the reporter's own counters, all zero: lines, but to a
-        // closed port, so the report fails and is counted.
+        // The reporter's own counters are lines to send; the port is
+        // closed, so the report fails and the attempt is counted.
         assert!(reporter.report(&registry.snapshot()).is_err());
         assert_eq!(reporter.own.connect_failures.count(), 1);
+        // Nothing at all to send: no connection attempt.
         let mut quiet = OpenTsdbReporter::builder("127.0.0.1:1")
             .build(&Registry::new())
             .unwrap();
