@@ -135,9 +135,9 @@ impl Encoder {
         self
     }
 
-    /// The most tags a point may have (default [`DEFAULT_MAX_TAGS`],
-    /// OpenTSDB's own default; VictoriaMetrics takes more). A metric with
-    /// more is skipped and counted.
+    /// The most tags a point may have, at least 1 (default
+    /// [`DEFAULT_MAX_TAGS`], OpenTSDB's own default; VictoriaMetrics takes
+    /// more). A metric with more is skipped and counted.
     pub fn max_tags(mut self, max: usize) -> Self {
         self.max_tags = max.max(1);
         self
