@@ -350,7 +350,7 @@ impl Lines {
 
 /// `v|ms`, with `|@rate` when the value stands for several.
 fn push_sample(out: &mut String, sample: &Sample) {
-    push_f64(out, sample.value);
+    push_rounded(out, sample.value);
     out.push_str("|ms");
     if sample.weight > 1 {
         // 1/2^k: exact, and written without an exponent (StatsD reads the
@@ -373,6 +373,23 @@ fn push_f64(out: &mut String, v: f64) {
             out.truncate(start);
             let _ = write!(out, "{v:e}");
         }
+    }
+}
+
+/// A finite, non-negative value to 9 significant digits (far finer than a
+/// histogram's buckets), without trailing zeros.
+fn push_rounded(out: &mut String, v: f64) {
+    if v == 0.0 || !v.is_finite() {
+        out.push('0');
+        return;
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let decimals = (8 - magnitude).clamp(0, 20) as usize;
+    let start = out.len();
+    let _ = write!(out, "{v:.decimals$}");
+    if out[start..].contains('.') {
+        let end = out.trim_end_matches('0').trim_end_matches('.').len();
+        out.truncate(end.max(start + 1));
     }
 }
 
@@ -602,6 +619,17 @@ mod tests {
         assert_eq!(f(1e300), "1e300");
         assert_eq!(f(1.5e-7), "0.00000015");
         assert_eq!(f(1e20), "100000000000000000000");
+        let r = |v: f64| {
+            let mut s = String::new();
+            push_rounded(&mut s, v);
+            s
+        };
+        assert_eq!(r(0.055039500000000005), "0.0550395");
+        assert_eq!(r(1234.5678901234), "1234.56789");
+        assert_eq!(r(0.000001), "0.000001");
+        assert_eq!(r(1500.0), "1500");
+        assert_eq!(r(12345678901.5), "12345678902");
+        assert_eq!(r(0.0), "0");
         let mut s = String::new();
         push_sample(
             &mut s,

@@ -34,8 +34,14 @@
 //! most [`max_timer_values`](StatsdReporterBuilder::max_timer_values) per
 //! report: beyond that, consecutive values are grouped and each group sent
 //! once as its mean with the sample rate `|@1/size`, sizes being powers of
-//! two so that StatsD's count (which adds `1/rate` per value) stays exact;
-//! StatsD then computes its statistics on those group means.
+//! two so that StatsD's count (which adds `1/rate` per value) stays exact.
+//! StatsD then computes its statistics on those group means: its mean stays
+//! close (a few smaller groups, put in the middle of the values, weigh as
+//! much as the others), and its percentiles are off in rank by at most one
+//! group's share of the values, under `2 / (max_timer_values - log2(n))`
+//! for `n` values (under 1 % with the default 256 and a million values per
+//! report); `lower` and `upper` become the means of the first and last
+//! groups.
 //!
 //! # Names
 //!

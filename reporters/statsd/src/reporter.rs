@@ -218,7 +218,8 @@ impl StatsdReporterBuilder {
     /// The most values a timer or histogram sends per report (default
     /// [`DEFAULT_MAX_TIMER_VALUES`]; at least 64). Beyond it the values
     /// are sent as the means of groups of consecutive values with a sample
-    /// rate, so StatsD's count stays exact.
+    /// rate: StatsD's count stays exact, its percentiles move by at most
+    /// one group (see the [crate docs](crate)).
     ///
     /// ```
     /// let builder = metrics_statsd::StatsdReporter::builder("127.0.0.1:8125")

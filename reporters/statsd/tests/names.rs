@@ -50,9 +50,12 @@ fn clean(text: &str, dots: bool) -> String {
         .collect()
 }
 
+/// Series and the value recorded in each.
+type Recorded = Vec<(MetricKey, i64)>;
+
 /// Series with hostile names and labels, recorded into `registry`; returns
-/// (key, value recorded) for the counters and the gauges.
-fn record(registry: &Registry) -> (Vec<(MetricKey, i64)>, Vec<(MetricKey, i64)>) {
+/// the counters and the gauges.
+fn record(registry: &Registry) -> (Recorded, Recorded) {
     let mut counters = Vec::new();
     let mut gauges = Vec::new();
     for (i, piece) in HOSTILE.iter().enumerate() {
