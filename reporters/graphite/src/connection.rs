@@ -51,11 +51,7 @@ impl Connection {
                 self.held_until = None;
             }
             Err(SendError::Write { .. }) => {
-                self.hold = if self.hold.is_zero() {
-                    INITIAL_BACKOFF
-                } else {
-                    (self.hold * 2).min(MAX_BACKOFF)
-                };
+                self.hold = longer(self.hold);
                 self.held_until = Some(Instant::now() + self.hold);
             }
             Err(_) => {}
@@ -64,10 +60,33 @@ impl Connection {
     }
 }
 
+/// The wait after one more failed write: 0.5 s, then doubling up to 30 s.
+fn longer(hold: Duration) -> Duration {
+    if hold.is_zero() {
+        INITIAL_BACKOFF
+    } else {
+        (hold * 2).min(MAX_BACKOFF)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::TcpListener;
+
+    #[test]
+    fn the_hold_doubles_up_to_the_cap() {
+        let mut hold = Duration::ZERO;
+        let mut seen = Vec::new();
+        for _ in 0..12 {
+            hold = longer(hold);
+            seen.push(hold);
+        }
+        assert_eq!(seen[0], INITIAL_BACKOFF);
+        assert_eq!(seen[1], INITIAL_BACKOFF * 2);
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(*seen.last().unwrap(), MAX_BACKOFF);
+    }
 
     #[test]
     fn a_failed_write_holds_off_the_next_attempt() {

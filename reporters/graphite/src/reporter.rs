@@ -26,6 +26,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 ///   the first report that gets through carries everything missed.
 /// - Memory is one report's text, reused.
 ///
+/// Failed reports are returned as errors, which the [`PeriodicReporter`]
+/// logs (`warn`); each new connection is logged (`info`).
+///
 /// Its own counters, in the same registry, named after the reporter
 /// (`reporter.graphite.*` by default), besides those of the
 /// [`PeriodicReporter`] (`reports`, `failures`, …):
@@ -59,6 +62,7 @@ pub struct GraphiteReporter {
     connection: Connection,
     own: OwnMetrics,
     text: String,
+    name: String,
 }
 
 #[derive(Debug)]
@@ -168,6 +172,13 @@ impl Report for GraphiteReporter {
             self.text.shrink_to(self.text.len());
         }
         self.own.skipped.inc(encoded.skipped as u64);
+        if encoded.skipped > 0 {
+            log::debug!(
+                "metrics reporter {:?}: {} NaN or infinite values not sent",
+                self.name,
+                encoded.skipped
+            );
+        }
         if encoded.lines == 0 {
             return Ok(());
         }
@@ -176,6 +187,11 @@ impl Report for GraphiteReporter {
             Ok(sent) => {
                 if sent.connected {
                     self.own.connects.inc(1);
+                    log::info!(
+                        "metrics reporter {:?}: connected to {}",
+                        self.name,
+                        self.connection.target()
+                    );
                 }
                 return Ok(());
             }
@@ -272,6 +288,7 @@ impl GraphiteReporterBuilder {
             format: self.format,
             connection: Connection::new(self.target, self.timeout),
             text: String::new(),
+            name: self.name,
         })
     }
 
