@@ -9,8 +9,9 @@
 //!   the others as whitespace.
 //! - A backslash stays when an ordinary character follows it, since both
 //!   parsers then read it literally. Last in the token, or before a
-//!   backslash, `,`, `=` or a space, it would be read as an escape (and
-//!   the parsers disagree on `\\`), so it becomes `/`.
+//!   backslash, `,`, `=`, a space or `"`, it would be read as an escape by
+//!   one parser or both (they disagree on `\\` and `\"`), so it becomes
+//!   `/`.
 //! - `,` and space are escaped with a backslash everywhere, and `=` too in
 //!   tag keys and values.
 //! - A measurement that is empty or starts with `#` (a comment line) gets
@@ -21,17 +22,18 @@
 
 use std::borrow::Cow;
 
-/// Characters that end a token somewhere in a line, before which a
-/// backslash would read as an escape.
+/// Characters before which a backslash would read as an escape somewhere
+/// (InfluxDB 1.x unescapes `\"` in measurements).
 fn is_special(c: char) -> bool {
-    matches!(c, '\\' | ',' | '=' | ' ')
+    matches!(c, '\\' | ',' | '=' | ' ' | '"')
 }
 
 /// Tag keys InfluxDB refuses or reserves.
 const RESERVED_KEYS: [&str; 3] = ["time", "_measurement", "_field"];
 
 /// `raw` with control characters turned into spaces and backslashes that
-/// would read as escapes turned into `/`: the text the server will store.
+/// would read as escapes (last, or before `\`, `,`, `=`, space or `"`)
+/// turned into `/`: the text the server will store.
 pub(crate) fn clean(raw: &str) -> Cow<'_, str> {
     let risky = |(i, c): (usize, char)| {
         c.is_control() || (c == '\\' && raw[i + 1..].chars().next().is_none_or(is_special))
@@ -147,6 +149,8 @@ mod tests {
         assert_eq!(t(r"a\,b"), r"a/\,b");
         assert_eq!(t(r"a\ b"), r"a/\ b");
         assert_eq!(t(r"a\=b"), r"a/\=b");
+        assert_eq!(t(r#"a\"b"#), r#"a/"b"#);
+        assert_eq!(m(r#"a\""#), r#"a/""#);
         assert_eq!(t("a\\\n"), r"a/\ ");
         assert_eq!(m(r"a\=b"), "a/=b");
         assert_eq!(m(r"\"), "/");

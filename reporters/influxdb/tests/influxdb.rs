@@ -151,7 +151,7 @@ fn hostile_names_are_neither_rejected_nor_injected() {
     let influx = influx();
     let registry = Registry::new();
     let global = [("host name", "web 1,=\\"), ("time", "global")];
-    let expected = hostile_counters(&registry, 120, &global);
+    let expected = hostile_counters(&registry, 500, &global);
     let mut reporter = InfluxReporter::v1(&url(&influx), DB)
         .tag(global[0].0, global[0].1)
         .tag(global[1].0, global[1].1)

@@ -125,7 +125,7 @@ fn hostile_names_are_neither_rejected_nor_injected() {
     let vm = VictoriaMetrics::start().unwrap();
     let registry = Registry::new();
     let global = [("host name", "web 1,=\\"), ("time", "global")];
-    let expected: BTreeMap<_, _> = hostile_counters(&registry, 120, &global)
+    let expected: BTreeMap<_, _> = hostile_counters(&registry, 500, &global)
         .into_iter()
         .map(|((name, mut tags), value)| {
             tags.insert("db".to_string(), DB.to_string());

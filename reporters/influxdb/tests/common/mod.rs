@@ -111,8 +111,8 @@ pub fn buffered(registry: &Registry, name: &str) -> i64 {
 /// Pieces of hostile names: every character line protocol treats
 /// specially, and some that other formats do.
 const PIECES: &[&str] = &[
-    " ", ",", "=", "\"", "'", "\\", "\n", "\r\n", "\t", ":", "|", ";", "é", "日本", "time", "_",
-    "#", "\\\\", "\\ ", "\\,", "\0",
+    "", " ", ",", "=", "\"", "'", "\\", "\n", "\r\n", "\t", ":", "|", ";", "é", "日本", "time",
+    "_", "#", "\\\\", "\\ ", "\\,", "\0",
 ];
 
 /// Hostile label names, special keys included.
@@ -150,7 +150,7 @@ const VALUES: &[&str] = &[
 
 /// The text the server stores for `raw`, as the encoder documents it:
 /// control characters become spaces, then a backslash that is last or
-/// before `\`, `,`, `=` or a space becomes `/`.
+/// before `\`, `,`, `=`, a space or `"` becomes `/`.
 pub fn stored(raw: &str) -> String {
     let chars: Vec<char> = raw
         .chars()
@@ -160,7 +160,7 @@ pub fn stored(raw: &str) -> String {
         .iter()
         .enumerate()
         .map(|(i, &c)| {
-            let escape_like = chars.get(i + 1).is_none_or(|n| "\\,= ".contains(*n));
+            let escape_like = chars.get(i + 1).is_none_or(|n| "\\,= \"".contains(*n));
             if c == '\\' && escape_like {
                 '/'
             } else {
@@ -213,6 +213,8 @@ pub fn stored_tags(key: &MetricKey, global: &[(&str, &str)]) -> BTreeMap<String,
 
 /// `n` counters with hostile names and labels, each counted to a value of
 /// its own (1, 2, 3, …), and the stored name and tags each should have.
+/// With `n` at least the square of the pieces, every ordered pair of
+/// pieces starts and ends a name.
 /// Keys that would be stored alike are left out, so each is one series.
 pub fn hostile_counters(
     registry: &Registry,
@@ -223,20 +225,18 @@ pub fn hostile_counters(
     let mut i = 0usize;
     let mut value = 0i64;
     while expected.len() < n {
-        let p = |k: usize| PIECES[(i * k + k) % PIECES.len()];
-        // Hostile characters first, last and inside; a whole piece alone
-        // for the first few.
+        // Every ordered pair of pieces, first and last in the name, and
+        // last in a tag value; a whole piece alone for the first few.
+        let a = PIECES[i % PIECES.len()];
+        let b = PIECES[(i / PIECES.len()) % PIECES.len()];
         let name = if i < PIECES.len() {
-            PIECES[i].to_string()
+            a.to_string()
         } else {
-            format!("{}{}m{i}{}{}", p(1), p(3), p(5), p(7))
+            format!("{a}{b}m{i}{b}{a}")
         };
         let key = MetricKey::new(name)
             .with_label(KEYS[i % KEYS.len()], VALUES[i % VALUES.len()])
-            .with_label(
-                KEYS[(i * 5 + 1) % KEYS.len()],
-                VALUES[(i * 7 + 2) % VALUES.len()],
-            );
+            .with_label(KEYS[(i * 5 + 1) % KEYS.len()], format!("{b}{a}"));
         i += 1;
         let stored_as = (stored_measurement(key.name()), stored_tags(&key, global));
         if expected.contains_key(&stored_as) {
