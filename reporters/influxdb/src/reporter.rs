@@ -205,10 +205,11 @@ impl InfluxReporter {
     ) -> Result<Option<Refused>, String> {
         let n = n as u64;
         let mut attempt = 0;
+        let mut last_failure = None;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err("the report's time is up".to_string());
+                return Err(last_failure.unwrap_or_else(|| "the report's time is up".to_string()));
             }
             if attempt > 0 {
                 self.own.retries.inc(1);
@@ -245,6 +246,7 @@ impl InfluxReporter {
                         "metrics reporter {:?}: write failed ({why}), retry {attempt} of {RETRIES}",
                         self.name
                     );
+                    last_failure = Some(why);
                     let left = deadline.saturating_duration_since(Instant::now());
                     std::thread::sleep((FIRST_BACKOFF * (1 << (attempt - 1))).min(left));
                 }
