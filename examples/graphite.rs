@@ -78,7 +78,7 @@ fn run(addr: &str, prefix: &str) -> Result<(), Box<dyn std::error::Error + Send 
                     let start = Instant::now();
                     thread::sleep(Duration::from_micros(100 + seed % 5_000));
                     latency.update_since(start);
-                    if seed % 20 == 0 {
+                    if seed.is_multiple_of(20) {
                         errors.inc(1);
                     }
                 }

@@ -78,7 +78,7 @@ fn run(addr: &str, interval: Duration, reports: u64) -> Result<(), metrics_repor
         std::thread::sleep(work);
         timers[(seed % 2) as usize].update(work);
         done.inc(1);
-        if seed % 50 == 0 {
+        if seed.is_multiple_of(50) {
             failed.mark(1);
         }
         backlog.update((seed % 100) as i64);
