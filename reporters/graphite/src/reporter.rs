@@ -1,10 +1,9 @@
 //! [`GraphiteReporter`]: encodes each snapshot with a [`Format`] and writes
 //! it to carbon over one TCP connection.
 
-use crate::connection::Connection;
 use crate::encode::Format;
 use metrics_core::{Counter, Registry, RegistrySnapshot};
-use metrics_report::{DurationUnit, PeriodicReporter, Report, ReportError, SendError};
+use metrics_report::{DurationUnit, PeriodicReporter, Report, ReportError, SendError, TcpSender};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a connection attempt, and a report's write, may take by
@@ -37,7 +36,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// |---|---|
 /// | `connects` | connections opened |
 /// | `connect-failures` | connection attempts that failed |
-/// | `write-failures` | writes that failed or timed out (the connection is closed) |
+/// | `write-failures` | writes that failed or timed out |
 /// | `backed-off` | reports not sent because a backoff was running |
 /// | `dropped-values` | values of failed reports that were not written |
 /// | `skipped-values` | NaN and ±Inf values, which Graphite cannot store |
@@ -59,7 +58,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub struct GraphiteReporter {
     format: Format,
-    connection: Connection,
+    connection: TcpSender,
     own: OwnMetrics,
     text: String,
     name: String,
@@ -182,7 +181,6 @@ impl Report for GraphiteReporter {
         if encoded.lines == 0 {
             return Ok(());
         }
-        let was_connected = self.connection.is_connected();
         let error = match self.connection.send(self.text.as_bytes()) {
             Ok(sent) => {
                 if sent.connected {
@@ -206,11 +204,10 @@ impl Report for GraphiteReporter {
                 self.own.connect_failures.inc(1);
                 encoded.lines
             }
-            SendError::Write { written, .. } => {
-                // A connection opened by this send is counted when there was
-                // none before (one replacing a connection the peer closed
-                // cannot be told apart here).
-                if !was_connected {
+            SendError::Write {
+                written, connected, ..
+            } => {
+                if *connected {
                     self.own.connects.inc(1);
                 }
                 self.own.write_failures.inc(1);
@@ -286,7 +283,7 @@ impl GraphiteReporterBuilder {
         Ok(GraphiteReporter {
             own: OwnMetrics::register(registry, &self.name)?,
             format: self.format,
-            connection: Connection::new(self.target, self.timeout),
+            connection: TcpSender::new(self.target, self.timeout),
             text: String::new(),
             name: self.name,
         })

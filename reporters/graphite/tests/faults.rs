@@ -55,7 +55,9 @@ fn a_backend_that_never_reads_ends_the_report_by_its_write_timeout_then_backs_of
     let (_, _, outcome) = report_once(&mut reporter, &data);
     let error = outcome.unwrap_err();
     match error.downcast_ref::<SendError>() {
-        Some(SendError::Write { written, source }) => {
+        Some(SendError::Write {
+            written, source, ..
+        }) => {
             assert_eq!(source.kind(), ErrorKind::TimedOut, "{source}");
             assert!(*written > 0 && *written < text.len(), "{written}");
         }

@@ -120,7 +120,6 @@ impl Report for OpenTsdbReporter {
         if encoded.lines == 0 {
             return Ok(());
         }
-        let was_connected = self.sender.is_connected();
         match self.sender.send(self.buffer.as_bytes()) {
             Ok(sent) => {
                 if sent.connected {
@@ -133,9 +132,9 @@ impl Report for OpenTsdbReporter {
             Err(error) => {
                 match error {
                     SendError::Connect { .. } => self.own.connect_failures.inc(1),
-                    SendError::Write { .. } => {
+                    SendError::Write { connected, .. } => {
                         // Opened for this write, then the write failed.
-                        if !was_connected {
+                        if connected {
                             self.own.connects.inc(1);
                         }
                         self.own.write_failures.inc(1)

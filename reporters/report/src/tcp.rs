@@ -6,18 +6,18 @@ use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-/// The first wait after a failed connection attempt; it doubles after each
-/// further failure up to [`MAX_BACKOFF`].
+/// The first wait after a failed connection attempt or write; it doubles
+/// after each further failure up to [`MAX_BACKOFF`].
 pub const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 
-/// The longest wait between two connection attempts.
+/// The longest wait between two attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Why [`TcpSender::send`] sent nothing, or not everything.
 #[derive(Debug)]
 pub enum SendError {
-    /// A connection attempt failed recently; the next one is allowed after
-    /// `retry_in`. Nothing was sent.
+    /// A connection attempt or a write failed recently; the next attempt is
+    /// allowed after `retry_in`. Nothing was sent.
     BackingOff {
         /// Time left before the next attempt.
         retry_in: Duration,
@@ -31,11 +31,13 @@ pub enum SendError {
         source: io::Error,
     },
     /// Writing failed or did not finish within the timeout (a peer that
-    /// stopped reading). Part of the data may have been sent; the
-    /// connection was closed, so no partial line is followed by another.
+    /// stopped reading). Part of the data may have been sent, but never a
+    /// line cut short followed by anything else: see [`TcpSender`].
     Write {
-        /// Bytes written before the failure.
+        /// Bytes of this send's data written before the failure.
         written: usize,
+        /// A new connection was opened for this send first.
+        connected: bool,
         /// The error.
         source: io::Error,
     },
@@ -50,10 +52,9 @@ impl fmt::Display for SendError {
             SendError::Connect { target, source } => {
                 write!(f, "cannot connect to {target}: {source}")
             }
-            SendError::Write { written, source } => write!(
-                f,
-                "write failed after {written} bytes ({source}); connection closed"
-            ),
+            SendError::Write {
+                written, source, ..
+            } => write!(f, "write failed after {written} bytes: {source}"),
         }
     }
 }
@@ -111,12 +112,18 @@ impl Backoff {
 ///
 /// - Every connection attempt resolves the host name again, so a backend
 ///   that moved is found, and tries each address within the timeout.
-/// - After a failed attempt, [`send`](Self::send) fails at once with
-///   [`SendError::BackingOff`] until the backoff has passed (0.5 s, doubling
-///   up to 30 s), so a dead backend costs one connection attempt per
-///   backoff, not one per report.
+/// - After a failed connection attempt or write, [`send`](Self::send)
+///   fails at once with [`SendError::BackingOff`] until the backoff has
+///   passed (0.5 s, doubling up to 30 s), so a dead or stuck backend costs
+///   one attempt per backoff, not one per report.
 /// - A write is bounded by the timeout as a whole: a backend that stops
-///   reading makes it fail, and the connection is closed.
+///   reading makes it fail.
+/// - A line is never cut short: when a write times out in the middle of a
+///   line, the connection is kept and the rest of that line goes first on
+///   the next send, since closing would let the backend read the cut line
+///   as a (wrong) point. When the write ends between lines, or fails with
+///   an error, the connection is closed. On drop, the rest of a cut line is
+///   written if the backend takes it within the timeout.
 /// - Before each write, a connection the peer has closed (a restarted
 ///   backend) is noticed and replaced, so the data is not written into a
 ///   dead socket.
@@ -139,6 +146,9 @@ pub struct TcpSender {
     timeout: Duration,
     stream: Option<TcpStream>,
     backoff: Backoff,
+    /// The rest of a line whose beginning was written when a write timed
+    /// out; written first on the same connection.
+    unfinished: Vec<u8>,
 }
 
 impl TcpSender {
@@ -150,6 +160,7 @@ impl TcpSender {
             timeout,
             stream: None,
             backoff: Backoff::new(),
+            unfinished: Vec::new(),
         }
     }
 
@@ -164,11 +175,17 @@ impl TcpSender {
         self.stream.is_some()
     }
 
-    /// Closes the connection, if any; the next send opens a new one.
+    /// Closes the connection, if any; the next send opens a new one. The
+    /// rest of a line cut by a failed write is written first if the backend
+    /// takes it within the timeout.
     pub fn disconnect(&mut self) {
-        if let Some(stream) = self.stream.take() {
+        if let Some(mut stream) = self.stream.take() {
+            if !self.unfinished.is_empty() {
+                let _ = write_within(&mut stream, &self.unfinished, self.timeout);
+            }
             let _ = stream.shutdown(Shutdown::Both);
         }
+        self.unfinished.clear();
     }
 
     /// Writes all of `bytes`, connecting first if needed.
@@ -181,18 +198,17 @@ impl TcpSender {
     /// connection is then closed).
     pub fn send(&mut self, bytes: &[u8]) -> Result<Sent, SendError> {
         if self.stream.as_ref().is_some_and(|s| !peer_open(s)) {
+            // The peer is gone, and with it any line it had half read.
+            self.unfinished.clear();
             self.disconnect();
+        }
+        if let Some(retry_in) = self.backoff.wait_at(Instant::now()) {
+            return Err(SendError::BackingOff { retry_in });
         }
         let connected = self.stream.is_none();
         if connected {
-            if let Some(retry_in) = self.backoff.wait_at(Instant::now()) {
-                return Err(SendError::BackingOff { retry_in });
-            }
             match connect(&self.target, self.timeout) {
-                Ok(stream) => {
-                    self.backoff.succeeded();
-                    self.stream = Some(stream);
-                }
+                Ok(stream) => self.stream = Some(stream),
                 Err(source) => {
                     self.backoff.failed(Instant::now());
                     return Err(SendError::Connect {
@@ -203,13 +219,44 @@ impl TcpSender {
             }
         }
         let stream = self.stream.as_mut().expect("connected above");
-        match write_within(stream, bytes, self.timeout) {
-            Ok(()) => Ok(Sent { connected }),
+        let data: std::borrow::Cow<'_, [u8]> = if self.unfinished.is_empty() {
+            bytes.into()
+        } else {
+            let mut joined = std::mem::take(&mut self.unfinished);
+            joined.extend_from_slice(bytes);
+            joined.into()
+        };
+        let carried = data.len() - bytes.len();
+        match write_within(stream, &data, self.timeout) {
+            Ok(()) => {
+                self.backoff.succeeded();
+                Ok(Sent { connected })
+            }
             Err((written, source)) => {
-                self.disconnect();
-                Err(SendError::Write { written, source })
+                self.backoff.failed(Instant::now());
+                let cut_line = written > 0 && data[written - 1] != b'\n';
+                if cut_line && source.kind() == ErrorKind::TimedOut {
+                    let end = data[written..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(data.len(), |i| written + i + 1);
+                    self.unfinished = data[written..end].to_vec();
+                } else {
+                    self.disconnect();
+                }
+                Err(SendError::Write {
+                    written: written.saturating_sub(carried),
+                    connected,
+                    source,
+                })
             }
         }
+    }
+}
+
+impl Drop for TcpSender {
+    fn drop(&mut self) {
+        self.disconnect();
     }
 }
 
@@ -355,27 +402,70 @@ mod tests {
         }
     }
 
+    /// 100-byte lines, numbered, for `count` lines.
+    fn lines(first: usize, count: usize) -> Vec<u8> {
+        (first..first + count)
+            .flat_map(|i| format!("{i:0>99}\n").into_bytes())
+            .collect()
+    }
+
     #[test]
-    fn a_peer_that_never_reads_makes_the_write_time_out() {
+    fn a_line_cut_by_a_timeout_is_finished_before_anything_else() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let mut sender = TcpSender::new(listener.local_addr().unwrap().to_string(), TIMEOUT);
-        let chunk = vec![b'x'; 1 << 20];
-        let mut result = Ok(Sent { connected: true });
-        // Socket buffers take a few MiB at most.
-        for _ in 0..256 {
-            result = sender.send(&chunk);
-            if result.is_err() {
-                break;
+        // Nobody reads: the socket buffers fill up and a write times out.
+        let mut sent = 0;
+        let error = loop {
+            assert!(sent < 1 << 20, "a peer that never reads took 100 MB");
+            match sender.send(&lines(sent, 10_000)) {
+                Ok(_) => sent += 10_000,
+                Err(e) => break e,
             }
-        }
-        let _held = listener.accept().unwrap();
-        match result {
-            Err(SendError::Write { source, .. }) => {
-                assert_eq!(source.kind(), ErrorKind::TimedOut, "{source}")
+        };
+        let written = match error {
+            SendError::Write {
+                written, source, ..
+            } => {
+                assert_eq!(source.kind(), ErrorKind::TimedOut, "{source}");
+                written
             }
-            other => panic!("expected a write timeout, got {other:?}"),
+            other => panic!("expected a write timeout, got {other}"),
+        };
+        // Either the write stopped between lines and the connection was
+        // closed, or the rest of the cut line waits on the open connection.
+        assert_eq!(sender.is_connected(), written % 100 != 0);
+        assert_eq!(sender.unfinished.len(), (100 - written % 100) % 100);
+        assert!(sender.unfinished.is_empty() || sender.unfinished.ends_with(b"\n"));
+        // The next attempt waits for the backoff.
+        assert!(matches!(
+            sender.send(b"next\n"),
+            Err(SendError::BackingOff { .. })
+        ));
+
+        // The peer starts reading; once the backoff is over (skipped here),
+        // the cut line is finished before the next data.
+        let (mut peer, _) = listener.accept().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            peer.read_to_end(&mut text).unwrap();
+            text
+        });
+        sender.backoff = Backoff::new();
+        let mut next = lines(sent + 10_000, 1);
+        next[..4].copy_from_slice(b"next");
+        sender.send(&next).unwrap();
+        drop(sender);
+        let text = reader.join().unwrap();
+        let received: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
+        assert!(received
+            .iter()
+            .all(|l| l.len() == 100 && l.ends_with(b"\n")));
+        let last = received.last().unwrap();
+        if written % 100 != 0 {
+            // Same connection: every line, cut one finished, then `next`.
+            assert!(last.starts_with(b"next"));
+            assert_eq!(received.len(), sent + written / 100 + 2);
         }
-        assert!(!sender.is_connected());
     }
 
     #[test]
