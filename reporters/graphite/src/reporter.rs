@@ -304,7 +304,10 @@ impl GraphiteReporterBuilder {
         interval: Duration,
     ) -> Result<PeriodicReporter, ReportError> {
         let name = self.name.clone();
-        let wait = self.timeout.saturating_mul(2) + Duration::from_secs(1);
+        let wait = self
+            .timeout
+            .saturating_mul(2)
+            .saturating_add(Duration::from_secs(1));
         let reporter = self.build(registry)?;
         PeriodicReporter::builder(registry, interval)
             .name(&name)

@@ -56,5 +56,5 @@ pub use fields::{fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
 pub use http::{Body, Render, RenderService, Rendered};
 pub use periodic::{PeriodicReporter, PeriodicReporterBuilder, StopOutcome, DEFAULT_TIMEOUT};
 pub use report::{Report, ReportError};
-pub use schedule::{Due, Schedule};
+pub use schedule::{Due, Schedule, MAX_WAIT};
 pub use tcp::{SendError, Sent, TcpSender, INITIAL_BACKOFF, MAX_BACKOFF};

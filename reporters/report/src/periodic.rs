@@ -1,6 +1,6 @@
 //! A [`Report`] run every interval on its own thread.
 
-use crate::{Report, ReportError, Schedule};
+use crate::{Report, ReportError, Schedule, MAX_WAIT};
 use metrics_core::{Clock, Counter, Registry, Timer};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -94,7 +94,7 @@ impl Control {
 
     /// Waits until `until` holds or `timeout` passes; whether it holds.
     fn wait_for(&self, timeout: Duration, until: impl Fn(&State) -> bool) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + timeout.min(MAX_WAIT);
         let mut state = self.lock();
         while !until(&state) {
             let left = deadline.saturating_duration_since(Instant::now());

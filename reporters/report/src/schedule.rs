@@ -3,6 +3,10 @@
 
 use std::time::{Duration, Instant};
 
+/// The longest interval or timeout the reporters use (one year): longer
+/// ones are taken as this, so no deadline computation can overflow.
+pub const MAX_WAIT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
 /// Report deadlines every `interval` from a start instant.
 ///
 /// A report that overruns one or more later ticks does not cause a burst of
@@ -38,9 +42,10 @@ pub struct Due {
 
 impl Schedule {
     /// Ticks at `start + interval`, `start + 2 × interval`, … An interval of
-    /// zero is taken as one millisecond.
+    /// zero is taken as one millisecond, and one longer than [`MAX_WAIT`] as
+    /// `MAX_WAIT`.
     pub fn new(start: Instant, interval: Duration) -> Self {
-        let interval = interval.max(Duration::from_millis(1));
+        let interval = interval.clamp(Duration::from_millis(1), MAX_WAIT);
         Self {
             next: start + interval,
             interval,
