@@ -12,6 +12,11 @@ use std::fmt::Write;
 /// (`tsd.storage.max_tags`).
 pub const DEFAULT_MAX_TAGS: usize = 8;
 
+/// The longest line (without its line feed) written unless set otherwise:
+/// OpenTSDB's telnet interface closes the connection on a longer one,
+/// losing the rest of the report.
+pub const DEFAULT_MAX_LINE_LEN: usize = 1024;
+
 /// Turns a [`RegistrySnapshot`] into OpenTSDB telnet lines,
 /// `put <metric> <unix seconds> <value> <tag>=<value> …`, one per number of
 /// each metric, named the way go-metrics' OpenTSDB reporter named them:
@@ -66,6 +71,7 @@ pub struct Encoder {
     tags: Vec<(String, String)>,
     unit: DurationUnit,
     max_tags: usize,
+    max_line_len: usize,
     host: String,
 }
 
@@ -79,6 +85,9 @@ pub struct Encoded {
     /// Metrics not written: same sanitised name and tags as an earlier
     /// one, or more tags than allowed.
     pub skipped_metrics: u64,
+    /// Lines not written because they were longer than the
+    /// [limit](Encoder::max_line_len).
+    pub skipped_too_long: u64,
 }
 
 impl Default for Encoder {
@@ -100,6 +109,7 @@ impl Encoder {
             tags: vec![("host".to_string(), host.clone())],
             unit: DurationUnit::default(),
             max_tags: DEFAULT_MAX_TAGS,
+            max_line_len: DEFAULT_MAX_LINE_LEN,
             host,
         }
     }
@@ -143,6 +153,15 @@ impl Encoder {
         self
     }
 
+    /// The longest line written, in bytes without the line feed (default
+    /// [`DEFAULT_MAX_LINE_LEN`], OpenTSDB's limit; VictoriaMetrics takes
+    /// longer ones). A longer line is not written and is counted in
+    /// [`Encoded::skipped_too_long`].
+    pub fn max_line_len(mut self, max: usize) -> Self {
+        self.max_line_len = max;
+        self
+    }
+
     /// Appends the lines for `snapshot` at `timestamp` (Unix seconds) to
     /// `out`; what was written and left out.
     pub fn encode(&self, snapshot: &RegistrySnapshot, timestamp: u64, out: &mut String) -> Encoded {
@@ -162,10 +181,16 @@ impl Encoder {
                     encoded.skipped_values += 1;
                     continue;
                 }
+                let start = out.len();
                 // Writing to a String cannot fail.
                 let _ = write!(out, "put {name}.{} {timestamp} ", field.path_suffix());
                 write_value(out, field.value);
                 out.push_str(&tags);
+                if out.len() - start > self.max_line_len {
+                    out.truncate(start);
+                    encoded.skipped_too_long += 1;
+                    continue;
+                }
                 out.push('\n');
                 encoded.lines += 1;
             }
@@ -230,6 +255,31 @@ fn write_value(out: &mut String, value: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_longer_than_the_limit_are_skipped_and_counted() {
+        let registry = Registry::new();
+        registry.counter("short").unwrap().inc(1);
+        let long = "x".repeat(DEFAULT_MAX_LINE_LEN);
+        registry
+            .counter(MetricKey::new("long").with_label("url", &long))
+            .unwrap()
+            .inc(2);
+        let mut out = String::new();
+        let encoded = Encoder::new()
+            .tag("host", "h")
+            .encode(&registry.snapshot(), 7, &mut out);
+        assert_eq!(out, "put short.count 7 1 host=h\n");
+        assert_eq!((encoded.lines, encoded.skipped_too_long), (1, 1));
+        let mut out = String::new();
+        let encoded = Encoder::new().tag("host", "h").max_line_len(4096).encode(
+            &registry.snapshot(),
+            7,
+            &mut out,
+        );
+        assert_eq!((encoded.lines, encoded.skipped_too_long), (2, 0));
+        assert!(out.lines().all(|l| l.len() <= 4096));
+    }
     use metrics_core::{ManualClock, MetricKey, Registry};
     use std::sync::Arc;
     use std::time::Duration;
@@ -345,7 +395,8 @@ mod tests {
             Encoded {
                 lines: 5,
                 skipped_values: 8,
-                skipped_metrics: 0
+                skipped_metrics: 0,
+                skipped_too_long: 0,
             }
         );
     }

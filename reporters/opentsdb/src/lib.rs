@@ -48,6 +48,6 @@ mod host;
 mod reporter;
 mod sanitize;
 
-pub use encode::{Encoded, Encoder, DEFAULT_MAX_TAGS};
+pub use encode::{Encoded, Encoder, DEFAULT_MAX_LINE_LEN, DEFAULT_MAX_TAGS};
 pub use reporter::{OpenTsdbReporter, OpenTsdbReporterBuilder, DEFAULT_TIMEOUT};
 pub use sanitize::sanitize;

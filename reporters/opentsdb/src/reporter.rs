@@ -26,7 +26,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// - Its own counts are metrics in the same registry, under
 ///   `reporter.<name>.` (name default `opentsdb`): `connects`,
 ///   `connect-failures`, `write-failures`, `lines` (lines written),
-///   `skipped-values` (NaN, ±Inf) and `skipped-metrics` (see [`Encoder`]);
+///   `skipped-values` (NaN, ±Inf), `skipped-metrics` and
+///   `skipped-too-long` (see [`Encoder`]);
 ///   the periodic reporter adds `reports`, `failures` and the rest.
 ///
 /// Differences from go-metrics' OpenTSDB reporter: the connection is kept
@@ -66,6 +67,7 @@ struct OwnMetrics {
     lines: Counter,
     skipped_values: Counter,
     skipped_metrics: Counter,
+    skipped_too_long: Counter,
 }
 
 impl OwnMetrics {
@@ -78,6 +80,7 @@ impl OwnMetrics {
             lines: counter("lines")?,
             skipped_values: counter("skipped-values")?,
             skipped_metrics: counter("skipped-metrics")?,
+            skipped_too_long: counter("skipped-too-long")?,
         })
     }
 }
@@ -111,6 +114,7 @@ impl Report for OpenTsdbReporter {
         let encoded = self.encoder.encode(snapshot, now, &mut self.buffer);
         self.own.skipped_values.inc(encoded.skipped_values);
         self.own.skipped_metrics.inc(encoded.skipped_metrics);
+        self.own.skipped_too_long.inc(encoded.skipped_too_long);
         if encoded.skipped_metrics > 0 {
             log::debug!(
                 "OpenTSDB report: {} metrics skipped (same sanitised name and tags as another, or too many tags)",
@@ -182,6 +186,13 @@ impl OpenTsdbReporterBuilder {
     /// [`Encoder::max_tags`].
     pub fn max_tags(mut self, max: usize) -> Self {
         self.encoder = self.encoder.max_tags(max);
+        self
+    }
+
+    /// The longest line written (default 1,024 bytes, OpenTSDB's limit);
+    /// see [`Encoder::max_line_len`].
+    pub fn max_line_len(mut self, max: usize) -> Self {
+        self.encoder = self.encoder.max_line_len(max);
         self
     }
 
@@ -292,6 +303,7 @@ mod tests {
             "lines",
             "skipped-values",
             "skipped-metrics",
+            "skipped-too-long",
         ] {
             assert!(
                 names.contains(&format!("reporter.opentsdb.{what}")),
