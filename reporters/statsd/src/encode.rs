@@ -220,7 +220,13 @@ impl Encoder {
         let mut taken = HashSet::new();
         for entry in &snapshot.metrics {
             if let Some(series) = self.series.get_mut(&entry.key) {
-                series.clash = !taken.insert(series.wire.id());
+                // The daemon keeps counters, gauges and timers apart.
+                let kind = match entry.snapshot {
+                    MetricSnapshot::Counter(_) | MetricSnapshot::Meter(_) => "c",
+                    MetricSnapshot::Gauge { .. } | MetricSnapshot::GaugeF64 { .. } => "g",
+                    _ => "ms",
+                };
+                series.clash = !taken.insert((kind, series.wire.id()));
                 if series.clash {
                     log::warn!(
                         "StatsD reporter: {} has the same StatsD name as another series \
@@ -604,6 +610,20 @@ mod tests {
         registry.unregister("a b");
         assert_eq!(sent(&mut encoder, &registry), ["a_b:4|c"]);
         assert_eq!(encoder.series_count(), 2);
+    }
+
+    #[test]
+    fn names_clash_only_within_one_kind() {
+        // The daemon keeps counters, gauges and timers apart.
+        let registry = Registry::new();
+        registry.counter("q b").unwrap().inc(1);
+        registry.gauge("q_b").unwrap().update(5);
+        registry.gauge("q:b").unwrap().update(6);
+        let mut encoder = Encoder::new(options());
+        let batch = encoder.encode(&registry.snapshot());
+        // In snapshot order (by name): `q b`, `q:b`, `q_b`.
+        assert_eq!(text(&batch), ["q_b:1|c\nq_b:6|g"]);
+        assert_eq!(batch.dropped.name_clash, 1);
     }
 
     #[test]

@@ -30,15 +30,29 @@ fn push_clean(out: &mut String, text: &str, dots: bool) {
     }));
 }
 
+/// Appends `name` cleaned, its `.`-separated segments kept but empty ones
+/// dropped (`a..b` and `a.b.` are `a.b`, which the daemon's Graphite output
+/// would store in one place anyway); a name with no segment left is `_`.
+fn push_name(out: &mut String, name: &str) {
+    let start = out.len();
+    for segment in name.split('.').filter(|s| !s.is_empty()) {
+        if out.len() > start {
+            out.push('.');
+        }
+        push_clean(out, segment, false);
+    }
+    if out.len() == start {
+        out.push('_');
+    }
+}
+
 /// `prefix` as it goes in front of every name: cleaned, and followed by a
 /// `.` unless empty or already ending in one.
 pub(crate) fn clean_prefix(prefix: &str) -> String {
     let mut out = String::new();
-    if !prefix.is_empty() {
-        push_clean(&mut out, prefix, true);
-        if !out.ends_with('.') {
-            out.push('.');
-        }
+    if prefix.split('.').any(|s| !s.is_empty()) {
+        push_name(&mut out, prefix);
+        out.push('.');
     }
     out
 }
@@ -66,7 +80,7 @@ impl WireName {
     ) -> Self {
         let mut name = String::with_capacity(prefix.len() + key.name().len());
         name.push_str(prefix);
-        push_clean(&mut name, key.name(), true);
+        push_name(&mut name, key.name());
         let own = key.labels();
         let common = tags
             .iter()
@@ -117,8 +131,23 @@ mod tests {
     #[test]
     fn prefix_is_cleaned_and_joined_with_a_dot() {
         assert_eq!(clean_prefix(""), "");
+        assert_eq!(clean_prefix("."), "");
         assert_eq!(clean_prefix("app"), "app.");
         assert_eq!(clean_prefix("my app."), "my_app.");
+        assert_eq!(clean_prefix(".a..b."), "a.b.");
+    }
+
+    #[test]
+    fn empty_segments_are_dropped() {
+        let name = |n: &str| WireName::new("", &MetricKey::new(n), &[], false).name;
+        assert_eq!(name("a..b"), "a.b");
+        assert_eq!(name(".a.b."), "a.b");
+        assert_eq!(name("."), "_");
+        assert_eq!(name("..."), "_");
+        assert_eq!(
+            WireName::new("p.", &MetricKey::new(".x"), &[], false).name,
+            "p.x"
+        );
     }
 
     #[test]

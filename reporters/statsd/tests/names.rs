@@ -85,9 +85,23 @@ fn record(registry: &Registry) -> (Recorded, Recorded) {
     (counters, gauges)
 }
 
+/// A metric name cleaned, its empty segments dropped (`_` if none is left).
+fn clean_name(name: &str) -> String {
+    let segments: Vec<String> = name
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .map(|s| clean(s, false))
+        .collect();
+    if segments.is_empty() {
+        "_".to_string()
+    } else {
+        segments.join(".")
+    }
+}
+
 fn plain_name(key: &MetricKey) -> String {
     // The common tag `env` sorts first.
-    let mut name = format!("h.{}.env.a_b_c", clean(key.name(), true));
+    let mut name = format!("h.{}.env.a_b_c", clean_name(key.name()));
     for (k, v) in key.labels() {
         name.push_str(&format!(".{}.{}", clean(k, false), clean(v, false)));
     }
@@ -96,7 +110,7 @@ fn plain_name(key: &MetricKey) -> String {
 
 fn tagged_name(key: &MetricKey) -> String {
     // StatsD turns `|#k:v,k2:v2` into `;k=v;k2=v2`; `env` sorts first.
-    let mut name = format!("d.{};env=a_b_c", clean(key.name(), true));
+    let mut name = format!("d.{};env=a_b_c", clean_name(key.name()));
     for (k, v) in key.labels() {
         name.push_str(&format!(";{}={}", clean(k, true), clean(v, true)));
     }
