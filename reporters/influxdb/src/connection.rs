@@ -36,6 +36,9 @@ pub(crate) enum Outcome {
         status: u16,
         /// The server's message, shortened.
         message: String,
+        /// How many points of the batch the server says it refused, read
+        /// from the whole message; `None` if it refused them all.
+        refused: Option<u64>,
     },
 }
 
@@ -127,9 +130,9 @@ impl Connection {
         if status.is_success() {
             return Outcome::Written;
         }
-        let message = match response.text().await {
-            Ok(text) => shorten(text.trim()),
-            Err(e) => format!("(no message: {})", describe(&e)),
+        let (message, refused) = match response.text().await {
+            Ok(text) => (shorten(text.trim()), refused_points(&text)),
+            Err(e) => (format!("(no message: {})", describe(&e)), None),
         };
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
             Outcome::Failed(format!("{status}: {message}"))
@@ -137,6 +140,7 @@ impl Connection {
             Outcome::Refused {
                 status: status.as_u16(),
                 message,
+                refused,
             }
         }
     }
@@ -179,6 +183,29 @@ pub(crate) fn write_url(base_url: &str, api: &Api, precision: Precision) -> Resu
         }
     }
     Ok(url)
+}
+
+/// How many points an InfluxDB 1.x `partial write: … dropped=N` message
+/// says were refused (it stored the others); `None` for any other message,
+/// which refuses the whole batch.
+///
+/// When the write itself fails for some points (a field type conflict, …)
+/// `N` counts them. When some lines cannot be parsed, InfluxDB stores the
+/// others and says `partial write: unable to parse '<line>': <why>` once
+/// per such line, followed by `dropped=0`: then the refused points are
+/// the `unable to parse '` occurrences (or `N`, if ever larger). A line
+/// the encoder writes holds no unescaped space in its name or tags, so the
+/// phrase cannot come from a quoted line, and a reason such as `unable to
+/// parse integer …` has no quote.
+pub(crate) fn refused_points(message: &str) -> Option<u64> {
+    if !message.contains("partial write") {
+        return None;
+    }
+    let (_, rest) = message.rsplit_once("dropped=")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let dropped: u64 = digits.parse().ok()?;
+    let unparsed = message.matches("unable to parse '").count() as u64;
+    Some(dropped.max(unparsed))
 }
 
 /// A transport error with its causes, which reqwest keeps apart.
@@ -263,6 +290,33 @@ mod tests {
             Duration::from_secs(1),
         );
         assert!(err.unwrap_err().contains("token"));
+    }
+
+    #[test]
+    fn partial_writes_say_how_many_points_were_refused() {
+        let conflict = r#"{"error":"partial write: field type conflict: input field \"count\" on measurement \"x\" is type float, already exists as type integer dropped=2"}"#;
+        assert_eq!(refused_points(conflict), Some(2));
+        assert_eq!(
+            refused_points(r#"{"error":"database not found: \"x\""}"#),
+            None
+        );
+        assert_eq!(refused_points("partial write: dropped=x"), None);
+        assert_eq!(refused_points("partial write: no count"), None);
+    }
+
+    #[test]
+    fn unparsed_lines_are_refused_even_with_dropped_zero() {
+        // InfluxDB 1.6.7's answer when two lines of a batch cannot be
+        // parsed and the others are stored; the quoted lines may hold
+        // `dropped=` themselves.
+        let long = "y".repeat(70_000);
+        let message = format!(
+            r#"{{"error":"partial write: unable to parse '{long}\ dropped=9 count=1i 1': max key length exceeded: 70010 \u003e 65535\nunable to parse 'a b=99999999999999999999i 1': unable to parse integer 99999999999999999999: value out of range dropped=0"}}"#
+        );
+        assert_eq!(refused_points(&message), Some(2));
+        // Not a partial write: nothing was stored.
+        let all = r#"{"error":"unable to parse 'a b': invalid field format"}"#;
+        assert_eq!(refused_points(all), None);
     }
 
     #[test]

@@ -5,8 +5,20 @@ use crate::Precision;
 use metrics_core::{MetricEntry, RegistrySnapshot};
 use metrics_report::{fields, DurationUnit, Value};
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::time::SystemTime;
+
+/// The longest key, in bytes, that InfluxDB takes: it stores each field
+/// under the series key (the measurement and tags as written on the line,
+/// escapes included, up to the space before the fields), then `#!~#`, then
+/// the field name, and refuses a line where that is longer (`max key
+/// length exceeded`). The [`Encoder`] leaves such a point out and counts
+/// it in [`Encoded::dropped_too_long`].
+pub const MAX_KEY_LENGTH: usize = 65_535;
+
+/// What InfluxDB puts between the series key and a field name.
+const FIELD_SEPARATOR: &str = "#!~#";
 
 /// Turns a [`RegistrySnapshot`] into InfluxDB line protocol: one point
 /// (line) per metric, all with the same timestamp. A pure function of its
@@ -32,7 +44,21 @@ use std::time::SystemTime;
 ///   that would read as an escape becomes `/`, a measurement starting with
 ///   `#` starts with `_` instead, an empty one is `_`, and the tag keys
 ///   `time`, `_measurement` and `_field` get a trailing `_` (an empty one is
-///   `_`). Two labels that end up with the same key keep the first.
+///   `_`).
+/// - **Clashes**: names and labels that differ in the registry can end up
+///   as the same InfluxDB series once cleaned (`req\n` and `req ` are both
+///   `req\ `). The server would keep only one of the values, or refuse
+///   the whole batch if their field types differ, so within one snapshot
+///   only the first point of each series key (escaped measurement and
+///   sorted escaped tags), in snapshot order, is written; the later ones
+///   are left out and counted in [`Encoded::dropped_clashes`]. A metric
+///   two of whose labels end up with the same tag key is left out and
+///   counted there too, whatever their values, rather than keeping one of
+///   them. (A label still wins over a global tag with the same key.)
+/// - **Key length**: a point whose series key as written, plus 4 bytes and
+///   its longest field name, is longer than [`MAX_KEY_LENGTH`] bytes would
+///   be refused by the server; it is left out and counted in
+///   [`Encoded::dropped_too_long`].
 ///
 /// ```
 /// use metrics_core::{MetricKey, Registry};
@@ -72,6 +98,13 @@ pub struct Encoded {
     pub dropped_fields: u64,
     /// Unsigned values above `i64::MAX`, written as `i64::MAX`.
     pub saturated_fields: u64,
+    /// Points left out because an earlier point of the snapshot has the
+    /// same series key once cleaned and escaped, or because two of the
+    /// metric's labels end up with the same tag key.
+    pub dropped_clashes: u64,
+    /// Points left out because their series key, with a field name, is
+    /// longer than [`MAX_KEY_LENGTH`] bytes.
+    pub dropped_too_long: u64,
 }
 
 impl Encoder {
@@ -123,24 +156,48 @@ impl Encoder {
         self.precision
     }
 
-    /// One line per metric of `snapshot`, stamped with `time`.
+    /// One line per metric of `snapshot`, stamped with `time`, but for
+    /// the points left out and counted (see the [`Encoder`]'s rules).
     pub fn encode(&self, snapshot: &RegistrySnapshot, time: SystemTime) -> Encoded {
         let timestamp = self.precision.timestamp(time);
-        let mut out = Encoded {
-            lines: Vec::with_capacity(snapshot.metrics.len()),
-            ..Encoded::default()
-        };
+        let mut out = Encoded::default();
+        // Each line with the length of its series key.
+        let mut points = Vec::with_capacity(snapshot.metrics.len());
         for entry in &snapshot.metrics {
-            if let Some(line) = self.line(entry, timestamp, &mut out) {
+            if let Some(point) = self.line(entry, timestamp, &mut out) {
+                points.push(point);
+            }
+        }
+        let mut seen = HashSet::with_capacity(points.len());
+        let first: Vec<bool> = points
+            .iter()
+            .map(|(line, key)| seen.insert(&line[..*key]))
+            .collect();
+        drop(seen);
+        out.lines.reserve_exact(points.len());
+        for ((line, _), first) in points.into_iter().zip(first) {
+            if first {
                 out.lines.push(line);
+            } else {
+                out.dropped_clashes += 1;
             }
         }
         out
     }
 
-    /// The line of one metric, or `None` if none of its fields can be
-    /// written.
-    fn line(&self, entry: &MetricEntry, timestamp: i64, counts: &mut Encoded) -> Option<String> {
+    /// The line of one metric with the length of its series key, or
+    /// `None` if it is left out: its labels clash, none of its fields can
+    /// be written, or its key is too long.
+    fn line(
+        &self,
+        entry: &MetricEntry,
+        timestamp: i64,
+        counts: &mut Encoded,
+    ) -> Option<(String, usize)> {
+        let Some(tags) = self.tags_of(entry) else {
+            counts.dropped_clashes += 1;
+            return None;
+        };
         let mut line = String::with_capacity(128);
         let name = if self.prefix.is_empty() {
             escape::measurement_name(entry.key.name())
@@ -150,12 +207,14 @@ impl Encoder {
                 .into()
         };
         escape::measurement(&mut line, &name);
-        for (key, value) in self.tags_of(entry) {
+        for (key, value) in tags {
             line.push(',');
             escape::tag(&mut line, &key);
             line.push('=');
             escape::tag(&mut line, &value);
         }
+        let key_length = line.len();
+        let mut longest_field = 0;
         let mut separator = ' ';
         for field in &fields(&entry.snapshot, self.unit) {
             let start = line.len();
@@ -185,35 +244,44 @@ impl Encoder {
                 }
             }
             separator = ',';
+            longest_field = longest_field.max(field.field_name().len());
         }
         if separator == ' ' {
             return None;
         }
+        if key_length + FIELD_SEPARATOR.len() + longest_field > MAX_KEY_LENGTH {
+            counts.dropped_too_long += 1;
+            return None;
+        }
         let _ = write!(line, " {timestamp}");
-        Some(line)
+        Some((line, key_length))
     }
 
     /// The point's tags, sorted by key: the global tags merged with the
-    /// metric's labels (keys mapped, empty values left out; a label wins,
-    /// and of two labels with the same mapped key the first one).
-    fn tags_of<'a>(&'a self, entry: &'a MetricEntry) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+    /// metric's labels (keys mapped, empty values left out; a label wins
+    /// over a global tag). `None` if two labels have the same mapped key.
+    fn tags_of<'a>(&'a self, entry: &'a MetricEntry) -> Option<Vec<(Cow<'a, str>, Cow<'a, str>)>> {
         let mut tags: Vec<(Cow<'a, str>, Cow<'a, str>)> = entry
             .key
             .labels()
             .iter()
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| (escape::tag_key_name(k), escape::clean(v)))
-            .chain(
-                self.tags
-                    .iter()
-                    .map(|(k, v)| (Cow::from(k.as_str()), Cow::from(v.as_str()))),
-            )
             .collect();
-        // Stable: labels (in their order) stay before global tags with the
-        // same key, and dedup keeps the first of equal keys.
+        tags.sort_by(|a, b| a.0.cmp(&b.0));
+        if tags.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+            return None;
+        }
+        tags.extend(
+            self.tags
+                .iter()
+                .map(|(k, v)| (Cow::from(k.as_str()), Cow::from(v.as_str()))),
+        );
+        // Stable: a label stays before the global tag with its key, and
+        // dedup keeps the first of equal keys.
         tags.sort_by(|a, b| a.0.cmp(&b.0));
         tags.dedup_by(|later, earlier| later.0 == earlier.0);
-        tags
+        Some(tags)
     }
 }
 
@@ -239,6 +307,15 @@ mod tests {
             .split(',')
             .map(|f| f.split('=').next().unwrap())
             .collect()
+    }
+
+    /// The series key of `line`: up to its first unescaped space.
+    fn key_of(line: &str) -> &str {
+        let bytes = line.as_bytes();
+        let end = (0..bytes.len())
+            .find(|&i| bytes[i] == b' ' && (i == 0 || bytes[i - 1] != b'\\'))
+            .unwrap();
+        &line[..end]
     }
 
     #[test]
@@ -343,20 +420,148 @@ mod tests {
     }
 
     #[test]
-    fn colliding_and_reserved_keys_never_repeat_a_tag() {
+    fn reserved_keys_never_repeat_a_tag() {
         let registry = Registry::new();
         let key = MetricKey::new("x")
             .with_label("time", "a")
-            .with_label("time_", "b")
-            .with_label("k\n", "c")
+            .with_label("k\n", "")
             .with_label("k ", "d")
             .with_label("", "e");
         registry.counter(key).unwrap().inc(1);
         let encoded = encode(&Encoder::new().tag("time", "g"), &registry);
-        // Labels sort as `` `k\n` `k ` `time` `time_`; after mapping,
-        // `k\n` and `k ` are both `k ` and `time` is `time_`: the first of
-        // each wins.
-        assert_eq!(encoded.lines, [r"x,_=e,k\ =c,time_=a count=1i 1700000000"]);
+        // `time` is `time_`, like the global tag's key: the label wins. The
+        // empty `k\n` is no label, so it does not clash with `k `.
+        assert_eq!(encoded.lines, [r"x,_=e,k\ =d,time_=a count=1i 1700000000"]);
+        assert_eq!(encoded.dropped_clashes, 0);
+    }
+
+    #[test]
+    fn labels_with_the_same_cleaned_key_are_a_clash() {
+        let registry = Registry::new();
+        for (a, b) in [("k\n", "k "), ("time", "time_"), ("", "_"), ("y\\", "y/")] {
+            let key = MetricKey::new(format!("x{a}"))
+                .with_label(a, "1")
+                .with_label(b, "2");
+            registry.counter(key).unwrap().inc(1);
+        }
+        registry
+            .counter(MetricKey::new("x").with_label("k ", "1"))
+            .unwrap()
+            .inc(2);
+        let encoded = encode(&Encoder::new(), &registry);
+        // Keeping either value would hide the other: both are left out.
+        assert_eq!(encoded.lines, [r"x,k\ =1 count=2i 1700000000"]);
+        assert_eq!(encoded.dropped_clashes, 4);
+    }
+
+    #[test]
+    fn series_that_clash_once_cleaned_keep_the_first_in_snapshot_order() {
+        let registry = Registry::new();
+        // `req\n` sorts before `req `, `y/` before `y\`.
+        registry.counter("req ").unwrap().inc(2);
+        registry.counter("req\n").unwrap().inc(1);
+        registry.counter("y\\").unwrap().inc(4);
+        registry.gauge("y/").unwrap().update(3);
+        let labels = |v: &str| {
+            MetricKey::new("z")
+                .with_label("k\n", "a")
+                .with_label("k", v)
+        };
+        registry.counter(labels("b")).unwrap().inc(5);
+        registry.counter(labels("c")).unwrap().inc(6);
+        let tags = |k: &str, v: &str| MetricKey::new("t").with_label(k, v);
+        registry.counter(tags("k ", "a b")).unwrap().inc(7);
+        registry.counter(tags("k\t", "a\tb")).unwrap().inc(8);
+        // Same stored name, different field types (integer `min` against
+        // float `min`): the later would make InfluxDB refuse the batch.
+        // `lat\t` sorts before `lat\n`.
+        registry.histogram("lat\t").unwrap().update(5);
+        registry
+            .timer("lat\n")
+            .unwrap()
+            .update(Duration::from_millis(5));
+        let encoded = encode(&Encoder::new(), &registry);
+        let keys: Vec<&str> = encoded.lines.iter().map(|l| key_of(l)).collect();
+        assert_eq!(
+            keys,
+            [
+                r"lat\ ",
+                r"req\ ",
+                r"t,k\ =a\ b",
+                "y/",
+                r"z,k=b,k\ =a",
+                r"z,k=c,k\ =a"
+            ]
+        );
+        assert!(encoded.lines[0].starts_with(r"lat\  count=1i,min=5i,max=5i,mean=5.0,"));
+        assert_eq!(
+            &encoded.lines[1..4],
+            [
+                r"req\  count=1i 1700000000",
+                r"t,k\ =a\ b count=8i 1700000000",
+                "y/ value=3i 1700000000",
+            ]
+        );
+        // Different labels stay apart.
+        assert_eq!(
+            &encoded.lines[4..],
+            [
+                r"z,k=b,k\ =a count=5i 1700000000",
+                r"z,k=c,k\ =a count=6i 1700000000"
+            ]
+        );
+        assert_eq!(encoded.dropped_clashes, 4);
+    }
+
+    #[test]
+    fn a_point_without_fields_does_not_take_its_series() {
+        let registry = Registry::new();
+        registry.gauge_f64("g\n").unwrap().update(f64::NAN);
+        registry.gauge_f64("g ").unwrap().update(1.5);
+        let encoded = encode(&Encoder::new(), &registry);
+        assert_eq!(encoded.lines, [r"g\  value=1.5 1700000000"]);
+        assert_eq!(encoded.dropped_clashes, 0);
+        assert_eq!(encoded.dropped_fields, 1);
+    }
+
+    #[test]
+    fn keys_too_long_for_the_server_are_left_out() {
+        let registry = Registry::new();
+        registry.counter("y".repeat(70_000)).unwrap().inc(1);
+        // InfluxDB stores `<key>#!~#<field>`: at most 65,535 bytes.
+        let fits = MAX_KEY_LENGTH - "#!~#mean_rate".len();
+        registry.meter("m".repeat(fits)).unwrap().mark(1);
+        registry.meter("n".repeat(fits + 1)).unwrap().mark(1);
+        // Escapes count: `a b` is written `a\ b`.
+        let fits = MAX_KEY_LENGTH - "#!~#count".len();
+        registry
+            .counter(format!("{} ", "o".repeat(fits - 2)))
+            .unwrap()
+            .inc(1);
+        registry
+            .counter(format!("{} ", "p".repeat(fits - 1)))
+            .unwrap()
+            .inc(1);
+        let tag = |v: String| MetricKey::new("q").with_label("k", v);
+        registry.counter(tag("v".repeat(fits - 4))).unwrap().inc(1);
+        registry.counter(tag("w".repeat(fits - 3))).unwrap().inc(1);
+        registry.counter("short").unwrap().inc(1);
+        let encoded = encode(&Encoder::new(), &registry);
+        let keys: Vec<usize> = encoded.lines.iter().map(|l| key_of(l).len()).collect();
+        assert_eq!(
+            keys,
+            [
+                MAX_KEY_LENGTH - 13,
+                MAX_KEY_LENGTH - 9,
+                MAX_KEY_LENGTH - 9,
+                5
+            ]
+        );
+        assert!(encoded.lines[0].starts_with("mmm"));
+        assert!(encoded.lines[1].starts_with("ooo"));
+        assert!(encoded.lines[2].starts_with("q,k=vvv"));
+        assert_eq!(encoded.dropped_too_long, 4);
+        assert_eq!(encoded.dropped_clashes, 0);
     }
 
     #[test]

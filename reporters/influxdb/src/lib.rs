@@ -40,7 +40,7 @@ mod precision;
 #[cfg(feature = "http")]
 mod reporter;
 
-pub use encode::{Encoded, Encoder};
+pub use encode::{Encoded, Encoder, MAX_KEY_LENGTH};
 pub use precision::Precision;
 #[cfg(feature = "http")]
 pub use reporter::{

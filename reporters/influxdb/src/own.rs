@@ -11,6 +11,10 @@ pub(crate) struct OwnMetrics {
     pub(crate) dropped_overflow: Counter,
     /// Points in batches the server refused (4xx other than 429).
     pub(crate) dropped_rejected: Counter,
+    /// Points left out because their series clashes with another's.
+    pub(crate) dropped_clashes: Counter,
+    /// Points left out because their series key is too long.
+    pub(crate) dropped_too_long: Counter,
     /// NaN and ±Inf fields left out.
     pub(crate) dropped_fields: Counter,
     /// Unsigned values above `i64::MAX` written as `i64::MAX`.
@@ -34,6 +38,8 @@ impl OwnMetrics {
             sent_points: registry.counter(key("sent-points"))?,
             dropped_overflow: registry.counter(key("dropped-overflow"))?,
             dropped_rejected: registry.counter(key("dropped-rejected"))?,
+            dropped_clashes: registry.counter(key("dropped-clashes"))?,
+            dropped_too_long: registry.counter(key("dropped-too-long"))?,
             dropped_fields: registry.counter(key("dropped-fields"))?,
             saturated_fields: registry.counter(key("saturated-fields"))?,
             rejected_batches: registry.counter(key("rejected-batches"))?,

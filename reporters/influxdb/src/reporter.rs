@@ -4,7 +4,7 @@
 use crate::buffer::PointBuffer;
 use crate::connection::{Api, Connection, Outcome};
 use crate::own::OwnMetrics;
-use crate::{Encoder, Precision};
+use crate::{Encoder, Precision, MAX_KEY_LENGTH};
 use metrics_core::{Registry, RegistrySnapshot};
 use metrics_report::{DurationUnit, PeriodicReporter, Report, ReportError};
 use std::fmt;
@@ -41,7 +41,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// Each report:
 ///
 /// 1. encodes the snapshot with one wall-clock timestamp, leaving out NaN
-///    and ±Inf fields;
+///    and ±Inf fields, points whose series clashes with an earlier one's
+///    once names are cleaned, and points whose key is too long for the
+///    server (see [`MAX_KEY_LENGTH`](crate::MAX_KEY_LENGTH));
 /// 2. appends the points to a bounded buffer; when it is full, the oldest
 ///    points are dropped;
 /// 3. writes the buffer, oldest first, in batches of at most
@@ -52,7 +54,10 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 ///    an error. A batch answered with another status (400 parse error, 401,
 ///    403, 404 unknown database, 413, …) is dropped, counted, and the
 ///    server's message is logged; the report goes on with the next batch
-///    and returns an error at the end.
+///    and returns an error at the end. Of a 1.x partial write, only the
+///    points the server says it refused are counted as refused: `dropped=N`,
+///    or, when lines could not be parsed (it then says `dropped=0`), one
+///    per `unable to parse` in its message; the others count as sent.
 ///
 /// Every request ends within the [`timeout`](InfluxReporterBuilder::timeout),
 /// and a whole report within twice the timeout, so a dead or stalled server
@@ -63,7 +68,10 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// `reporter.<name>.` (name `influxdb` unless
 /// [`name`](InfluxReporterBuilder::name) says otherwise): `sent-points`,
 /// `dropped-overflow` (oldest points dropped from a full buffer),
-/// `dropped-rejected` (points the server refused), `dropped-fields` (NaN
+/// `dropped-rejected` (points the server refused), `dropped-clashes`
+/// (points whose series is another's once cleaned, see [`Encoder`]),
+/// `dropped-too-long` (key over [`MAX_KEY_LENGTH`](crate::MAX_KEY_LENGTH)
+/// bytes), `dropped-fields` (NaN
 /// and ±Inf), `saturated-fields` (unsigned values above `i64::MAX`, written
 /// as `i64::MAX`), `rejected-batches`, `failed-requests`, `retries`, and
 /// the gauge `buffered-points`. With
@@ -99,6 +107,8 @@ pub struct InfluxReporter {
     timeout: Duration,
     own: OwnMetrics,
     name: String,
+    /// Whether the points left out by the encoder were logged already.
+    warned_left_out: bool,
 }
 
 /// Configures an [`InfluxReporter`]; see [`InfluxReporter::v1`] and
@@ -219,8 +229,12 @@ impl InfluxReporter {
                     self.own.sent_points.inc(n);
                     return Ok(None);
                 }
-                Outcome::Refused { status, message } => {
-                    let dropped = partial_write_dropped(&message).map_or(n, |d| d.min(n));
+                Outcome::Refused {
+                    status,
+                    message,
+                    refused,
+                } => {
+                    let dropped = refused.map_or(n, |d| d.min(n));
                     self.own.rejected_batches.inc(1);
                     self.own.dropped_rejected.inc(dropped);
                     self.own.sent_points.inc(n - dropped);
@@ -265,6 +279,20 @@ impl Report for InfluxReporter {
         let encoded = self.encoder.encode(snapshot, SystemTime::now());
         self.own.dropped_fields.inc(encoded.dropped_fields);
         self.own.saturated_fields.inc(encoded.saturated_fields);
+        self.own.dropped_clashes.inc(encoded.dropped_clashes);
+        self.own.dropped_too_long.inc(encoded.dropped_too_long);
+        if encoded.dropped_clashes + encoded.dropped_too_long > 0 && !self.warned_left_out {
+            self.warned_left_out = true;
+            log::warn!(
+                "metrics reporter {:?}: left out {} points whose series clashes with another's \
+                 once cleaned and {} whose key is longer than {MAX_KEY_LENGTH} bytes \
+                 (counted in reporter.{}.dropped-clashes and .dropped-too-long; said once)",
+                self.name,
+                encoded.dropped_clashes,
+                encoded.dropped_too_long,
+                self.name
+            );
+        }
         let overflow = self.buffer.extend(encoded.lines);
         if overflow > 0 {
             self.own.dropped_overflow.inc(overflow);
@@ -377,6 +405,7 @@ impl InfluxReporterBuilder {
             timeout: self.timeout,
             own,
             name: self.name,
+            warned_left_out: false,
         })
     }
 
@@ -442,31 +471,9 @@ impl fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
-/// In an InfluxDB 1.x `partial write: … dropped=N` message, `N`: the
-/// points of the batch it refused (it stored the others).
-fn partial_write_dropped(message: &str) -> Option<u64> {
-    if !message.contains("partial write") {
-        return None;
-    }
-    let (_, rest) = message.rsplit_once("dropped=")?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn partial_writes_say_how_many_points_were_dropped() {
-        let message = r#"{"error":"partial write: field type conflict: input field \"count\" on measurement \"x\" is type float, already exists as type integer dropped=2"}"#;
-        assert_eq!(partial_write_dropped(message), Some(2));
-        assert_eq!(
-            partial_write_dropped(r#"{"error":"database not found: \"x\""}"#),
-            None
-        );
-        assert_eq!(partial_write_dropped("partial write: dropped=x"), None);
-    }
 
     #[test]
     fn own_metric_clash_fails_the_build() {

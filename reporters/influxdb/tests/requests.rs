@@ -1,9 +1,11 @@
-//! What goes on the wire: the request line, authentication and body, read
-//! by a plain TCP listener that never answers (so each report times out).
+//! What goes on the wire, and what the reporter makes of an answer: the
+//! request line, authentication and body, read by a plain TCP listener
+//! that never answers (so each report times out) or gives one canned
+//! answer.
 
 mod common;
 
-use common::WAIT;
+use common::{own, WAIT};
 use metrics_core::Registry;
 use metrics_influxdb::{InfluxReporter, Precision};
 use metrics_report::Report;
@@ -53,4 +55,69 @@ fn v1_sends_basic_credentials() {
     wait_for(&sink, "POST /write?db=db&precision=ms HTTP/1.1");
     // base64("user:pa:ss")
     wait_for(&sink, "authorization: Basic dXNlcjpwYTpzcw==");
+}
+
+/// Answers one request with `400` and `body`, after reading it whole;
+/// gives back the lines of the request's body.
+fn answer_once(body: &'static str) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            let header = header.trim_end().to_ascii_lowercase();
+            if header.is_empty() {
+                break;
+            }
+            if let Some(n) = header.strip_prefix("content-length:") {
+                length = n.trim().parse().unwrap();
+            }
+        }
+        let mut request = vec![0; length];
+        reader.read_exact(&mut request).unwrap();
+        let answer = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        reader.get_mut().write_all(answer.as_bytes()).unwrap();
+        String::from_utf8(request)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    });
+    (url, server)
+}
+
+#[test]
+fn unparsed_lines_of_a_partial_write_are_not_counted_as_sent() {
+    // InfluxDB 1.x stores the lines it can parse and says `dropped=0`,
+    // naming each line it could not.
+    let (url, server) = answer_once(
+        r#"{"error":"partial write: unable to parse 'a count=1i 1': bad timestamp\nunable to parse 'b count=2i 1': bad timestamp dropped=0"}"#,
+    );
+    let registry = Registry::new();
+    registry.counter("a").unwrap().inc(1);
+    registry.counter("b").unwrap().inc(2);
+    registry.counter("c").unwrap().inc(3);
+    let mut reporter = InfluxReporter::v1(&url, "db")
+        .timeout(WAIT)
+        .build(&registry)
+        .unwrap();
+    let points = registry.len() as i64;
+    let err = reporter.report(&registry.snapshot()).unwrap_err();
+    assert!(err.to_string().contains("dropped 2 points"), "{err}");
+    let sent = server.join().unwrap();
+    assert_eq!(sent.len() as i64, points);
+    assert_eq!(own(&registry, "influxdb", "rejected-batches"), 1);
+    assert_eq!(own(&registry, "influxdb", "dropped-rejected"), 2);
+    assert_eq!(own(&registry, "influxdb", "sent-points"), points - 2);
+    assert_eq!(reporter.buffered(), 0);
 }

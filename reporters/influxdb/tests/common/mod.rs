@@ -194,8 +194,8 @@ pub fn stored_key(raw: &str) -> String {
 }
 
 /// The stored tags of `key` with the global tags `global`: labels with a
-/// value, the first of equal stored keys, then global tags whose key no
-/// label has.
+/// value, then global tags whose key no label has. (A key two of whose
+/// labels are stored alike is not written at all; none of these has one.)
 pub fn stored_tags(key: &MetricKey, global: &[(&str, &str)]) -> BTreeMap<String, String> {
     let mut tags = BTreeMap::new();
     for (k, v) in key.labels() {
