@@ -3,7 +3,10 @@
 
 use crate::encode::Format;
 use metrics_core::{Counter, Registry, RegistrySnapshot};
-use metrics_report::{DurationUnit, PeriodicReporter, Report, ReportError, SendError, TcpSender};
+use metrics_report::{
+    DurationUnit, PeriodicReporter, Report, ReportError, SendError, TcpSender, INITIAL_BACKOFF,
+    MAX_BACKOFF,
+};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a connection attempt, and a report's write, may take by
@@ -94,6 +97,7 @@ pub struct GraphiteReporterBuilder {
     target: String,
     format: Format,
     timeout: Duration,
+    backoff: (Duration, Duration),
     name: String,
 }
 
@@ -118,6 +122,7 @@ impl GraphiteReporter {
             target: target.into(),
             format: Format::new(),
             timeout: DEFAULT_TIMEOUT,
+            backoff: (INITIAL_BACKOFF, MAX_BACKOFF),
             name: "graphite".to_string(),
         }
     }
@@ -265,6 +270,14 @@ impl GraphiteReporterBuilder {
         self
     }
 
+    /// The wait after a failed connection attempt or write before the next
+    /// one (reports in between fail at once): `initial`, doubling up to
+    /// `max`. Default 0.5 s doubling up to 30 s.
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.backoff = (initial, max);
+        self
+    }
+
     /// The name [`start`](Self::start) gives the periodic reporter (thread
     /// `metrics-<name>`) and the prefix of its own metrics
     /// (`reporter.<name>.*`). Default `graphite`.
@@ -283,7 +296,8 @@ impl GraphiteReporterBuilder {
         Ok(GraphiteReporter {
             own: OwnMetrics::register(registry, &self.name)?,
             format: self.format,
-            connection: TcpSender::new(self.target, self.timeout),
+            connection: TcpSender::new(self.target, self.timeout)
+                .backoff(self.backoff.0, self.backoff.1),
             text: String::new(),
             name: self.name,
         })

@@ -3,7 +3,10 @@
 
 use crate::encode::Encoder;
 use metrics_core::{Counter, Registry, RegistrySnapshot};
-use metrics_report::{DurationUnit, PeriodicReporter, Report, ReportError, SendError, TcpSender};
+use metrics_report::{
+    DurationUnit, PeriodicReporter, Report, ReportError, SendError, TcpSender, INITIAL_BACKOFF,
+    MAX_BACKOFF,
+};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a connection attempt, and the write of one report, may take
@@ -93,6 +96,7 @@ impl OpenTsdbReporter {
             target: target.into(),
             encoder: Encoder::new(),
             timeout: DEFAULT_TIMEOUT,
+            backoff: (INITIAL_BACKOFF, MAX_BACKOFF),
             name: "opentsdb".to_string(),
         }
     }
@@ -157,6 +161,7 @@ pub struct OpenTsdbReporterBuilder {
     target: String,
     encoder: Encoder,
     timeout: Duration,
+    backoff: (Duration, Duration),
     name: String,
 }
 
@@ -209,6 +214,14 @@ impl OpenTsdbReporterBuilder {
         self
     }
 
+    /// The wait after a failed connection attempt or write before the next
+    /// one (reports in between fail at once): `initial`, doubling up to
+    /// `max`. Default 0.5 s doubling up to 30 s.
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.backoff = (initial, max);
+        self
+    }
+
     /// The reporter's name: its thread is `metrics-<name>` and its own
     /// metrics are `reporter.<name>.*`. Default `opentsdb`.
     pub fn name(mut self, name: impl Into<String>) -> Self {
@@ -238,7 +251,8 @@ impl OpenTsdbReporterBuilder {
         Ok(OpenTsdbReporter {
             own: OwnMetrics::register(registry, &self.name)?,
             encoder: self.encoder,
-            sender: TcpSender::new(self.target, self.timeout),
+            sender: TcpSender::new(self.target, self.timeout)
+                .backoff(self.backoff.0, self.backoff.1),
             buffer: String::new(),
         })
     }

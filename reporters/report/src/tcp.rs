@@ -77,17 +77,27 @@ pub struct Sent {
     pub connected: bool,
 }
 
-/// Exponential backoff between connection attempts.
+/// Exponential backoff between attempts.
 #[derive(Debug, Clone)]
 struct Backoff {
+    initial: Duration,
+    max: Duration,
     current: Duration,
     next_attempt: Option<Instant>,
 }
 
 impl Backoff {
     fn new() -> Self {
+        Self::between(INITIAL_BACKOFF, MAX_BACKOFF)
+    }
+
+    fn between(initial: Duration, max: Duration) -> Self {
+        let max = max.min(MAX_WAIT);
+        let initial = initial.min(max);
         Backoff {
-            current: INITIAL_BACKOFF,
+            initial,
+            max,
+            current: initial,
             next_attempt: None,
         }
     }
@@ -100,11 +110,11 @@ impl Backoff {
 
     fn failed(&mut self, now: Instant) {
         self.next_attempt = Some(now + self.current);
-        self.current = (self.current * 2).min(MAX_BACKOFF);
+        self.current = (self.current * 2).min(self.max);
     }
 
     fn succeeded(&mut self) {
-        *self = Backoff::new();
+        *self = Backoff::between(self.initial, self.max);
     }
 }
 
@@ -164,6 +174,22 @@ impl TcpSender {
             backoff: Backoff::new(),
             unfinished: Vec::new(),
         }
+    }
+
+    /// Sets the wait after a failed attempt: `initial` after the first,
+    /// doubling after each further one up to `max` (defaults
+    /// [`INITIAL_BACKOFF`] and [`MAX_BACKOFF`]; each at most [`MAX_WAIT`]).
+    ///
+    /// ```
+    /// use metrics_report::TcpSender;
+    /// use std::time::Duration;
+    ///
+    /// let sender = TcpSender::new("carbon:2003", Duration::from_secs(2))
+    ///     .backoff(Duration::from_secs(1), Duration::from_secs(60));
+    /// ```
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.backoff = Backoff::between(initial, max);
+        self
     }
 
     /// The `host:port` it sends to.
@@ -389,6 +415,16 @@ mod tests {
         assert_eq!(*waits.last().unwrap(), MAX_BACKOFF);
         backoff.succeeded();
         assert_eq!(backoff.wait_at(start), None);
+
+        let mut custom = Backoff::between(Duration::from_secs(2), Duration::from_secs(5));
+        custom.failed(start);
+        assert_eq!(custom.wait_at(start), Some(Duration::from_secs(2)));
+        custom.failed(start);
+        custom.failed(start);
+        assert_eq!(custom.wait_at(start), Some(Duration::from_secs(5)));
+        custom.succeeded();
+        custom.failed(start);
+        assert_eq!(custom.wait_at(start), Some(Duration::from_secs(2)));
     }
 
     #[test]
