@@ -1,6 +1,7 @@
 //! The reporter's own counts, kept as metrics in the registry it reports.
 
 use metrics_core::{Counter, Gauge, Registry, RegistryError};
+use metrics_report::own_metric_name;
 
 /// `reporter.<name>.*`: what happened to the points and requests.
 #[derive(Debug, Clone)]
@@ -33,7 +34,7 @@ impl OwnMetrics {
     /// Registers them under `reporter.<name>.`; fails if a name is taken by
     /// another kind of metric.
     pub(crate) fn register(registry: &Registry, name: &str) -> Result<Self, RegistryError> {
-        let key = |what: &str| format!("reporter.{name}.{what}");
+        let key = |what: &str| own_metric_name(name, what);
         Ok(Self {
             sent_points: registry.counter(key("sent-points"))?,
             dropped_overflow: registry.counter(key("dropped-overflow"))?,

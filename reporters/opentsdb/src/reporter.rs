@@ -4,8 +4,8 @@
 use crate::encode::Encoder;
 use metrics_core::{Counter, Registry, RegistrySnapshot};
 use metrics_report::{
-    DurationUnit, PeriodicReporter, Report, ReportError, SendError, TcpSender, INITIAL_BACKOFF,
-    MAX_BACKOFF,
+    own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError, SendError, TcpSender,
+    INITIAL_BACKOFF, MAX_BACKOFF,
 };
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -75,7 +75,7 @@ struct OwnMetrics {
 
 impl OwnMetrics {
     fn register(registry: &Registry, name: &str) -> Result<Self, ReportError> {
-        let counter = |what: &str| registry.counter(format!("reporter.{name}.{what}"));
+        let counter = |what: &str| registry.counter(own_metric_name(name, what));
         Ok(OwnMetrics {
             connects: counter("connects")?,
             connect_failures: counter("connect-failures")?,

@@ -11,6 +11,19 @@ use std::time::{Duration, Instant};
 /// [`PeriodicReporter::report_now`] wait for a report by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The name of a reporter's own metric: `reporter.<reporter>.<what>`, the
+/// convention every reporter's counts follow.
+///
+/// ```
+/// assert_eq!(
+///     metrics_report::own_metric_name("graphite", "connects"),
+///     "reporter.graphite.connects"
+/// );
+/// ```
+pub fn own_metric_name(reporter: &str, what: &str) -> String {
+    format!("reporter.{reporter}.{what}")
+}
+
 /// Runs a [`Report`] every interval on a thread of its own.
 ///
 /// - The recording path never waits for it: each report reads a
@@ -199,7 +212,7 @@ impl PeriodicReporterBuilder {
     /// kind of metric, or if the thread cannot be spawned.
     pub fn start(self, report: impl Report) -> Result<PeriodicReporter, ReportError> {
         let registry = self.registry;
-        let own_name = |what: &str| format!("reporter.{}.{what}", self.name);
+        let own_name = |what: &str| own_metric_name(&self.name, what);
         let own = OwnMetrics {
             reports: registry.counter(own_name("reports"))?,
             failures: registry.counter(own_name("failures"))?,

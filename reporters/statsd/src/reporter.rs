@@ -4,7 +4,7 @@
 use crate::connection::Connection;
 use crate::encode::{Batch, Encoder, Options};
 use metrics_core::{Counter, Registry, RegistrySnapshot};
-use metrics_report::{DurationUnit, PeriodicReporter, Report, ReportError};
+use metrics_report::{own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError};
 use std::time::Duration;
 
 /// The default largest datagram: what fits an Ethernet frame with IP and
@@ -65,7 +65,7 @@ struct OwnMetrics {
 
 impl OwnMetrics {
     fn register(registry: &Registry, name: &str) -> Result<Self, ReportError> {
-        let counter = |what: &str| registry.counter(format!("reporter.{name}.{what}"));
+        let counter = |what: &str| registry.counter(own_metric_name(name, what));
         Ok(OwnMetrics {
             datagrams: counter("datagrams")?,
             send_errors: counter("send-errors")?,
