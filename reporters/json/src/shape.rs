@@ -1,12 +1,13 @@
 //! The flat, go-metrics-style JSON shape of a snapshot.
 
 use metrics_core::{HistogramSnapshot, MeterSnapshot, MetricKey, MetricSnapshot, RegistrySnapshot};
+use metrics_report::QUANTILES;
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 
-/// The quantiles every histogram and timer reports, and their field names.
-const QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
-const QUANTILE_FIELDS: [&str; 5] = ["median", "75%", "95%", "99%", "99.9%"];
+/// go-metrics' JSON field names of the quantiles every histogram and timer
+/// reports ([`QUANTILES`]).
+const QUANTILE_FIELDS: [&str; QUANTILES.len()] = ["median", "75%", "95%", "99%", "99.9%"];
 
 /// A snapshot in the flat shape described in the [crate docs](crate), as a
 /// [`serde::Serialize`] value: to embed it in a document of your own, or
