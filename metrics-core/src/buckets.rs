@@ -321,6 +321,18 @@ impl Counts {
         }
     }
 
+    /// The bounds of the lowest and of the highest non-empty bucket.
+    pub(crate) fn outer_buckets(&self, layout: &Layout) -> Option<((u64, u64), (u64, u64))> {
+        let mut nonempty = self.chunks().filter(|c| c.2 > 0);
+        let first = nonempty.next()?;
+        let last = nonempty.fold(first, |_, c| c);
+        let (o, chunk, _) = first;
+        let low = chunk.iter().position(|n| *n > 0)?;
+        let (o2, chunk2, _) = last;
+        let high = chunk2.iter().rposition(|n| *n > 0)?;
+        Some((layout.bounds(o, low), layout.bounds(o2, high)))
+    }
+
     /// The non-empty buckets in increasing order.
     pub(crate) fn buckets<'a>(&'a self, layout: &'a Layout) -> impl Iterator<Item = Bucket> + 'a {
         self.chunks().flat_map(move |(o, chunk, _)| {

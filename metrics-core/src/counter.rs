@@ -1,15 +1,10 @@
 //! [`Counter`]: a count that goes up (and, like go-metrics', down).
 
-use crate::slot::{Sharded, Writer};
+use crate::cells::Cells;
+use crate::offset::Offset;
 use crate::snapshot::CounterSnapshot;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-
-/// One cache line (and the adjacent one the prefetcher pairs with it) per cell,
-/// so two threads never write the same line.
-#[repr(align(128))]
-#[derive(Debug, Default)]
-pub(crate) struct Padded<T>(pub(crate) T);
 
 /// A signed 64-bit count, striped across threads.
 ///
@@ -17,11 +12,22 @@ pub(crate) struct Padded<T>(pub(crate) T);
 /// thread's own cell: no lock, no atomic read-modify-write, no allocation
 /// after a thread's first increment. `count` sums the cells.
 ///
+/// Memory: 8 bytes per recording thread (cells live in per-thread blocks of
+/// 128 counters), plus about 64 bytes. Up to `2 ×`
+/// [`parallelism`](crate::parallelism()) threads (at most 128) get their own
+/// cell; further threads share one cell with atomic adds, and take a cell of
+/// their own as soon as another thread exits and frees one.
+///
 /// Decrements are allowed (go-metrics' counters go both ways) and the count
-/// may go below zero. A counter that has ever been decremented reports
-/// `monotonic: false` in its snapshot, so exporters that need a monotonic
-/// counter (Prometheus `_total`) can expose it as a gauge instead of lying.
-/// Arithmetic wraps at the `i64` bounds.
+/// may go below zero. A counter that has ever been decremented or cleared
+/// reports `monotonic: false` in its snapshot, so exporters that need a
+/// monotonic counter (Prometheus `_total`) can expose it as a gauge instead
+/// of lying.
+///
+/// Bounds: a counter that is only incremented saturates at `i64::MAX` (an
+/// `inc` above `i64::MAX` sets it there at once) until it is cleared; once
+/// decremented, arithmetic wraps at the `i64` bounds, and `dec(n)` subtracts
+/// at most `i64::MAX`.
 ///
 /// Clones are cheap handles to the same counter.
 ///
@@ -36,6 +42,12 @@ pub(crate) struct Padded<T>(pub(crate) T);
 /// assert_eq!(requests.count(), -2);
 /// requests.clear();
 /// assert_eq!(requests.count(), 0);
+///
+/// let huge = Counter::new();
+/// huge.inc(10);
+/// huge.inc(u64::MAX);
+/// assert_eq!(huge.count(), i64::MAX);
+/// assert!(huge.snapshot().monotonic);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Counter {
@@ -46,44 +58,13 @@ pub struct Counter {
 struct Inner {
     cells: Cells,
     /// Subtracted from the cell total: what `clear` set aside.
-    offset: AtomicI64,
+    offset: Offset,
+    /// `dec` was called.
     decremented: AtomicBool,
-}
-
-/// The striped cells alone; shared with [`crate::Meter`].
-#[derive(Debug)]
-pub(crate) struct Cells(Sharded<Padded<AtomicI64>>);
-
-impl Cells {
-    pub(crate) fn new() -> Self {
-        Self(Sharded::new())
-    }
-
-    #[inline]
-    pub(crate) fn add(&self, n: i64) {
-        match self.0.writer(Padded::default) {
-            Writer::Owned(cell) => {
-                let cell = &cell.0;
-                cell.store(
-                    cell.load(Ordering::Relaxed).wrapping_add(n),
-                    Ordering::Relaxed,
-                );
-            }
-            Writer::Shared(cell) => {
-                cell.0.fetch_add(n, Ordering::Relaxed);
-            }
-        }
-    }
-
-    pub(crate) fn sum(&self) -> i64 {
-        self.0
-            .cells()
-            .fold(0i64, |acc, c| acc.wrapping_add(c.0.load(Ordering::Relaxed)))
-    }
-
-    pub(crate) fn bytes(&self) -> usize {
-        self.0.table_bytes() + self.0.cells().count() * std::mem::size_of::<Padded<AtomicI64>>()
-    }
+    /// `clear` was called.
+    cleared: AtomicBool,
+    /// An `inc` above `i64::MAX` was seen since the last clear.
+    saturated: AtomicBool,
 }
 
 impl Counter {
@@ -92,56 +73,112 @@ impl Counter {
         Self {
             inner: Arc::new(Inner {
                 cells: Cells::new(),
-                offset: AtomicI64::new(0),
+                offset: Offset::new(),
                 decremented: AtomicBool::new(false),
+                cleared: AtomicBool::new(false),
+                saturated: AtomicBool::new(false),
             }),
         }
     }
 
-    /// Adds `n`.
+    /// Adds `n`. An `n` above `i64::MAX` saturates the count (see the type's
+    /// bounds).
     #[inline]
     pub fn inc(&self, n: u64) {
-        self.inner.cells.add(n as i64);
+        match i64::try_from(n) {
+            Ok(n) => self.inner.cells.add(n),
+            Err(_) => self.saturate(),
+        }
     }
 
-    /// Subtracts `n`; the count may go below zero, and the counter is no
-    /// longer monotonic (see [`CounterSnapshot::monotonic`]).
+    #[cold]
+    fn saturate(&self) {
+        self.inner.saturated.store(true, Ordering::Relaxed);
+    }
+
+    /// Subtracts `n` (at most `i64::MAX`); the count may go below zero, and
+    /// the counter is no longer monotonic (see
+    /// [`CounterSnapshot::monotonic`]).
     #[inline]
     pub fn dec(&self, n: u64) {
         if !self.inner.decremented.load(Ordering::Relaxed) {
             self.inner.decremented.store(true, Ordering::Relaxed);
         }
-        self.inner.cells.add((n as i64).wrapping_neg());
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        self.inner.cells.add(n.wrapping_neg());
     }
 
     /// Sets the count back to zero. Increments made concurrently with the
     /// clear are either before it or after it, never lost twice or counted
-    /// twice. A cleared counter is no longer monotonic.
+    /// twice, also when several threads clear at once. A cleared counter is
+    /// no longer monotonic.
     pub fn clear(&self) {
-        self.inner.decremented.store(true, Ordering::Relaxed);
-        self.inner
-            .offset
-            .store(self.inner.cells.sum(), Ordering::Relaxed);
+        let inner = &*self.inner;
+        inner.cleared.store(true, Ordering::Relaxed);
+        inner.offset.clear(|| inner.cells.sum());
+        inner.saturated.store(false, Ordering::Relaxed);
     }
 
-    /// The current count.
+    /// The current count. A read racing a [`clear`](Self::clear) sees the
+    /// count before or after it, never a mix of both (so a counter that is
+    /// only incremented and cleared never reads below zero).
     pub fn count(&self) -> i64 {
-        self.inner
-            .cells
-            .sum()
-            .wrapping_sub(self.inner.offset.load(Ordering::Relaxed))
+        let (diff, _) = self.inner.offset.read(|| self.inner.cells.sum());
+        self.settle(diff)
+    }
+
+    /// The count from a sum of the cells taken (by [`Cells::sum_many`])
+    /// after the offset was `offset`: that sum stands if the offset has not
+    /// moved since, otherwise the count is read again.
+    pub(crate) fn count_from(&self, offset: i64, sum: i64) -> i64 {
+        if self.offset() == offset {
+            self.settle(sum.wrapping_sub(offset))
+        } else {
+            self.count()
+        }
+    }
+
+    /// What `clear` set aside; read before summing the cells.
+    pub(crate) fn offset(&self) -> i64 {
+        self.inner.offset.get()
+    }
+
+    pub(crate) fn cells(&self) -> &Cells {
+        &self.inner.cells
+    }
+
+    /// Applies the bounds to the cells' sum less the offset.
+    fn settle(&self, diff: i64) -> i64 {
+        let inner = &*self.inner;
+        if inner.saturated.load(Ordering::Relaxed) {
+            i64::MAX
+        } else if diff >= 0 || inner.decremented.load(Ordering::Relaxed) {
+            diff
+        } else if inner.cleared.load(Ordering::Relaxed) {
+            // Only increments and clears, and READ_TRIES clears in a row
+            // moved the offset under the read.
+            0
+        } else {
+            // Only increments: the sum went past i64::MAX.
+            i64::MAX
+        }
     }
 
     /// A point-in-time copy.
     pub fn snapshot(&self) -> CounterSnapshot {
+        self.snapshot_of(self.count())
+    }
+
+    pub(crate) fn snapshot_of(&self, count: i64) -> CounterSnapshot {
         CounterSnapshot {
-            count: self.count(),
-            monotonic: !self.inner.decremented.load(Ordering::Relaxed),
+            count,
+            monotonic: !self.inner.decremented.load(Ordering::Relaxed)
+                && !self.inner.cleared.load(Ordering::Relaxed),
         }
     }
 
-    /// Heap bytes this counter uses now (grows by one 128-byte cell per
-    /// recording thread, up to the slot capacity).
+    /// Heap bytes this counter uses now: its handle's shared part plus 8
+    /// bytes per thread that has recorded into its block of cells.
     pub fn memory_bytes(&self) -> usize {
         std::mem::size_of::<Inner>() + self.inner.cells.bytes()
     }

@@ -4,9 +4,10 @@
 use crate::buckets::{Counts, Layout};
 use crate::clock::{system_clock, Clock};
 use crate::shard::{Shard, ShardStats};
-use crate::slot::{Sharded, Writer};
+use crate::slot::{Striped, Writer};
 use crate::snapshot::{Distribution, HistogramSnapshot};
 use crate::window::Window;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -114,8 +115,11 @@ pub struct Histogram {
 #[derive(Debug)]
 struct Inner {
     layout: Layout,
-    shards: Sharded<Shard>,
+    shards: Striped<Shard>,
     window: Window,
+    /// Values that could not be stored without allocating from inside the
+    /// allocator.
+    dropped: AtomicU64,
     clock: Arc<dyn Clock>,
     created: Instant,
 }
@@ -142,10 +146,11 @@ impl Histogram {
         Self {
             inner: Arc::new(Inner {
                 layout,
-                shards: Sharded::new(),
+                shards: Striped::new(),
                 window: Window::new(&layout, config.window, config.window_intervals, created),
                 clock,
                 created,
+                dropped: AtomicU64::new(0),
             }),
         }
     }
@@ -162,9 +167,13 @@ impl Histogram {
         let max = inner.layout.max();
         let clamped = already_clamped || value > max;
         let value = value.min(max);
-        match inner.shards.writer(|| Shard::new(&inner.layout, value)) {
+        let stored = match inner.shards.writer(|| Shard::new(&inner.layout, value)) {
             Writer::Owned(shard) => shard.record_owned(&inner.layout, value, clamped),
             Writer::Shared(shard) => shard.record_shared(&inner.layout, value, clamped),
+            Writer::Unavailable => false,
+        };
+        if !stored {
+            inner.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -172,7 +181,7 @@ impl Histogram {
     pub fn count(&self) -> u64 {
         self.inner
             .shards
-            .cells()
+            .stripes()
             .fold(0u64, |sum, s| sum.wrapping_add(s.count()))
     }
 
@@ -182,12 +191,12 @@ impl Histogram {
         // Room for every octave any shard has, so reading never reallocates.
         let octaves = inner
             .shards
-            .cells()
+            .stripes()
             .fold(0u64, |bits, s| bits | s.octaves_present());
         let mut counts = Counts::with_chunks(&inner.layout, octaves.count_ones() as usize);
         let stats = inner
             .shards
-            .cells()
+            .stripes()
             .map(|s| s.read(&mut counts))
             .fold(ShardStats::default(), ShardStats::merge);
         let all_time = Arc::new(counts);
@@ -218,8 +227,31 @@ impl Histogram {
 
     pub(crate) fn build(&self, r: Reading) -> HistogramSnapshot {
         let s = r.stats;
-        let (min, max) = if s.count == 0 { (0, 0) } else { (s.min, s.max) };
         let layout = self.inner.layout;
+        // The buckets were read apart from min and max, and a value bumps
+        // its bucket before them: a snapshot racing a writer may see a count
+        // without its min or max (or the other way round). Keep each within
+        // the outermost bucket read, so that min <= every percentile <= max.
+        // A min or max outside its bucket is not yet (or no longer) the
+        // one of the values read: the bucket's outer bound stands in.
+        let (min, max) = match r.all_time.outer_buckets(&layout) {
+            None => (0, 0),
+            Some(((low, low_high), (high_low, high))) => {
+                let min = if (low..=low_high).contains(&s.min) {
+                    s.min
+                } else {
+                    low
+                };
+                let max = if (high_low..=high).contains(&s.max) {
+                    s.max
+                } else {
+                    high
+                };
+                // Two values of one bucket, each seen by only one of min and
+                // max: both are real, and in order once swapped.
+                (min.min(max), max.max(min))
+            }
+        };
         let distribution = |counts: Arc<Counts>, count: u64, span: Duration| Distribution {
             count,
             span,
@@ -236,7 +268,9 @@ impl Histogram {
             mean: if s.count == 0 {
                 0.0
             } else {
-                s.sum as f64 / s.count as f64
+                (s.sum as f64 / s.count as f64)
+                    .max(min as f64)
+                    .min(max as f64)
             },
             stddev: if s.count == 0 {
                 0.0
@@ -244,6 +278,7 @@ impl Histogram {
                 (s.m2 / s.count as f64).sqrt()
             },
             clamped: s.clamped,
+            dropped: self.inner.dropped.load(Ordering::Relaxed),
             relative_error: self.inner.layout.relative_error(),
             // The shards' counts were summed while reading these buckets.
             all_time: distribution(r.all_time, s.count, r.age),
@@ -255,13 +290,14 @@ impl Histogram {
     }
 
     /// Heap bytes this histogram uses now, window checkpoints included. It
-    /// grows with the number of threads that record and the number of
-    /// octaves (powers of two) their values span.
+    /// grows with the number of octaves (powers of two) the values span and
+    /// the number of stripes written (at most four, whatever the number of
+    /// threads or CPUs).
     pub fn memory_bytes(&self) -> usize {
         let inner = &*self.inner;
         std::mem::size_of::<Inner>()
             + inner.shards.table_bytes()
-            + inner.shards.cells().map(Shard::bytes).sum::<usize>()
+            + inner.shards.stripes().map(Shard::bytes).sum::<usize>()
             + inner.window.bytes()
     }
 }

@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 mod buckets;
+mod cells;
 mod clock;
 mod counter;
 mod ewma;
@@ -37,6 +38,7 @@ mod healthcheck;
 mod histogram;
 mod key;
 mod meter;
+mod offset;
 mod rates;
 mod registry;
 mod shard;
@@ -56,8 +58,9 @@ pub use key::MetricKey;
 pub use meter::Meter;
 pub use registry::{
     default_registry, Metric, MetricEntry, MetricKind, Registry, RegistryBuilder, RegistryError,
-    RegistrySnapshot, DEFAULT_MAX_SERIES, OVERFLOW_LABEL,
+    RegistrySnapshot, DEFAULT_MAX_SERIES, MAX_OVERFLOW_NAMES, OVERFLOW_LABEL,
 };
+pub use slot::{parallelism, PARALLELISM_VAR};
 pub use snapshot::{
     nanos_to_duration, Bucket, CounterSnapshot, Distribution, HistogramSnapshot, MeterSnapshot,
     MetricSnapshot, TimerSnapshot,
@@ -68,5 +71,6 @@ pub use timer::{Timer, TimerGuard};
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_internals {
+    pub use crate::offset::Offset;
     pub use crate::sum::Sum128;
 }

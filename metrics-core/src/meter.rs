@@ -1,7 +1,7 @@
 //! [`Meter`]: a count of events and their 1/5/15-minute and mean rates.
 
+use crate::cells::Cells;
 use crate::clock::{system_clock, Clock};
-use crate::counter::Cells;
 use crate::rates::{Rates, Spread};
 use crate::snapshot::MeterSnapshot;
 use std::sync::Arc;
@@ -55,12 +55,17 @@ impl Meter {
         }
     }
 
-    /// Records `n` events now.
+    /// Records `n` events now (at most `i64::MAX` at once; the count wraps
+    /// past `u64::MAX`).
     #[inline]
     pub fn mark(&self, n: u64) {
         let inner = &*self.inner;
         inner.rates.tick_if_due(|| inner.count.sum() as u64);
-        inner.count.add(n as i64);
+        inner.count.add(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    pub(crate) fn cells(&self) -> &Cells {
+        &self.inner.count
     }
 
     /// Events recorded so far.
@@ -90,7 +95,11 @@ impl Meter {
 
     /// A point-in-time copy of the count and rates.
     pub fn snapshot(&self) -> MeterSnapshot {
-        let count = self.count();
+        self.snapshot_of(self.count())
+    }
+
+    /// The snapshot for `count`, a sum of [`cells`](Self::cells) just taken.
+    pub(crate) fn snapshot_of(&self, count: u64) -> MeterSnapshot {
         let r = self.inner.rates.read(count, Spread::First);
         MeterSnapshot {
             count,

@@ -1,5 +1,6 @@
 //! [`Registry`]: metrics by name, get-or-register, snapshots of everything.
 
+use crate::cells::Cells;
 use crate::clock::{system_clock, Clock};
 use crate::counter::Counter;
 use crate::gauge::{FunctionalGauge, Gauge, GaugeF64};
@@ -9,8 +10,9 @@ use crate::key::MetricKey;
 use crate::meter::Meter;
 use crate::snapshot::MetricSnapshot;
 use crate::timer::Timer;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -19,6 +21,10 @@ pub const DEFAULT_MAX_SERIES: usize = 10_000;
 
 /// The label that marks a series holding what did not fit under the cap.
 pub const OVERFLOW_LABEL: &str = "overflow";
+
+/// How many per-name overflow series (`name{overflow="true"}`) a full
+/// registry creates; later names fold into `registry.overflow.<kind>`.
+pub const MAX_OVERFLOW_NAMES: usize = 16;
 
 /// A registered metric: a cheap handle, clone it freely.
 #[derive(Clone, Debug)]
@@ -145,6 +151,14 @@ pub enum RegistryError {
         /// The key (prefix included).
         key: MetricKey,
     },
+    /// [`Registry::register`] was given a new key while the registry holds
+    /// [`max_series`](RegistryBuilder::max_series) series.
+    Full {
+        /// The key (prefix included).
+        key: MetricKey,
+        /// The cap.
+        max_series: usize,
+    },
 }
 
 impl fmt::Display for RegistryError {
@@ -164,6 +178,12 @@ impl fmt::Display for RegistryError {
                 "metric `{key}` is already registered: use the get-or-register methods \
                  (`counter`, `timer`, …) to share it, or unregister it first"
             ),
+            RegistryError::Full { key, max_series } => write!(
+                f,
+                "metric `{key}` was not registered: the registry holds its maximum of \
+                 {max_series} series; raise `RegistryBuilder::max_series` or unregister \
+                 series you no longer need"
+            ),
         }
     }
 }
@@ -176,8 +196,8 @@ impl std::error::Error for RegistryError {}
 pub struct RegistrySnapshot {
     /// Every metric, sorted by name then labels.
     pub metrics: Vec<MetricEntry>,
-    /// Requests for new series that were folded into an overflow series
-    /// because the registry was full.
+    /// New series that were folded into an overflow series because the
+    /// registry was full (see [`Registry::folded_series`]).
     pub folded_series: u64,
 }
 
@@ -233,7 +253,7 @@ impl RegistryBuilder {
     pub fn build(self) -> Registry {
         Registry {
             shared: Arc::new(Shared {
-                metrics: RwLock::new(BTreeMap::new()),
+                metrics: RwLock::new(Series::default()),
                 healthchecks: RwLock::new(BTreeMap::new()),
                 clock: self.clock,
                 max_series: self.max_series,
@@ -254,12 +274,16 @@ impl RegistryBuilder {
 /// replacement or a panic.
 ///
 /// A user-controlled value in a name or label cannot grow memory without
-/// bound: past [`max_series`](RegistryBuilder::max_series) series, a request
-/// for a new series gets the overflow series of its name (its labels
-/// replaced by `overflow="true"`), or for a new name the registry-wide
-/// `registry.overflow.<type>` series, and the fold is counted
-/// ([`folded_series`](Self::folded_series)). Nothing recorded is lost, it is
-/// only no longer told apart.
+/// bound: once the registry holds [`max_series`](RegistryBuilder::max_series)
+/// series, a get-or-register request for a new series gets an overflow
+/// series instead, and the fold is counted
+/// ([`folded_series`](Self::folded_series)): the overflow series of its
+/// name (its labels replaced by `overflow="true"`) for the first
+/// [`MAX_OVERFLOW_NAMES`] names that overflow, the registry-wide
+/// `registry.overflow.<kind>{overflow="true"}` after that. Nothing recorded
+/// is lost, it is only no longer told apart. So a registry never holds more
+/// than `max_series + MAX_OVERFLOW_NAMES + 7` series (seven kinds), and
+/// [`register`](Self::register) refuses a new series when it is full.
 ///
 /// Clones share the same metrics.
 ///
@@ -287,7 +311,7 @@ pub struct Registry {
 
 #[derive(Debug)]
 struct Shared {
-    metrics: RwLock<BTreeMap<MetricKey, Metric>>,
+    metrics: RwLock<Series>,
     healthchecks: RwLock<BTreeMap<String, Healthcheck>>,
     clock: Arc<dyn Clock>,
     max_series: usize,
@@ -295,6 +319,66 @@ struct Shared {
     folded: AtomicU64,
     /// Bumped after every change to the set of series.
     generation: AtomicU64,
+}
+
+/// At least how many folded keys a registry remembers (as 8-byte hashes),
+/// to count each folded series once.
+const FOLDS_KEPT: usize = 1024;
+
+/// The registered series, and what the cap needs to know about them.
+#[derive(Debug, Default)]
+struct Series {
+    map: BTreeMap<MetricKey, Metric>,
+    /// Overflow series in `map` (their key has the overflow label).
+    overflow: usize,
+    /// Hashes of the keys folded so far, so that asking again for a folded
+    /// series does not count it twice (at most [`FOLDS_KEPT`] or
+    /// `max_series` kept, whichever is more; past that every request for a
+    /// key not kept counts).
+    folded: HashSet<u64>,
+}
+
+fn is_overflow(key: &MetricKey) -> bool {
+    key.labels()
+        .iter()
+        .any(|(k, v)| k == OVERFLOW_LABEL && v == "true")
+}
+
+impl Series {
+    /// Series that are not overflow series.
+    fn ordinary(&self) -> usize {
+        self.map.len() - self.overflow
+    }
+
+    fn insert(&mut self, key: MetricKey, metric: Metric) {
+        if is_overflow(&key) {
+            self.overflow += 1;
+        }
+        self.map.insert(key, metric);
+    }
+
+    fn remove(&mut self, key: &MetricKey) -> Option<Metric> {
+        let removed = self.map.remove(key);
+        if removed.is_some() && is_overflow(key) {
+            self.overflow -= 1;
+        }
+        removed
+    }
+
+    /// Whether `key` is folded for the first time (as far as can be told).
+    fn first_fold(&mut self, key: &MetricKey, max: usize) -> bool {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut hasher);
+        let hash = hasher.finish();
+        if self.folded.contains(&hash) {
+            false
+        } else {
+            if self.folded.len() < max {
+                self.folded.insert(hash);
+            }
+            true
+        }
+    }
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -405,36 +489,48 @@ impl Registry {
             existing,
             requested: kind,
         };
-        if let Some(m) = read(&self.shared.metrics).get(&key) {
+        if let Some(m) = read(&self.shared.metrics).map.get(&key) {
             return pick(m).ok_or_else(|| clash(m.kind(), key.name()));
         }
-        let mut map = write(&self.shared.metrics);
-        let family = family_kind(&map, key.name());
+        let mut series = write(&self.shared.metrics);
+        let family = family_kind(&series.map, key.name());
         if let Some(existing) = family.filter(|k| *k != kind) {
             return Err(clash(existing, key.name()));
         }
-        let key = if map.contains_key(&key) || map.len() < self.shared.max_series {
+        let key = if series.map.contains_key(&key) || series.ordinary() < self.shared.max_series {
             key
         } else {
-            self.shared.folded.fetch_add(1, Ordering::Relaxed);
-            let name = if family.is_some() {
-                key.name().to_string()
+            let own = MetricKey::new(key.name()).with_label(OVERFLOW_LABEL, "true");
+            let overflow = if family.is_some()
+                && (series.map.contains_key(&own) || series.overflow < MAX_OVERFLOW_NAMES)
+            {
+                own
             } else {
-                format!("registry.overflow.{kind}")
+                let name = format!("registry.overflow.{kind}");
+                if let Some(existing) = family_kind(&series.map, &name).filter(|k| *k != kind) {
+                    return Err(clash(existing, &name));
+                }
+                MetricKey::new(name).with_label(OVERFLOW_LABEL, "true")
             };
-            if let Some(existing) = family_kind(&map, &name).filter(|k| *k != kind) {
-                return Err(clash(existing, &name));
+            if series.first_fold(&key, self.shared.max_series.max(FOLDS_KEPT)) {
+                self.shared.folded.fetch_add(1, Ordering::Relaxed);
             }
-            MetricKey::new(name).with_label(OVERFLOW_LABEL, "true")
+            overflow
         };
-        let name = key.name().to_string();
-        let metric = map.entry(key).or_insert_with(|| make(&self.shared));
+        if let Some(m) = series.map.get(&key) {
+            return pick(m).ok_or_else(|| clash(m.kind(), key.name()));
+        }
+        let metric = make(&self.shared);
+        let picked = pick(&metric).ok_or_else(|| clash(metric.kind(), key.name()));
+        series.insert(key, metric);
         self.changed();
-        pick(metric).ok_or_else(|| clash(metric.kind(), &name))
+        picked
     }
 
     /// Registers a metric built by the caller (for a custom configuration).
-    /// An error if the key is taken or its name has another type.
+    /// An error if the key is taken, its name has another type, or the
+    /// registry already holds [`max_series`](RegistryBuilder::max_series)
+    /// series.
     ///
     /// ```
     /// use metrics_core::{HistogramConfig, Registry, Timer};
@@ -456,18 +552,25 @@ impl Registry {
     ) -> Result<(), RegistryError> {
         let key = key.into().with_prefix(&self.prefix);
         let metric = metric.into();
-        let mut map = write(&self.shared.metrics);
-        if map.contains_key(&key) {
+        let mut series = write(&self.shared.metrics);
+        if series.map.contains_key(&key) {
             return Err(RegistryError::Duplicate { key });
         }
-        if let Some(existing) = family_kind(&map, key.name()).filter(|k| *k != metric.kind()) {
+        if let Some(existing) = family_kind(&series.map, key.name()).filter(|k| *k != metric.kind())
+        {
             return Err(RegistryError::TypeClash {
                 name: key.name().to_string(),
                 existing,
                 requested: metric.kind(),
             });
         }
-        map.insert(key, metric);
+        if !is_overflow(&key) && series.ordinary() >= self.shared.max_series {
+            return Err(RegistryError::Full {
+                key,
+                max_series: self.shared.max_series,
+            });
+        }
+        series.insert(key, metric);
         self.changed();
         Ok(())
     }
@@ -475,7 +578,7 @@ impl Registry {
     /// The metric registered under `key`.
     pub fn get(&self, key: impl Into<MetricKey>) -> Option<Metric> {
         let key = key.into().with_prefix(&self.prefix);
-        read(&self.shared.metrics).get(&key).cloned()
+        read(&self.shared.metrics).map.get(&key).cloned()
     }
 
     /// Removes the metric under `key` and returns it. Handles held elsewhere
@@ -483,7 +586,9 @@ impl Registry {
     pub fn unregister(&self, key: impl Into<MetricKey>) -> Option<Metric> {
         let key = key.into().with_prefix(&self.prefix);
         let removed = write(&self.shared.metrics).remove(&key);
-        self.changed();
+        if removed.is_some() {
+            self.changed();
+        }
         removed
     }
 
@@ -491,8 +596,13 @@ impl Registry {
     /// [`prefixed`](Self::prefixed) registry only those under its prefix.
     pub fn unregister_all(&self) {
         let prefix = &*self.prefix;
-        write(&self.shared.metrics).retain(|k, _| !k.name().starts_with(prefix));
-        self.changed();
+        let mut series = write(&self.shared.metrics);
+        let before = series.map.len();
+        series.map.retain(|k, _| !k.name().starts_with(prefix));
+        if series.map.len() != before {
+            series.overflow = series.map.keys().filter(|k| is_overflow(k)).count();
+            self.changed();
+        }
     }
 
     fn changed(&self) {
@@ -546,6 +656,7 @@ impl Registry {
     pub fn metrics(&self) -> Vec<(MetricKey, Metric)> {
         let prefix = &*self.prefix;
         read(&self.shared.metrics)
+            .map
             .iter()
             .filter(|(k, _)| k.name().starts_with(prefix))
             .map(|(k, m)| (k.clone(), m.clone()))
@@ -555,7 +666,7 @@ impl Registry {
     /// How many series this registry sees.
     pub fn len(&self) -> usize {
         if self.prefix.is_empty() {
-            read(&self.shared.metrics).len()
+            read(&self.shared.metrics).map.len()
         } else {
             self.metrics().len()
         }
@@ -571,14 +682,7 @@ impl Registry {
     /// the metrics, so writers and registrations are never held up.
     pub fn snapshot(&self) -> RegistrySnapshot {
         RegistrySnapshot {
-            metrics: self
-                .metrics()
-                .into_iter()
-                .map(|(key, metric)| MetricEntry {
-                    snapshot: metric.snapshot(),
-                    key,
-                })
-                .collect(),
+            metrics: snapshot_all(self.metrics()),
             folded_series: self.folded_series(),
         }
     }
@@ -588,8 +692,11 @@ impl Registry {
         self.shared.max_series
     }
 
-    /// How many requests for a new series were folded into an overflow
-    /// series because the registry was full.
+    /// How many new series were folded into an overflow series because the
+    /// registry was full. Asking again for a series already folded does not
+    /// count it again (exactly for the first 1,024 or `max_series` folded
+    /// series, whichever is more; past that, each request for another one
+    /// counts).
     pub fn folded_series(&self) -> u64 {
         self.shared.folded.load(Ordering::Relaxed)
     }
@@ -632,6 +739,48 @@ impl Registry {
             .map(|(name, check)| (name, check.check()))
             .collect()
     }
+}
+
+/// Snapshots of `metrics`, counters and meters summed together (see
+/// [`Cells::sum_many`]).
+fn snapshot_all(metrics: Vec<(MetricKey, Metric)>) -> Vec<MetricEntry> {
+    // Counters' offsets before their cells are summed.
+    let offsets: Vec<i64> = metrics
+        .iter()
+        .filter_map(|(_, m)| match m {
+            Metric::Counter(c) => Some(c.offset()),
+            _ => None,
+        })
+        .collect();
+    let cells: Vec<&Cells> = metrics
+        .iter()
+        .filter_map(|(_, m)| match m {
+            Metric::Counter(c) => Some(c.cells()),
+            Metric::Meter(m) => Some(m.cells()),
+            _ => None,
+        })
+        .collect();
+    let sums = Cells::sum_many(&cells);
+    let (mut sums, mut offsets) = (sums.into_iter(), offsets.into_iter());
+    metrics
+        .into_iter()
+        .map(|(key, metric)| {
+            let snapshot = match &metric {
+                Metric::Counter(c) => match (offsets.next(), sums.next()) {
+                    (Some(offset), Some(sum)) => {
+                        MetricSnapshot::Counter(c.snapshot_of(c.count_from(offset, sum)))
+                    }
+                    _ => metric.snapshot(),
+                },
+                Metric::Meter(m) => match sums.next() {
+                    Some(sum) => MetricSnapshot::Meter(m.snapshot_of(sum as u64)),
+                    None => metric.snapshot(),
+                },
+                _ => metric.snapshot(),
+            };
+            MetricEntry { key, snapshot }
+        })
+        .collect()
 }
 
 impl Default for Registry {

@@ -1,10 +1,11 @@
-//! One thread's part of a [`Histogram`](crate::Histogram): bucket counts and
-//! exact sum, min, max and variance terms.
+//! One stripe of a [`Histogram`](crate::Histogram): bucket counts and exact
+//! sum, min, max and variance terms.
 //!
-//! The owning thread updates it with plain atomic loads and stores (see
-//! [`crate::slot`]); the shared fallback shard uses read-modify-write atomics.
+//! An owned stripe's thread updates it with plain atomic loads and stores
+//! (see [`crate::slot`]); shared stripes use read-modify-write atomics.
 
 use crate::buckets::{Counts, Layout};
+use crate::slot;
 use crate::sum::Sum128;
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::OnceLock;
@@ -15,6 +16,9 @@ use std::sync::OnceLock;
 #[repr(align(128))]
 pub(crate) struct Shard {
     chunks: Box<[OnceLock<Box<[AtomicU64]>>]>,
+    /// Bit `o` set once octave `o`'s chunk exists, so readers skip the
+    /// table's empty entries without touching them.
+    present: AtomicU64,
     sum: Sum128,
     min: AtomicU64,
     max: AtomicU64,
@@ -61,6 +65,7 @@ impl Shard {
     pub(crate) fn new(layout: &Layout, first: u64) -> Self {
         Self {
             chunks: (0..layout.octaves()).map(|_| OnceLock::new()).collect(),
+            present: AtomicU64::new(0),
             sum: Sum128::new(),
             min: AtomicU64::new(u64::MAX),
             max: AtomicU64::new(0),
@@ -71,22 +76,36 @@ impl Shard {
         }
     }
 
+    /// The bucket of `value`, allocating its octave on first use; `None`
+    /// when that would allocate from inside the allocator (see
+    /// [`slot::fill`]).
     #[inline]
-    fn bucket(&self, layout: &Layout, value: u64) -> &AtomicU64 {
+    fn bucket(&self, layout: &Layout, value: u64) -> Option<&AtomicU64> {
         let (octave, sub) = layout.index(value);
-        let chunk = self.chunks[octave].get_or_init(|| {
-            (0..layout.sub_buckets())
-                .map(|_| AtomicU64::new(0))
-                .collect()
-        });
-        &chunk[sub]
+        let lock = &self.chunks[octave];
+        let chunk = match lock.get() {
+            Some(chunk) => chunk,
+            None => {
+                let chunk = slot::fill(lock, || {
+                    (0..layout.sub_buckets())
+                        .map(|_| AtomicU64::new(0))
+                        .collect()
+                })?;
+                self.present.fetch_or(1 << octave.min(63), Release);
+                chunk
+            }
+        };
+        Some(&chunk[sub])
     }
 
     /// Records `value` (already clamped to the layout's max) as the only
-    /// writer of this shard.
+    /// writer of this shard; `false` if it could not be stored.
     #[inline]
-    pub(crate) fn record_owned(&self, layout: &Layout, value: u64, clamped: bool) {
-        bump(self.bucket(layout, value), 1);
+    pub(crate) fn record_owned(&self, layout: &Layout, value: u64, clamped: bool) -> bool {
+        let Some(bucket) = self.bucket(layout, value) else {
+            return false;
+        };
+        bump(bucket, 1);
         self.sum.add_owned(value);
         if value < self.min.load(Relaxed) {
             self.min.store(value, Relaxed);
@@ -100,38 +119,57 @@ impl Shard {
         if clamped {
             bump(&self.clamped, 1);
         }
+        true
     }
 
-    /// Records `value` where other threads may write too.
-    pub(crate) fn record_shared(&self, layout: &Layout, value: u64, clamped: bool) {
-        self.bucket(layout, value).fetch_add(1, Relaxed);
+    /// Records `value` where other threads may write too; `false` if it
+    /// could not be stored.
+    pub(crate) fn record_shared(&self, layout: &Layout, value: u64, clamped: bool) -> bool {
+        let Some(bucket) = self.bucket(layout, value) else {
+            return false;
+        };
+        bucket.fetch_add(1, Relaxed);
         self.sum.add_shared(value);
-        self.min.fetch_min(value, Relaxed);
-        self.max.fetch_max(value, Relaxed);
+        // Read first: the read-modify-write is rarely needed.
+        if value < self.min.load(Relaxed) {
+            self.min.fetch_min(value, Relaxed);
+        }
+        if value > self.max.load(Relaxed) {
+            self.max.fetch_max(value, Relaxed);
+        }
         let d = value as f64 - self.shift;
         add_f64_shared(&self.dev_sum, d);
         add_f64_shared(&self.dev_sq, d * d);
         if clamped {
             self.clamped.fetch_add(1, Relaxed);
         }
+        true
     }
 
     /// Bit `o` set for each octave `o` this shard has counts for.
     pub(crate) fn octaves_present(&self) -> u64 {
-        self.chunks
-            .iter()
-            .take(64)
-            .enumerate()
-            .filter(|(_, c)| c.get().is_some())
-            .fold(0, |bits, (o, _)| bits | 1 << o)
+        self.present.load(Acquire)
+    }
+
+    /// The chunks that exist, in increasing octave order.
+    fn present_chunks(&self) -> impl Iterator<Item = (usize, &[AtomicU64])> {
+        let mut bits = self.octaves_present();
+        std::iter::from_fn(move || {
+            while bits != 0 {
+                let octave = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if let Some(chunk) = self.chunks.get(octave).and_then(OnceLock::get) {
+                    return Some((octave, &chunk[..]));
+                }
+            }
+            None
+        })
     }
 
     /// Values in this shard's buckets.
     pub(crate) fn count(&self) -> u64 {
-        self.chunks
-            .iter()
-            .filter_map(OnceLock::get)
-            .flat_map(|c| c.iter())
+        self.present_chunks()
+            .flat_map(|(_, c)| c.iter())
             .fold(0u64, |sum, c| sum.wrapping_add(c.load(Relaxed)))
     }
 
@@ -140,10 +178,8 @@ impl Shard {
     /// and counts always agree.
     pub(crate) fn read(&self, into: &mut Counts) -> ShardStats {
         let mut count = 0;
-        for (octave, chunk) in self.chunks.iter().enumerate() {
-            if let Some(chunk) = chunk.get() {
-                count += into.add_chunk(octave, chunk.iter().map(|c| c.load(Relaxed)));
-            }
+        for (octave, chunk) in self.present_chunks() {
+            count += into.add_chunk(octave, chunk.iter().map(|c| c.load(Relaxed)));
         }
         let n = count as f64;
         let s1 = f64::from_bits(self.dev_sum.load(Relaxed));

@@ -1,32 +1,53 @@
 //! Per-thread slots: the reason recording needs no atomic read-modify-write.
 //!
-//! A thread that records for the first time claims one of a fixed number of
-//! slots and keeps it until it exits. While it holds slot `i`, it is the only
-//! writer of the `i`-th cell of every sharded metric, so it can update that
-//! cell with a plain atomic load and store (no `lock` prefix, no contention).
-//! Readers sum the cells with atomic loads. Threads that find every slot taken
-//! (or record while being torn down) fall back to one shared cell updated
-//! with `fetch_add`: slower, still exact.
+//! A thread that records for the first time claims one of a bounded number
+//! of slots and keeps it until it exits. While it holds slot `i`, it is the
+//! only writer of everything keyed by `i` (its block of counter cells, its
+//! histogram stripe), so it can update those with a plain atomic load and
+//! store (no `lock` prefix, no contention). Readers sum with atomic loads.
 //!
-//! Exclusivity is what keeps counts exact: a slot is released (with `Release`
-//! ordering) only after its thread has stopped using it, and claimed (with
-//! `Acquire`) before a new thread touches it, so the new owner sees every
-//! store of the previous one.
+//! Threads that find every slot taken use shared cells with atomic adds:
+//! slower, still exact. They try again whenever another thread gives a slot
+//! back, so a thread is never stuck on the shared path for life.
+//!
+//! Exclusivity is what keeps counts exact: a slot is released (with
+//! `Release` ordering) only after its thread has stopped using it, and
+//! claimed (with `Acquire`) before a new thread touches it, so the new owner
+//! sees every store of the previous one.
+//!
+//! While the recording path allocates (a thread's first block of cells, a
+//! histogram's first bucket chunk) the thread is marked busy, so a record
+//! made from inside that allocation (a global allocator that counts its own
+//! calls) takes the shared path and never re-enters the allocation.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 /// Hard upper bound on slots, whatever the machine.
-const MAX_SLOTS: usize = 128;
+pub(crate) const MAX_SLOTS: usize = 128;
 
+/// The thread has not recorded yet.
 const UNASSIGNED: usize = usize::MAX;
+/// Every slot was taken at the last try; tries again after a release.
 const NO_SLOT: usize = usize::MAX - 1;
+/// The thread is exiting (its slot, if any, is given back).
+const EXITING: usize = usize::MAX - 2;
+/// The thread is inside the recording path's own allocation or claim.
+const BUSY: usize = usize::MAX - 3;
 
 static CLAIMED: [AtomicBool; MAX_SLOTS] = [const { AtomicBool::new(false) }; MAX_SLOTS];
 
+/// Bumped whenever a slot is given back, so threads without one retry.
+static RELEASES: AtomicU64 = AtomicU64::new(0);
+
+/// The environment variable that overrides the detected CPU count.
+pub const PARALLELISM_VAR: &str = "METRICS_CORE_PARALLELISM";
+
 thread_local! {
     static INDEX: Cell<usize> = const { Cell::new(UNASSIGNED) };
+    /// `RELEASES` when this thread last found every slot taken.
+    static SEEN: Cell<u64> = const { Cell::new(0) };
     static GUARD: SlotGuard = const { SlotGuard { index: Cell::new(NO_SLOT) } };
 }
 
@@ -38,105 +59,204 @@ struct SlotGuard {
 impl Drop for SlotGuard {
     fn drop(&mut self) {
         let index = self.index.get();
+        // From now on this thread uses the shared cells.
+        INDEX.with(|i| i.set(EXITING));
+        crate::cells::release_thread();
         if index < MAX_SLOTS {
-            // From now on this thread uses the shared cells.
-            INDEX.with(|i| i.set(NO_SLOT));
             CLAIMED[index].store(false, Ordering::Release);
+            RELEASES.fetch_add(1, Ordering::Release);
         }
     }
 }
 
-/// How many slots sharded metrics have: twice the available parallelism,
-/// between 2 and 128. Computed once per process.
-pub(crate) fn capacity() -> usize {
-    static CAPACITY: OnceLock<usize> = OnceLock::new();
-    *CAPACITY.get_or_init(|| {
-        let cpus = std::thread::available_parallelism().map_or(4, |n| n.get());
-        cpus.saturating_mul(2).clamp(2, MAX_SLOTS)
+/// The CPU count the core sizes itself for: `METRICS_CORE_PARALLELISM` when
+/// it is set to a positive integer, otherwise
+/// [`std::thread::available_parallelism`] (4 if that fails). Read once per
+/// process.
+///
+/// Set the variable where the detected count is wrong (a container limited
+/// to fewer CPUs than the host shows), or to see how the core behaves on a
+/// bigger machine than the one at hand. Up to `2 × parallelism` threads
+/// (at most 128) get their own cells in every counter and meter; the rest
+/// share one cell per metric.
+///
+/// ```
+/// let cpus = metrics_core::parallelism();
+/// assert!(cpus >= 1);
+/// ```
+pub fn parallelism() -> usize {
+    static PARALLELISM: OnceLock<usize> = OnceLock::new();
+    *PARALLELISM.get_or_init(|| {
+        // Computing it allocates: records made meanwhile use shared cells.
+        busy_while(|| {
+            std::env::var(PARALLELISM_VAR)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(4, |n| n.get()))
+        })
     })
 }
 
+/// How many slots there are: twice [`parallelism`], between 2 and 128.
+pub(crate) fn capacity() -> usize {
+    static CAPACITY: OnceLock<usize> = OnceLock::new();
+    *CAPACITY.get_or_init(|| parallelism().saturating_mul(2).clamp(2, MAX_SLOTS))
+}
+
 /// The calling thread's slot, claiming one on first use; `None` when it has
-/// none (all taken, or the thread is exiting).
+/// none (all taken, busy, or exiting).
 #[inline]
 pub(crate) fn current() -> Option<usize> {
     let index = INDEX.with(Cell::get);
     if index < MAX_SLOTS {
         Some(index)
-    } else if index == UNASSIGNED {
-        claim()
     } else {
-        None
+        without_slot(index)
     }
 }
 
 #[cold]
+fn without_slot(index: usize) -> Option<usize> {
+    match index {
+        UNASSIGNED => claim(),
+        NO_SLOT if RELEASES.load(Ordering::Relaxed) != SEEN.with(Cell::get) => claim(),
+        _ => None,
+    }
+}
+
+/// Whether the calling thread is inside the recording path's own
+/// allocation: it must not allocate again.
+pub(crate) fn busy() -> bool {
+    INDEX.with(Cell::get) == BUSY
+}
+
+/// Runs `f` with the thread marked busy, so records made meanwhile on this
+/// thread (from inside the allocator) take the shared path.
+pub(crate) fn busy_while<R>(f: impl FnOnce() -> R) -> R {
+    let before = INDEX.with(|i| i.replace(BUSY));
+    let result = f();
+    INDEX.with(|i| i.set(before));
+    result
+}
+
+#[cold]
 fn claim() -> Option<usize> {
-    let mut claimed = NO_SLOT;
-    for (i, flag) in CLAIMED.iter().enumerate().take(capacity()) {
-        if flag
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+    // Everything here may allocate (the exit guard's registration, the
+    // first read of the CPU count): records made meanwhile on this thread
+    // take the shared path.
+    INDEX.with(|i| i.set(BUSY));
+    let state = claim_busy();
+    INDEX.with(|i| i.set(state));
+    (state < MAX_SLOTS).then_some(state)
+}
+
+/// Claims a slot; returns the thread's new state.
+fn claim_busy() -> usize {
+    if GUARD.try_with(|_| ()).is_err() {
+        return EXITING;
+    }
+    // Read before the scan, so a slot given back during it is noticed on
+    // the next record.
+    let seen = RELEASES.load(Ordering::Acquire);
+    let claimed = CLAIMED.iter().take(capacity()).position(|flag| {
+        flag.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
-        {
-            claimed = i;
-            break;
-        }
+    });
+    let Some(slot) = claimed else {
+        SEEN.with(|s| s.set(seen));
+        return NO_SLOT;
+    };
+    if GUARD.try_with(|g| g.index.set(slot)).is_ok() {
+        slot
+    } else {
+        CLAIMED[slot].store(false, Ordering::Release);
+        EXITING
     }
-    // Register the release; if the thread is already being torn down the
-    // guard is gone, so give the slot back at once and use the shared cell.
-    let registered = claimed < MAX_SLOTS && GUARD.try_with(|g| g.index.set(claimed)).is_ok();
-    if claimed < MAX_SLOTS && !registered {
-        CLAIMED[claimed].store(false, Ordering::Release);
-        claimed = NO_SLOT;
-    }
-    INDEX.with(|i| i.set(claimed));
-    (claimed < MAX_SLOTS).then_some(claimed)
 }
 
-/// Cells of one sharded value: one per slot, created on first use by that
-/// slot's thread, plus a shared fallback.
-#[derive(Debug)]
-pub(crate) struct Sharded<T> {
-    owned: Box<[OnceLock<Box<T>>]>,
-    shared: OnceLock<Box<T>>,
-}
-
-/// Where the calling thread writes.
+/// Where the calling thread writes a striped value.
 pub(crate) enum Writer<'a, T> {
-    /// The thread's own cell: it is the only writer.
+    /// Its own stripe: it is the only writer.
     Owned(&'a T),
-    /// The shared cell: other threads write it too.
+    /// A shared stripe: other threads write it too.
     Shared(&'a T),
+    /// None could be had without allocating while busy.
+    Unavailable,
 }
 
-impl<T> Sharded<T> {
+/// Owned stripes: the threads holding slots `0..OWNED` each write their own.
+pub(crate) const OWNED: usize = 2;
+/// Shared stripes for every other thread, written with atomic adds.
+pub(crate) const SHARED: usize = 2;
+
+/// A value kept in a bounded number of stripes, created on first use: one
+/// per slot below [`OWNED`] and [`SHARED`] more that the other threads share
+/// (slot `s` writes shared stripe `(s - OWNED) % SHARED`). Memory and read
+/// cost stay bounded whatever the number of threads or CPUs; the price is
+/// that threads beyond the first few pay atomic adds on the shared stripes.
+#[derive(Debug)]
+pub(crate) struct Striped<T> {
+    owned: [OnceLock<Box<T>>; OWNED],
+    shared: [OnceLock<Box<T>>; SHARED],
+}
+
+impl<T> Striped<T> {
     pub(crate) fn new() -> Self {
         Self {
-            owned: (0..capacity()).map(|_| OnceLock::new()).collect(),
-            shared: OnceLock::new(),
+            owned: [const { OnceLock::new() }; OWNED],
+            shared: [const { OnceLock::new() }; SHARED],
         }
     }
 
-    /// The cell the calling thread writes to, created by `init` if needed
-    /// (an allocation the first time a thread writes, never after).
+    /// The stripe the calling thread writes to, created by `init` if needed
+    /// (an allocation the first time, never after).
     #[inline]
     pub(crate) fn writer(&self, init: impl FnOnce() -> T) -> Writer<'_, T> {
-        match current().and_then(|i| self.owned.get(i)) {
-            Some(cell) => Writer::Owned(cell.get_or_init(|| Box::new(init()))),
-            None => Writer::Shared(self.shared.get_or_init(|| Box::new(init()))),
+        match current() {
+            Some(slot) if slot < OWNED => match self.owned[slot].get() {
+                Some(stripe) => Writer::Owned(stripe),
+                None => fill(&self.owned[slot], || Box::new(init()))
+                    .map_or(Writer::Unavailable, Writer::Owned),
+            },
+            slot => {
+                let lock = &self.shared[slot.map_or(0, |s| (s - OWNED) % SHARED)];
+                match lock.get() {
+                    Some(stripe) => Writer::Shared(stripe),
+                    None => {
+                        fill(lock, || Box::new(init())).map_or(Writer::Unavailable, Writer::Shared)
+                    }
+                }
+            }
         }
     }
 
-    /// Every cell created so far.
-    pub(crate) fn cells(&self) -> impl Iterator<Item = &T> {
+    /// Every stripe created so far.
+    pub(crate) fn stripes(&self) -> impl Iterator<Item = &T> {
         self.owned
             .iter()
-            .chain(std::iter::once(&self.shared))
+            .chain(&self.shared)
             .filter_map(|c| c.get().map(|b| &**b))
     }
 
-    /// Bytes used by the slot table itself (cells not included).
+    /// Bytes used by the stripe table itself (stripes not included).
     pub(crate) fn table_bytes(&self) -> usize {
-        (self.owned.len() + 1) * std::mem::size_of::<OnceLock<Box<T>>>()
+        (OWNED + SHARED) * std::mem::size_of::<OnceLock<Box<T>>>()
     }
+}
+
+/// Fills `lock` with `init()` unless the thread is busy (then `None` if it
+/// is still empty). The allocation happens outside the lock and marked
+/// busy, so a record made from inside the allocator cannot deadlock on it
+/// nor allocate again.
+#[cold]
+pub(crate) fn fill<T: ?Sized>(
+    lock: &OnceLock<Box<T>>,
+    init: impl FnOnce() -> Box<T>,
+) -> Option<&T> {
+    if busy() {
+        return lock.get().map(|b| &**b);
+    }
+    let value = busy_while(init);
+    Some(lock.get_or_init(|| value))
 }

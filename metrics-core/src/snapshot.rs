@@ -137,7 +137,8 @@ impl Distribution {
             out[i] = match bounds {
                 Some((low, high)) => {
                     let mid = low as f64 + (high - low) as f64 / 2.0;
-                    mid.clamp(lowest, highest)
+                    // Not `clamp`: it panics on an inverted range.
+                    mid.max(lowest).min(highest)
                 }
                 None => highest,
             };
@@ -182,6 +183,11 @@ pub struct HistogramSnapshot {
     pub stddev: f64,
     /// Values that were above the configured maximum and recorded as it.
     pub clamped: u64,
+    /// Values that were not recorded: recorded from inside a global
+    /// allocator while the same thread was allocating this histogram's
+    /// memory, which cannot be done without allocating again. Always 0
+    /// otherwise.
+    pub dropped: u64,
     /// The bound on a percentile's relative error.
     pub relative_error: f64,
     /// Every value recorded.

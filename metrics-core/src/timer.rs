@@ -63,10 +63,14 @@ impl Timer {
     /// Records one duration.
     #[inline]
     pub fn update(&self, elapsed: Duration) {
-        match u64::try_from(elapsed.as_nanos()) {
-            Ok(nanos) => self.inner.histogram.record(nanos, false),
-            Err(_) => self.inner.histogram.record(u64::MAX, true),
-        }
+        // In u64 (not `as_nanos`' u128): cheaper, and overflow is rare.
+        let nanos = elapsed
+            .as_secs()
+            .checked_mul(1_000_000_000)
+            .and_then(|n| n.checked_add(u64::from(elapsed.subsec_nanos())));
+        self.inner
+            .histogram
+            .record(nanos.unwrap_or(u64::MAX), nanos.is_none());
     }
 
     /// Records the time from `start` to now (zero if `start` is later).

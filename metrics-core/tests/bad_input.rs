@@ -102,11 +102,48 @@ fn decrementing_below_zero_goes_negative_and_marks_the_counter_non_monotonic() {
 }
 
 #[test]
-fn counter_arithmetic_wraps_instead_of_panicking() {
+fn an_increment_past_i64_max_saturates_a_monotonic_counter() {
     let c = Counter::new();
+    c.inc(10);
     c.inc(u64::MAX);
+    let s = c.snapshot();
+    assert_eq!(s.count, i64::MAX, "never a wrapped, smaller count");
+    assert!(s.monotonic, "saturating keeps it monotonic");
     c.inc(u64::MAX);
-    assert_eq!(c.count(), -2); // 2 * (2^64 - 1) wraps to -2 in i64
+    c.inc(5);
+    assert_eq!(c.count(), i64::MAX, "it stays there");
+    c.clear();
+    assert_eq!(c.count(), 0);
+    c.inc(3);
+    assert_eq!(c.count(), 3, "clear ends the saturation");
+
+    // Ordinary increments that add up past i64::MAX saturate too.
+    let big = Counter::new();
+    big.inc(i64::MAX as u64);
+    big.inc(i64::MAX as u64);
+    assert_eq!(big.count(), i64::MAX);
+}
+
+#[test]
+fn decrements_are_bounded_and_wrap_without_panicking() {
+    let c = Counter::new();
+    c.dec(u64::MAX); // subtracts i64::MAX, never adds
+    assert_eq!(c.count(), -i64::MAX);
+    c.dec(2);
+    assert_eq!(
+        c.count(),
+        i64::MAX,
+        "a counter that goes down wraps at the i64 bounds"
+    );
+    assert!(!c.snapshot().monotonic);
+
+    let m = metrics_core::Meter::new();
+    m.mark(u64::MAX);
+    assert_eq!(
+        m.count(),
+        i64::MAX as u64,
+        "a mark above i64::MAX counts i64::MAX"
+    );
 }
 
 #[test]

@@ -60,3 +60,64 @@ fn shared_adds_from_two_threads_are_exact() {
         assert_eq!(sum.get(), u128::from(NEAR_WRAP) + 7);
     });
 }
+
+/// Explores schedules with at most `bound` preemptions: enough for the
+/// offset races below, whose full state space is too large.
+fn model_bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(bound);
+    builder.check(f);
+}
+
+#[test]
+fn racing_clears_never_put_back_an_older_offset() {
+    use loom::sync::atomic::{AtomicI64, Ordering::*};
+    use metrics_core::loom_internals::Offset;
+    model_bounded(3, || {
+        let cells = Arc::new(AtomicI64::new(0));
+        let offset = Arc::new(Offset::new());
+        let incrementer = {
+            let cells = cells.clone();
+            thread::spawn(move || {
+                cells.fetch_add(1, Relaxed);
+                cells.fetch_add(1, Relaxed);
+            })
+        };
+        let clearers: Vec<_> = (0..2)
+            .map(|_| {
+                let (cells, offset) = (cells.clone(), offset.clone());
+                thread::spawn(move || offset.clear(|| cells.load(Relaxed)))
+            })
+            .collect();
+        incrementer.join().unwrap();
+        let stored: Vec<i64> = clearers.into_iter().map(|c| c.join().unwrap()).collect();
+        // The later of the two sums stays: no cleared increment comes back.
+        assert_eq!(offset.get(), *stored.iter().max().unwrap());
+    });
+}
+
+#[test]
+fn a_read_racing_a_clear_never_goes_negative() {
+    use loom::sync::atomic::{AtomicI64, Ordering::*};
+    use metrics_core::loom_internals::Offset;
+    model_bounded(3, || {
+        let cells = Arc::new(AtomicI64::new(1));
+        let offset = Arc::new(Offset::new());
+        let worker = {
+            let (cells, offset) = (cells.clone(), offset.clone());
+            thread::spawn(move || {
+                cells.fetch_add(1, Relaxed);
+                offset.clear(|| cells.load(Relaxed));
+            })
+        };
+        let reader = {
+            let (cells, offset) = (cells.clone(), offset.clone());
+            thread::spawn(move || offset.read(|| cells.load(Relaxed)))
+        };
+        let (seen, settled) = reader.join().unwrap();
+        worker.join().unwrap();
+        assert!(settled);
+        assert!((0..=2).contains(&seen), "read {seen}");
+        assert_eq!(offset.read(|| cells.load(Relaxed)), (0, true));
+    });
+}

@@ -2,8 +2,8 @@
 //! series cap and healthchecks.
 
 use metrics_core::{
-    default_registry, Healthcheck, ManualClock, Metric, MetricKey, MetricKind, MetricSnapshot,
-    Registry, RegistryError, Timer,
+    default_registry, Counter, Healthcheck, ManualClock, Metric, MetricKey, MetricKind,
+    MetricSnapshot, Registry, RegistryError, Timer,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -227,4 +227,68 @@ fn a_label_with_an_empty_value_is_no_label() {
     empty.inc(1);
     assert_eq!(bare.count(), 2, "one series, not two");
     assert_eq!(r.len(), 1);
+}
+
+#[test]
+fn the_cap_is_a_hard_bound_with_every_name_overflowing() {
+    let r = Registry::builder().max_series(10).build();
+    // Ten names fill it; then each of 40 names asks for a new labelled
+    // series twice, and 50 new names ask too.
+    for i in 0..10 {
+        r.counter(format!("name.{i}")).unwrap().inc(1);
+    }
+    for round in 0..2 {
+        for i in 0..40 {
+            let key = MetricKey::new(format!("name.{}", i % 10)).with_label("n", i.to_string());
+            r.counter(key).unwrap().inc(1);
+        }
+        for i in 0..50 {
+            r.gauge(format!("fresh.{i}")).unwrap().update(round);
+        }
+    }
+    assert!(
+        r.len() <= 10 + metrics_core::MAX_OVERFLOW_NAMES + 7,
+        "{} series",
+        r.len()
+    );
+    // 40 labelled series and 50 names were folded, each counted once.
+    assert_eq!(r.folded_series(), 40 + 50);
+    let overflowed: i64 = r
+        .snapshot()
+        .metrics
+        .iter()
+        .filter(|m| m.key.labels().iter().any(|(k, _)| k == "overflow"))
+        .map(|m| match m.snapshot {
+            MetricSnapshot::Counter(c) => c.count,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(overflowed, 80, "every folded increment is kept");
+}
+
+#[test]
+fn register_respects_the_cap() {
+    let r = Registry::builder().max_series(2).build();
+    r.register("a", Counter::new()).unwrap();
+    r.counter("b").unwrap();
+    let err = r.register("c", Counter::new()).unwrap_err();
+    assert!(
+        matches!(err, RegistryError::Full { max_series: 2, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("max_series"), "{err}");
+    assert_eq!(r.len(), 2);
+}
+
+#[test]
+fn generation_moves_only_when_the_series_change() {
+    let r = Registry::new();
+    r.counter("a").unwrap();
+    let g = r.generation();
+    assert!(r.unregister("missing").is_none());
+    r.prefixed("nothing.").unregister_all();
+    r.counter("a").unwrap();
+    assert_eq!(r.generation(), g, "no-op calls leave it alone");
+    r.unregister("a");
+    assert_ne!(r.generation(), g);
 }

@@ -1,0 +1,189 @@
+//! The cells behind [`Counter`](crate::Counter) and [`Meter`](crate::Meter)
+//! counts, kept in per-thread blocks as kernels keep per-CPU counters.
+//!
+//! Every live count gets an index. Each slot (see [`crate::slot`]) has its
+//! own table of blocks, and the cell of count `i` for that slot's thread is
+//! cell `i % BLOCK` of block `i / BLOCK`: 8 bytes per count per recording
+//! thread, with no padding, because a block is only ever written by its own
+//! thread. Blocks are allocated the first time their thread writes into
+//! them, so memory grows with the threads that record, not with the CPUs.
+//!
+//! A count whose index is past the tables (more than [`MAX_INDEXED`] live
+//! counts), and threads without a slot, use the count's one shared cell with
+//! atomic adds. A dropped count zeroes its cells and gives its index back.
+
+use crate::slot::{self, MAX_SLOTS};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicI64, Ordering::*};
+use std::sync::{Mutex, OnceLock};
+
+/// Cells per block: 1 KiB, aligned so that blocks of two threads never share
+/// a cache line (or the adjacent one the prefetcher pairs with it).
+const BLOCK: usize = 128;
+/// Blocks per slot table.
+const BLOCKS: usize = 128;
+/// How many live counts get per-thread cells; later ones share one cell.
+pub(crate) const MAX_INDEXED: usize = BLOCK * BLOCKS;
+
+#[repr(align(128))]
+struct Block([AtomicI64; BLOCK]);
+
+type Table = [OnceLock<Box<Block>>];
+
+/// One table per slot, allocated when the slot's thread first records.
+static TABLES: [OnceLock<Box<Table>>; MAX_SLOTS] = [const { OnceLock::new() }; MAX_SLOTS];
+
+/// Indices handed out, and those given back.
+static INDICES: Mutex<Indices> = Mutex::new(Indices {
+    next: 0,
+    free: Vec::new(),
+});
+
+struct Indices {
+    next: usize,
+    free: Vec<usize>,
+}
+
+/// A signed count striped across threads.
+#[derive(Debug)]
+pub(crate) struct Cells {
+    /// `None` when every index is in use.
+    index: Option<(usize, usize)>,
+    /// For threads without a slot, and counts without an index.
+    shared: AtomicI64,
+}
+
+impl Cells {
+    pub(crate) fn new() -> Self {
+        let mut indices = INDICES.lock().unwrap_or_else(|e| e.into_inner());
+        let index = indices.free.pop().or_else(|| {
+            (indices.next < MAX_INDEXED).then(|| {
+                indices.next += 1;
+                indices.next - 1
+            })
+        });
+        Self {
+            index: index.map(|i| (i / BLOCK, i % BLOCK)),
+            shared: AtomicI64::new(0),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn add(&self, n: i64) {
+        if let Some((block, cell)) = self.index {
+            // The thread's own table, cached while it holds its slot.
+            if let Some(b) = OWN_TABLE.with(Cell::get).and_then(|t| t[block].get()) {
+                let cell = &b.0[cell];
+                cell.store(cell.load(Relaxed).wrapping_add(n), Relaxed);
+                return;
+            }
+            if let Some(cell) = own_cell(block, cell) {
+                cell.store(cell.load(Relaxed).wrapping_add(n), Relaxed);
+                return;
+            }
+        }
+        self.shared.fetch_add(n, Relaxed);
+    }
+
+    /// The sum of every cell (wrapping).
+    pub(crate) fn sum(&self) -> i64 {
+        let mut sum = self.shared.load(Relaxed);
+        if let Some((block, cell)) = self.index {
+            for table in TABLES.iter().take(slot::capacity()) {
+                if let Some(b) = table.get().and_then(|t| t[block].get()) {
+                    sum = sum.wrapping_add(b.0[cell].load(Relaxed));
+                }
+            }
+        }
+        sum
+    }
+
+    /// The sums of many counts at once (wrapping). Each thread's blocks are
+    /// read in one pass, instead of every thread's block once per count:
+    /// far fewer cache and TLB misses when many threads have recorded.
+    pub(crate) fn sum_many(cells: &[&Cells]) -> Vec<i64> {
+        let mut sums: Vec<i64> = cells.iter().map(|c| c.shared.load(Relaxed)).collect();
+        for table in TABLES.iter().take(slot::capacity()) {
+            let Some(table) = table.get() else {
+                continue;
+            };
+            for (sum, c) in sums.iter_mut().zip(cells) {
+                let Some((block, cell)) = c.index else {
+                    continue;
+                };
+                if let Some(b) = table[block].get() {
+                    *sum = sum.wrapping_add(b.0[cell].load(Relaxed));
+                }
+            }
+        }
+        sums
+    }
+
+    /// Heap bytes this count holds: its share of the blocks (8 bytes per
+    /// thread that has a block for it).
+    pub(crate) fn bytes(&self) -> usize {
+        let Some((block, _)) = self.index else {
+            return 0;
+        };
+        let threads = TABLES
+            .iter()
+            .filter(|t| t.get().is_some_and(|t| t[block].get().is_some()))
+            .count();
+        threads * std::mem::size_of::<AtomicI64>()
+    }
+}
+
+impl Drop for Cells {
+    fn drop(&mut self) {
+        let Some((block, cell)) = self.index else {
+            return;
+        };
+        // No handle is left, so no thread writes these cells any more; the
+        // next owner of the index is handed it through the mutex below, so
+        // it sees the zeros.
+        for table in &TABLES {
+            if let Some(b) = table.get().and_then(|t| t[block].get()) {
+                b.0[cell].store(0, Relaxed);
+            }
+        }
+        let mut indices = INDICES.lock().unwrap_or_else(|e| e.into_inner());
+        indices.free.push(block * BLOCK + cell);
+    }
+}
+
+thread_local! {
+    /// The calling thread's slot table while it holds the slot.
+    static OWN_TABLE: Cell<Option<&'static Table>> = const { Cell::new(None) };
+}
+
+/// Forgets the calling thread's table: called when it gives its slot back,
+/// before another thread can claim it.
+pub(crate) fn release_thread() {
+    OWN_TABLE.with(|t| t.set(None));
+}
+
+/// The calling thread's own cell, claiming a slot and allocating its table
+/// or block on first use; `None` without a slot or while the thread is busy
+/// allocating already.
+#[cold]
+fn own_cell(block: usize, cell: usize) -> Option<&'static AtomicI64> {
+    let slot = slot::current()?;
+    let table = match TABLES[slot].get() {
+        Some(t) => t,
+        None => slot::fill(&TABLES[slot], || {
+            (0..BLOCKS).map(|_| OnceLock::new()).collect::<Box<Table>>()
+        })?,
+    };
+    // Re-check: a slot claimed just now may already have been given back
+    // (the thread is exiting).
+    if slot::current() == Some(slot) {
+        OWN_TABLE.with(|t| t.set(Some(table)));
+    }
+    let block = match table[block].get() {
+        Some(b) => b,
+        None => slot::fill(&table[block], || {
+            Box::new(Block([const { AtomicI64::new(0) }; BLOCK]))
+        })?,
+    };
+    Some(&block.0[cell])
+}
