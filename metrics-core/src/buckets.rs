@@ -155,7 +155,8 @@ impl Counts {
     }
 
     /// Adds one octave's counts (at most `sub_buckets` of them, the rest
-    /// taken as zero); returns how many values they hold.
+    /// taken as zero), in any order; returns how many values they hold.
+    #[cfg(test)]
     pub(crate) fn add_chunk(&mut self, octave: usize, counts: impl Iterator<Item = u64>) -> u64 {
         if octave >= self.octaves {
             return 0;
@@ -166,13 +167,12 @@ impl Counts {
             // A new last chunk (the usual case: octaves are read in
             // increasing order): copy the counts in, no zeroing first.
             let start = self.data.len();
-            self.data.extend(
-                counts
-                    .take(sub_buckets)
-                    .inspect(|n| added = added.wrapping_add(*n)),
-            );
-            self.data.resize(start + sub_buckets, 0);
-            self.data.push(added);
+            self.data.resize(start + sub_buckets + 1, 0);
+            for (dst, n) in self.data[start..start + sub_buckets].iter_mut().zip(counts) {
+                *dst = n;
+                added = added.wrapping_add(n);
+            }
+            self.data[start + sub_buckets] = added;
             self.present |= 1 << octave;
             return added;
         }
@@ -185,6 +185,26 @@ impl Counts {
             added = added.wrapping_add(n);
         }
         total[0] = total[0].wrapping_add(added);
+        added
+    }
+
+    /// Adds octave `octave`'s chunk, above every chunk present, with its
+    /// buckets filled by `fill` (which adds into zeroed buckets and returns
+    /// how many values it added); returns that. Nothing for an octave
+    /// outside the layout or not above the others.
+    pub(crate) fn push_chunk(
+        &mut self,
+        octave: usize,
+        fill: impl FnOnce(&mut [u64]) -> u64,
+    ) -> u64 {
+        if octave >= self.octaves || self.present >> octave != 0 {
+            return 0;
+        }
+        let (start, sub_buckets) = (self.data.len(), self.sub_buckets);
+        self.data.resize(start + sub_buckets + 1, 0);
+        let added = fill(&mut self.data[start..start + sub_buckets]);
+        self.data[start + sub_buckets] = added;
+        self.present |= 1 << octave;
         added
     }
 
@@ -484,6 +504,24 @@ mod tests {
             assert_eq!(decoded.total(), recent.total());
             assert!(decoded.buckets(&layout).eq(recent.buckets(&layout)));
         }
+    }
+
+    #[test]
+    fn chunks_pushed_in_order_match_chunks_added() {
+        let layout = Layout::new(2, u64::MAX);
+        let (mut pushed, mut added) = (Counts::empty(&layout), Counts::empty(&layout));
+        for (octave, n) in [(0usize, 3u64), (7, 5), (40, 1)] {
+            let chunk: Vec<u64> = (0..64).map(|i| i * n).collect();
+            let total = pushed.push_chunk(octave, |dst| {
+                dst.iter_mut().zip(&chunk).for_each(|(d, c)| *d += c);
+                chunk.iter().sum()
+            });
+            assert_eq!(total, added.add_chunk(octave, chunk.iter().copied()));
+        }
+        assert_eq!(pushed, added);
+        // Below or at a present octave: refused, nothing changes.
+        assert_eq!(pushed.push_chunk(7, |_| 99), 0);
+        assert_eq!(pushed, added);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use crate::buckets::{Counts, Layout};
 use crate::clock::{system_clock, Clock};
 use crate::shard::{Shard, ShardStats};
-use crate::slot::{Striped, Writer};
+use crate::slot::{Striped, Writer, STRIPES};
 use crate::snapshot::{Distribution, HistogramSnapshot};
 use crate::window::Window;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -91,9 +91,13 @@ impl HistogramConfig {
 /// the day's average nor a decaying sample's stale ones.
 ///
 /// `update` takes no lock, makes no system call and allocates nothing once
-/// the calling thread has recorded into the value's octave: each thread
-/// writes its own shard with plain loads and stores, and readers merge the
-/// shards. Values above the configured maximum are clamped and counted.
+/// the value's octave has been recorded into. Values are kept in at most
+/// three stripes whatever the number of threads: the threads in the first
+/// two slots each write a stripe of their own with plain loads and stores,
+/// every other thread one shared stripe with atomic adds (exact, slower
+/// under contention). Readers merge the stripes, so memory and read
+/// cost stay bounded on machines with many CPUs. Values above the
+/// configured maximum are clamped and counted.
 ///
 /// ```
 /// use metrics_core::Histogram;
@@ -188,16 +192,36 @@ impl Histogram {
     pub(crate) fn read(&self) -> Reading {
         let inner = &*self.inner;
         let now = inner.clock.now();
-        // Room for every octave any shard has, so reading never reallocates.
-        let octaves = inner
-            .shards
-            .stripes()
+        let mut stripes = [None; STRIPES];
+        for (slot, stripe) in stripes.iter_mut().zip(inner.shards.stripes()) {
+            *slot = Some(stripe);
+        }
+        let stripes = stripes.iter().flatten();
+        // Room for every octave any stripe has, so reading never reallocates.
+        let octaves = stripes
+            .clone()
             .fold(0u64, |bits, s| bits | s.octaves_present());
         let mut counts = Counts::with_chunks(&inner.layout, octaves.count_ones() as usize);
-        let stats = inner
-            .shards
-            .stripes()
-            .map(|s| s.read(&mut counts))
+        // Octave by octave, every stripe into one chunk: each bucket of the
+        // result is written once.
+        let mut counted = [0u64; STRIPES];
+        let mut bits = octaves;
+        while bits != 0 {
+            let octave = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            counts.push_chunk(octave, |dst| {
+                let mut added = 0u64;
+                for (stripe, count) in stripes.clone().zip(counted.iter_mut()) {
+                    let n = stripe.add_octave(octave, dst);
+                    *count = count.wrapping_add(n);
+                    added = added.wrapping_add(n);
+                }
+                added
+            });
+        }
+        let stats = stripes
+            .zip(counted)
+            .map(|(stripe, count)| stripe.stats(count))
             .fold(ShardStats::default(), ShardStats::merge);
         let all_time = Arc::new(counts);
         // Until the window first slides (its start is the histogram's
@@ -291,7 +315,7 @@ impl Histogram {
 
     /// Heap bytes this histogram uses now, window checkpoints included. It
     /// grows with the number of octaves (powers of two) the values span and
-    /// the number of stripes written (at most four, whatever the number of
+    /// the number of stripes written (at most three, whatever the number of
     /// threads or CPUs).
     pub fn memory_bytes(&self) -> usize {
         let inner = &*self.inner;

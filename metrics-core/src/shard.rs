@@ -4,7 +4,7 @@
 //! An owned stripe's thread updates it with plain atomic loads and stores
 //! (see [`crate::slot`]); shared stripes use read-modify-write atomics.
 
-use crate::buckets::{Counts, Layout};
+use crate::buckets::Layout;
 use crate::slot;
 use crate::sum::Sum128;
 use std::sync::atomic::{AtomicU64, Ordering::*};
@@ -173,14 +173,24 @@ impl Shard {
             .fold(0u64, |sum, c| sum.wrapping_add(c.load(Relaxed)))
     }
 
-    /// Adds this shard's buckets into `into` and returns its statistics. The
-    /// count is the number of values in the buckets read, so bucket counts
-    /// and counts always agree.
-    pub(crate) fn read(&self, into: &mut Counts) -> ShardStats {
-        let mut count = 0;
-        for (octave, chunk) in self.present_chunks() {
-            count += into.add_chunk(octave, chunk.iter().map(|c| c.load(Relaxed)));
+    /// Adds this shard's counts of `octave` into `into` (nothing where it
+    /// has none) and returns how many values they hold.
+    pub(crate) fn add_octave(&self, octave: usize, into: &mut [u64]) -> u64 {
+        let Some(chunk) = self.chunks.get(octave).and_then(OnceLock::get) else {
+            return 0;
+        };
+        let mut added = 0u64;
+        for (dst, c) in into.iter_mut().zip(chunk.iter()) {
+            let n = c.load(Relaxed);
+            *dst = dst.wrapping_add(n);
+            added = added.wrapping_add(n);
         }
+        added
+    }
+
+    /// This shard's statistics, `count` being the values read from its
+    /// buckets, so bucket counts and counts always agree.
+    pub(crate) fn stats(&self, count: u64) -> ShardStats {
         let n = count as f64;
         let s1 = f64::from_bits(self.dev_sum.load(Relaxed));
         let s2 = f64::from_bits(self.dev_sq.load(Relaxed));

@@ -187,12 +187,16 @@ pub(crate) enum Writer<'a, T> {
 
 /// Owned stripes: the threads holding slots `0..OWNED` each write their own.
 pub(crate) const OWNED: usize = 2;
-/// Shared stripes for every other thread, written with atomic adds.
-pub(crate) const SHARED: usize = 2;
+/// Shared stripes for every other thread, written with atomic adds. One:
+/// each more would add its buckets to every histogram's memory and read.
+pub(crate) const SHARED: usize = 1;
+/// Stripes in all.
+pub(crate) const STRIPES: usize = OWNED + SHARED;
 
 /// A value kept in a bounded number of stripes, created on first use: one
 /// per slot below [`OWNED`] and [`SHARED`] more that the other threads share
-/// (slot `s` writes shared stripe `(s - OWNED) % SHARED`). Memory and read
+/// (slot `s` writes shared stripe `(s - OWNED) % SHARED`, threads without a
+/// slot the first). Memory and read
 /// cost stay bounded whatever the number of threads or CPUs; the price is
 /// that threads beyond the first few pay atomic adds on the shared stripes.
 #[derive(Debug)]

@@ -8,6 +8,7 @@ use crate::Format;
 use metrics_core::{
     HistogramSnapshot, Metric, MetricKey, MetricKind, MetricSnapshot, Registry, RegistrySnapshot,
 };
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -238,9 +239,7 @@ impl PrometheusExporter {
             for (family, series) in &plan.families {
                 snapshots.clear();
                 snapshots.extend(series.iter().map(|(m, text)| (text, m.snapshot())));
-                let members: Vec<(&SeriesText, &MetricSnapshot)> =
-                    snapshots.iter().map(|(t, s)| (*t, s)).collect();
-                self.write_family(&mut out, &state.names.families[*family], &members, format);
+                self.write_family(&mut out, &state.names.families[*family], &snapshots, format);
             }
         }
         self.finish(&mut out, format);
@@ -392,17 +391,19 @@ impl PrometheusExporter {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write_family(
+    /// Writes one family's lines. `members` holds snapshots or references
+    /// to them, so a render reuses one buffer for every family.
+    fn write_family<S: Borrow<MetricSnapshot>>(
         &self,
         out: &mut String,
         family: &Family,
-        members: &[(&SeriesText, &MetricSnapshot)],
+        members: &[(&SeriesText, S)],
         format: Format,
     ) {
         let om = usize::from(format == Format::OpenMetrics);
         match family.shape {
             Shape::Counter => {
-                let monotonic = members.iter().all(|(_, snapshot)| match snapshot {
+                let monotonic = members.iter().all(|(_, snapshot)| match snapshot.borrow() {
                     MetricSnapshot::Counter(c) => c.monotonic && c.count >= 0,
                     _ => true,
                 });
@@ -410,7 +411,7 @@ impl PrometheusExporter {
                 out.push_str(&family.headers[om + 2 * gauge]);
                 for (text, snapshot) in members {
                     let prefix = &text.prefix[gauge];
-                    match snapshot {
+                    match snapshot.borrow() {
                         MetricSnapshot::Counter(c) => {
                             out.push_str(prefix);
                             i64_value(out, c.count);
@@ -428,7 +429,7 @@ impl PrometheusExporter {
                 out.push_str(&family.headers[om]);
                 for (text, snapshot) in members {
                     let prefix = &text.prefix[0];
-                    match snapshot {
+                    match snapshot.borrow() {
                         MetricSnapshot::Gauge { value } => {
                             out.push_str(prefix);
                             i64_value(out, *value);
@@ -447,7 +448,7 @@ impl PrometheusExporter {
                 let per_unit = if family.seconds { 1e9 } else { 1.0 };
                 for (text, snapshot) in members {
                     let labels = text.labels.as_str();
-                    let h = match snapshot {
+                    let h = match snapshot.borrow() {
                         MetricSnapshot::Histogram(h) => h,
                         MetricSnapshot::Timer(t) => &t.durations,
                         _ => continue,
