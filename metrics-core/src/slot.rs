@@ -187,29 +187,27 @@ pub(crate) enum Writer<'a, T> {
 
 /// Owned stripes: the threads holding slots `0..OWNED` each write their own.
 pub(crate) const OWNED: usize = 2;
-/// Shared stripes for every other thread, written with atomic adds. One:
-/// each more would add its buckets to every histogram's memory and read.
-pub(crate) const SHARED: usize = 1;
-/// Stripes in all.
-pub(crate) const STRIPES: usize = OWNED + SHARED;
+/// Stripes in all: the owned ones and one shared by every other thread,
+/// written with atomic adds. Only one shared: each more would add its
+/// buckets to every histogram's memory and read.
+pub(crate) const STRIPES: usize = OWNED + 1;
 
 /// A value kept in a bounded number of stripes, created on first use: one
-/// per slot below [`OWNED`] and [`SHARED`] more that the other threads share
-/// (slot `s` writes shared stripe `(s - OWNED) % SHARED`, threads without a
-/// slot the first). Memory and read
-/// cost stay bounded whatever the number of threads or CPUs; the price is
-/// that threads beyond the first few pay atomic adds on the shared stripes.
+/// per slot below [`OWNED`], and one that every other thread shares. Memory
+/// and read cost stay bounded whatever the number of threads or CPUs; the
+/// price is that threads beyond the first few pay atomic adds on the shared
+/// stripe, and contend there when many record at once.
 #[derive(Debug)]
 pub(crate) struct Striped<T> {
     owned: [OnceLock<Box<T>>; OWNED],
-    shared: [OnceLock<Box<T>>; SHARED],
+    shared: OnceLock<Box<T>>,
 }
 
 impl<T> Striped<T> {
     pub(crate) fn new() -> Self {
         Self {
             owned: [const { OnceLock::new() }; OWNED],
-            shared: [const { OnceLock::new() }; SHARED],
+            shared: OnceLock::new(),
         }
     }
 
@@ -223,15 +221,11 @@ impl<T> Striped<T> {
                 None => fill(&self.owned[slot], || Box::new(init()))
                     .map_or(Writer::Unavailable, Writer::Owned),
             },
-            slot => {
-                let lock = &self.shared[slot.map_or(0, |s| (s - OWNED) % SHARED)];
-                match lock.get() {
-                    Some(stripe) => Writer::Shared(stripe),
-                    None => {
-                        fill(lock, || Box::new(init())).map_or(Writer::Unavailable, Writer::Shared)
-                    }
-                }
-            }
+            _ => match self.shared.get() {
+                Some(stripe) => Writer::Shared(stripe),
+                None => fill(&self.shared, || Box::new(init()))
+                    .map_or(Writer::Unavailable, Writer::Shared),
+            },
         }
     }
 
@@ -239,13 +233,13 @@ impl<T> Striped<T> {
     pub(crate) fn stripes(&self) -> impl Iterator<Item = &T> {
         self.owned
             .iter()
-            .chain(&self.shared)
+            .chain(std::iter::once(&self.shared))
             .filter_map(|c| c.get().map(|b| &**b))
     }
 
     /// Bytes used by the stripe table itself (stripes not included).
     pub(crate) fn table_bytes(&self) -> usize {
-        (OWNED + SHARED) * std::mem::size_of::<OnceLock<Box<T>>>()
+        STRIPES * std::mem::size_of::<OnceLock<Box<T>>>()
     }
 }
 
