@@ -47,8 +47,10 @@ struct Indices {
 /// A signed count striped across threads.
 #[derive(Debug)]
 pub(crate) struct Cells {
-    /// `None` when every index is in use.
-    index: Option<(usize, usize)>,
+    /// The block of its cells in every slot table (past the tables when
+    /// every index is in use), and the cell in that block.
+    block: usize,
+    cell: usize,
     /// For threads without a slot, and counts without an index.
     shared: AtomicI64,
 }
@@ -62,37 +64,66 @@ impl Cells {
                 indices.next - 1
             })
         });
+        let index = index.unwrap_or(usize::MAX);
         Self {
-            index: index.map(|i| (i / BLOCK, i % BLOCK)),
+            block: index / BLOCK,
+            cell: index % BLOCK,
             shared: AtomicI64::new(0),
         }
     }
 
     #[inline]
     pub(crate) fn add(&self, n: i64) {
-        if let Some((block, cell)) = self.index {
-            // The thread's own table, cached while it holds its slot.
-            if let Some(b) = OWN_TABLE.with(Cell::get).and_then(|t| t[block].get()) {
-                let cell = &b.0[cell];
-                cell.store(cell.load(Relaxed).wrapping_add(n), Relaxed);
-                return;
-            }
-            if let Some(cell) = own_cell(block, cell) {
-                cell.store(cell.load(Relaxed).wrapping_add(n), Relaxed);
-                return;
-            }
+        // The thread's own table, cached while it holds its slot.
+        let own = OWN_TABLE.with(Cell::get);
+        let cell = match own.and_then(|t| t.get(self.block)).and_then(OnceLock::get) {
+            Some(block) => &block.0[self.cell % BLOCK],
+            None => match self.own_cell() {
+                Some(cell) => cell,
+                None => {
+                    self.shared.fetch_add(n, Relaxed);
+                    return;
+                }
+            },
+        };
+        cell.store(cell.load(Relaxed).wrapping_add(n), Relaxed);
+    }
+
+    /// The calling thread's own cell, claiming a slot and allocating its
+    /// table or block on first use; `None` without an index, without a
+    /// slot, or while the thread is busy allocating already.
+    #[cold]
+    fn own_cell(&self) -> Option<&'static AtomicI64> {
+        if self.block >= BLOCKS {
+            return None;
         }
-        self.shared.fetch_add(n, Relaxed);
+        let slot = slot::current()?;
+        let table = match TABLES[slot].get() {
+            Some(t) => t,
+            None => slot::fill(&TABLES[slot], || {
+                (0..BLOCKS).map(|_| OnceLock::new()).collect::<Box<Table>>()
+            })?,
+        };
+        // Re-check: a slot claimed just now may already have been given
+        // back (the thread is exiting).
+        if slot::current() == Some(slot) {
+            OWN_TABLE.with(|t| t.set(Some(table)));
+        }
+        let block = match table[self.block].get() {
+            Some(b) => b,
+            None => slot::fill(&table[self.block], || {
+                Box::new(Block([const { AtomicI64::new(0) }; BLOCK]))
+            })?,
+        };
+        Some(&block.0[self.cell])
     }
 
     /// The sum of every cell (wrapping).
     pub(crate) fn sum(&self) -> i64 {
         let mut sum = self.shared.load(Relaxed);
-        if let Some((block, cell)) = self.index {
-            for table in TABLES.iter().take(slot::capacity()) {
-                if let Some(b) = table.get().and_then(|t| t[block].get()) {
-                    sum = sum.wrapping_add(b.0[cell].load(Relaxed));
-                }
+        for table in TABLES.iter().take(slot::capacity()) {
+            if let Some(b) = table.get().and_then(|t| t.get(self.block)?.get()) {
+                sum = sum.wrapping_add(b.0[self.cell].load(Relaxed));
             }
         }
         sum
@@ -108,11 +139,8 @@ impl Cells {
                 continue;
             };
             for (sum, c) in sums.iter_mut().zip(cells) {
-                let Some((block, cell)) = c.index else {
-                    continue;
-                };
-                if let Some(b) = table[block].get() {
-                    *sum = sum.wrapping_add(b.0[cell].load(Relaxed));
+                if let Some(b) = table.get(c.block).and_then(OnceLock::get) {
+                    *sum = sum.wrapping_add(b.0[c.cell].load(Relaxed));
                 }
             }
         }
@@ -122,12 +150,12 @@ impl Cells {
     /// Heap bytes this count holds: its share of the blocks (8 bytes per
     /// thread that has a block for it).
     pub(crate) fn bytes(&self) -> usize {
-        let Some((block, _)) = self.index else {
-            return 0;
-        };
         let threads = TABLES
             .iter()
-            .filter(|t| t.get().is_some_and(|t| t[block].get().is_some()))
+            .filter(|t| {
+                t.get()
+                    .is_some_and(|t| t.get(self.block).is_some_and(|b| b.get().is_some()))
+            })
             .count();
         threads * std::mem::size_of::<AtomicI64>()
     }
@@ -135,9 +163,10 @@ impl Cells {
 
 impl Drop for Cells {
     fn drop(&mut self) {
-        let Some((block, cell)) = self.index else {
+        if self.block >= BLOCKS {
             return;
-        };
+        }
+        let (block, cell) = (self.block, self.cell);
         // No handle is left, so no thread writes these cells any more; the
         // next owner of the index is handed it through the mutex below, so
         // it sees the zeros.
@@ -160,30 +189,4 @@ thread_local! {
 /// before another thread can claim it.
 pub(crate) fn release_thread() {
     OWN_TABLE.with(|t| t.set(None));
-}
-
-/// The calling thread's own cell, claiming a slot and allocating its table
-/// or block on first use; `None` without a slot or while the thread is busy
-/// allocating already.
-#[cold]
-fn own_cell(block: usize, cell: usize) -> Option<&'static AtomicI64> {
-    let slot = slot::current()?;
-    let table = match TABLES[slot].get() {
-        Some(t) => t,
-        None => slot::fill(&TABLES[slot], || {
-            (0..BLOCKS).map(|_| OnceLock::new()).collect::<Box<Table>>()
-        })?,
-    };
-    // Re-check: a slot claimed just now may already have been given back
-    // (the thread is exiting).
-    if slot::current() == Some(slot) {
-        OWN_TABLE.with(|t| t.set(Some(table)));
-    }
-    let block = match table[block].get() {
-        Some(b) => b,
-        None => slot::fill(&table[block], || {
-            Box::new(Block([const { AtomicI64::new(0) }; BLOCK]))
-        })?,
-    };
-    Some(&block.0[cell])
 }
