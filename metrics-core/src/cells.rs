@@ -14,7 +14,7 @@
 
 use crate::slot::{self, MAX_SLOTS};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicI64, Ordering::*};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering::*};
 use std::sync::{Mutex, OnceLock};
 
 /// Cells per block: 1 KiB, aligned so that blocks of two threads never share
@@ -32,6 +32,18 @@ type Table = [OnceLock<Box<Block>>];
 
 /// One table per slot, allocated when the slot's thread first records.
 static TABLES: [OnceLock<Box<Table>>; MAX_SLOTS] = [const { OnceLock::new() }; MAX_SLOTS];
+
+/// One past the highest slot that has a table: readers look no further.
+static TABLES_USED: AtomicUsize = AtomicUsize::new(0);
+
+/// The tables that may exist. A table created after this was read holds
+/// only records made after it, which a read that started earlier may miss.
+fn tables() -> impl Iterator<Item = &'static Table> {
+    TABLES
+        .iter()
+        .take(TABLES_USED.load(Acquire))
+        .filter_map(|t| t.get().map(|t| &**t))
+}
 
 /// Indices handed out, and those given back.
 static INDICES: Mutex<Indices> = Mutex::new(Indices {
@@ -100,9 +112,13 @@ impl Cells {
         let slot = slot::current()?;
         let table = match TABLES[slot].get() {
             Some(t) => t,
-            None => slot::fill(&TABLES[slot], || {
-                (0..BLOCKS).map(|_| OnceLock::new()).collect::<Box<Table>>()
-            })?,
+            None => {
+                let table = slot::fill(&TABLES[slot], || {
+                    (0..BLOCKS).map(|_| OnceLock::new()).collect::<Box<Table>>()
+                })?;
+                TABLES_USED.fetch_max(slot + 1, Release);
+                table
+            }
         };
         // Re-check: a slot claimed just now may already have been given
         // back (the thread is exiting).
@@ -121,8 +137,8 @@ impl Cells {
     /// The sum of every cell (wrapping).
     pub(crate) fn sum(&self) -> i64 {
         let mut sum = self.shared.load(Relaxed);
-        for table in TABLES.iter().take(slot::capacity()) {
-            if let Some(b) = table.get().and_then(|t| t.get(self.block)?.get()) {
+        for table in tables() {
+            if let Some(b) = table.get(self.block).and_then(OnceLock::get) {
                 sum = sum.wrapping_add(b.0[self.cell].load(Relaxed));
             }
         }
@@ -134,10 +150,7 @@ impl Cells {
     /// far fewer cache and TLB misses when many threads have recorded.
     pub(crate) fn sum_many(cells: &[&Cells]) -> Vec<i64> {
         let mut sums: Vec<i64> = cells.iter().map(|c| c.shared.load(Relaxed)).collect();
-        for table in TABLES.iter().take(slot::capacity()) {
-            let Some(table) = table.get() else {
-                continue;
-            };
+        for table in tables() {
             for (sum, c) in sums.iter_mut().zip(cells) {
                 if let Some(b) = table.get(c.block).and_then(OnceLock::get) {
                     *sum = sum.wrapping_add(b.0[c.cell].load(Relaxed));

@@ -6,7 +6,8 @@ use crate::names::{Family, Names, Role, Shape};
 use crate::write::{f64_value, help, i64_value, label_value, u64_value};
 use crate::Format;
 use metrics_core::{
-    HistogramSnapshot, Metric, MetricKey, MetricKind, MetricSnapshot, Registry, RegistrySnapshot,
+    CounterSnapshot, HistogramSnapshot, Metric, MetricKey, MetricKind, MetricSnapshot, Registry,
+    RegistrySnapshot,
 };
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
@@ -234,12 +235,25 @@ impl PrometheusExporter {
             });
         }
         let mut out = String::with_capacity(self.inner.capacity.load(Ordering::Relaxed));
-        let mut snapshots = Vec::new();
+        let (mut snapshots, mut counts) = (Vec::new(), Vec::new());
         if let Some(plan) = &state.plan {
             for (family, series) in &plan.families {
-                snapshots.clear();
-                snapshots.extend(series.iter().map(|(m, text)| (text, m.snapshot())));
-                self.write_family(&mut out, &state.names.families[*family], &snapshots, format);
+                let family = &state.names.families[*family];
+                if matches!(family.shape, Shape::Counter) {
+                    // Counts alone: no full snapshot (a meter's rates) to
+                    // take or move.
+                    counts.clear();
+                    counts.extend(
+                        series
+                            .iter()
+                            .filter_map(|(m, text)| Some((text, Count::of_metric(m)?))),
+                    );
+                    self.write_counters(&mut out, family, &counts, format);
+                } else {
+                    snapshots.clear();
+                    snapshots.extend(series.iter().map(|(m, text)| (text, m.snapshot())));
+                    self.write_family(&mut out, family, &snapshots, format);
+                }
             }
         }
         self.finish(&mut out, format);
@@ -391,6 +405,32 @@ impl PrometheusExporter {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Writes a counter family: as a counter while every member is
+    /// monotonic and not negative, otherwise as a gauge.
+    fn write_counters(
+        &self,
+        out: &mut String,
+        family: &Family,
+        members: &[(&SeriesText, Count)],
+        format: Format,
+    ) {
+        let om = usize::from(format == Format::OpenMetrics);
+        let monotonic = members.iter().all(|(_, count)| match count {
+            Count::Counter(c) => c.monotonic && c.count >= 0,
+            Count::Meter(_) => true,
+        });
+        let gauge = usize::from(!monotonic);
+        out.push_str(&family.headers[om + 2 * gauge]);
+        for (text, count) in members {
+            out.push_str(&text.prefix[gauge]);
+            match count {
+                Count::Counter(c) => i64_value(out, c.count),
+                Count::Meter(n) => u64_value(out, *n),
+            }
+            out.push('\n');
+        }
+    }
+
     /// Writes one family's lines. `members` holds snapshots or references
     /// to them, so a render reuses one buffer for every family.
     fn write_family<S: Borrow<MetricSnapshot>>(
@@ -403,27 +443,11 @@ impl PrometheusExporter {
         let om = usize::from(format == Format::OpenMetrics);
         match family.shape {
             Shape::Counter => {
-                let monotonic = members.iter().all(|(_, snapshot)| match snapshot.borrow() {
-                    MetricSnapshot::Counter(c) => c.monotonic && c.count >= 0,
-                    _ => true,
-                });
-                let gauge = usize::from(!monotonic);
-                out.push_str(&family.headers[om + 2 * gauge]);
-                for (text, snapshot) in members {
-                    let prefix = &text.prefix[gauge];
-                    match snapshot.borrow() {
-                        MetricSnapshot::Counter(c) => {
-                            out.push_str(prefix);
-                            i64_value(out, c.count);
-                        }
-                        MetricSnapshot::Meter(m) => {
-                            out.push_str(prefix);
-                            u64_value(out, m.count);
-                        }
-                        _ => continue,
-                    }
-                    out.push('\n');
-                }
+                let counts: Vec<(&SeriesText, Count)> = members
+                    .iter()
+                    .filter_map(|(text, s)| Some((*text, Count::of_snapshot(s.borrow())?)))
+                    .collect();
+                self.write_counters(out, family, &counts, format);
             }
             Shape::Gauge => {
                 out.push_str(&family.headers[om]);
@@ -608,6 +632,32 @@ fn shape_of_kind(kind: MetricKind) -> Option<(Shape, bool)> {
         #[allow(unreachable_patterns)]
         _ => return None,
     })
+}
+
+/// What a member of a counter family shows: a counter's count (with
+/// whether it is monotonic) or a meter's.
+#[derive(Debug, Clone, Copy)]
+enum Count {
+    Counter(CounterSnapshot),
+    Meter(u64),
+}
+
+impl Count {
+    fn of_metric(metric: &Metric) -> Option<Count> {
+        match metric {
+            Metric::Counter(c) => Some(Count::Counter(c.snapshot())),
+            Metric::Meter(m) => Some(Count::Meter(m.count())),
+            _ => None,
+        }
+    }
+
+    fn of_snapshot(snapshot: &MetricSnapshot) -> Option<Count> {
+        match snapshot {
+            MetricSnapshot::Counter(c) => Some(Count::Counter(*c)),
+            MetricSnapshot::Meter(m) => Some(Count::Meter(m.count)),
+            _ => None,
+        }
+    }
 }
 
 /// The export shape of a snapshot, and whether it is in nanoseconds.

@@ -47,8 +47,8 @@ pub(crate) fn u64_value(out: &mut String, mut n: u64) {
             break;
         }
     }
-    // The buffer holds ASCII digits only.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+    // ASCII digits: pushed as chars, no UTF-8 check needed.
+    out.extend(buf[i..].iter().map(|&d| char::from(d)));
 }
 
 /// Appends a signed integer.
