@@ -391,7 +391,11 @@ mod tests {
     #[test]
     fn unsigned_values_above_i64_max_saturate() {
         let registry = Registry::new();
-        registry.meter("big").unwrap().mark(u64::MAX);
+        // One mark counts at most i64::MAX; two go past it.
+        let meter = registry.meter("big").unwrap();
+        meter.mark(u64::MAX);
+        meter.mark(u64::MAX);
+        assert!(meter.count() > i64::MAX as u64);
         let encoded = encode(&Encoder::new(), &registry);
         assert!(encoded.lines[0].starts_with("big count=9223372036854775807i,"));
         assert_eq!(encoded.saturated_fields, 1);
