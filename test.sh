@@ -16,7 +16,7 @@ need() {
 need cargo "install Rust with rustup"
 
 step "real servers: install what is missing"
-# program:Debian package, for the servers metrics-testkit starts in tests.
+# program:Debian package, for the servers tachymeter-testkit starts in tests.
 servers=(
     prometheus:prometheus
     promtool:prometheus
@@ -60,29 +60,29 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 step "docs (rustdoc warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features \
-    -p metrics-core -p metrics-tower -p metrics-report -p metrics-log -p metrics-prometheus \
-    -p metrics-json -p metrics-graphite -p metrics-influxdb -p metrics-statsd -p metrics-opentsdb \
-    -p metrics-testkit
+    -p tachymeter-core -p tachymeter-tower -p tachymeter-report -p tachymeter-log -p tachymeter-prometheus \
+    -p tachymeter-json -p tachymeter-graphite -p tachymeter-influxdb -p tachymeter-statsd -p tachymeter-opentsdb \
+    -p tachymeter-testkit
 
 step "tests (all features)"
 cargo test --workspace --all-features
 
-step "tests (metrics-core without features)"
-cargo test -p metrics-core
+step "tests (tachymeter-core without features)"
+cargo test -p tachymeter-core
 
 step "loom model checks of the lock-free code"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-    cargo test -p metrics-core --test loom --release
+    cargo test -p tachymeter-core --test loom --release
 
 step "benches run once each (test mode, no timing)"
-cargo test -p metrics-benches --benches
+cargo test -p tachymeter-benches --benches
 
-step "dependency rule: metrics-core depends on nothing (serde only behind its feature)"
-none=$(cargo tree -p metrics-core -e normal --prefix none | grep -v '^metrics-core ' || true)
-direct=$(cargo tree -p metrics-core -e normal --prefix none --all-features --depth 1 \
-    | grep -v '^metrics-core ' | grep -v '^serde ' || true)
+step "dependency rule: tachymeter-core depends on nothing (serde only behind its feature)"
+none=$(cargo tree -p tachymeter-core -e normal --prefix none | grep -v '^tachymeter-core ' || true)
+direct=$(cargo tree -p tachymeter-core -e normal --prefix none --all-features --depth 1 \
+    | grep -v '^tachymeter-core ' | grep -v '^serde ' || true)
 if [ -n "$none$direct" ]; then
-    echo "metrics-core gained a dependency:" >&2
+    echo "tachymeter-core gained a dependency:" >&2
     echo "$none$direct" >&2
     exit 1
 fi

@@ -17,10 +17,10 @@
 //! `BOOKS_METRICS=off` serves the same routes without any metrics (the
 //! baseline of `benches/load.sh`).
 
-use metrics_core::Registry;
-use metrics_examples::books::{app, app_without_metrics, Book, Store};
-use metrics_examples::{env_u64, report_to_stdout};
 use std::time::Duration;
+use tachymeter_core::Registry;
+use tachymeter_examples::books::{app, app_without_metrics, Book, Store};
+use tachymeter_examples::{env_u64, report_to_stdout};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {

@@ -10,14 +10,14 @@
 //! `REPORT_INTERVAL_SECS` (default 5) sets the time between reports and
 //! `REPORTS` (default 6) how many are sent before it exits.
 
-use metrics_core::{MetricKey, Registry};
-use metrics_examples::env_u64;
-use metrics_graphite::GraphiteReporter;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_examples::env_u64;
+use tachymeter_graphite::GraphiteReporter;
 
 fn main() -> ExitCode {
     let Ok(addr) = std::env::var("GRAPHITE_ADDR") else {
@@ -84,7 +84,7 @@ fn run(addr: &str, prefix: &str) -> Result<(), Box<dyn std::error::Error + Send 
                 }
             }))
         })
-        .collect::<Result<_, metrics_core::RegistryError>>()?;
+        .collect::<Result<_, tachymeter_core::RegistryError>>()?;
 
     thread::sleep(interval * u32::try_from(reports).unwrap_or(u32::MAX));
     running.store(false, Ordering::Relaxed);

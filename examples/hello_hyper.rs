@@ -15,11 +15,11 @@ use hyper::server::conn::http1;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use metrics_core::Registry;
-use metrics_examples::{env_u64, report_to_stdout};
-use metrics_tower::HttpMetricsLayer;
 use std::convert::Infallible;
 use std::time::Duration;
+use tachymeter_core::Registry;
+use tachymeter_examples::{env_u64, report_to_stdout};
+use tachymeter_tower::HttpMetricsLayer;
 use tower::{service_fn, ServiceBuilder};
 
 #[tokio::main]

@@ -15,11 +15,11 @@
 //! `REPORTS` (default 3) how many are sent before it stops (with one final
 //! report).
 
-use metrics_core::{MetricKey, Registry};
-use metrics_examples::env_u64;
-use metrics_influxdb::{InfluxReporter, InfluxReporterBuilder};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_examples::env_u64;
+use tachymeter_influxdb::{InfluxReporter, InfluxReporterBuilder};
 
 /// The reporter the environment asks for, or what to set.
 fn from_env() -> Result<InfluxReporterBuilder, String> {
@@ -70,7 +70,7 @@ fn run(
     builder: InfluxReporterBuilder,
     interval: Duration,
     reports: u64,
-) -> Result<(), metrics_report::ReportError> {
+) -> Result<(), tachymeter_report::ReportError> {
     let registry = Registry::new();
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "example".to_string());
     let reporter = builder

@@ -18,11 +18,11 @@
 //! `REPORTS` (default 3) how many are sent before it stops (with one final
 //! report).
 
-use metrics_core::{MetricKey, Registry};
-use metrics_examples::env_u64;
-use metrics_opentsdb::OpenTsdbReporter;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_examples::env_u64;
+use tachymeter_opentsdb::OpenTsdbReporter;
 
 fn main() -> ExitCode {
     let Some(addr) = std::env::var("OPENTSDB_ADDR")
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(addr: &str, interval: Duration, reports: u64) -> Result<(), metrics_report::ReportError> {
+fn run(addr: &str, interval: Duration, reports: u64) -> Result<(), tachymeter_report::ReportError> {
     let registry = Registry::new();
     let reporter = OpenTsdbReporter::builder(addr)
         .prefix("example")

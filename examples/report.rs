@@ -8,12 +8,12 @@
 //! `REPORT_INTERVAL_SECS` (default 5, one rate tick) sets the time between
 //! reports and `REPORTS` (default 2) how many are printed before it exits.
 
-use metrics_core::{Healthcheck, MetricKey, Registry, RegistryError};
-use metrics_examples::env_u64;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
+use tachymeter_core::{Healthcheck, MetricKey, Registry, RegistryError};
+use tachymeter_examples::env_u64;
 
 /// A simulated request handler: sleeps a log-uniform time, answers a status.
 fn handle(seed: &mut u64) -> (Duration, u16) {
@@ -71,7 +71,7 @@ fn main() -> Result<(), RegistryError> {
 
     for _ in 0..reports {
         thread::sleep(interval);
-        print!("{}", metrics_log::format(&registry.snapshot()));
+        print!("{}", tachymeter_log::format(&registry.snapshot()));
         for (name, result) in registry.run_healthchecks() {
             println!(
                 "healthcheck {name}: {}",

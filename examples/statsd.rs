@@ -15,11 +15,11 @@
 //! reports and `REPORTS` (default 3) how many are sent before it stops
 //! (with one final report).
 
-use metrics_core::{MetricKey, Registry};
-use metrics_examples::env_u64;
-use metrics_statsd::StatsdReporter;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_examples::env_u64;
+use tachymeter_statsd::StatsdReporter;
 
 fn main() -> ExitCode {
     let Some(addr) = std::env::var("STATSD_ADDR").ok().filter(|a| !a.is_empty()) else {
@@ -48,7 +48,7 @@ fn run(
     dogstatsd: bool,
     interval: Duration,
     reports: u64,
-) -> Result<(), metrics_report::ReportError> {
+) -> Result<(), tachymeter_report::ReportError> {
     let registry = Registry::new();
     let reporter = StatsdReporter::builder(addr)
         .prefix("example")

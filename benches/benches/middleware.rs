@@ -14,13 +14,13 @@ use axum::routing::{get, MethodRouter};
 use axum::Router;
 use criterion::Criterion;
 use http_body_util::BodyExt;
-use metrics_benches::{criterion_config, median_ns};
-use metrics_core::{Registry, RegistryError};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
+use tachymeter_benches::{criterion_config, median_ns};
+use tachymeter_core::{Registry, RegistryError};
 use tokio::runtime::Runtime;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 
@@ -134,7 +134,7 @@ fn router(route: MethodRouter) -> Router {
 }
 
 /// One bench function: its criterion id, its name in the allocation line,
-/// its router and the registry its metrics-tower layers record into (kept,
+/// its router and the registry its tachymeter-tower layers record into (kept,
 /// as an app keeps it for its reporter).
 struct Case {
     id: &'static str,
@@ -143,7 +143,7 @@ struct Case {
     _registry: Option<Registry>,
 }
 
-/// The routers, in the order they are benched. Each metrics-tower case has
+/// The routers, in the order they are benched. Each tachymeter-tower case has
 /// its own registry. Must be called inside `rt`'s context: the peer's
 /// constructor spawns its upkeep task there.
 ///
@@ -156,17 +156,17 @@ fn cases(rt: &Runtime) -> Result<Vec<Case>, RegistryError> {
     let (timed_registry, combined_registry, route_registry) =
         (Registry::new(), Registry::new(), Registry::new());
     let timed_xx_inflight = ServiceBuilder::new()
-        .layer(metrics_tower::TimedLayer::new(&timed_registry, "bench")?)
-        .layer(metrics_tower::CountedByStatusXXLayer::new(
+        .layer(tachymeter_tower::TimedLayer::new(&timed_registry, "bench")?)
+        .layer(tachymeter_tower::CountedByStatusXXLayer::new(
             &timed_registry,
             "bench",
         )?)
-        .layer(metrics_tower::InFlightLayer::new(
+        .layer(tachymeter_tower::InFlightLayer::new(
             &timed_registry,
             "bench-inflight",
         )?);
-    let combined = metrics_tower::HttpMetricsLayer::new(&combined_registry, "bench")?;
-    let route_layer = metrics_tower::RouteMetricsLayer::new(&route_registry, "http")?;
+    let combined = tachymeter_tower::HttpMetricsLayer::new(&combined_registry, "bench")?;
+    let route_layer = tachymeter_tower::RouteMetricsLayer::new(&route_registry, "http")?;
     // `pair` installs the Prometheus recorder as the global `metrics`
     // recorder and spawns its upkeep task; it starts no HTTP listener.
     let peer = {
@@ -401,7 +401,7 @@ fn main() -> Result<(), RegistryError> {
     println!("allocations per request: {}", line(&|n| format!("{n:.2}")));
     if let Some(&(_, noop)) = allocations.iter().find(|(short, _)| *short == "noop") {
         println!(
-            "allocations per request over noop (target 0 for metrics-tower): {}",
+            "allocations per request over noop (target 0 for tachymeter-tower): {}",
             line(&|n| format!("{:+.2}", n - noop))
         );
     }

@@ -6,17 +6,17 @@
 //! application: nothing but a share of the CPU the reporter thread uses.
 
 use criterion::Criterion;
-use metrics_benches::{criterion_config, log_uniform, print_ratios, RatioCheck};
-use metrics_core::{Registry, Timer};
-use metrics_graphite::GraphiteReporter;
-use metrics_influxdb::InfluxReporter;
-use metrics_opentsdb::OpenTsdbReporter;
-use metrics_report::PeriodicReporter;
-use metrics_statsd::StatsdReporter;
-use metrics_testkit::BlackHole;
 use std::hint::black_box;
 use std::net::{TcpListener, UdpSocket};
 use std::time::{Duration, SystemTime};
+use tachymeter_benches::{criterion_config, log_uniform, print_ratios, RatioCheck};
+use tachymeter_core::{Registry, Timer};
+use tachymeter_graphite::GraphiteReporter;
+use tachymeter_influxdb::InfluxReporter;
+use tachymeter_opentsdb::OpenTsdbReporter;
+use tachymeter_report::PeriodicReporter;
+use tachymeter_statsd::StatsdReporter;
+use tachymeter_testkit::BlackHole;
 
 const INTERVAL: Duration = Duration::from_millis(50);
 const TIMEOUT: Duration = Duration::from_millis(250);

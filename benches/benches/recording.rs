@@ -1,4 +1,4 @@
-//! Per-operation cost of recording: metrics-core against raw atomics,
+//! Per-operation cost of recording: tachymeter-core against raw atomics,
 //! hdrhistogram and the peer crates, every group measured in the same run.
 //!
 //! `*/1thread` groups time one thread recording alone. `*/2threads` groups
@@ -8,12 +8,12 @@
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion};
-use metrics_benches::{criterion_config, hdr, log_uniform, print_ratios, RatioCheck};
 use metrics_util::registry::Registry;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Barrier;
 use std::time::{Duration, Instant, SystemTime};
+use tachymeter_benches::{criterion_config, hdr, log_uniform, print_ratios, RatioCheck};
 
 /// Latencies cycled through by every histogram bench (index `& MASK`).
 const VALUES: usize = 4096;
@@ -119,7 +119,7 @@ fn no_reset() {}
 
 /// Every counter under test; each bench touches one of them.
 struct Counters {
-    ours: metrics_core::Counter,
+    ours: tachymeter_core::Counter,
     prometheus: prometheus::IntCounter,
     prometheus_client: prometheus_client::metrics::counter::Counter<u64>,
     metrics_rs: metrics::Counter,
@@ -134,7 +134,7 @@ impl Counters {
         let registry = Registry::atomic();
         let cell = registry.get_or_create_counter(&metrics::Key::from_name("x"), |c| c.clone());
         Self {
-            ours: metrics_core::Counter::new(),
+            ours: tachymeter_core::Counter::new(),
             prometheus: prometheus::IntCounter::new("x", "bench counter").expect("valid name"),
             prometheus_client: Default::default(),
             metrics_rs: metrics::Counter::from_arc(cell),
@@ -157,7 +157,7 @@ fn counter_1thread(c: &mut Criterion) {
     );
     bench_1thread(
         &mut g,
-        "metrics_core",
+        "tachymeter_core",
         |_| m.ours.inc(black_box(1)),
         no_reset,
     );
@@ -189,7 +189,7 @@ fn counter_2threads(c: &mut Criterion) {
     bench_2threads(&mut g, "raw_atomic", raw, raw, no_reset);
 
     let ours = |_| m.ours.inc(black_box(1));
-    bench_2threads(&mut g, "metrics_core", ours, ours, no_reset);
+    bench_2threads(&mut g, "tachymeter_core", ours, ours, no_reset);
 
     let prom = |_| m.prometheus.inc();
     bench_2threads(&mut g, "prometheus", prom, prom, no_reset);
@@ -224,8 +224,8 @@ fn counter_2threads(c: &mut Criterion) {
 
 /// Every histogram under test, all fed nanosecond latencies.
 struct Histograms {
-    ours: metrics_core::Histogram,
-    timer: metrics_core::Timer,
+    ours: tachymeter_core::Histogram,
+    timer: tachymeter_core::Timer,
     /// Default buckets (5 ms .. 10 s); observed in seconds.
     prometheus: prometheus::Histogram,
     /// `exponential_buckets(0.001, 2.0, 16)`; observed in seconds.
@@ -245,8 +245,8 @@ impl Histograms {
         let bucket = registry.get_or_create_histogram(&metrics::Key::from_name("x"), |h| h.clone());
         let opts = prometheus::HistogramOpts::new("x", "bench histogram");
         Self {
-            ours: metrics_core::Histogram::new(),
-            timer: metrics_core::Timer::new(),
+            ours: tachymeter_core::Histogram::new(),
+            timer: tachymeter_core::Timer::new(),
             prometheus: prometheus::Histogram::with_opts(opts).expect("valid options"),
             prometheus_client: prometheus_client::metrics::histogram::Histogram::new(
                 prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 16),
@@ -430,14 +430,14 @@ fn main() {
             RatioCheck::new(
                 "Counter::inc, 1 thread / raw atomic",
                 "counter/1thread",
-                "metrics_core",
+                "tachymeter_core",
                 "raw_atomic",
                 1.1,
             ),
             RatioCheck::new(
                 "Counter::inc, 2 threads / shared raw atomic",
                 "counter/2threads",
-                "metrics_core",
+                "tachymeter_core",
                 "raw_atomic",
                 0.5,
             ),

@@ -4,15 +4,15 @@
 //! the same values.
 
 use criterion::Criterion;
-use metrics_benches::{criterion_config, log_uniform, print_ratios, RatioCheck};
-use metrics_core::Registry;
-use metrics_prometheus::{Format, PrometheusExporter};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter as PcCounter;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram as PcHistogram};
 use prometheus_client::registry::Registry as PcRegistry;
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
+use tachymeter_benches::{criterion_config, log_uniform, print_ratios, RatioCheck};
+use tachymeter_core::Registry;
+use tachymeter_prometheus::{Format, PrometheusExporter};
 
 const N: usize = 1_000;
 /// Values per timer: log-uniform durations from 100 µs to 1 s.

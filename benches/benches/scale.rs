@@ -8,16 +8,16 @@
 //! of repeated snapshots in that child; the ratio to parallelism 2 is the
 //! figure to read (absolute times move between runs here).
 //!
-//! `cargo bench -p metrics-benches --bench scale` runs the full workload;
+//! `cargo bench -p tachymeter-benches --bench scale` runs the full workload;
 //! under `cargo test --benches` a small one checks that the bench works.
 
-use metrics_benches::log_uniform;
-use metrics_core::{ManualClock, Registry};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
+use tachymeter_benches::log_uniform;
+use tachymeter_core::{ManualClock, Registry};
 
 /// Heap bytes currently allocated through the global allocator.
 static HEAP: AtomicUsize = AtomicUsize::new(0);
@@ -119,7 +119,7 @@ fn run_child(exe: &std::path::Path, p: usize) -> [f64; 4] {
     let out = Command::new(exe)
         .args(std::env::args().skip(1))
         .env(CHILD, "1")
-        .env(metrics_core::PARALLELISM_VAR, p.to_string())
+        .env(tachymeter_core::PARALLELISM_VAR, p.to_string())
         .output()
         .expect("the child process starts");
     assert!(
@@ -141,7 +141,7 @@ fn run_child(exe: &std::path::Path, p: usize) -> [f64; 4] {
 /// heap, heap per timer, heap per counter (each with its registry entry),
 /// median snapshot nanoseconds.
 fn child(size: Size) {
-    let threads = metrics_core::parallelism();
+    let threads = tachymeter_core::parallelism();
     let clock = Arc::new(ManualClock::new());
     let registry = Registry::builder().clock(clock.clone()).build();
     // Values spanning 10 powers of two (1 µs to ~1 ms).

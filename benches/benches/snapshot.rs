@@ -3,11 +3,11 @@
 //! the same values. Also prints how much heap a counter and a timer use.
 
 use criterion::Criterion;
-use metrics_benches::{criterion_config, hdr, log_uniform};
-use metrics_core::{Counter, HistogramConfig, ManualClock, Timer};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
+use tachymeter_benches::{criterion_config, hdr, log_uniform};
+use tachymeter_core::{Counter, HistogramConfig, ManualClock, Timer};
 
 const QUANTILES: [f64; 3] = [0.5, 0.99, 0.999];
 
@@ -85,7 +85,7 @@ fn timer_snapshot(c: &mut Criterion, values: &[u64]) {
         eprintln!("warning: the timer's recent window emptied during the bench");
     }
     println!(
-        "percentiles (ns) p50/p99/p999: metrics_core={:.0}/{:.0}/{:.0} hdr3={}/{}/{} hdr2={}/{}/{}",
+        "percentiles (ns) p50/p99/p999: tachymeter_core={:.0}/{:.0}/{:.0} hdr3={}/{}/{} hdr2={}/{}/{}",
         p[0],
         p[1],
         p[2],

@@ -7,12 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{handler::Handler, Json, Router};
-use metrics_core::{Registry, RegistryError};
-use metrics_prometheus::PrometheusExporter;
-use metrics_tower::HttpMetricsLayer;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use tachymeter_core::{Registry, RegistryError};
+use tachymeter_prometheus::PrometheusExporter;
+use tachymeter_tower::HttpMetricsLayer;
 
 /// A book, as JSON: `{"title": "…", "author": "…"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,7 +62,7 @@ pub fn app(registry: &Registry, store: Store) -> Result<Router, RegistryError> {
             get(get_book.layer(get_metrics)).put(put_book.layer(put_metrics)),
         )
         .route_service("/metrics", PrometheusExporter::new(registry).service())
-        .route_service("/debug/metrics", metrics_json::service(registry))
+        .route_service("/debug/metrics", tachymeter_json::service(registry))
         .with_state(store))
 }
 

@@ -24,11 +24,11 @@ pub fn env_u64(name: &str, default: u64) -> u64 {
 /// sorted, on standard output under a `--- metrics ---` line (and once more
 /// when the returned reporter is stopped or dropped).
 pub fn report_to_stdout(
-    registry: &metrics_core::Registry,
+    registry: &tachymeter_core::Registry,
     every: std::time::Duration,
-) -> Result<metrics_report::PeriodicReporter, metrics_report::ReportError> {
-    metrics_log::LogReporter::builder()
-        .sink(metrics_log::Sink::writer(std::io::stdout()))
+) -> Result<tachymeter_report::PeriodicReporter, tachymeter_report::ReportError> {
+    tachymeter_log::LogReporter::builder()
+        .sink(tachymeter_log::Sink::writer(std::io::stdout()))
         .title("--- metrics ---")
         .start(registry, every)
 }

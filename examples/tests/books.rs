@@ -4,8 +4,8 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use metrics_core::Registry;
-use metrics_examples::books::{app, Book, Store};
+use tachymeter_core::Registry;
+use tachymeter_examples::books::{app, Book, Store};
 use tower::ServiceExt;
 
 async fn send(app: &axum::Router, method: Method, uri: &str, body: &str) -> (StatusCode, String) {
@@ -49,7 +49,7 @@ async fn books_are_served_and_every_route_is_measured() {
         .is_client_error());
 
     // The log reporter's text: a block per metric.
-    let report = metrics_log::format(&registry.snapshot());
+    let report = tachymeter_log::format(&registry.snapshot());
     for (name, field, value) in [
         ("counter get-book-2xx", "count:", "1"),
         ("counter get-book-4xx", "count:", "1"),

@@ -29,7 +29,7 @@ impl Clock for SystemClock {
 /// without sleeping.
 ///
 /// ```
-/// use metrics_core::{Clock, ManualClock};
+/// use tachymeter_core::{Clock, ManualClock};
 /// use std::time::Duration;
 ///
 /// let clock = ManualClock::new();

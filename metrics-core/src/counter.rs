@@ -32,7 +32,7 @@ use std::sync::Arc;
 /// Clones are cheap handles to the same counter.
 ///
 /// ```
-/// use metrics_core::Counter;
+/// use tachymeter_core::Counter;
 ///
 /// let requests = Counter::new();
 /// requests.inc(1);

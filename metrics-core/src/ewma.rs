@@ -67,7 +67,7 @@ impl EwmaState {
 /// only to drive the ticks yourself.
 ///
 /// ```
-/// use metrics_core::Ewma;
+/// use tachymeter_core::Ewma;
 ///
 /// let e = Ewma::one_minute();
 /// e.update(3);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 /// An `i64` value set from outside: queue length, pool size, in-flight work.
 ///
 /// ```
-/// use metrics_core::Gauge;
+/// use tachymeter_core::Gauge;
 ///
 /// let g = Gauge::new();
 /// g.update(7);
@@ -59,7 +59,7 @@ impl Gauge {
 /// counts them).
 ///
 /// ```
-/// use metrics_core::GaugeF64;
+/// use tachymeter_core::GaugeF64;
 ///
 /// let load = GaugeF64::new();
 /// load.update(0.75);
@@ -105,7 +105,7 @@ impl Default for GaugeF64 {
 /// reporter down with it.
 ///
 /// ```
-/// use metrics_core::FunctionalGauge;
+/// use tachymeter_core::FunctionalGauge;
 ///
 /// let g = FunctionalGauge::new(|| 42.0);
 /// assert_eq!(g.value(), 42.0);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 /// A check that panics is reported unhealthy with the panic's message.
 ///
 /// ```
-/// use metrics_core::Healthcheck;
+/// use tachymeter_core::Healthcheck;
 ///
 /// let db = Healthcheck::new(|| Ok(()));
 /// assert!(db.check().is_ok());

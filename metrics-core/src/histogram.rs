@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 /// [`Timer`](crate::Timer).
 ///
 /// ```
-/// use metrics_core::HistogramConfig;
+/// use tachymeter_core::HistogramConfig;
 /// use std::time::Duration;
 ///
 /// let config = HistogramConfig::default()
@@ -100,7 +100,7 @@ impl HistogramConfig {
 /// configured maximum are clamped and counted.
 ///
 /// ```
-/// use metrics_core::Histogram;
+/// use tachymeter_core::Histogram;
 ///
 /// let h = Histogram::new();
 /// for v in 1..=1000 {

@@ -10,7 +10,7 @@ use std::fmt;
 /// in Prometheus and InfluxDB: `x{a=""}` and `x` are the same series.
 ///
 /// ```
-/// use metrics_core::MetricKey;
+/// use tachymeter_core::MetricKey;
 ///
 /// let key = MetricKey::new("http.requests")
 ///     .with_label("route", "/books/{id}")
@@ -39,7 +39,7 @@ impl MetricKey {
     /// removes the label instead.
     ///
     /// ```
-    /// use metrics_core::MetricKey;
+    /// use tachymeter_core::MetricKey;
     ///
     /// let key = MetricKey::new("x").with_label("a", "1").with_label("a", "");
     /// assert_eq!(key, MetricKey::new("x"));

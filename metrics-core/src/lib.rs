@@ -7,7 +7,7 @@
 //! blocking the recording threads) and encodes it for its backend.
 //!
 //! ```
-//! use metrics_core::Registry;
+//! use tachymeter_core::Registry;
 //! use std::time::Duration;
 //!
 //! let registry = Registry::new();
@@ -20,7 +20,7 @@
 //! for entry in registry.snapshot().metrics {
 //!     println!("{} {:?}", entry.key, entry.snapshot);
 //! }
-//! # Ok::<(), metrics_core::RegistryError>(())
+//! # Ok::<(), tachymeter_core::RegistryError>(())
 //! ```
 //!
 //! With the `serde` feature every snapshot type implements

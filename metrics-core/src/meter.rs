@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// and never waits for a lock.
 ///
 /// ```
-/// use metrics_core::{ManualClock, Meter};
+/// use tachymeter_core::{ManualClock, Meter};
 /// use std::sync::Arc;
 /// use std::time::Duration;
 ///

@@ -214,7 +214,7 @@ pub struct MetricEntry {
 /// Builds a [`Registry`] with a clock, a series cap and histogram defaults.
 ///
 /// ```
-/// use metrics_core::{HistogramConfig, Registry};
+/// use tachymeter_core::{HistogramConfig, Registry};
 ///
 /// let registry = Registry::builder()
 ///     .max_series(500)
@@ -288,7 +288,7 @@ impl RegistryBuilder {
 /// Clones share the same metrics.
 ///
 /// ```
-/// use metrics_core::{MetricKey, Registry};
+/// use tachymeter_core::{MetricKey, Registry};
 /// use std::time::Duration;
 ///
 /// let registry = Registry::new();
@@ -301,7 +301,7 @@ impl RegistryBuilder {
 ///
 /// let names: Vec<String> = registry.snapshot().metrics.iter().map(|m| m.key.to_string()).collect();
 /// assert_eq!(names, ["cache.hits", r#"http.latency{route="/books"}"#]);
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct Registry {
@@ -533,7 +533,7 @@ impl Registry {
     /// series.
     ///
     /// ```
-    /// use metrics_core::{HistogramConfig, Registry, Timer};
+    /// use tachymeter_core::{HistogramConfig, Registry, Timer};
     /// use std::sync::Arc;
     ///
     /// let registry = Registry::new();
@@ -543,7 +543,7 @@ impl Registry {
     /// );
     /// registry.register("db.query", precise.clone())?;
     /// assert!(registry.register("db.query", Timer::new()).is_err());
-    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
     pub fn register(
         &self,
@@ -616,13 +616,13 @@ impl Registry {
     /// still complete.
     ///
     /// ```
-    /// use metrics_core::Registry;
+    /// use tachymeter_core::Registry;
     ///
     /// let registry = Registry::new();
     /// let before = registry.generation();
     /// registry.counter("hits")?;
     /// assert_ne!(registry.generation(), before);
-    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
     pub fn generation(&self) -> u64 {
         self.shared.generation.load(Ordering::Acquire)
@@ -634,7 +634,7 @@ impl Registry {
     /// prefix.
     ///
     /// ```
-    /// use metrics_core::Registry;
+    /// use tachymeter_core::Registry;
     ///
     /// let root = Registry::new();
     /// let http = root.prefixed("http.");
@@ -643,7 +643,7 @@ impl Registry {
     /// assert_eq!(root.counter("http.requests")?.count(), 1);
     /// http.unregister_all();
     /// assert_eq!(root.len(), 1); // "jobs" is still there
-    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
     pub fn prefixed(&self, prefix: &str) -> Registry {
         Registry {
@@ -720,7 +720,7 @@ impl Registry {
     /// is `Ok(())` or the check's error message.
     ///
     /// ```
-    /// use metrics_core::{Healthcheck, Registry};
+    /// use tachymeter_core::{Healthcheck, Registry};
     ///
     /// let registry = Registry::new();
     /// registry.register_healthcheck("db", Healthcheck::new(|| Err("no connection".into())));
@@ -793,8 +793,8 @@ impl Default for Registry {
 /// requires it.
 ///
 /// ```
-/// metrics_core::default_registry().counter("started")?.inc(1);
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// tachymeter_core::default_registry().counter("started")?.inc(1);
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 pub fn default_registry() -> &'static Registry {
     static DEFAULT: OnceLock<Registry> = OnceLock::new();

@@ -81,7 +81,7 @@ impl Drop for SlotGuard {
 /// share one cell per metric.
 ///
 /// ```
-/// let cpus = metrics_core::parallelism();
+/// let cpus = tachymeter_core::parallelism();
 /// assert!(cpus >= 1);
 /// ```
 pub fn parallelism() -> usize {

@@ -88,7 +88,7 @@ impl Distribution {
     /// The non-empty buckets in increasing order.
     ///
     /// ```
-    /// use metrics_core::Histogram;
+    /// use tachymeter_core::Histogram;
     ///
     /// let h = Histogram::new();
     /// h.update(3);

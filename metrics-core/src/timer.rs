@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 /// and counted as clamped.
 ///
 /// ```
-/// use metrics_core::Timer;
+/// use tachymeter_core::Timer;
 /// use std::time::Duration;
 ///
 /// let timer = Timer::new();

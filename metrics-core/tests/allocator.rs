@@ -2,11 +2,11 @@
 //! allocates its cells, and that allocation records again. It must neither
 //! deadlock nor lose a count.
 
-use metrics_core::{Counter, Histogram};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
+use tachymeter_core::{Counter, Histogram};
 
 static ALLOCATIONS: OnceLock<Counter> = OnceLock::new();
 static SIZES: OnceLock<Histogram> = OnceLock::new();

@@ -1,11 +1,11 @@
 //! Bad input has a documented outcome, and nothing panics.
 
-use metrics_core::{
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tachymeter_core::{
     nanos_to_duration, Counter, FunctionalGauge, GaugeF64, Histogram, HistogramConfig, ManualClock,
     Timer,
 };
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 #[test]
 fn float_gauges_keep_nan_and_infinities_as_given() {
@@ -137,7 +137,7 @@ fn decrements_are_bounded_and_wrap_without_panicking() {
     );
     assert!(!c.snapshot().monotonic);
 
-    let m = metrics_core::Meter::new();
+    let m = tachymeter_core::Meter::new();
     m.mark(u64::MAX);
     assert_eq!(
         m.count(),

@@ -2,16 +2,16 @@
 //! into by 64 threads stay within their budgets. Its own process (one
 //! test), because the parallelism is fixed once per process.
 
-use metrics_core::{Counter, HistogramConfig, ManualClock, Timer};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
+use tachymeter_core::{Counter, HistogramConfig, ManualClock, Timer};
 
 const THREADS: usize = 64;
 
 #[test]
 fn sixty_four_threads_on_a_64_cpu_machine_stay_within_budget() {
-    std::env::set_var(metrics_core::PARALLELISM_VAR, "64");
-    assert_eq!(metrics_core::parallelism(), 64);
+    std::env::set_var(tachymeter_core::PARALLELISM_VAR, "64");
+    assert_eq!(tachymeter_core::parallelism(), 64);
 
     let clock = Arc::new(ManualClock::new());
     let timer = Timer::with_config(HistogramConfig::default(), clock.clone());

@@ -1,11 +1,11 @@
 //! Exact totals under concurrency, and snapshots that are consistent while
 //! writers run.
 
-use metrics_core::{Counter, Histogram, Meter, Timer};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
+use tachymeter_core::{Counter, Histogram, Meter, Timer};
 
 const THREADS: usize = 8;
 const UPDATES: u64 = 50_000;

@@ -2,9 +2,9 @@
 //! sequence: `update(3); tick()` gives 0.6, then one value per minute (12
 //! ticks) of decay.
 
-use metrics_core::{Ewma, ManualClock, Meter};
 use std::sync::Arc;
 use std::time::Duration;
+use tachymeter_core::{Ewma, ManualClock, Meter};
 
 const ONE_MINUTE: [f64; 15] = [
     0.22072766470286553,

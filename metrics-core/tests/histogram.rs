@@ -1,9 +1,9 @@
 //! Histogram accuracy: exact statistics, percentiles within the stated
 //! relative error, and a sliding window that follows shifts.
 
-use metrics_core::{Histogram, HistogramConfig, ManualClock, Timer};
 use std::sync::Arc;
 use std::time::Duration;
+use tachymeter_core::{Histogram, HistogramConfig, ManualClock, Timer};
 
 /// A small deterministic generator (xorshift64*), so no test depends on a
 /// random crate or on luck.

@@ -2,7 +2,7 @@
 //! explores. Run with:
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" cargo test -p metrics-core --test loom --release
+//! RUSTFLAGS="--cfg loom" cargo test -p tachymeter-core --test loom --release
 //! ```
 //!
 //! Readers and writers each run on a spawned thread: loom explores the
@@ -11,7 +11,7 @@
 
 use loom::sync::Arc;
 use loom::thread;
-use metrics_core::loom_internals::Sum128;
+use tachymeter_core::loom_internals::Sum128;
 
 const NEAR_WRAP: u64 = u64::MAX - 1;
 
@@ -72,7 +72,7 @@ fn model_bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
 #[test]
 fn racing_clears_never_put_back_an_older_offset() {
     use loom::sync::atomic::{AtomicI64, Ordering::*};
-    use metrics_core::loom_internals::Offset;
+    use tachymeter_core::loom_internals::Offset;
     model_bounded(3, || {
         let cells = Arc::new(AtomicI64::new(0));
         let offset = Arc::new(Offset::new());
@@ -99,7 +99,7 @@ fn racing_clears_never_put_back_an_older_offset() {
 #[test]
 fn a_read_racing_a_clear_never_goes_negative() {
     use loom::sync::atomic::{AtomicI64, Ordering::*};
-    use metrics_core::loom_internals::Offset;
+    use tachymeter_core::loom_internals::Offset;
     model_bounded(3, || {
         let cells = Arc::new(AtomicI64::new(1));
         let offset = Arc::new(Offset::new());

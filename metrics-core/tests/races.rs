@@ -1,14 +1,14 @@
 //! Races that once gave wrong reads: each test races readers against
 //! writers for a bounded number of rounds and checks every read.
 
-use metrics_core::{Counter, Histogram, Timer};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
+use tachymeter_core::{Counter, Histogram, Timer};
 
 /// Checks one snapshot the way a reporter relies on it.
-fn check_consistent(s: &metrics_core::HistogramSnapshot) {
+fn check_consistent(s: &tachymeter_core::HistogramSnapshot) {
     let buckets: u64 = s.all_time.buckets().map(|b| b.count).sum();
     assert_eq!(s.count, buckets, "count equals the bucket total");
     if s.count == 0 {

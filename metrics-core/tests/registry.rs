@@ -1,12 +1,12 @@
 //! Registry behaviour: get-or-register, type clashes, prefixes, labels, the
 //! series cap and healthchecks.
 
-use metrics_core::{
+use std::sync::Arc;
+use std::time::Duration;
+use tachymeter_core::{
     default_registry, Counter, Healthcheck, ManualClock, Metric, MetricKey, MetricKind,
     MetricSnapshot, Registry, RegistryError, Timer,
 };
-use std::sync::Arc;
-use std::time::Duration;
 
 #[test]
 fn get_or_register_returns_the_same_metric() {
@@ -247,7 +247,7 @@ fn the_cap_is_a_hard_bound_with_every_name_overflowing() {
         }
     }
     assert!(
-        r.len() <= 10 + metrics_core::MAX_OVERFLOW_NAMES + 7,
+        r.len() <= 10 + tachymeter_core::MAX_OVERFLOW_NAMES + 7,
         "{} series",
         r.len()
     );

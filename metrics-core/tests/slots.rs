@@ -2,15 +2,15 @@
 //! soon as another thread exits. Its own process (one test), because the
 //! slot capacity is fixed once per process.
 
-use metrics_core::Counter;
 use std::sync::{Arc, Barrier};
 use std::thread;
+use tachymeter_core::Counter;
 
 #[test]
 fn a_thread_without_a_slot_takes_one_when_a_slot_is_freed() {
     // Two slots in this process: parallelism 1.
-    std::env::set_var(metrics_core::PARALLELISM_VAR, "1");
-    assert_eq!(metrics_core::parallelism(), 1);
+    std::env::set_var(tachymeter_core::PARALLELISM_VAR, "1");
+    assert_eq!(tachymeter_core::parallelism(), 1);
 
     let holders_counter = Counter::new();
     // Far from the holders' counter, so its cells are in another block.

@@ -5,11 +5,11 @@ use crate::future::ResponseFuture;
 use crate::recorder::{Measure, RequestMetrics};
 use axum::extract::MatchedPath;
 use http::{Method, Request, Response};
-use metrics_core::{MetricKey, Registry, RegistryError};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
 use std::task::{Context, Poll};
+use tachymeter_core::{MetricKey, Registry, RegistryError};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -60,10 +60,10 @@ fn method_label(index: usize) -> &'static str {
 ///
 /// ```
 /// use axum::{routing::get, Router};
-/// use metrics_core::Registry;
-/// use metrics_tower::RouteMetricsLayer;
+/// use tachymeter_core::Registry;
+/// use tachymeter_tower::RouteMetricsLayer;
 ///
-/// # fn main() -> Result<(), metrics_core::RegistryError> {
+/// # fn main() -> Result<(), tachymeter_core::RegistryError> {
 /// let registry = Registry::new();
 /// let app: Router = Router::new()
 ///     .route("/books/{id}", get(|| async { "a book" }))

@@ -4,9 +4,9 @@
 
 use crate::recorder::{Measure, RequestMetrics};
 use crate::service::MetricsService;
-use metrics_core::{MetricKey, Registry, RegistryError};
 use std::fmt;
 use std::marker::PhantomData;
+use tachymeter_core::{MetricKey, Registry, RegistryError};
 use tower_layer::Layer;
 
 /// Marker types naming what a [`MetricsLayer`] records.

@@ -1,15 +1,15 @@
 //! Tower middleware that records HTTP requests into
-//! [`metrics_core`]: latency percentiles and rates, counts by
+//! [`tachymeter_core`]: latency percentiles and rates, counts by
 //! status class or code, errors, cancellations, panics and requests in
 //! flight — one line per handler, for axum, hyper or any
 //! `tower::Service<http::Request<_>>`.
 //!
 //! ```
 //! use axum::{routing::get, Router};
-//! use metrics_core::Registry;
-//! use metrics_tower::HttpMetricsLayer;
+//! use tachymeter_core::Registry;
+//! use tachymeter_tower::HttpMetricsLayer;
 //!
-//! # fn main() -> Result<(), metrics_core::RegistryError> {
+//! # fn main() -> Result<(), tachymeter_core::RegistryError> {
 //! let registry = Registry::new();
 //! let app: Router = Router::new().route(
 //!     "/books/{id}",
@@ -28,7 +28,7 @@
 //! | [`HttpMetricsLayer`] | all of the above but exact codes and the plain counter: see [`RequestMetrics`] |
 //!
 //! Every layer is built with a registry and a name (or a
-//! [`MetricKey`](metrics_core::MetricKey) with labels) and registers its
+//! [`MetricKey`](tachymeter_core::MetricKey) with labels) and registers its
 //! metrics at once, so a name clash is an error when the app starts, never
 //! on a request. Requests only touch the registered handles: no lookup, no
 //! lock, no allocation.

@@ -2,9 +2,9 @@
 //! happens to them at each point of a request's life.
 
 use crate::status::{suffixed, ClassCounters, ExactCounters};
-use metrics_core::{Counter, Gauge, MetricKey, Registry, RegistryError, Timer};
 use std::sync::Arc;
 use std::time::Instant;
+use tachymeter_core::{Counter, Gauge, MetricKey, Registry, RegistryError, Timer};
 
 /// Which duration a timer records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -170,8 +170,8 @@ impl RequestMetrics {
     /// Chooses which metrics to record under `key` in `registry`.
     ///
     /// ```
-    /// use metrics_core::Registry;
-    /// use metrics_tower::{Measure, RequestMetrics};
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_tower::{Measure, RequestMetrics};
     ///
     /// let registry = Registry::new();
     /// let metrics = RequestMetrics::builder(&registry, "get-book")
@@ -179,7 +179,7 @@ impl RequestMetrics {
     ///     .by_status_class()
     ///     .build()?;
     /// assert!(registry.get("get-book-2xx").is_some());
-    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
     pub fn builder(registry: &Registry, key: impl Into<MetricKey>) -> RequestMetricsBuilder {
         RequestMetricsBuilder {

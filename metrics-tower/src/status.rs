@@ -1,8 +1,8 @@
 //! Counters by status class (`<name>-2xx`, …) and by exact status code
 //! (`<name>-404`, …), the latter created the first time a code is seen.
 
-use metrics_core::{Counter, MetricKey, Registry, RegistryError};
 use std::sync::OnceLock;
+use tachymeter_core::{Counter, MetricKey, Registry, RegistryError};
 
 /// The suffixes of the class counters, in class order.
 pub const CLASS_SUFFIXES: [&str; 6] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
@@ -11,7 +11,7 @@ pub const CLASS_SUFFIXES: [&str; 6] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other
 /// for 100–599, `other` for anything else (no code panics).
 ///
 /// ```
-/// use metrics_tower::{status_class, CLASS_SUFFIXES};
+/// use tachymeter_tower::{status_class, CLASS_SUFFIXES};
 ///
 /// assert_eq!(CLASS_SUFFIXES[status_class(204)], "2xx");
 /// assert_eq!(CLASS_SUFFIXES[status_class(599)], "5xx");

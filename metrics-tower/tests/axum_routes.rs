@@ -7,8 +7,8 @@ use axum::routing::get;
 use axum::Router;
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use metrics_core::{Metric, MetricKey, Registry};
-use metrics_tower::RouteMetricsLayer;
+use tachymeter_core::{Metric, MetricKey, Registry};
+use tachymeter_tower::RouteMetricsLayer;
 use tower::ServiceExt;
 
 fn key(name: &str, method: &str, route: &str) -> MetricKey {

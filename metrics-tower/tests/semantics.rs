@@ -6,11 +6,6 @@ use bytes::Bytes;
 use helpers::*;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Full};
-use metrics_core::{ManualClock, Metric, MetricSnapshot, Registry};
-use metrics_tower::{
-    CountedByStatusLayer, CountedByStatusXXLayer, CountedLayer, HttpMetricsLayer, InFlightLayer,
-    Measure, TimedLayer,
-};
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -18,6 +13,11 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
+use tachymeter_core::{ManualClock, Metric, MetricSnapshot, Registry};
+use tachymeter_tower::{
+    CountedByStatusLayer, CountedByStatusXXLayer, CountedLayer, HttpMetricsLayer, InFlightLayer,
+    Measure, TimedLayer,
+};
 use tower::{service_fn, Layer, Service, ServiceBuilder, ServiceExt};
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -164,7 +164,7 @@ fn every_status_code_from_100_to_999_is_counted_and_none_panics() {
         assert_eq!(counter(&registry, &format!("class-{class}")), n, "{class}");
     }
     for code in 0..=u16::MAX {
-        metrics_tower::status_class(code);
+        tachymeter_tower::status_class(code);
     }
 }
 

@@ -16,13 +16,13 @@ const TICK: Duration = Duration::from_millis(25);
 /// block once the socket buffers are full. Closes everything when dropped.
 ///
 /// ```no_run
-/// use metrics_testkit::BlackHole;
+/// use tachymeter_testkit::BlackHole;
 /// use std::io::Write;
 ///
 /// let hole = BlackHole::start()?;
 /// let mut stream = std::net::TcpStream::connect(hole.addr()).unwrap();
 /// stream.write_all(b"never read\n").unwrap(); // lands in a socket buffer
-/// # Ok::<(), metrics_testkit::Error>(())
+/// # Ok::<(), tachymeter_testkit::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct BlackHole {

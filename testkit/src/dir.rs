@@ -18,7 +18,7 @@ pub struct TempDir {
 }
 
 impl TempDir {
-    /// Creates `metrics-testkit-<label>-<pid>-<time>-<sequence>` in the
+    /// Creates `tachymeter-testkit-<label>-<pid>-<time>-<sequence>` in the
     /// system's temporary directory.
     pub fn new(label: &str) -> Result<Self> {
         static SEQUENCE: AtomicU64 = AtomicU64::new(0);
@@ -28,7 +28,7 @@ impl TempDir {
             .map(|d| d.as_nanos())
             .unwrap_or(0);
         let name = format!(
-            "metrics-testkit-{label}-{}-{nanos}-{sequence}",
+            "tachymeter-testkit-{label}-{}-{nanos}-{sequence}",
             std::process::id()
         );
         let path = std::env::temp_dir().join(name);

@@ -7,14 +7,14 @@
 //! supported.
 //!
 //! ```no_run
-//! use metrics_testkit::http;
+//! use tachymeter_testkit::http;
 //!
 //! let response = http::Request::post("http://127.0.0.1:9091/metrics/job/j")
 //!     .header("Content-Type", "text/plain")
 //!     .body("up 1\n")
 //!     .send()?;
 //! assert_eq!(response.status, 200);
-//! # Ok::<(), metrics_testkit::Error>(())
+//! # Ok::<(), tachymeter_testkit::Error>(())
 //! ```
 
 use std::fmt;
@@ -108,7 +108,7 @@ impl Request {
             .map_err(|e| Error::io(context(), e))?;
 
         let mut head = format!(
-            "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nUser-Agent: metrics-testkit\r\n",
+            "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nUser-Agent: tachymeter-testkit\r\n",
             self.method, target.path_and_query, target.authority
         );
         if !self.body.is_empty() || matches!(self.method.as_str(), "POST" | "PUT" | "PATCH") {

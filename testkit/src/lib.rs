@@ -25,7 +25,7 @@
 //! directory (kept if [`KEEP_DIRS_ENV`] is set).
 //!
 //! ```no_run
-//! use metrics_testkit::{InfluxDb, Result};
+//! use tachymeter_testkit::{InfluxDb, Result};
 //!
 //! fn round_trip() -> Result<()> {
 //!     let influx = InfluxDb::start()?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use metrics_testkit::{
+use tachymeter_testkit::{
     http, BlackHole, Carbon, InfluxDb, Prometheus, Promtool, Pushgateway, Statsd, StatsdOptions,
     VictoriaMetrics,
 };

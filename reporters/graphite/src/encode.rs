@@ -1,9 +1,9 @@
 //! [`Format`]: a snapshot as Graphite plaintext lines, a pure function.
 
 use crate::path::{make_unique, PathBuilder, SeriesPath};
-use metrics_core::RegistrySnapshot;
-use metrics_report::{fields, DurationUnit, Value};
 use std::fmt::Write;
+use tachymeter_core::RegistrySnapshot;
+use tachymeter_report::{fields, DurationUnit, Value};
 
 /// How a [`RegistrySnapshot`] becomes Graphite plaintext: one line
 /// `path value unix_seconds` per number, with go-metrics' paths.
@@ -59,8 +59,8 @@ use std::fmt::Write;
 /// precision is lost.
 ///
 /// ```
-/// use metrics_core::{MetricKey, Registry};
-/// use metrics_graphite::Format;
+/// use tachymeter_core::{MetricKey, Registry};
+/// use tachymeter_graphite::Format;
 ///
 /// let registry = Registry::new();
 /// registry.counter(MetricKey::new("http.requests").with_label("code", "200"))?.inc(3);
@@ -79,7 +79,7 @@ use std::fmt::Write;
 /// out.clear();
 /// Format::new().tags(true).encode(&registry.snapshot(), 1_700_000_000, &mut out);
 /// assert!(out.starts_with("http.requests.count;code=200 3 1700000000\n"));
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Format {
@@ -106,7 +106,7 @@ impl Format {
     /// every path. Default none.
     ///
     /// ```
-    /// use metrics_graphite::Format;
+    /// use tachymeter_graphite::Format;
     ///
     /// let format = Format::new().prefix("eu-1.web 01.");
     /// assert_eq!(format.prefix_path(), "eu-1.web_01");
@@ -119,7 +119,7 @@ impl Format {
     /// The prefix as it is written (sanitised, no trailing dot).
     ///
     /// ```
-    /// use metrics_graphite::Format;
+    /// use tachymeter_graphite::Format;
     ///
     /// assert_eq!(Format::new().prefix_path(), "");
     /// ```
@@ -131,7 +131,7 @@ impl Format {
     /// instead of path segments. Default off.
     ///
     /// ```
-    /// use metrics_graphite::Format;
+    /// use tachymeter_graphite::Format;
     ///
     /// assert!(Format::new().tags(true).has_tags());
     /// ```
@@ -143,7 +143,7 @@ impl Format {
     /// Whether labels are written as tags; see [`tags`](Self::tags).
     ///
     /// ```
-    /// use metrics_graphite::Format;
+    /// use tachymeter_graphite::Format;
     ///
     /// assert!(!Format::new().has_tags());
     /// ```
@@ -155,8 +155,8 @@ impl Format {
     /// Default milliseconds.
     ///
     /// ```
-    /// use metrics_core::Registry;
-    /// use metrics_graphite::{DurationUnit, Format};
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_graphite::{DurationUnit, Format};
     /// use std::time::Duration;
     ///
     /// let registry = Registry::new();
@@ -166,7 +166,7 @@ impl Format {
     ///     .duration_unit(DurationUnit::Microseconds)
     ///     .encode(&registry.snapshot(), 1, &mut out);
     /// assert!(out.contains("t.max 1500 1\n"), "{out}");
-    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
     pub fn duration_unit(mut self, unit: DurationUnit) -> Self {
         self.unit = unit;
@@ -177,8 +177,8 @@ impl Format {
     /// seconds), to `out`. Pure: no I/O, no clock.
     ///
     /// ```
-    /// use metrics_core::Registry;
-    /// use metrics_graphite::Format;
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_graphite::Format;
     ///
     /// let registry = Registry::new();
     /// registry.histogram("h")?; // nothing recorded: NaN percentiles
@@ -186,7 +186,7 @@ impl Format {
     /// let encoded = Format::new().encode(&registry.snapshot(), 7, &mut out);
     /// assert_eq!((encoded.lines, encoded.skipped), (5, 5));
     /// assert!(out.starts_with("h.count 0 7\nh.min 0 7\n"));
-    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
     pub fn encode(&self, snapshot: &RegistrySnapshot, timestamp: u64, out: &mut String) -> Encoded {
         let mut paths: Vec<SeriesPath> = snapshot
@@ -239,8 +239,8 @@ fn push_value(out: &mut String, value: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metrics_core::{MetricKey, Registry};
     use std::time::Duration;
+    use tachymeter_core::{MetricKey, Registry};
 
     fn value(v: Value) -> String {
         let mut out = String::new();

@@ -1,8 +1,8 @@
 //! Graphite paths for metric keys: which characters survive, where labels
 //! go, and how two keys that sanitise alike stay two series.
 
-use metrics_core::MetricKey;
 use std::collections::HashSet;
+use tachymeter_core::MetricKey;
 
 /// The longest path segment, tag key or tag value, in bytes: whisper makes
 /// one file or directory per segment, and file names end at 255 bytes.

@@ -2,12 +2,12 @@
 //! it to carbon over one TCP connection.
 
 use crate::encode::Format;
-use metrics_core::{Counter, Registry, RegistrySnapshot};
-use metrics_report::{
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tachymeter_core::{Counter, Registry, RegistrySnapshot};
+use tachymeter_report::{
     own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError, SendError, TcpSender,
     INITIAL_BACKOFF, MAX_BACKOFF,
 };
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a connection attempt, and a report's write, may take by
 /// default.
@@ -45,8 +45,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// | `skipped-values` | NaN and ±Inf values, which Graphite cannot store |
 ///
 /// ```no_run
-/// use metrics_core::Registry;
-/// use metrics_graphite::GraphiteReporter;
+/// use tachymeter_core::Registry;
+/// use tachymeter_graphite::GraphiteReporter;
 /// use std::time::Duration;
 ///
 /// let registry = Registry::new();
@@ -56,7 +56,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// registry.counter("requests")?.inc(1);
 /// // ... the application runs ...
 /// reporter.stop(); // one final report
-/// # Ok::<(), metrics_report::ReportError>(())
+/// # Ok::<(), tachymeter_report::ReportError>(())
 /// ```
 #[derive(Debug)]
 pub struct GraphiteReporter {
@@ -107,7 +107,7 @@ impl GraphiteReporter {
     /// durations in milliseconds, [`DEFAULT_TIMEOUT`], name `graphite`.
     ///
     /// ```
-    /// use metrics_graphite::{DurationUnit, GraphiteReporter};
+    /// use tachymeter_graphite::{DurationUnit, GraphiteReporter};
     /// use std::time::Duration;
     ///
     /// let builder = GraphiteReporter::builder("localhost:2003")
@@ -130,12 +130,12 @@ impl GraphiteReporter {
     /// The `host:port` it sends to.
     ///
     /// ```
-    /// use metrics_core::Registry;
-    /// use metrics_graphite::GraphiteReporter;
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_graphite::GraphiteReporter;
     ///
     /// let reporter = GraphiteReporter::builder("localhost:2003").build(&Registry::new())?;
     /// assert_eq!(reporter.target(), "localhost:2003");
-    /// # Ok::<(), metrics_report::ReportError>(())
+    /// # Ok::<(), tachymeter_report::ReportError>(())
     /// ```
     pub fn target(&self) -> &str {
         self.connection.target()
@@ -144,14 +144,14 @@ impl GraphiteReporter {
     /// The [`Format`] it encodes with.
     ///
     /// ```
-    /// use metrics_core::Registry;
-    /// use metrics_graphite::GraphiteReporter;
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_graphite::GraphiteReporter;
     ///
     /// let reporter = GraphiteReporter::builder("localhost:2003")
     ///     .prefix("app")
     ///     .build(&Registry::new())?;
     /// assert_eq!(reporter.format().prefix_path(), "app");
-    /// # Ok::<(), metrics_report::ReportError>(())
+    /// # Ok::<(), tachymeter_report::ReportError>(())
     /// ```
     pub fn format(&self) -> &Format {
         &self.format
@@ -163,7 +163,7 @@ impl Report for GraphiteReporter {
     ///
     /// # Errors
     ///
-    /// A [`SendError`](metrics_report::SendError): backing off, a failed
+    /// A [`SendError`](tachymeter_report::SendError): backing off, a failed
     /// connection attempt, or a failed or timed-out write. Each is counted.
     fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
         let now = SystemTime::now()
@@ -253,7 +253,7 @@ impl GraphiteReporterBuilder {
     /// The whole [`Format`], replacing the prefix, tags and unit set so far.
     ///
     /// ```
-    /// use metrics_graphite::{Format, GraphiteReporter};
+    /// use tachymeter_graphite::{Format, GraphiteReporter};
     ///
     /// let builder = GraphiteReporter::builder("localhost:2003")
     ///     .format(Format::new().prefix("app").tags(true));

@@ -3,15 +3,15 @@
 mod common;
 
 use common::*;
-use metrics_core::{MetricKey, Registry};
-use metrics_graphite::GraphiteReporter;
-use metrics_report::Report;
-use metrics_testkit::Carbon;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_graphite::GraphiteReporter;
+use tachymeter_report::Report;
+use tachymeter_testkit::Carbon;
 
 /// Every metric path carbon has a whisper file for.
 fn stored_paths(carbon: &Carbon) -> BTreeSet<String> {

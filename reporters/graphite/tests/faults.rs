@@ -4,12 +4,12 @@
 mod common;
 
 use common::*;
-use metrics_core::{MetricKey, Registry};
-use metrics_graphite::GraphiteReporter;
-use metrics_report::SendError;
-use metrics_testkit::BlackHole;
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_graphite::GraphiteReporter;
+use tachymeter_report::SendError;
+use tachymeter_testkit::BlackHole;
 
 const TIMEOUT: Duration = Duration::from_millis(300);
 const LONG: Duration = Duration::from_secs(3600);
@@ -117,7 +117,7 @@ fn stop_returns_while_the_backend_never_reads() {
 
 #[test]
 fn a_dead_port_fails_fast_with_backoff_and_is_counted() {
-    let port = metrics_testkit::port::free_tcp_port().unwrap();
+    let port = tachymeter_testkit::port::free_tcp_port().unwrap();
     let registry = Registry::new();
     registry.counter("x").unwrap().inc(1);
     let reporter = GraphiteReporter::builder(format!("127.0.0.1:{port}"))

@@ -4,11 +4,11 @@
 mod common;
 
 use common::*;
-use metrics_core::{MetricKey, Registry};
-use metrics_graphite::GraphiteReporter;
-use metrics_report::Report;
-use metrics_testkit::{http, VictoriaMetrics};
 use std::collections::BTreeMap;
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_graphite::GraphiteReporter;
+use tachymeter_report::Report;
+use tachymeter_testkit::{http, VictoriaMetrics};
 
 /// A counter of VictoriaMetrics' own about Graphite rows
 /// (`vm_rows_inserted_total` or `vm_rows_invalid_total`).

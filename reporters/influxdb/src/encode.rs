@@ -2,12 +2,12 @@
 
 use crate::escape;
 use crate::Precision;
-use metrics_core::{MetricEntry, RegistrySnapshot};
-use metrics_report::{fields, DurationUnit, Value};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::time::SystemTime;
+use tachymeter_core::{MetricEntry, RegistrySnapshot};
+use tachymeter_report::{fields, DurationUnit, Value};
 
 /// The longest key, in bytes, that InfluxDB takes: it stores each field
 /// under the series key (the measurement and tags as written on the line,
@@ -30,7 +30,7 @@ const FIELD_SEPARATOR: &str = "#!~#";
 ///   value are left out.
 /// - **Fields**: named like go-metrics' InfluxDB reporter (`count`,
 ///   `value`, `min`, `max`, `mean`, `stddev`, `p50` … `p999`, `m1`, `m5`,
-///   `m15`, `mean_rate`; see [`metrics_report::fields`]), timer durations in
+///   `m15`, `mean_rate`; see [`tachymeter_report::fields`]), timer durations in
 ///   the [`duration_unit`](Self::duration_unit).
 /// - **Types**: counts, integer gauges and histogram min/max are integers
 ///   (`1i`); everything else is always a float (`1.0`, `2.5e-7`), so a
@@ -61,8 +61,8 @@ const FIELD_SEPARATOR: &str = "#!~#";
 ///   [`Encoded::dropped_too_long`].
 ///
 /// ```
-/// use metrics_core::{MetricKey, Registry};
-/// use metrics_influxdb::{Encoder, Precision};
+/// use tachymeter_core::{MetricKey, Registry};
+/// use tachymeter_influxdb::{Encoder, Precision};
 /// use std::time::{Duration, UNIX_EPOCH};
 ///
 /// let registry = Registry::new();
@@ -77,7 +77,7 @@ const FIELD_SEPARATOR: &str = "#!~#";
 ///     [r"http\ requests,host=web-1,route=/a\,b count=3i 1700000000"]
 /// );
 /// assert_eq!(encoded.dropped_fields, 1); // the NaN gauge
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Encoder {
@@ -288,8 +288,8 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metrics_core::{MetricKey, Registry};
     use std::time::{Duration, UNIX_EPOCH};
+    use tachymeter_core::{MetricKey, Registry};
 
     const TIME: u64 = 1_700_000_000;
 

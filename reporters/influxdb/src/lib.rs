@@ -1,4 +1,4 @@
-//! Writes a [`Registry`](metrics_core::Registry) to InfluxDB 1.x or 2.x as
+//! Writes a [`Registry`](tachymeter_core::Registry) to InfluxDB 1.x or 2.x as
 //! line protocol, the way go-metrics' InfluxDB reporter named things: one
 //! point per metric per report, fields `count`, `value`, `min`, `max`,
 //! `mean`, `stddev`, `p50` … `p999`, `m1`, `m5`, `m15`, `mean_rate`.
@@ -8,7 +8,7 @@
 //!   never break a line or inject a point; NaN and ±Inf are left out and
 //!   counted.
 //! - [`InfluxReporter`] (feature `http`, on by default): runs the encoder
-//!   every interval on a [`PeriodicReporter`](metrics_report::PeriodicReporter)
+//!   every interval on a [`PeriodicReporter`](tachymeter_report::PeriodicReporter)
 //!   thread and posts the points over HTTP in batches, with a bounded
 //!   buffer for when the server is away, retries for failures that may
 //!   pass, and a timeout on everything.
@@ -16,11 +16,11 @@
 //! Start it in one line, next to the registry:
 //!
 //! ```no_run
-//! # let registry = metrics_core::Registry::new();
+//! # let registry = tachymeter_core::Registry::new();
 //! # use std::time::Duration;
-//! let reporter = metrics_influxdb::InfluxReporter::v1("http://127.0.0.1:8086", "metrics")
+//! let reporter = tachymeter_influxdb::InfluxReporter::v1("http://127.0.0.1:8086", "metrics")
 //!     .start(&registry, Duration::from_secs(10))?;
-//! # Ok::<(), metrics_report::ReportError>(())
+//! # Ok::<(), tachymeter_report::ReportError>(())
 //! ```
 //!
 //! For InfluxDB 2.x, use [`InfluxReporter::v2`]`(url, org, bucket, token)`.

@@ -1,7 +1,7 @@
 //! The reporter's own counts, kept as metrics in the registry it reports.
 
-use metrics_core::{Counter, Gauge, Registry, RegistryError};
-use metrics_report::own_metric_name;
+use tachymeter_core::{Counter, Gauge, Registry, RegistryError};
+use tachymeter_report::own_metric_name;
 
 /// `reporter.<name>.*`: what happened to the points and requests.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// `precision` parameter so it never has to guess.
 ///
 /// ```
-/// use metrics_influxdb::Precision;
+/// use tachymeter_influxdb::Precision;
 /// use std::time::{Duration, UNIX_EPOCH};
 ///
 /// let time = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);

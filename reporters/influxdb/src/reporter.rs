@@ -5,10 +5,10 @@ use crate::buffer::PointBuffer;
 use crate::connection::{Api, Connection, Outcome};
 use crate::own::OwnMetrics;
 use crate::{Encoder, Precision, MAX_KEY_LENGTH};
-use metrics_core::{Registry, RegistrySnapshot};
-use metrics_report::{DurationUnit, PeriodicReporter, Report, ReportError};
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
+use tachymeter_core::{Registry, RegistrySnapshot};
+use tachymeter_report::{DurationUnit, PeriodicReporter, Report, ReportError};
 
 /// Lines per request unless [`InfluxReporterBuilder::batch_size`] says
 /// otherwise.
@@ -83,8 +83,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// own `Cargo.toml`.
 ///
 /// ```no_run
-/// use metrics_core::Registry;
-/// use metrics_influxdb::InfluxReporter;
+/// use tachymeter_core::Registry;
+/// use tachymeter_influxdb::InfluxReporter;
 /// use std::time::Duration;
 ///
 /// let registry = Registry::new();
@@ -96,7 +96,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 ///     .start(&registry, Duration::from_secs(10))?;
 /// // ... the application runs ...
 /// reporter.stop(); // one final report
-/// # Ok::<(), metrics_report::ReportError>(())
+/// # Ok::<(), tachymeter_report::ReportError>(())
 /// ```
 #[derive(Debug)]
 pub struct InfluxReporter {
@@ -143,8 +143,8 @@ impl InfluxReporter {
     /// authenticated with `Authorization: Token <token>`.
     ///
     /// ```
-    /// use metrics_core::Registry;
-    /// use metrics_influxdb::InfluxReporter;
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_influxdb::InfluxReporter;
     ///
     /// let registry = Registry::new();
     /// let reporter = InfluxReporter::v2("http://127.0.0.1:8086", "acme", "metrics", "s3cr3t")
@@ -153,7 +153,7 @@ impl InfluxReporter {
     ///     reporter.url(),
     ///     "http://127.0.0.1:8086/api/v2/write?org=acme&bucket=metrics&precision=ms"
     /// );
-    /// # Ok::<(), metrics_report::ReportError>(())
+    /// # Ok::<(), tachymeter_report::ReportError>(())
     /// ```
     pub fn v2(base_url: &str, org: &str, bucket: &str, token: &str) -> InfluxReporterBuilder {
         InfluxReporterBuilder::new(

@@ -4,10 +4,10 @@
 mod common;
 
 use common::{buffered, own};
-use metrics_core::Registry;
-use metrics_influxdb::InfluxReporter;
-use metrics_testkit::BlackHole;
 use std::time::Duration;
+use tachymeter_core::Registry;
+use tachymeter_influxdb::InfluxReporter;
+use tachymeter_testkit::BlackHole;
 
 #[test]
 fn a_black_hole_never_holds_the_reporter() {

@@ -4,13 +4,13 @@
 mod common;
 
 use common::{buffered, field_types, hostile_counters, own, series, Series};
-use metrics_core::{MetricKey, Registry};
-use metrics_influxdb::{InfluxReporter, Precision};
-use metrics_report::Report;
-use metrics_testkit::InfluxDb;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_influxdb::{InfluxReporter, Precision};
+use tachymeter_report::Report;
+use tachymeter_testkit::InfluxDb;
 
 const DB: &str = "metrics";
 
@@ -93,7 +93,7 @@ fn every_kind_reads_back_with_the_values_recorded() {
         .metrics
         .iter()
         .find_map(|m| match &m.snapshot {
-            metrics_core::MetricSnapshot::Histogram(h) => Some(h.relative_error),
+            tachymeter_core::MetricSnapshot::Histogram(h) => Some(h.relative_error),
             _ => None,
         });
     let error = error.unwrap();

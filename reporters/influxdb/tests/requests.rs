@@ -6,11 +6,11 @@
 mod common;
 
 use common::{own, WAIT};
-use metrics_core::Registry;
-use metrics_influxdb::{InfluxReporter, Precision};
-use metrics_report::Report;
-use metrics_testkit::LineSink;
 use std::time::Duration;
+use tachymeter_core::Registry;
+use tachymeter_influxdb::{InfluxReporter, Precision};
+use tachymeter_report::Report;
+use tachymeter_testkit::LineSink;
 
 fn wait_for(sink: &LineSink, wanted: &str) -> String {
     let wanted = wanted.to_ascii_lowercase();

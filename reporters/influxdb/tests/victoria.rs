@@ -6,12 +6,12 @@
 mod common;
 
 use common::{hostile_counters, own, WAIT};
-use metrics_core::{MetricKey, Registry};
-use metrics_influxdb::InfluxReporter;
-use metrics_report::Report;
-use metrics_testkit::{http, VictoriaMetrics};
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_influxdb::InfluxReporter;
+use tachymeter_report::Report;
+use tachymeter_testkit::{http, VictoriaMetrics};
 
 const DB: &str = "metrics";
 

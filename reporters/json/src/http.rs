@@ -3,8 +3,8 @@
 use crate::{encode, CONTENT_TYPE};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
-use metrics_core::Registry;
-use metrics_report::{RenderService, Rendered};
+use tachymeter_core::Registry;
+use tachymeter_report::{RenderService, Rendered};
 
 /// A Tower service answering `GET` with a fresh JSON snapshot of `registry`
 /// (compact, followed by `\n`) as `application/json`: go-metrics' expvar
@@ -16,12 +16,12 @@ use metrics_report::{RenderService, Rendered};
 ///
 /// ```
 /// use axum::{routing::get, Router};
-/// use metrics_core::Registry;
+/// use tachymeter_core::Registry;
 ///
 /// let registry = Registry::new();
 /// let app: Router = Router::new()
 ///     .route("/", get(|| async { "hello" }))
-///     .route_service("/debug/metrics", metrics_json::service(&registry));
+///     .route_service("/debug/metrics", tachymeter_json::service(&registry));
 /// ```
 pub fn service(
     registry: &Registry,

@@ -5,16 +5,16 @@
 //! expvar page).
 //!
 //! ```
-//! use metrics_core::{MetricKey, Registry};
+//! use tachymeter_core::{MetricKey, Registry};
 //!
 //! let registry = Registry::new();
 //! registry.counter("jobs")?.inc(3);
 //! registry.gauge(MetricKey::new("queue").with_label("name", "mail"))?.update(7);
 //! assert_eq!(
-//!     metrics_json::to_json(&registry.snapshot()),
+//!     tachymeter_json::to_json(&registry.snapshot()),
 //!     r#"{"jobs":{"type":"counter","count":3},"queue{name=\"mail\"}":{"type":"gauge","value":7}}"#,
 //! );
-//! # Ok::<(), metrics_core::RegistryError>(())
+//! # Ok::<(), tachymeter_core::RegistryError>(())
 //! ```
 //!
 //! # Shape
@@ -40,7 +40,7 @@
 //!   are in nanoseconds, as numbers.
 //! - `count`, `min`, `max`, `mean` and `stddev` cover all time (0 when
 //!   empty); the percentiles cover the recent window
-//!   ([`HistogramSnapshot::percentiles`](metrics_core::HistogramSnapshot::percentiles),
+//!   ([`HistogramSnapshot::percentiles`](tachymeter_core::HistogramSnapshot::percentiles),
 //!   60 s by default). They are estimates within the histogram's relative
 //!   error (0.79 % by default): `5013503.5` for 5 ms below.
 //! - A float that is NaN or infinite is `null`: the percentiles of an
@@ -52,7 +52,7 @@
 //!   count is in the full form.
 //! - Two distinct keys have the same `Display` string only when a name
 //!   itself contains `{`; such a document has two members of that name.
-//! - A kind of metric added to metrics-core later is written in its full
+//! - A kind of metric added to tachymeter-core later is written in its full
 //!   form, with its own `"type"`.
 //!
 //! A registry with one series of each type, pretty-printed
@@ -119,7 +119,7 @@
 //! [`to_json_full`] writes the snapshot's own `serde` form: every field of
 //! every snapshot (the labels as a list, the bucket counts, the all-time
 //! and recent distributions) and `folded_series`. It is larger and follows
-//! metrics-core's types rather than go-metrics.
+//! tachymeter-core's types rather than go-metrics.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -134,8 +134,8 @@ pub use http::service;
 pub use report::{write_json_every, JsonReport};
 pub use shape::JsonSnapshot;
 
-use metrics_core::RegistrySnapshot;
 use std::io::{self, Write};
+use tachymeter_core::RegistrySnapshot;
 
 /// The media type of the documents: `application/json`.
 pub const CONTENT_TYPE: &str = "application/json";
@@ -162,13 +162,13 @@ fn to_string(snapshot: &RegistrySnapshot, pretty: bool) -> String {
 /// The snapshot as compact JSON, on one line.
 ///
 /// ```
-/// use metrics_core::Registry;
+/// use tachymeter_core::Registry;
 ///
 /// let registry = Registry::new();
 /// registry.gauge_f64("load")?.update(0.5);
-/// let json = metrics_json::to_json(&registry.snapshot());
+/// let json = tachymeter_json::to_json(&registry.snapshot());
 /// assert_eq!(json, r#"{"load":{"type":"gauge_f64","value":0.5}}"#);
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 pub fn to_json(snapshot: &RegistrySnapshot) -> String {
     to_string(snapshot, false)
@@ -177,13 +177,13 @@ pub fn to_json(snapshot: &RegistrySnapshot) -> String {
 /// The snapshot as indented JSON, for people to read.
 ///
 /// ```
-/// use metrics_core::Registry;
+/// use tachymeter_core::Registry;
 ///
 /// let registry = Registry::new();
 /// registry.counter("jobs")?.inc(1);
-/// let json = metrics_json::to_json_pretty(&registry.snapshot());
+/// let json = tachymeter_json::to_json_pretty(&registry.snapshot());
 /// assert_eq!(json, "{\n  \"jobs\": {\n    \"type\": \"counter\",\n    \"count\": 1\n  }\n}");
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 pub fn to_json_pretty(snapshot: &RegistrySnapshot) -> String {
     to_string(snapshot, true)
@@ -194,12 +194,12 @@ pub fn to_json_pretty(snapshot: &RegistrySnapshot) -> String {
 /// document is built in memory and written with one `write_all`.
 ///
 /// ```
-/// use metrics_core::Registry;
+/// use tachymeter_core::Registry;
 ///
 /// let registry = Registry::new();
 /// registry.counter("jobs")?.inc(1);
 /// let mut out = Vec::new();
-/// metrics_json::write_json(&registry.snapshot(), &mut out)?;
+/// tachymeter_json::write_json(&registry.snapshot(), &mut out)?;
 /// assert_eq!(out, br#"{"jobs":{"type":"counter","count":1}}"#);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -212,11 +212,11 @@ pub fn write_json(snapshot: &RegistrySnapshot, mut writer: impl Write) -> io::Re
 /// Writes [`to_json_pretty`]'s document to `writer`, like [`write_json`].
 ///
 /// ```
-/// use metrics_core::Registry;
+/// use tachymeter_core::Registry;
 ///
 /// let registry = Registry::new();
 /// registry.counter("jobs")?.inc(1);
-/// metrics_json::write_json_pretty(&registry.snapshot(), std::io::stdout().lock())?;
+/// tachymeter_json::write_json_pretty(&registry.snapshot(), std::io::stdout().lock())?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write_json_pretty(snapshot: &RegistrySnapshot, mut writer: impl Write) -> io::Result<()> {
@@ -229,16 +229,16 @@ pub fn write_json_pretty(snapshot: &RegistrySnapshot, mut writer: impl Write) ->
 /// compact. Non-finite floats are `null` here too.
 ///
 /// ```
-/// use metrics_core::Registry;
+/// use tachymeter_core::Registry;
 ///
 /// let registry = Registry::new();
 /// registry.counter("jobs")?.inc(1);
-/// let json = metrics_json::to_json_full(&registry.snapshot());
+/// let json = tachymeter_json::to_json_full(&registry.snapshot());
 /// assert_eq!(
 ///     json,
 ///     r#"{"metrics":[{"key":{"name":"jobs","labels":[]},"snapshot":{"type":"counter","count":1,"monotonic":true}}],"folded_series":0}"#,
 /// );
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 pub fn to_json_full(snapshot: &RegistrySnapshot) -> String {
     serde_json::to_string(snapshot).expect("a registry snapshot always serialises to memory")

@@ -1,10 +1,10 @@
 //! One JSON document per report, as JSON Lines.
 
 use crate::encode;
-use metrics_core::{Registry, RegistrySnapshot};
-use metrics_report::{PeriodicReporter, Report, ReportError};
 use std::io::{self, Write};
 use std::time::Duration;
+use tachymeter_core::{Registry, RegistrySnapshot};
+use tachymeter_report::{PeriodicReporter, Report, ReportError};
 
 /// A [`Report`] that writes each snapshot as one line of compact JSON (the
 /// [crate's shape](crate)) followed by `\n`: a [JSON Lines](https://jsonlines.org)
@@ -16,15 +16,15 @@ use std::time::Duration;
 /// on a line of its own and never corrupts a later document.
 ///
 /// ```
-/// use metrics_core::Registry;
-/// use metrics_json::JsonReport;
-/// use metrics_report::Report;
+/// use tachymeter_core::Registry;
+/// use tachymeter_json::JsonReport;
+/// use tachymeter_report::Report;
 ///
 /// let registry = Registry::new();
 /// registry.counter("jobs")?.inc(1);
 /// let mut report = JsonReport::new(std::io::stdout());
 /// report.report(&registry.snapshot())?; // {"jobs":{"type":"counter","count":1}}
-/// # Ok::<(), metrics_report::ReportError>(())
+/// # Ok::<(), tachymeter_report::ReportError>(())
 /// ```
 pub struct JsonReport {
     writer: Box<dyn Write + Send>,
@@ -102,14 +102,14 @@ fn write_counting(writer: &mut dyn Write, mut buf: &[u8]) -> Result<(), (usize, 
 /// timeout, start a [`JsonReport`] with [`PeriodicReporter::builder`].
 ///
 /// ```
-/// use metrics_core::Registry;
+/// use tachymeter_core::Registry;
 /// use std::time::Duration;
 ///
 /// let registry = Registry::new();
-/// let reporter = metrics_json::write_json_every(&registry, Duration::from_secs(60), std::io::stderr())?;
+/// let reporter = tachymeter_json::write_json_every(&registry, Duration::from_secs(60), std::io::stderr())?;
 /// // ... the application runs ...
 /// reporter.stop(); // one final line
-/// # Ok::<(), metrics_report::ReportError>(())
+/// # Ok::<(), tachymeter_report::ReportError>(())
 /// ```
 pub fn write_json_every(
     registry: &Registry,

@@ -1,9 +1,11 @@
 //! The flat, go-metrics-style JSON shape of a snapshot.
 
-use metrics_core::{HistogramSnapshot, MeterSnapshot, MetricKey, MetricSnapshot, RegistrySnapshot};
-use metrics_report::QUANTILES;
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
+use tachymeter_core::{
+    HistogramSnapshot, MeterSnapshot, MetricKey, MetricSnapshot, RegistrySnapshot,
+};
+use tachymeter_report::QUANTILES;
 
 /// go-metrics' JSON field names of the quantiles every histogram and timer
 /// reports ([`QUANTILES`]).
@@ -14,15 +16,15 @@ const QUANTILE_FIELDS: [&str; QUANTILES.len()] = ["median", "75%", "95%", "99%",
 /// to write it with another serde format.
 ///
 /// ```
-/// use metrics_core::Registry;
-/// use metrics_json::JsonSnapshot;
+/// use tachymeter_core::Registry;
+/// use tachymeter_json::JsonSnapshot;
 ///
 /// let registry = Registry::new();
 /// registry.counter("jobs")?.inc(2);
 /// let snapshot = registry.snapshot();
 /// let document = serde_json::json!({ "host": "a1", "metrics": JsonSnapshot::new(&snapshot) });
 /// assert_eq!(document["metrics"]["jobs"]["count"], 2);
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct JsonSnapshot<'a> {
@@ -105,7 +107,7 @@ impl Serialize for Metric<'_> {
                 rates(&mut s, &t.rate)?;
                 s.end()
             }
-            // A kind added to metrics-core later: its full form, which
+            // A kind added to tachymeter-core later: its full form, which
             // carries its own "type".
             other => other.serialize(serializer),
         }

@@ -7,16 +7,16 @@ use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
-use metrics_core::{ManualClock, MetricKey, Registry};
-use metrics_json::to_json;
 use serde_json::Value;
 use std::sync::Arc;
+use tachymeter_core::{ManualClock, MetricKey, Registry};
+use tachymeter_json::to_json;
 use tower_service::Service;
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 /// A registry on a clock that stands still, so two renders agree exactly.
-fn registry() -> Result<Registry, metrics_core::RegistryError> {
+fn registry() -> Result<Registry, tachymeter_core::RegistryError> {
     let registry = Registry::builder()
         .clock(Arc::new(ManualClock::new()))
         .build();
@@ -36,14 +36,14 @@ fn request(method: Method) -> Request<()> {
         .unwrap()
 }
 
-async fn body_bytes(body: metrics_report::Body) -> Bytes {
+async fn body_bytes(body: tachymeter_report::Body) -> Bytes {
     body.collect().await.unwrap().to_bytes()
 }
 
 #[tokio::test]
 async fn get_renders_the_snapshot_as_json() -> TestResult {
     let registry = registry()?;
-    let mut service = metrics_json::service(&registry);
+    let mut service = tachymeter_json::service(&registry);
     let Ok(response) = service.call(request(Method::GET)).into_inner();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
@@ -63,7 +63,7 @@ async fn get_renders_the_snapshot_as_json() -> TestResult {
 async fn each_request_sees_a_fresh_snapshot() -> TestResult {
     let registry = registry()?;
     let jobs = registry.counter("jobs")?;
-    let mut service = metrics_json::service(&registry);
+    let mut service = tachymeter_json::service(&registry);
     for expected in [3, 4, 5] {
         let Ok(response) = service.call(request(Method::GET)).into_inner();
         let doc: Value = serde_json::from_slice(&body_bytes(response.into_body()).await)?;
@@ -75,7 +75,7 @@ async fn each_request_sees_a_fresh_snapshot() -> TestResult {
 
 #[tokio::test]
 async fn head_has_headers_only_and_other_methods_are_refused() -> TestResult {
-    let mut service = metrics_json::service(&registry()?);
+    let mut service = tachymeter_json::service(&registry()?);
     let Ok(head) = service.call(request(Method::HEAD)).into_inner();
     assert_eq!(head.status(), StatusCode::OK);
     assert_eq!(head.headers()[CONTENT_TYPE], "application/json");
@@ -90,7 +90,7 @@ async fn head_has_headers_only_and_other_methods_are_refused() -> TestResult {
 #[tokio::test]
 async fn served_by_axum_over_a_real_connection() -> TestResult {
     let registry = registry()?;
-    let app = Router::new().route_service("/debug/metrics", metrics_json::service(&registry));
+    let app = Router::new().route_service("/debug/metrics", tachymeter_json::service(&registry));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, app).await });

@@ -1,15 +1,15 @@
 //! JSON Lines reports, and their failures as a periodic reporter counts them.
 
-use metrics_core::{ManualClock, Registry};
-use metrics_json::{to_json, write_json_every, JsonReport};
-use metrics_report::Report;
-use metrics_testkit::{FailingWriter, SharedWriter};
 use serde_json::Value;
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Duration;
+use tachymeter_core::{ManualClock, Registry};
+use tachymeter_json::{to_json, write_json_every, JsonReport};
+use tachymeter_report::Report;
+use tachymeter_testkit::{FailingWriter, SharedWriter};
 
-type TestResult = Result<(), metrics_report::ReportError>;
+type TestResult = Result<(), tachymeter_report::ReportError>;
 
 #[test]
 fn each_report_is_one_newline_terminated_line() -> TestResult {

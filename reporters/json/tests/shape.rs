@@ -1,13 +1,13 @@
 //! The document's shape: exact output, every type, awkward keys, non-finite
 //! floats, and the full form.
 
-use metrics_core::{ManualClock, MetricKey, Registry, RegistryError};
-use metrics_json::{
-    to_json, to_json_full, to_json_pretty, write_json, write_json_pretty, JsonSnapshot,
-};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
+use tachymeter_core::{ManualClock, MetricKey, Registry, RegistryError};
+use tachymeter_json::{
+    to_json, to_json_full, to_json_pretty, write_json, write_json_pretty, JsonSnapshot,
+};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -285,7 +285,7 @@ fn write_json_writes_the_compact_document() -> TestResult {
 fn write_json_reports_the_writer_error() -> TestResult {
     let error = write_json(
         &fixed_registry()?.snapshot(),
-        metrics_testkit::FailingWriter,
+        tachymeter_testkit::FailingWriter,
     )
     .unwrap_err();
     assert_eq!(error.to_string(), "disk full");

@@ -1,10 +1,10 @@
 //! [`Format`]: a registry snapshot as aligned, human-readable text.
 
-use metrics_core::{
+use std::fmt::Write as _;
+use tachymeter_core::{
     HistogramSnapshot, MeterSnapshot, MetricEntry, MetricSnapshot, RegistrySnapshot,
 };
-pub use metrics_report::DurationUnit;
-use std::fmt::Write as _;
+pub use tachymeter_report::DurationUnit;
 
 /// The quantiles of histograms and timers, with their field names.
 const QUANTILES: [(&str, f64); 5] = [
@@ -22,7 +22,7 @@ pub const NOT_AVAILABLE: &str = "n/a";
 /// The unit meter and timer rates are printed in.
 ///
 /// ```
-/// use metrics_log::RateUnit;
+/// use tachymeter_log::RateUnit;
 ///
 /// assert_eq!(RateUnit::default(), RateUnit::PerSecond);
 /// assert_eq!(RateUnit::PerMinute.suffix(), "/min");
@@ -63,7 +63,7 @@ impl RateUnit {
 /// snapshot's order (by name, then labels).
 ///
 /// Each block is a header line, `<type> <key>` (the key as
-/// [`MetricKey`](metrics_core::MetricKey) displays it: `name{k="v"}`),
+/// [`MetricKey`](tachymeter_core::MetricKey) displays it: `name{k="v"}`),
 /// then one indented line per field. Within a block the field names are
 /// padded to one width and the numbers are aligned on their decimal point.
 ///
@@ -94,8 +94,8 @@ impl RateUnit {
 /// An empty snapshot gives an empty string. Every line ends with `\n`.
 ///
 /// ```
-/// use metrics_core::Registry;
-/// use metrics_log::Format;
+/// use tachymeter_core::Registry;
+/// use tachymeter_log::Format;
 ///
 /// let registry = Registry::new();
 /// registry.counter("requests")?.inc(12);
@@ -108,7 +108,7 @@ impl RateUnit {
 /// counter requests
 ///   count: 12
 /// ");
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Format {
@@ -137,8 +137,8 @@ impl Format {
     /// The unit of timer durations (default milliseconds).
     ///
     /// ```
-    /// use metrics_core::Registry;
-    /// use metrics_log::{DurationUnit, Format};
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_log::{DurationUnit, Format};
     /// use std::time::Duration;
     ///
     /// let registry = Registry::new();
@@ -147,7 +147,7 @@ impl Format {
     ///     .duration_unit(DurationUnit::Microseconds)
     ///     .render(&registry.snapshot());
     /// assert!(text.contains("1500.000 µs\n"));
-    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
     pub fn duration_unit(mut self, unit: DurationUnit) -> Self {
         self.duration_unit = unit;
@@ -287,7 +287,7 @@ impl Format {
 /// second, 3 decimals).
 ///
 /// ```
-/// use metrics_core::{ManualClock, Registry};
+/// use tachymeter_core::{ManualClock, Registry};
 /// use std::sync::Arc;
 /// use std::time::Duration;
 ///
@@ -296,7 +296,7 @@ impl Format {
 /// registry.meter("jobs")?.mark(10);
 /// clock.advance(Duration::from_secs(5));
 ///
-/// assert_eq!(metrics_log::format(&registry.snapshot()), "\
+/// assert_eq!(tachymeter_log::format(&registry.snapshot()), "\
 /// meter jobs
 ///   count:       10
 ///   1-min rate:   2.000/s
@@ -304,7 +304,7 @@ impl Format {
 ///   15-min rate:  2.000/s
 ///   mean rate:    2.000/s
 /// ");
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 pub fn format(snapshot: &RegistrySnapshot) -> String {
     Format::default().render(snapshot)

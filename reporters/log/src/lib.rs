@@ -3,16 +3,16 @@
 //! `metrics.Log(registry, 10*time.Second, logger)`.
 //!
 //! ```
-//! use metrics_core::Registry;
+//! use tachymeter_core::Registry;
 //! use std::time::Duration;
 //!
 //! let registry = Registry::new();
 //! let timer = registry.timer("get-book")?;
-//! let reporter = metrics_log::log(&registry, Duration::from_secs(10))?;
+//! let reporter = tachymeter_log::log(&registry, Duration::from_secs(10))?;
 //!
 //! timer.update(Duration::from_millis(12));
 //! reporter.stop(); // one final report
-//! # Ok::<(), metrics_report::ReportError>(())
+//! # Ok::<(), tachymeter_report::ReportError>(())
 //! ```
 //!
 //! Each report is one log record (target `metrics`, level `Info` by
@@ -39,14 +39,14 @@
 //!   count: 12
 //! ```
 //!
-//! - [`Format`] turns a [`RegistrySnapshot`](metrics_core::RegistrySnapshot)
+//! - [`Format`] turns a [`RegistrySnapshot`](tachymeter_core::RegistrySnapshot)
 //!   into that text (a pure function; [`format()`] with the defaults). The
 //!   percentiles come from each histogram's recent window.
 //! - [`Sink`] sends it: `Sink::log` (feature `log`, on by default),
 //!   `Sink::tracing` (feature `tracing`), or [`Sink::writer`].
-//! - [`LogReporter`] does both as a [`Report`](metrics_report::Report);
+//! - [`LogReporter`] does both as a [`Report`](tachymeter_report::Report);
 //!   [`LogReporterBuilder::start`] runs it on a
-//!   [`metrics_report::PeriodicReporter`], which counts failed reports (a
+//!   [`tachymeter_report::PeriodicReporter`], which counts failed reports (a
 //!   writer's I/O error) in `reporter.log.failures`.
 //!
 //! Features: `log` (default) adds `Sink::log` and makes it the default
@@ -63,9 +63,9 @@ pub use format::{format, DurationUnit, Format, RateUnit, NOT_AVAILABLE};
 pub use reporter::{LogReporter, LogReporterBuilder};
 pub use sink::{Level, Sink, TARGET};
 
-use metrics_core::Registry;
-use metrics_report::{PeriodicReporter, ReportError};
 use std::time::Duration;
+use tachymeter_core::Registry;
+use tachymeter_report::{PeriodicReporter, ReportError};
 
 /// Reports `registry` every `interval` with the default [`LogReporter`]
 /// (durations in milliseconds, rates per second, the default [`Sink`] at
@@ -74,14 +74,14 @@ use std::time::Duration;
 /// The same as `LogReporter::builder().start(registry, interval)`.
 ///
 /// ```
-/// use metrics_core::Registry;
+/// use tachymeter_core::Registry;
 /// use std::time::Duration;
 ///
 /// let registry = Registry::new();
-/// let reporter = metrics_log::log(&registry, Duration::from_secs(10))?;
+/// let reporter = tachymeter_log::log(&registry, Duration::from_secs(10))?;
 /// let outcome = reporter.stop();
 /// assert!(outcome.final_report_sent);
-/// # Ok::<(), metrics_report::ReportError>(())
+/// # Ok::<(), tachymeter_report::ReportError>(())
 /// ```
 pub fn log(registry: &Registry, interval: Duration) -> Result<PeriodicReporter, ReportError> {
     LogReporter::builder().start(registry, interval)

@@ -3,22 +3,22 @@
 
 use crate::format::{DurationUnit, Format, RateUnit};
 use crate::sink::{Level, Sink};
-use metrics_core::{Registry, RegistrySnapshot};
-use metrics_report::{PeriodicReporter, Report, ReportError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tachymeter_core::{Registry, RegistrySnapshot};
+use tachymeter_report::{PeriodicReporter, Report, ReportError};
 
 /// Formats each snapshot with a [`Format`] and sends it to a [`Sink`]: the
 /// `log` facade (default), `tracing`, or any writer.
 ///
 /// Run it every interval with [`LogReporterBuilder::start`] (or
 /// [`log`](crate::log)), or hand it to a
-/// [`PeriodicReporter`](metrics_report::PeriodicReporter) yourself.
+/// [`PeriodicReporter`](tachymeter_report::PeriodicReporter) yourself.
 ///
 /// A report with nothing to say (no metrics and no title) sends nothing.
 ///
 /// ```
-/// use metrics_core::Registry;
-/// use metrics_log::{DurationUnit, Level, LogReporter};
+/// use tachymeter_core::Registry;
+/// use tachymeter_log::{DurationUnit, Level, LogReporter};
 /// use std::time::Duration;
 ///
 /// let registry = Registry::new();
@@ -31,7 +31,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 ///     .start(&registry, Duration::from_secs(10))?;
 /// // ... the application runs ...
 /// reporter.stop(); // one final report
-/// # Ok::<(), metrics_report::ReportError>(())
+/// # Ok::<(), tachymeter_report::ReportError>(())
 /// ```
 #[derive(Debug)]
 pub struct LogReporter {
@@ -62,8 +62,8 @@ impl LogReporter {
     /// then [`Format::render`].
     ///
     /// ```
-    /// use metrics_core::Registry;
-    /// use metrics_log::LogReporter;
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_log::LogReporter;
     ///
     /// let registry = Registry::new();
     /// registry.counter("requests")?.inc(2);
@@ -72,7 +72,7 @@ impl LogReporter {
     ///     reporter.render(&registry.snapshot()),
     ///     "metrics\ncounter requests\n  count: 2\n"
     /// );
-    /// # Ok::<(), metrics_core::RegistryError>(())
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
     pub fn render(&self, snapshot: &RegistrySnapshot) -> String {
         let mut out = String::new();
@@ -146,7 +146,7 @@ impl LogReporterBuilder {
     /// standard error without it).
     ///
     /// ```
-    /// use metrics_log::{LogReporter, Sink};
+    /// use tachymeter_log::{LogReporter, Sink};
     ///
     /// let reporter = LogReporter::builder().sink(Sink::writer(std::io::stderr())).build();
     /// ```
@@ -173,8 +173,8 @@ impl LogReporterBuilder {
     /// off: loggers usually stamp their records already).
     ///
     /// ```
-    /// use metrics_core::Registry;
-    /// use metrics_log::LogReporter;
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_log::LogReporter;
     ///
     /// let reporter = LogReporter::builder().title("metrics at").timestamp(true).build();
     /// let text = reporter.render(&Registry::new().snapshot());
@@ -195,7 +195,7 @@ impl LogReporterBuilder {
     }
 
     /// The reporter, to run by hand or hand to a
-    /// [`PeriodicReporter`](metrics_report::PeriodicReporter).
+    /// [`PeriodicReporter`](tachymeter_report::PeriodicReporter).
     pub fn build(self) -> LogReporter {
         self.reporter
     }
@@ -203,7 +203,7 @@ impl LogReporterBuilder {
     /// Reports `registry` every `interval` on a thread of its own until the
     /// returned [`PeriodicReporter`] is stopped or dropped (which sends one
     /// final report). Fails as
-    /// [`PeriodicReporterBuilder::start`](metrics_report::PeriodicReporterBuilder::start)
+    /// [`PeriodicReporterBuilder::start`](tachymeter_report::PeriodicReporterBuilder::start)
     /// does.
     pub fn start(
         self,

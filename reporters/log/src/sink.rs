@@ -34,14 +34,14 @@ pub enum Level {
 ///   event's message.
 /// - [`Sink::writer`]: any [`Write`]; each report is written whole and
 ///   flushed. A write or flush error is the report's error, so a
-///   [`PeriodicReporter`](metrics_report::PeriodicReporter) logs and counts
+///   [`PeriodicReporter`](tachymeter_report::PeriodicReporter) logs and counts
 ///   it.
 ///
 /// The default is `Sink::log` with the `log` feature, standard error
 /// without it.
 ///
 /// ```
-/// use metrics_log::Sink;
+/// use tachymeter_log::Sink;
 ///
 /// let to_stdout = Sink::writer(std::io::stdout());
 /// let to_a_buffer = Sink::writer(Vec::new());
@@ -62,7 +62,7 @@ impl Sink {
     /// Each report is one record through the `log` facade.
     ///
     /// ```
-    /// use metrics_log::{LogReporter, Sink};
+    /// use tachymeter_log::{LogReporter, Sink};
     ///
     /// let reporter = LogReporter::builder().sink(Sink::log()).build();
     /// ```
@@ -74,7 +74,7 @@ impl Sink {
     /// Each report is one `tracing` event.
     ///
     /// ```
-    /// use metrics_log::{LogReporter, Sink};
+    /// use tachymeter_log::{LogReporter, Sink};
     ///
     /// let reporter = LogReporter::builder().sink(Sink::tracing()).build();
     /// ```

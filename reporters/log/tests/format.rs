@@ -1,9 +1,9 @@
 //! The text of fixed registries on a manual clock, byte for byte.
 
-use metrics_core::{ManualClock, MetricKey, Registry, RegistrySnapshot};
-use metrics_log::{format, DurationUnit, Format, RateUnit};
 use std::sync::Arc;
 use std::time::Duration;
+use tachymeter_core::{ManualClock, MetricKey, Registry, RegistrySnapshot};
+use tachymeter_log::{format, DurationUnit, Format, RateUnit};
 
 fn registry() -> (Arc<ManualClock>, Registry) {
     let clock = Arc::new(ManualClock::new());

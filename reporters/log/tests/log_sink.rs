@@ -1,11 +1,11 @@
 //! The `log` sink, seen by a logger installed for this test binary.
 #![cfg(feature = "log")]
 
-use metrics_core::{ManualClock, Registry};
-use metrics_log::{Level, LogReporter, Sink, TARGET};
-use metrics_report::Report;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
+use tachymeter_core::{ManualClock, Registry};
+use tachymeter_log::{Level, LogReporter, Sink, TARGET};
+use tachymeter_report::Report;
 
 /// Every record logged: level, target, message.
 static RECORDS: Mutex<Vec<(log::Level, String, String)>> = Mutex::new(Vec::new());
@@ -93,7 +93,7 @@ fn the_one_call_start_logs_at_info() {
         .build();
     registry.gauge("queue").unwrap().update(7);
 
-    let reporter = metrics_log::log(&registry, Duration::from_secs(3600)).unwrap();
+    let reporter = tachymeter_log::log(&registry, Duration::from_secs(3600)).unwrap();
     assert!(reporter.report_now());
     let first = reports();
     assert_eq!(first.len(), 1);

@@ -1,11 +1,11 @@
 //! `LogReporter` with a writer sink, by hand and on a `PeriodicReporter`.
 
-use metrics_core::{ManualClock, Registry};
-use metrics_log::{LogReporter, Sink};
-use metrics_report::Report;
-use metrics_testkit::{FailingWriter, SharedWriter};
 use std::sync::Arc;
 use std::time::Duration;
+use tachymeter_core::{ManualClock, Registry};
+use tachymeter_log::{LogReporter, Sink};
+use tachymeter_report::Report;
+use tachymeter_testkit::{FailingWriter, SharedWriter};
 
 /// A registry on a clock that never moves, so a periodic reporter never
 /// reaches a scheduled tick: only `report_now` and `stop` report.

@@ -1,11 +1,11 @@
 //! The `tracing` sink, seen by a minimal subscriber.
 #![cfg(feature = "tracing")]
 
-use metrics_core::Registry;
-use metrics_log::{Level, LogReporter, Sink, TARGET};
-use metrics_report::Report;
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use tachymeter_core::Registry;
+use tachymeter_log::{Level, LogReporter, Sink, TARGET};
+use tachymeter_report::Report;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};

@@ -2,11 +2,11 @@
 
 use crate::host::short_hostname;
 use crate::sanitize::{sanitize, tag_key};
-use metrics_core::{MetricEntry, RegistrySnapshot};
-use metrics_report::{fields, DurationUnit, Value};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write;
+use tachymeter_core::{MetricEntry, RegistrySnapshot};
+use tachymeter_report::{fields, DurationUnit, Value};
 
 /// The most tags a point may have unless set otherwise: OpenTSDB's default
 /// (`tsd.storage.max_tags`).
@@ -52,8 +52,8 @@ pub const DEFAULT_MAX_LINE_LEN: usize = 1024;
 ///   window, a float gauge) cannot be sent: they are skipped.
 ///
 /// ```
-/// use metrics_core::{MetricKey, Registry};
-/// use metrics_opentsdb::Encoder;
+/// use tachymeter_core::{MetricKey, Registry};
+/// use tachymeter_opentsdb::Encoder;
 ///
 /// let registry = Registry::new();
 /// registry.counter(MetricKey::new("requests").with_label("route", "/books"))?.inc(3);
@@ -62,7 +62,7 @@ pub const DEFAULT_MAX_LINE_LEN: usize = 1024;
 /// let encoded = encoder.encode(&registry.snapshot(), 1_700_000_000, &mut out);
 /// assert_eq!(out, "put app.requests.count 1700000000 3 host=web-1 route=/books\n");
 /// assert_eq!(encoded.lines, 1);
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Encoder {
@@ -280,9 +280,9 @@ mod tests {
         assert_eq!((encoded.lines, encoded.skipped_too_long), (2, 0));
         assert!(out.lines().all(|l| l.len() <= 4096));
     }
-    use metrics_core::{ManualClock, MetricKey, Registry};
     use std::sync::Arc;
     use std::time::Duration;
+    use tachymeter_core::{ManualClock, MetricKey, Registry};
 
     const TS: u64 = 1_700_000_000;
 

@@ -3,14 +3,14 @@
 //! `metrics.OpenTSDB(registry, 10*time.Second, "app", addr)`.
 //!
 //! ```no_run
-//! use metrics_core::Registry;
+//! use tachymeter_core::Registry;
 //! use std::time::Duration;
 //!
 //! let registry = Registry::new();
-//! let reporter = metrics_opentsdb::OpenTsdbReporter::builder("tsdb.internal:4242")
+//! let reporter = tachymeter_opentsdb::OpenTsdbReporter::builder("tsdb.internal:4242")
 //!     .prefix("app")
 //!     .start(&registry, Duration::from_secs(10))?;
-//! # Ok::<(), metrics_report::ReportError>(())
+//! # Ok::<(), tachymeter_report::ReportError>(())
 //! ```
 //!
 //! A timer `db.query` labelled `table=books` becomes, every interval:
@@ -27,17 +27,17 @@
 //!   tags (a default `host` tag plus each metric's labels), sanitising
 //!   ([`sanitize`]), what is skipped (NaN, ±Inf, collisions).
 //! - [`OpenTsdbReporter`] writes them with
-//!   [`metrics_report::TcpSender`] (bounded connects and writes, backoff,
-//!   reconnection) as a [`Report`](metrics_report::Report);
+//!   [`tachymeter_report::TcpSender`] (bounded connects and writes, backoff,
+//!   reconnection) as a [`Report`](tachymeter_report::Report);
 //!   [`OpenTsdbReporterBuilder::start`] runs it on a
-//!   [`metrics_report::PeriodicReporter`].
+//!   [`tachymeter_report::PeriodicReporter`].
 //!
 //! Anything that accepts OpenTSDB telnet lines works as the server:
 //! OpenTSDB itself (port 4242), VictoriaMetrics (`-opentsdbListenAddr`),
 //! and others. VictoriaMetrics truncates tag values longer than 16 KiB.
 //! A report whose write times out halfway through a line never leaves that
 //! line cut short: the connection stays open and the rest of the line is
-//! written first on the next attempt (see [`metrics_report::TcpSender`]),
+//! written first on the next attempt (see [`tachymeter_report::TcpSender`]),
 //! so a server that reads a line at end of stream, as VictoriaMetrics does,
 //! never takes a cut line for a point.
 #![forbid(unsafe_code)]

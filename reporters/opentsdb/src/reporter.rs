@@ -2,12 +2,12 @@
 //! over one TCP connection.
 
 use crate::encode::Encoder;
-use metrics_core::{Counter, Registry, RegistrySnapshot};
-use metrics_report::{
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tachymeter_core::{Counter, Registry, RegistrySnapshot};
+use tachymeter_report::{
     own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError, SendError, TcpSender,
     INITIAL_BACKOFF, MAX_BACKOFF,
 };
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a connection attempt, and the write of one report, may take
 /// unless set otherwise.
@@ -40,8 +40,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// labels become tags and names are sanitised.
 ///
 /// ```no_run
-/// use metrics_core::Registry;
-/// use metrics_opentsdb::OpenTsdbReporter;
+/// use tachymeter_core::Registry;
+/// use tachymeter_opentsdb::OpenTsdbReporter;
 /// use std::time::Duration;
 ///
 /// let registry = Registry::new();
@@ -52,7 +52,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// registry.counter("requests")?.inc(1);
 /// // ... the application runs ...
 /// reporter.stop(); // one final report
-/// # Ok::<(), metrics_report::ReportError>(())
+/// # Ok::<(), tachymeter_report::ReportError>(())
 /// ```
 #[derive(Debug)]
 pub struct OpenTsdbReporter {
@@ -237,15 +237,15 @@ impl OpenTsdbReporterBuilder {
     /// metric.
     ///
     /// ```no_run
-    /// use metrics_core::Registry;
-    /// use metrics_opentsdb::OpenTsdbReporter;
-    /// use metrics_report::Report;
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_opentsdb::OpenTsdbReporter;
+    /// use tachymeter_report::Report;
     ///
     /// let registry = Registry::new();
     /// let mut reporter = OpenTsdbReporter::builder("127.0.0.1:4242").build(&registry)?;
     /// registry.counter("jobs")?.inc(1);
     /// reporter.report(&registry.snapshot())?;
-    /// # Ok::<(), metrics_report::ReportError>(())
+    /// # Ok::<(), tachymeter_report::ReportError>(())
     /// ```
     pub fn build(self, registry: &Registry) -> Result<OpenTsdbReporter, ReportError> {
         Ok(OpenTsdbReporter {

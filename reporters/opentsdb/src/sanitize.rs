@@ -27,7 +27,7 @@ fn allowed(c: char) -> bool {
 /// letters newer than its Java. VictoriaMetrics accepts any of them.
 ///
 /// ```
-/// use metrics_opentsdb::sanitize;
+/// use tachymeter_opentsdb::sanitize;
 ///
 /// assert_eq!(sanitize("http.requests/s"), "http.requests/s");
 /// assert_eq!(sanitize("a b=c\n"), "a_b_c_");

@@ -3,14 +3,14 @@
 mod common;
 
 use common::{count, rejected, WAIT};
-use metrics_core::Registry;
-use metrics_opentsdb::OpenTsdbReporter;
-use metrics_report::PeriodicReporter;
-use metrics_testkit::{port, BlackHole, VictoriaMetrics};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
+use tachymeter_core::Registry;
+use tachymeter_opentsdb::OpenTsdbReporter;
+use tachymeter_report::PeriodicReporter;
+use tachymeter_testkit::{port, BlackHole, VictoriaMetrics};
 
 const NEVER: Duration = Duration::from_secs(3600);
 /// Longer than any test: the reports after a failure always wait.

@@ -4,14 +4,14 @@
 mod common;
 
 use common::{by_key, count, inserted, rejected, tags, SeriesKey, WAIT};
-use metrics_core::{ManualClock, MetricKey, Registry};
-use metrics_opentsdb::{sanitize, OpenTsdbReporter};
-use metrics_report::{fields, DurationUnit, Value};
-use metrics_testkit::VictoriaMetrics;
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tachymeter_core::{ManualClock, MetricKey, Registry};
+use tachymeter_opentsdb::{sanitize, OpenTsdbReporter};
+use tachymeter_report::{fields, DurationUnit, Value};
+use tachymeter_testkit::VictoriaMetrics;
 
 const NEVER: Duration = Duration::from_secs(3600);
 

@@ -1,7 +1,7 @@
 //! Prometheus histogram buckets, chosen when exporting and filled from the
 //! histogram's recorded distribution.
 
-use metrics_core::HistogramSnapshot;
+use tachymeter_core::HistogramSnapshot;
 
 /// The `le` bounds of exported Prometheus histograms, in the exported unit
 /// (seconds for timers). Chosen at export time: recording never depends on

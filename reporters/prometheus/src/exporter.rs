@@ -5,14 +5,14 @@ use crate::buckets::{cumulative, Buckets};
 use crate::names::{Family, Names, Role, Shape};
 use crate::write::{f64_value, help, i64_value, label_value, u64_value};
 use crate::Format;
-use metrics_core::{
-    CounterSnapshot, HistogramSnapshot, Metric, MetricKey, MetricKind, MetricSnapshot, Registry,
-    RegistrySnapshot,
-};
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use tachymeter_core::{
+    CounterSnapshot, HistogramSnapshot, Metric, MetricKey, MetricKind, MetricSnapshot, Registry,
+    RegistrySnapshot,
+};
 
 /// The quantiles exported for summaries unless configured otherwise.
 pub const DEFAULT_QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
@@ -27,11 +27,11 @@ pub const DEFAULT_QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
 /// | gauge | gauge `name` |
 /// | histogram | summary `name` (or a histogram, see [`buckets`](PrometheusExporterBuilder::buckets)) |
 /// | timer | summary `name_seconds`, in seconds |
-/// | `name-1xx` … `name-5xx` (all five), and `name-other` with them (metrics-tower) | counter `name_responses_total{code="2xx"}` |
-/// | `name-other` without them, and `name-404` … next to it (metrics-tower) | counter `name_responses_by_code_total{code="404"}` |
+/// | `name-1xx` … `name-5xx` (all five), and `name-other` with them (tachymeter-tower) | counter `name_responses_total{code="2xx"}` |
+/// | `name-other` without them, and `name-404` … next to it (tachymeter-tower) | counter `name_responses_by_code_total{code="404"}` |
 ///
 /// The status folding reads counter names: any counter named like
-/// metrics-tower's (`-1xx` … `-5xx`, `-other`, `-` and three digits, in the
+/// tachymeter-tower's (`-1xx` … `-5xx`, `-other`, `-` and three digits, in the
 /// combinations above) is folded, so turn it off with
 /// [`fold_status_counters`](PrometheusExporterBuilder::fold_status_counters)
 /// if your own counters are named that way. Folded families never take a
@@ -53,8 +53,8 @@ pub const DEFAULT_QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
 /// one scrape to the next. HELP gives the registry's own name.
 ///
 /// ```
-/// use metrics_core::Registry;
-/// use metrics_prometheus::{Format, PrometheusExporter};
+/// use tachymeter_core::Registry;
+/// use tachymeter_prometheus::{Format, PrometheusExporter};
 ///
 /// let registry = Registry::new();
 /// registry.counter("cache.hits")?.inc(3);
@@ -62,7 +62,7 @@ pub const DEFAULT_QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
 /// let text = exporter.render(Format::Text);
 /// assert!(text.contains("# TYPE cache_hits_total counter\ncache_hits_total 3\n"));
 /// assert!(exporter.render(Format::OpenMetrics).ends_with("# EOF\n"));
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct PrometheusExporter {
@@ -117,7 +117,7 @@ impl PrometheusExporterBuilder {
         self
     }
 
-    /// Whether metrics-tower's status counters are folded into families
+    /// Whether tachymeter-tower's status counters are folded into families
     /// with a `code` label (default `true`).
     pub fn fold_status_counters(mut self, fold: bool) -> Self {
         self.fold_status = fold;
@@ -671,7 +671,7 @@ fn shape_of(snapshot: &MetricSnapshot) -> Option<(Shape, bool)> {
     })
 }
 
-/// The bases of metrics-tower status counters in a snapshot.
+/// The bases of tachymeter-tower status counters in a snapshot.
 #[derive(Debug, Default)]
 struct StatusBases<'a> {
     /// Bases with all of `-1xx` … `-5xx`.
@@ -710,7 +710,7 @@ impl<'a> StatusBases<'a> {
             if mask & 0b1_1111 == 0b1_1111 {
                 bases.classes.insert(base);
             }
-            // metrics-tower registers `-other` with the layer and codes on
+            // tachymeter-tower registers `-other` with the layer and codes on
             // first sight: `-other` alone already makes a by-code family, so
             // its series keeps its name from the first scrape on.
             if mask & 0b10_0000 != 0 {

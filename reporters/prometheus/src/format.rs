@@ -23,7 +23,7 @@ impl Format {
     /// format otherwise (also when there is no header).
     ///
     /// ```
-    /// use metrics_prometheus::Format;
+    /// use tachymeter_prometheus::Format;
     ///
     /// let prometheus = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
     /// assert_eq!(Format::from_accept(Some(prometheus)), Format::OpenMetrics);

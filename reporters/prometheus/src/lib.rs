@@ -1,4 +1,4 @@
-//! Prometheus exposition of a metrics-core registry.
+//! Prometheus exposition of a tachymeter-core registry.
 //!
 //! - [`PrometheusExporter`] renders a registry in the Prometheus text
 //!   format 0.0.4 or OpenMetrics 1.0 ([`Format`]): valid and unique names,
@@ -13,8 +13,8 @@
 //!   Pushgateway, once or every interval.
 //!
 //! ```
-//! use metrics_core::Registry;
-//! use metrics_prometheus::{Format, PrometheusExporter};
+//! use tachymeter_core::Registry;
+//! use tachymeter_prometheus::{Format, PrometheusExporter};
 //! use std::time::Duration;
 //!
 //! let registry = Registry::new();
@@ -23,7 +23,7 @@
 //! let text = exporter.render(Format::Text);
 //! assert!(text.contains("get_book_seconds_count 1\n"));
 //! assert!(text.contains("get_book_seconds{quantile=\"0.99\"} 0.003"));
-//! # Ok::<(), metrics_core::RegistryError>(())
+//! # Ok::<(), tachymeter_core::RegistryError>(())
 //! ```
 
 #![forbid(unsafe_code)]

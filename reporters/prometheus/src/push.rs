@@ -2,9 +2,9 @@
 
 use crate::names::label_name;
 use crate::{Format, PrometheusExporter};
-use metrics_report::{PeriodicReporter, Report, ReportError};
 use std::fmt;
 use std::time::Duration;
+use tachymeter_report::{PeriodicReporter, Report, ReportError};
 
 /// Pushes a [`PrometheusExporter`]'s exposition to a Pushgateway, in the
 /// text format and without timestamps, under
@@ -18,7 +18,7 @@ use std::time::Duration;
 ///   form the Pushgateway requires for `/` (URL-safe base64).
 /// - Every request ends by its [`timeout`](Self::timeout) (default 10 s).
 /// - [`every`](Self::every) pushes on a
-///   [`PeriodicReporter`](metrics_report::PeriodicReporter) thread, so a
+///   [`PeriodicReporter`](tachymeter_report::PeriodicReporter) thread, so a
 ///   slow or dead Pushgateway never holds up the application; failures are
 ///   logged and counted there.
 ///
@@ -27,10 +27,10 @@ use std::time::Duration;
 /// ["rustls-tls"] }`).
 ///
 /// ```no_run
-/// use metrics_core::Registry;
-/// use metrics_prometheus::{PrometheusExporter, Pushgateway};
+/// use tachymeter_core::Registry;
+/// use tachymeter_prometheus::{PrometheusExporter, Pushgateway};
 ///
-/// # async fn run() -> Result<(), metrics_prometheus::PushError> {
+/// # async fn run() -> Result<(), tachymeter_prometheus::PushError> {
 /// let registry = Registry::new();
 /// registry.counter("batch.rows")?.inc(1_000);
 /// let pushgateway = Pushgateway::new("http://127.0.0.1:9091", "nightly-batch", &PrometheusExporter::new(&registry))
@@ -61,7 +61,7 @@ pub enum PushError {
     /// No answer: connection refused, timeout, …
     Transport(reqwest::Error),
     /// A metric name was refused by the registry.
-    Registry(metrics_core::RegistryError),
+    Registry(tachymeter_core::RegistryError),
     /// The runtime for blocking pushes could not be started.
     Runtime(std::io::Error),
 }
@@ -90,8 +90,8 @@ impl std::error::Error for PushError {
     }
 }
 
-impl From<metrics_core::RegistryError> for PushError {
-    fn from(e: metrics_core::RegistryError) -> Self {
+impl From<tachymeter_core::RegistryError> for PushError {
+    fn from(e: tachymeter_core::RegistryError) -> Self {
         PushError::Registry(e)
     }
 }
@@ -193,7 +193,7 @@ impl Pushgateway {
 impl Report for Pushgateway {
     /// Pushes the registry's current metrics; the snapshot handed in is not
     /// used, as the exporter takes its own.
-    fn report(&mut self, _: &metrics_core::RegistrySnapshot) -> Result<(), ReportError> {
+    fn report(&mut self, _: &tachymeter_core::RegistrySnapshot) -> Result<(), ReportError> {
         self.push_blocking().map_err(Into::into)
     }
 }
@@ -261,7 +261,7 @@ mod tests {
 
     #[test]
     fn grouping_values_with_slashes_use_base64() {
-        let registry = metrics_core::Registry::new();
+        let registry = tachymeter_core::Registry::new();
         let exporter = PrometheusExporter::new(&registry);
         let p = Pushgateway::new("http://h:9091/", "batch", &exporter)
             .grouping("path", "/var/tmp")

@@ -3,7 +3,7 @@
 use crate::{Format, PrometheusExporter};
 use http::header::{HeaderValue, ACCEPT};
 use http::HeaderMap;
-use metrics_report::{Render, RenderService, Rendered};
+use tachymeter_report::{Render, RenderService, Rendered};
 
 /// The Tower service of [`PrometheusExporter::service`].
 pub type MetricsService = RenderService<PrometheusExporter>;
@@ -27,8 +27,8 @@ impl PrometheusExporter {
     /// `503` with `Retry-After: 1`.
     ///
     /// ```
-    /// use metrics_core::Registry;
-    /// use metrics_prometheus::PrometheusExporter;
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_prometheus::PrometheusExporter;
     ///
     /// let registry = Registry::new();
     /// let exporter = PrometheusExporter::new(&registry);

@@ -2,11 +2,11 @@
 //! family, contiguous families, histogram buckets cumulative) and by the
 //! real `promtool check metrics`, with hostile names and values.
 
-use metrics_core::{MetricKey, Registry};
-use metrics_prometheus::{Buckets, Format, PrometheusExporter};
-use metrics_testkit::Promtool;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_prometheus::{Buckets, Format, PrometheusExporter};
+use tachymeter_testkit::Promtool;
 
 /// Names and label values that break naive encoders.
 const HOSTILE: &[&str] = &[
@@ -231,7 +231,7 @@ fn names_stay_the_same_from_one_render_to_the_next() {
 
 #[test]
 fn the_exposition_for_each_kind() {
-    let clock = std::sync::Arc::new(metrics_core::ManualClock::new());
+    let clock = std::sync::Arc::new(tachymeter_core::ManualClock::new());
     let registry = Registry::builder().clock(clock).build();
     registry.counter("jobs.done").unwrap().inc(42);
     registry.gauge("queue-depth").unwrap().update(-3);

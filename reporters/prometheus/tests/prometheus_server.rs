@@ -4,10 +4,10 @@
 //! label values full of characters that need escaping.
 
 use axum::Router;
-use metrics_core::{MetricKey, Registry};
-use metrics_prometheus::PrometheusExporter;
-use metrics_testkit::{Prometheus, PrometheusOptions};
 use std::time::Duration;
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_prometheus::PrometheusExporter;
+use tachymeter_testkit::{Prometheus, PrometheusOptions};
 
 const HOSTILE_VALUES: &[&str] = &[
     "quote\"d",

@@ -2,11 +2,11 @@
 //! give errors within the timeout.
 #![cfg(feature = "push")]
 
-use metrics_core::{MetricKey, Registry};
-use metrics_prometheus::{PrometheusExporter, PushError, Pushgateway as Pusher};
-use metrics_report::PeriodicReporter;
-use metrics_testkit::Pushgateway;
 use std::time::{Duration, Instant};
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_prometheus::{PrometheusExporter, PushError, Pushgateway as Pusher};
+use tachymeter_report::PeriodicReporter;
+use tachymeter_testkit::Pushgateway;
 
 /// The pushed series `name` of the group whose labels include `labels`, as
 /// the Pushgateway exposes it, e.g. `batch_rows_total{instance="…",job="…"} 1000`.

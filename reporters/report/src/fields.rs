@@ -1,12 +1,12 @@
 //! The numbers of a metric, named the way go-metrics' reporters name them,
 //! for the push reporters (Graphite, InfluxDB, OpenTSDB, StatsD).
 
-use metrics_core::{HistogramSnapshot, MeterSnapshot, MetricSnapshot};
+use tachymeter_core::{HistogramSnapshot, MeterSnapshot, MetricSnapshot};
 
 /// The unit timer durations are reported in.
 ///
 /// ```
-/// use metrics_report::DurationUnit;
+/// use tachymeter_report::DurationUnit;
 ///
 /// assert_eq!(DurationUnit::default(), DurationUnit::Milliseconds);
 /// assert_eq!(DurationUnit::Microseconds.suffix(), "µs");
@@ -241,11 +241,11 @@ impl<'a> IntoIterator for &'a Fields {
 /// A histogram's `Min` and `Max` are [`Value::Unsigned`]; a timer's are
 /// floats in `unit`. Percentiles come from the recent window and are NaN
 /// when it is empty. Rates are per second. A metric kind added to
-/// metrics-core later has no fields here until this function learns it.
+/// tachymeter-core later has no fields here until this function learns it.
 ///
 /// ```
-/// use metrics_core::Registry;
-/// use metrics_report::{fields, DurationUnit, Stat, Value};
+/// use tachymeter_core::Registry;
+/// use tachymeter_report::{fields, DurationUnit, Stat, Value};
 /// use std::time::Duration;
 ///
 /// let registry = Registry::new();
@@ -258,7 +258,7 @@ impl<'a> IntoIterator for &'a Fields {
 /// assert_eq!(fields.as_slice()[1].stat, Stat::Min);
 /// assert_eq!(fields.as_slice()[1].value, Value::Float(3.0));
 /// assert_eq!(names.last(), Some(&"mean-rate"));
-/// # Ok::<(), metrics_core::RegistryError>(())
+/// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 pub fn fields(metric: &MetricSnapshot, unit: DurationUnit) -> Fields {
     let of_meter = matches!(metric, MetricSnapshot::Meter(_));
@@ -322,8 +322,8 @@ fn rates(out: &mut Fields, m: &MeterSnapshot) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metrics_core::Registry;
     use std::time::Duration;
+    use tachymeter_core::Registry;
 
     fn of(registry: &Registry) -> Vec<Fields> {
         let snapshot = registry.snapshot();

@@ -49,7 +49,7 @@ impl<F: Fn(&HeaderMap) -> Rendered> Render for F {
 /// ```
 /// use bytes::Bytes;
 /// use http::{HeaderValue, Request, StatusCode};
-/// use metrics_report::{RenderService, Rendered};
+/// use tachymeter_report::{RenderService, Rendered};
 /// use tower_service::Service;
 ///
 /// let mut service = RenderService::new(|_headers: &http::HeaderMap| Rendered {

@@ -1,6 +1,6 @@
 //! What every reporter shares.
 //!
-//! - [`Report`]: turns a [`RegistrySnapshot`](metrics_core::RegistrySnapshot)
+//! - [`Report`]: turns a [`RegistrySnapshot`](tachymeter_core::RegistrySnapshot)
 //!   into output (a log, a push to a server). Reporters never touch the
 //!   recording path: they read snapshots.
 //! - [`PeriodicReporter`]: runs a [`Report`] every interval on its own
@@ -17,8 +17,8 @@
 //!   bound on concurrent renders.
 //!
 //! ```
-//! use metrics_core::{Registry, RegistrySnapshot};
-//! use metrics_report::{PeriodicReporter, Report, ReportError};
+//! use tachymeter_core::{Registry, RegistrySnapshot};
+//! use tachymeter_report::{PeriodicReporter, Report, ReportError};
 //! use std::time::Duration;
 //!
 //! struct PrintCount;
@@ -37,7 +37,7 @@
 //! // ... the application runs ...
 //! let outcome = reporter.stop(); // one final report
 //! assert!(outcome.final_report_sent);
-//! # Ok::<(), metrics_report::ReportError>(())
+//! # Ok::<(), tachymeter_report::ReportError>(())
 //! ```
 
 #![forbid(unsafe_code)]

@@ -1,11 +1,11 @@
 //! A [`Report`] run every interval on its own thread.
 
 use crate::{Report, ReportError, Schedule, MAX_WAIT};
-use metrics_core::{Clock, Counter, Registry, Timer};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use tachymeter_core::{Clock, Counter, Registry, Timer};
 
 /// How long [`PeriodicReporter::stop`] and
 /// [`PeriodicReporter::report_now`] wait for a report by default.
@@ -16,7 +16,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// ```
 /// assert_eq!(
-///     metrics_report::own_metric_name("graphite", "connects"),
+///     tachymeter_report::own_metric_name("graphite", "connects"),
 ///     "reporter.graphite.connects"
 /// );
 /// ```
@@ -40,7 +40,7 @@ pub fn own_metric_name(reporter: &str, what: &str) -> String {
 /// that returned an error), `.panics`, `.skipped-ticks`, and the timer
 /// `reporter.<name>.duration`.
 ///
-/// Ticks follow the registry's [`Clock`](metrics_core::Clock); waiting
+/// Ticks follow the registry's [`Clock`](tachymeter_core::Clock); waiting
 /// between them is real time.
 #[derive(Debug)]
 pub struct PeriodicReporter {

@@ -1,6 +1,6 @@
 //! The one thing a reporter does: turn a snapshot into output.
 
-use metrics_core::RegistrySnapshot;
+use tachymeter_core::RegistrySnapshot;
 
 /// Why a report failed: any error, boxed.
 pub type ReportError = Box<dyn std::error::Error + Send + Sync + 'static>;

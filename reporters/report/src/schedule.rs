@@ -14,7 +14,7 @@ pub const MAX_WAIT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 /// counted, and the schedule stays on its original grid.
 ///
 /// ```
-/// use metrics_report::{Due, Schedule};
+/// use tachymeter_report::{Due, Schedule};
 /// use std::time::{Duration, Instant};
 ///
 /// let start = Instant::now();

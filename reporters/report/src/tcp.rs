@@ -144,12 +144,12 @@ impl Backoff {
 /// address the name resolves to, each within the timeout).
 ///
 /// ```no_run
-/// use metrics_report::TcpSender;
+/// use tachymeter_report::TcpSender;
 /// use std::time::Duration;
 ///
 /// let mut carbon = TcpSender::new("graphite.internal:2003", Duration::from_secs(2));
 /// carbon.send(b"app.requests.count 42 1700000000\n")?;
-/// # Ok::<(), metrics_report::SendError>(())
+/// # Ok::<(), tachymeter_report::SendError>(())
 /// ```
 #[derive(Debug)]
 pub struct TcpSender {
@@ -181,7 +181,7 @@ impl TcpSender {
     /// [`INITIAL_BACKOFF`] and [`MAX_BACKOFF`]; each at most [`MAX_WAIT`]).
     ///
     /// ```
-    /// use metrics_report::TcpSender;
+    /// use tachymeter_report::TcpSender;
     /// use std::time::Duration;
     ///
     /// let sender = TcpSender::new("carbon:2003", Duration::from_secs(2))

@@ -4,11 +4,11 @@
 //! interval keep these tests free of timing; one test waits (bounded) for
 //! real scheduled ticks.
 
-use metrics_core::{ManualClock, Registry, RegistrySnapshot};
-use metrics_report::{Due, PeriodicReporter, Report, ReportError, Schedule};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
+use tachymeter_core::{ManualClock, Registry, RegistrySnapshot};
+use tachymeter_report::{Due, PeriodicReporter, Report, ReportError, Schedule};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -161,13 +161,13 @@ fn scheduled_ticks_run_reports() {
 #[test]
 fn the_schedule_skips_missed_ticks_on_an_injected_clock() {
     let clock = ManualClock::new();
-    let start = metrics_core::Clock::now(&clock);
+    let start = tachymeter_core::Clock::now(&clock);
     let mut schedule = Schedule::new(start, Duration::from_secs(10));
     // (reports, skipped) after advancing the clock by `by` seconds.
     let mut totals = (0u64, 0u64);
     let mut step = |by: u64| {
         clock.advance(Duration::from_secs(by));
-        if let Some(Due { skipped }) = schedule.due(metrics_core::Clock::now(&clock)) {
+        if let Some(Due { skipped }) = schedule.due(tachymeter_core::Clock::now(&clock)) {
             totals.0 += 1;
             totals.1 += skipped;
         }

@@ -5,12 +5,12 @@ use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body as _;
-use metrics_report::{Body, RenderService, Rendered};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use tachymeter_report::{Body, RenderService, Rendered};
 use tower_service::Service;
 
-fn call<F: metrics_report::Render>(
+fn call<F: tachymeter_report::Render>(
     service: &mut RenderService<F>,
     method: Method,
 ) -> Response<Body> {

@@ -159,7 +159,7 @@ impl Connection {
                 let (tx, rx) = mpsc::channel();
                 let name = host.clone();
                 std::thread::Builder::new()
-                    .name("metrics-statsd-lookup".to_string())
+                    .name("tachymeter-statsd-lookup".to_string())
                     .spawn(move || {
                         let found = name.to_socket_addrs().and_then(|mut all| {
                             all.next().ok_or_else(|| {

@@ -18,10 +18,10 @@ use crate::name::{clean_prefix, WireName};
 use crate::packet::Packer;
 use crate::sample::{samples, Sample};
 use crate::series::Series;
-use metrics_core::{HistogramSnapshot, MetricSnapshot, RegistrySnapshot};
-use metrics_report::DurationUnit;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
+use tachymeter_core::{HistogramSnapshot, MetricSnapshot, RegistrySnapshot};
+use tachymeter_report::DurationUnit;
 
 /// How lines are written.
 #[derive(Debug, Clone)]
@@ -83,7 +83,7 @@ struct Mark {
 #[derive(Debug)]
 pub(crate) struct Encoder {
     options: Options,
-    series: HashMap<metrics_core::MetricKey, Series>,
+    series: HashMap<tachymeter_core::MetricKey, Series>,
     epoch: u64,
 }
 
@@ -402,8 +402,8 @@ fn push_rounded(out: &mut String, v: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metrics_core::{MetricKey, Registry};
     use std::time::Duration;
+    use tachymeter_core::{MetricKey, Registry};
 
     fn options() -> Options {
         Options {

@@ -1,16 +1,16 @@
 //! Sends a registry to a StatsD daemon over UDP, every interval, on a
-//! thread of its own ([`metrics_report::PeriodicReporter`]).
+//! thread of its own ([`tachymeter_report::PeriodicReporter`]).
 //!
 //! ```no_run
-//! use metrics_core::Registry;
+//! use tachymeter_core::Registry;
 //! use std::time::Duration;
 //!
 //! let registry = Registry::new();
-//! let reporter = metrics_statsd::StatsdReporter::builder("127.0.0.1:8125")
+//! let reporter = tachymeter_statsd::StatsdReporter::builder("127.0.0.1:8125")
 //!     .start(&registry, Duration::from_secs(10))?;
 //! registry.timer("db.query")?.update(Duration::from_millis(12));
 //! reporter.stop(); // one final report
-//! # Ok::<(), metrics_report::ReportError>(())
+//! # Ok::<(), tachymeter_report::ReportError>(())
 //! ```
 //!
 //! # Lines

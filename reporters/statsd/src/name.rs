@@ -7,7 +7,7 @@
 //! (`/` becomes `-`, `;` and `=` start Graphite tags, other punctuation and
 //! non-ASCII letters are deleted), so the name sent is the name stored.
 
-use metrics_core::MetricKey;
+use tachymeter_core::MetricKey;
 
 /// Whether StatsD keeps `c` in a name as it is.
 fn is_safe(c: char) -> bool {

@@ -3,9 +3,9 @@
 
 use crate::connection::Connection;
 use crate::encode::{Batch, Encoder, Options};
-use metrics_core::{Counter, Registry, RegistrySnapshot};
-use metrics_report::{own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError};
 use std::time::Duration;
+use tachymeter_core::{Counter, Registry, RegistrySnapshot};
+use tachymeter_report::{own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError};
 
 /// The default largest datagram: what fits an Ethernet frame with IP and
 /// UDP headers (use 512 across the internet).
@@ -32,8 +32,8 @@ const MAX_UDP_PAYLOAD: usize = 65_507;
 /// `dropped-non-finite`, `dropped-name-clash`.
 ///
 /// ```no_run
-/// use metrics_core::Registry;
-/// use metrics_statsd::StatsdReporter;
+/// use tachymeter_core::Registry;
+/// use tachymeter_statsd::StatsdReporter;
 /// use std::time::Duration;
 ///
 /// let registry = Registry::new();
@@ -43,7 +43,7 @@ const MAX_UDP_PAYLOAD: usize = 65_507;
 ///     .start(&registry, Duration::from_secs(10))?;
 /// // ... the application runs ...
 /// reporter.stop(); // one final report
-/// # Ok::<(), metrics_report::ReportError>(())
+/// # Ok::<(), tachymeter_report::ReportError>(())
 /// ```
 #[derive(Debug)]
 pub struct StatsdReporter {
@@ -166,7 +166,7 @@ impl StatsdReporterBuilder {
     /// default none).
     ///
     /// ```
-    /// let builder = metrics_statsd::StatsdReporter::builder("127.0.0.1:8125").prefix("myapp");
+    /// let builder = tachymeter_statsd::StatsdReporter::builder("127.0.0.1:8125").prefix("myapp");
     /// ```
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.options.prefix = prefix.into();
@@ -178,7 +178,7 @@ impl StatsdReporterBuilder {
     /// timer sends one value per line, as DogStatsD agents require.
     ///
     /// ```
-    /// let builder = metrics_statsd::StatsdReporter::builder("127.0.0.1:8125").dogstatsd_tags(true);
+    /// let builder = tachymeter_statsd::StatsdReporter::builder("127.0.0.1:8125").dogstatsd_tags(true);
     /// ```
     pub fn dogstatsd_tags(mut self, on: bool) -> Self {
         self.options.dogstatsd = on;
@@ -191,7 +191,7 @@ impl StatsdReporterBuilder {
     /// each name.
     ///
     /// ```
-    /// let builder = metrics_statsd::StatsdReporter::builder("127.0.0.1:8125")
+    /// let builder = tachymeter_statsd::StatsdReporter::builder("127.0.0.1:8125")
     ///     .dogstatsd_tags(true)
     ///     .tag("host", "web-1");
     /// ```
@@ -207,7 +207,7 @@ impl StatsdReporterBuilder {
     /// that is dropped and counted, never cut.
     ///
     /// ```
-    /// let builder = metrics_statsd::StatsdReporter::builder("statsd.example.com:8125")
+    /// let builder = tachymeter_statsd::StatsdReporter::builder("statsd.example.com:8125")
     ///     .max_packet_size(512);
     /// ```
     pub fn max_packet_size(mut self, bytes: usize) -> Self {
@@ -222,7 +222,7 @@ impl StatsdReporterBuilder {
     /// one group (see the [crate docs](crate)).
     ///
     /// ```
-    /// let builder = metrics_statsd::StatsdReporter::builder("127.0.0.1:8125")
+    /// let builder = tachymeter_statsd::StatsdReporter::builder("127.0.0.1:8125")
     ///     .max_timer_values(1_000);
     /// ```
     pub fn max_timer_values(mut self, values: usize) -> Self {
@@ -234,9 +234,9 @@ impl StatsdReporterBuilder {
     /// what StatsD's `|ms` means; histograms are sent unscaled).
     ///
     /// ```
-    /// use metrics_report::DurationUnit;
+    /// use tachymeter_report::DurationUnit;
     ///
-    /// let builder = metrics_statsd::StatsdReporter::builder("127.0.0.1:8125")
+    /// let builder = tachymeter_statsd::StatsdReporter::builder("127.0.0.1:8125")
     ///     .duration_unit(DurationUnit::Microseconds);
     /// ```
     pub fn duration_unit(mut self, unit: DurationUnit) -> Self {
@@ -248,7 +248,7 @@ impl StatsdReporterBuilder {
     /// metrics are `reporter.<name>.*`. Default `statsd`.
     ///
     /// ```
-    /// let builder = metrics_statsd::StatsdReporter::builder("127.0.0.1:8125").name("statsd-eu");
+    /// let builder = tachymeter_statsd::StatsdReporter::builder("127.0.0.1:8125").name("statsd-eu");
     /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
@@ -260,7 +260,7 @@ impl StatsdReporterBuilder {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let builder = metrics_statsd::StatsdReporter::builder("statsd.local:8125")
+    /// let builder = tachymeter_statsd::StatsdReporter::builder("statsd.local:8125")
     ///     .timeout(Duration::from_millis(500));
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -276,16 +276,16 @@ impl StatsdReporterBuilder {
     /// sent yet.
     ///
     /// ```
-    /// use metrics_core::Registry;
-    /// use metrics_report::Report;
-    /// use metrics_statsd::StatsdReporter;
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_report::Report;
+    /// use tachymeter_statsd::StatsdReporter;
     ///
     /// let registry = Registry::new();
     /// let mut reporter = StatsdReporter::builder("127.0.0.1:8125").build(&registry)?;
     /// registry.counter("jobs")?.inc(1);
     /// // Fails only if the daemon is seen not listening.
     /// let _ = reporter.report(&registry.snapshot());
-    /// # Ok::<(), metrics_report::ReportError>(())
+    /// # Ok::<(), tachymeter_report::ReportError>(())
     /// ```
     pub fn build(self, registry: &Registry) -> Result<StatsdReporter, ReportError> {
         let connection = Connection::new(&self.address, self.timeout)?;
@@ -301,17 +301,17 @@ impl StatsdReporterBuilder {
     /// Reports `registry` every `interval` on a thread of its own until the
     /// returned [`PeriodicReporter`] is stopped or dropped (which sends one
     /// final report). Fails as [`build`](Self::build) and
-    /// [`PeriodicReporterBuilder::start`](metrics_report::PeriodicReporterBuilder::start)
+    /// [`PeriodicReporterBuilder::start`](tachymeter_report::PeriodicReporterBuilder::start)
     /// do.
     ///
     /// ```no_run
-    /// use metrics_core::Registry;
+    /// use tachymeter_core::Registry;
     /// use std::time::Duration;
     ///
     /// let registry = Registry::new();
-    /// let reporter = metrics_statsd::StatsdReporter::builder("127.0.0.1:8125")
+    /// let reporter = tachymeter_statsd::StatsdReporter::builder("127.0.0.1:8125")
     ///     .start(&registry, Duration::from_secs(10))?;
-    /// # Ok::<(), metrics_report::ReportError>(())
+    /// # Ok::<(), tachymeter_report::ReportError>(())
     /// ```
     pub fn start(
         self,

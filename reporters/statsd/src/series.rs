@@ -6,7 +6,7 @@
 //! fails keeps its deltas for the next one.
 
 use crate::name::WireName;
-use metrics_core::{CounterSnapshot, HistogramSnapshot};
+use tachymeter_core::{CounterSnapshot, HistogramSnapshot};
 
 /// One series' wire name and what was sent of it.
 #[derive(Debug)]
@@ -115,7 +115,7 @@ impl Series {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metrics_core::{Histogram, MetricKey};
+    use tachymeter_core::{Histogram, MetricKey};
 
     fn series() -> Series {
         Series::new(WireName::new("", &MetricKey::new("x"), &[], false), 0)

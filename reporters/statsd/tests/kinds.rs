@@ -2,15 +2,15 @@
 
 mod support;
 
-use metrics_core::{HistogramSnapshot, MetricSnapshot, Registry};
-use metrics_report::{PeriodicReporter, Report};
-use metrics_statsd::StatsdReporter;
 use std::time::Duration;
 use support::*;
+use tachymeter_core::{HistogramSnapshot, MetricSnapshot, Registry};
+use tachymeter_report::{PeriodicReporter, Report};
+use tachymeter_statsd::StatsdReporter;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
-fn reporter(statsd: &metrics_testkit::Statsd, registry: &Registry) -> PeriodicReporter {
+fn reporter(statsd: &tachymeter_testkit::Statsd, registry: &Registry) -> PeriodicReporter {
     StatsdReporter::builder(statsd.udp_addr().to_string())
         .prefix("k")
         .start(registry, HOUR)
@@ -34,7 +34,7 @@ fn relative_error(registry: &Registry, name: &str) -> f64 {
 
 /// Asserts the timer (or histogram) `name` was flushed once with StatsD's
 /// statistics of `values` within `error`.
-fn assert_timer(statsd: &metrics_testkit::Statsd, name: &str, values: &[f64], error: f64) {
+fn assert_timer(statsd: &tachymeter_testkit::Statsd, name: &str, values: &[f64], error: f64) {
     let path = |stat: &str| format!("stats.timers.{name}.{stat}");
     let [count, mean, lower, upper, upper_90, median] = statsd_stats(values);
     assert_eq!(sum(statsd, &path("count")), count, "{name} count");

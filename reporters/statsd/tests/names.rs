@@ -4,13 +4,13 @@
 
 mod support;
 
-use metrics_core::{MetricKey, Registry};
-use metrics_report::Report;
-use metrics_statsd::StatsdReporter;
 use std::collections::BTreeMap;
 use std::net::UdpSocket;
 use std::time::Duration;
 use support::*;
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_report::Report;
+use tachymeter_statsd::StatsdReporter;
 
 /// Pieces that break StatsD lines, Graphite paths or the daemon's parser.
 const HOSTILE: [&str; 22] = [

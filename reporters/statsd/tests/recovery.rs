@@ -3,15 +3,15 @@
 
 mod support;
 
-use metrics_core::Registry;
-use metrics_report::Report;
-use metrics_statsd::StatsdReporter;
-use metrics_testkit::port::free_udp_port;
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use support::*;
+use tachymeter_core::Registry;
+use tachymeter_report::Report;
+use tachymeter_statsd::StatsdReporter;
+use tachymeter_testkit::port::free_udp_port;
 
 #[test]
 fn counts_survive_three_crashes_exactly() {

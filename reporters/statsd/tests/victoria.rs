@@ -1,11 +1,11 @@
 //! A second judge: DogStatsD tags go through the daemon's Graphite output
 //! into VictoriaMetrics as labels, with the values recorded.
 
-use metrics_core::{MetricKey, Registry};
-use metrics_report::Report;
-use metrics_statsd::StatsdReporter;
-use metrics_testkit::{Statsd, StatsdOptions, VictoriaMetrics};
 use std::time::Duration;
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_report::Report;
+use tachymeter_statsd::StatsdReporter;
+use tachymeter_testkit::{Statsd, StatsdOptions, VictoriaMetrics};
 
 #[test]
 fn tags_arrive_as_labels_with_their_values() {

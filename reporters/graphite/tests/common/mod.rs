@@ -2,10 +2,10 @@
 //! sanitising rules written out independently, and reading own counters.
 #![allow(dead_code)]
 
-use metrics_core::{MetricKey, Registry};
-use metrics_graphite::GraphiteReporter;
-use metrics_report::{Report, ReportError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_graphite::GraphiteReporter;
+use tachymeter_report::{Report, ReportError};
 
 /// How long a test waits for data to show up in a server.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -198,7 +198,7 @@ pub fn count(registry: &Registry, name: &str) -> i64 {
         .iter()
         .find(|e| e.key.name() == name)
         .map(|e| match &e.snapshot {
-            metrics_core::MetricSnapshot::Counter(c) => c.count,
+            tachymeter_core::MetricSnapshot::Counter(c) => c.count,
             other => panic!("{name} is not a counter: {other:?}"),
         })
         .unwrap_or(0)
@@ -308,12 +308,14 @@ impl Truth {
 /// Every finite number of each metric of `snapshot`: its key, path
 /// suffix and value, in order.
 pub fn finite_fields(
-    snapshot: &metrics_core::RegistrySnapshot,
+    snapshot: &tachymeter_core::RegistrySnapshot,
 ) -> Vec<(MetricKey, &'static str, f64)> {
     let mut out = Vec::new();
     for entry in &snapshot.metrics {
-        let fields =
-            metrics_report::fields(&entry.snapshot, metrics_report::DurationUnit::Milliseconds);
+        let fields = tachymeter_report::fields(
+            &entry.snapshot,
+            tachymeter_report::DurationUnit::Milliseconds,
+        );
         for field in &fields {
             if field.value.is_finite() {
                 out.push((entry.key.clone(), field.path_suffix(), field.value.as_f64()));
@@ -325,5 +327,5 @@ pub fn finite_fields(
 
 /// The histograms' bound on a percentile's relative error.
 pub fn relative_error() -> f64 {
-    metrics_core::HistogramConfig::default().relative_error()
+    tachymeter_core::HistogramConfig::default().relative_error()
 }

@@ -3,11 +3,11 @@
 
 #![allow(dead_code)]
 
-use metrics_core::{MetricKey, Registry};
-use metrics_testkit::InfluxDb;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tachymeter_core::{MetricKey, Registry};
+use tachymeter_testkit::InfluxDb;
 
 /// How long to wait for data to show up.
 pub const WAIT: Duration = Duration::from_secs(10);

@@ -2,11 +2,11 @@
 
 #![allow(dead_code)]
 
-use metrics_core::Registry;
-use metrics_testkit::{http, VictoriaMetrics};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tachymeter_core::Registry;
+use tachymeter_testkit::{http, VictoriaMetrics};
 
 /// The longest wait for data to show up.
 pub const WAIT: Duration = Duration::from_secs(20);

@@ -1,9 +1,9 @@
 //! Reading back what the StatsD daemon flushed to its Graphite output.
 #![allow(dead_code)]
 
-use metrics_core::Registry;
-use metrics_testkit::{Statsd, StatsdOptions};
 use std::time::{Duration, Instant};
+use tachymeter_core::Registry;
+use tachymeter_testkit::{Statsd, StatsdOptions};
 
 /// How long any wait for the daemon may take.
 pub const WAIT: Duration = Duration::from_secs(15);
