@@ -49,8 +49,12 @@ pub const DEFAULT_QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
 /// or a name equal to another family's sample (`x_count` next to summary
 /// `x`), the later family gets `_2`, `_3`, … appended. A registry label
 /// named like one the exporter adds (`quantile`, `le`, `code`) is exported
-/// as `exported_<name>`. Names are remembered, so they stay the same from
-/// one scrape to the next. HELP gives the registry's own name.
+/// as `exported_<name>`. So is a family named like a series Prometheus
+/// writes itself for every target (`up`, and every `scrape_*` name such as
+/// `scrape_duration_seconds`), which would otherwise replace Prometheus'
+/// own: a gauge `up` becomes `exported_up`. Names are remembered, so they
+/// stay the same from one scrape to the next. HELP gives the registry's own
+/// name.
 ///
 /// ```
 /// use tachymeter_core::Registry;
@@ -58,9 +62,11 @@ pub const DEFAULT_QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
 ///
 /// let registry = Registry::new();
 /// registry.counter("cache.hits")?.inc(3);
+/// registry.gauge("up")?.update(0);
 /// let exporter = PrometheusExporter::new(&registry);
 /// let text = exporter.render(Format::Text);
 /// assert!(text.contains("# TYPE cache_hits_total counter\ncache_hits_total 3\n"));
+/// assert!(text.contains("\nexported_up 0\n"));
 /// assert!(exporter.render(Format::OpenMetrics).ends_with("# EOF\n"));
 /// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```

@@ -35,6 +35,19 @@ fn sanitize(raw: &str, valid: impl Fn(char) -> bool) -> String {
     out
 }
 
+/// What a family whose name Prometheus keeps for itself is renamed with.
+const EXPORTED: &str = "exported_";
+
+/// Whether Prometheus writes series of this name itself for every target:
+/// `up` and the `scrape_*` series (`scrape_duration_seconds`,
+/// `scrape_samples_scraped`, `scrape_series_added`, … and any it adds).
+/// An exposed sample with such a name would replace Prometheus' own (an
+/// `up 0` from a healthy target fires `up == 0` alerts), so these families
+/// are exported as `exported_up`, `exported_scrape_…`.
+pub(crate) fn is_per_target(name: &str) -> bool {
+    name == "up" || name.starts_with("scrape_")
+}
+
 /// What a family is, as far as the names it owns go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Shape {
@@ -171,11 +184,15 @@ impl Names {
                 stem = cut.to_string();
             }
         }
+
         // A timer's name must end in its unit (OpenMetrics `# UNIT`), so a
         // distinguishing number goes before `_seconds`.
         let unit = if seconds { "_seconds" } else { "" };
         if let Some(cut) = stem.strip_suffix(unit).filter(|s| seconds && !s.is_empty()) {
             stem = cut.to_string();
+        }
+        if is_per_target(&format!("{stem}{unit}")) {
+            stem.insert_str(0, EXPORTED);
         }
         let free = |name: &str, taken: &HashSet<String>| {
             shape
@@ -253,6 +270,48 @@ mod tests {
         assert_eq!(label_name("__name__"), "_name__");
         assert_eq!(label_name("a:b"), "a_b");
         assert_eq!(label_name("0"), "_0");
+    }
+
+    #[test]
+    fn names_prometheus_writes_per_target_are_exported_under_another() {
+        let cases = [
+            ("up", Shape::Gauge, false, "exported_up"),
+            ("up", Shape::Counter, false, "exported_up"),
+            ("up.total", Shape::Counter, false, "exported_up"),
+            (
+                "scrape.duration.seconds",
+                Shape::Gauge,
+                false,
+                "exported_scrape_duration_seconds",
+            ),
+            (
+                "scrape",
+                Shape::Distribution,
+                true,
+                "exported_scrape_seconds",
+            ),
+            (
+                "scrape_anything_new",
+                Shape::Gauge,
+                false,
+                "exported_scrape_anything_new",
+            ),
+            ("upper", Shape::Gauge, false, "upper"),
+            ("my_scrape_x", Shape::Gauge, false, "my_scrape_x"),
+        ];
+        for (raw, shape, seconds, expected) in cases {
+            let mut names = Names::default();
+            let f = names.family(raw, Role::Plain, shape, seconds);
+            assert_eq!(names.families[f].name, expected, "{raw}");
+            assert!(!is_per_target(&names.families[f].name));
+        }
+        // A registry name that is already `exported_up` keeps it; a later
+        // `up` moves on.
+        let mut names = Names::default();
+        let own = names.family("exported_up", Role::Plain, Shape::Gauge, false);
+        let up = names.family("up", Role::Plain, Shape::Gauge, false);
+        assert_eq!(names.families[own].name, "exported_up");
+        assert_eq!(names.families[up].name, "exported_up_2");
     }
 
     #[test]

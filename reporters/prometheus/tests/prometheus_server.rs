@@ -150,3 +150,63 @@ fn a_real_prometheus_scrapes_what_the_app_recorded() {
     let ratio = prometheus.query("ratio").unwrap();
     assert!(ratio[0].value.is_nan(), "{ratio:?}");
 }
+
+/// Metrics named like the series Prometheus writes for every target must
+/// not replace them: a healthy target stays `up 1` and its scrape series
+/// keep Prometheus' values, while the app's own values are kept under
+/// `exported_*`.
+#[test]
+fn names_prometheus_keeps_for_itself_never_replace_its_own_series() {
+    let registry = Registry::new();
+    registry.gauge("up").unwrap().update(0);
+    registry.counter("up").unwrap_err(); // a gauge already
+    registry
+        .gauge_f64("scrape_duration_seconds")
+        .unwrap()
+        .update(99.0);
+    registry.gauge("scrape_samples_scraped").unwrap().update(-5);
+    registry.counter("scrape.series.added").unwrap().inc(4);
+    let timer = registry.timer("scrape").unwrap(); // scrape_seconds
+    timer.update(Duration::from_millis(2));
+    let exporter = PrometheusExporter::new(&registry);
+    let addr = serve(Router::new().route_service("/metrics", exporter.service()));
+    let prometheus = Prometheus::start_with(
+        PrometheusOptions::new(addr.to_string()).scrape_interval(Duration::from_secs(1)),
+    )
+    .expect("Prometheus starts (./test.sh installs it)");
+
+    let wait = Duration::from_secs(60);
+    let exported = prometheus
+        .wait_for("exported_up", |s| !s.is_empty(), wait)
+        .unwrap();
+    assert_eq!(exported[0].value, 0.0, "the app's own value is kept");
+    let up = prometheus.query("up").unwrap();
+    assert_eq!(up.len(), 1, "{up:?}");
+    assert_eq!(up[0].value, 1.0, "a healthy target stays up: {up:?}");
+
+    let duration = prometheus.query("scrape_duration_seconds").unwrap();
+    assert_eq!(duration.len(), 1, "{duration:?}");
+    assert!(duration[0].value < 99.0, "Prometheus' own: {duration:?}");
+    let scraped = prometheus.query("scrape_samples_scraped").unwrap();
+    assert!(scraped[0].value > 0.0, "Prometheus' own: {scraped:?}");
+    let added = prometheus.query("scrape_series_added").unwrap();
+    assert!(added.iter().all(|s| s.value != 4.0), "{added:?}");
+
+    for (name, value) in [
+        ("exported_scrape_duration_seconds", 99.0),
+        ("exported_scrape_samples_scraped", -5.0),
+        ("exported_scrape_series_added_total", 4.0),
+        ("exported_scrape_seconds_count", 1.0),
+    ] {
+        let series = prometheus.query(name).unwrap();
+        assert_eq!(series.len(), 1, "{name}: {series:?}");
+        assert_eq!(series[0].value, value, "{name}");
+    }
+    let targets = prometheus.targets().unwrap();
+    assert!(
+        targets
+            .iter()
+            .all(|t| t.health == "up" && t.last_error.is_empty()),
+        "{targets:?}"
+    );
+}
