@@ -27,7 +27,8 @@ use tachymeter_report::{fields, DurationUnit, Value};
 /// character): whitespace, line feeds, `;`, `/`, `=`, quotes, `~`, control
 /// characters, non-ASCII, and so on, so a name can never split a line, add
 /// a tag, leave carbon's directory, or be rejected. A name with no segment
-/// left is `_`. Segments are cut to [`MAX_SEGMENT_LEN`](crate::MAX_SEGMENT_LEN)
+/// left is `_`, under the prefix like any other (`app._`), so a clash
+/// suffix lands there too (`app.__2`), never on the prefix. Segments are cut to [`MAX_SEGMENT_LEN`](crate::MAX_SEGMENT_LEN)
 /// bytes, and segments or labels that would take a path past
 /// [`MAX_PATH_LEN`](crate::MAX_PATH_LEN) bytes are left out.
 ///

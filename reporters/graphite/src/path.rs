@@ -83,8 +83,13 @@ impl PathBuilder {
         let mut base = String::with_capacity(self.prefix.len() + key.name().len() + 16);
         base.push_str(&self.prefix);
         let mut clean = push_segments(&mut base, key.name());
-        if base.is_empty() {
-            // A name with no segment (empty, or only dots).
+        if base.len() == self.prefix.len() {
+            // A name with no segment (empty, or only dots) gets one of its
+            // own under the prefix, so that a `_2` for a clash lands in the
+            // application's namespace, never on the prefix itself.
+            if !base.is_empty() {
+                base.push('.');
+            }
             base.push('_');
             clean = false;
         }
@@ -258,6 +263,23 @@ pub(crate) fn make_unique(paths: &mut [SeriesPath]) {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_name_without_segments_stays_under_the_prefix() {
+        let mut builder = PathBuilder::default();
+        builder.set_prefix("app");
+        let mut paths: Vec<SeriesPath> = ["", ".", ".."]
+            .iter()
+            .map(|name| builder.path(&MetricKey::new(*name)))
+            .collect();
+        make_unique(&mut paths);
+        let bases: Vec<&str> = paths.iter().map(|p| p.base.as_str()).collect();
+        assert_eq!(bases, ["app._", "app.__2", "app.__3"]);
+        builder.tags = true;
+        assert_eq!(builder.path(&MetricKey::new("")).base, "app._");
+        builder.set_prefix("");
+        assert_eq!(builder.path(&MetricKey::new(".")).base, "_");
+    }
+
     fn builder(prefix: &str, tags: bool) -> PathBuilder {
         let mut b = PathBuilder {
             tags,
@@ -276,7 +298,8 @@ mod tests {
         let b = builder("app..", false);
         assert_eq!(b.prefix(), "app");
         assert_eq!(base(&b, "a..b.".into()), "app.a.b");
-        assert_eq!(base(&b, "...".into()), "app");
+        // No segment of its own: `_` under the prefix, never the prefix.
+        assert_eq!(base(&b, "...".into()), "app._");
         assert_eq!(base(&builder("", false), "".into()), "_");
         assert!(b.path(&"a.b".into()).clean);
         assert!(!b.path(&"a..b".into()).clean);

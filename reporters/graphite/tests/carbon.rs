@@ -228,3 +228,38 @@ fn recovers_from_three_crashes_and_ends_with_the_true_counts() {
     assert!(outcome.final_report_sent);
     assert_eq!(outcome.failures, 3 + backed_off as u64);
 }
+
+/// Names that have no segment of their own (empty, only dots) stay under
+/// the reporter's prefix, also when they clash: carbon creates nothing
+/// beside the application's own directory.
+#[test]
+fn names_without_segments_stay_in_the_prefix_namespace() {
+    let carbon = Carbon::start().unwrap();
+    let registry = Registry::new();
+    registry.counter("").unwrap().inc(1);
+    registry.counter(".").unwrap().inc(2);
+    registry.counter("..").unwrap().inc(3);
+    let mut reporter = GraphiteReporter::builder(carbon.line_addr().to_string())
+        .prefix("app")
+        .build(&Registry::new())
+        .unwrap();
+    let (_, _, outcome) = report_once(&mut reporter, &registry);
+    outcome.unwrap();
+    let expected: BTreeSet<String> = ["app._.count", "app.__2.count", "app.__3.count"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    wait_for_exactly(&carbon, &expected);
+    let root = carbon.whisper_file("x");
+    let top: BTreeSet<String> = std::fs::read_dir(root.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        top,
+        BTreeSet::from(["app".to_string()]),
+        "nothing beside app/"
+    );
+    assert_no_rejected_lines(&carbon);
+}
