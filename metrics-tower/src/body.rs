@@ -44,13 +44,20 @@ pin_project! {
 }
 
 impl<B: Body> MetricsBody<B> {
-    pub(crate) fn new(inner: B, metrics: RequestMetrics, start: Option<Instant>) -> Self {
+    /// Watches `inner`; with `bodiless` (a `HEAD` request, a 1xx, 204 or
+    /// 304 response) the request ends now, since no body will be sent.
+    pub(crate) fn new(
+        inner: B,
+        metrics: RequestMetrics,
+        start: Option<Instant>,
+        bodiless: bool,
+    ) -> Self {
         let mut guard = BodyGuard {
             metrics: Some(metrics),
             start,
         };
         // A body that is already over may never be polled.
-        if inner.is_end_stream() {
+        if bodiless || inner.is_end_stream() {
             guard.finish();
         }
         Self { inner, guard }

@@ -3,7 +3,7 @@
 
 use crate::body::MetricsBody;
 use crate::recorder::{Failure, RequestMetrics};
-use http::Response;
+use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
@@ -18,16 +18,19 @@ use std::time::Instant;
 pub(crate) struct RequestGuard {
     metrics: Option<RequestMetrics>,
     start: Option<Instant>,
+    /// A `HEAD` request: its response never sends a body.
+    head: bool,
     /// True while the inner service runs: a drop then means it panicked.
     in_inner: bool,
 }
 
 impl RequestGuard {
-    pub(crate) fn start(metrics: RequestMetrics) -> Self {
+    pub(crate) fn start(metrics: RequestMetrics, head: bool) -> Self {
         let start = metrics.start();
         Self {
             metrics: Some(metrics),
             start,
+            head,
             in_inner: false,
         }
     }
@@ -91,8 +94,15 @@ where
         };
         Poll::Ready(match result {
             Ok(response) => {
-                metrics.on_response(start, response.status().as_u16());
-                Ok(response.map(|body| MetricsBody::new(body, metrics, start)))
+                let status = response.status();
+                metrics.on_response(start, status.as_u16());
+                // Servers send no body after these heads, whatever the body
+                // says: the request ends with the head.
+                let bodiless = this.guard.head
+                    || status.is_informational()
+                    || status == StatusCode::NO_CONTENT
+                    || status == StatusCode::NOT_MODIFIED;
+                Ok(response.map(|body| MetricsBody::new(body, metrics, start, bodiless)))
             }
             Err(error) => {
                 metrics.on_failure(Failure::Error);

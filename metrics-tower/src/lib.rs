@@ -41,7 +41,9 @@
 //! - a panic in the inner service counts in `-panic` (with or without
 //!   tower-http's `CatchPanicLayer` outside; inside it, the panic becomes
 //!   its 500 response);
-//! - a response body dropped before its end counts in `-aborted`;
+//! - a response body dropped before its end counts in `-aborted`; a `HEAD`
+//!   request and a 1xx, 204 or 304 response send no body and end with
+//!   their head;
 //! - any status code, 0 to 999, is counted; none panics.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

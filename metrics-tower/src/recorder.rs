@@ -16,7 +16,8 @@ pub enum Measure {
     Headers,
     /// From the request reaching the middleware to the end of the response
     /// body. A body dropped before its end is counted in `<name>-aborted`
-    /// and not timed.
+    /// and not timed. Responses that never send a body (to a `HEAD`
+    /// request, or with a 1xx, 204 or 304 status) end with their head.
     Body,
 }
 
@@ -34,7 +35,7 @@ pub enum Measure {
 /// | `name-error` | counter | the inner service returned `Err` (not a 5xx: no response) |
 /// | `name-cancelled` | counter | the request's future was dropped before a response (client gone, timeout) |
 /// | `name-panic` | counter | the inner service panicked while polled |
-/// | `name-aborted` | counter | the response body was dropped before its end |
+/// | `name-aborted` | counter | the response body was dropped before its end (never for a `HEAD` request nor a 1xx, 204 or 304 response, which send no body) |
 /// | `name-in-flight` | gauge | requests started and not yet finished (body included) |
 ///
 /// Each request lands in exactly one of the status, `error`, `cancelled` and

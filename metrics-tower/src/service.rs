@@ -96,7 +96,8 @@ pub(crate) fn call<S, ReqBody>(
 where
     S: Service<Request<ReqBody>>,
 {
-    let mut guard = RequestGuard::start(metrics);
+    let head = request.method() == http::Method::HEAD;
+    let mut guard = RequestGuard::start(metrics, head);
     let future = guard.inner(|| inner.call(request));
     ResponseFuture::new(future, guard)
 }

@@ -309,6 +309,30 @@ fn a_body_dropped_early_is_counted_as_aborted() {
 }
 
 #[test]
+fn bodiless_statuses_and_head_requests_end_with_the_head_even_when_dropped() {
+    let registry = Registry::new();
+    let svc = HttpMetricsLayer::measuring(&registry, "h", Measure::Body).unwrap();
+    for status in [103, 204, 304] {
+        let response = block_on(svc.layer(ok_service(status)).oneshot(request())).unwrap();
+        assert_eq!(gauge(&registry, "h-in-flight"), 0, "{status}");
+        drop(response); // a server never sends these bodies
+    }
+    let head = Request::head("/").body(Empty::<Bytes>::new()).unwrap();
+    let response = block_on(svc.layer(ok_service(200)).oneshot(head)).unwrap();
+    drop(response);
+    assert_eq!(counter(&registry, "h-aborted"), 0);
+    assert_eq!(
+        timer_count_and_max(&registry, "h").0,
+        4,
+        "every one is timed"
+    );
+    // A GET whose body is dropped before its end is still cut short.
+    let response = block_on(svc.layer(ok_service(200)).oneshot(request())).unwrap();
+    drop(response);
+    assert_eq!(counter(&registry, "h-aborted"), 1);
+}
+
+#[test]
 fn an_empty_body_ends_with_the_response_head() {
     let registry = Registry::new();
     let svc = service_fn(|_req: Request<Empty<Bytes>>| async {
