@@ -121,10 +121,9 @@ impl Encoder {
                     lines.change(entry_index, What::Count(c.count));
                 }
                 MetricSnapshot::Meter(m) => {
-                    let delta = series.meter_delta(m.count);
+                    let (delta, upto) = series.meter_delta(m.count);
                     lines.count(wire, clash, change, delta);
-                    let count = i64::try_from(m.count).unwrap_or(i64::MAX);
-                    lines.change(entry_index, What::Count(count));
+                    lines.change(entry_index, What::Count(upto));
                 }
                 MetricSnapshot::Gauge { value } => {
                     lines.gauge(wire, clash, *value as f64, &value.to_string());

@@ -51,13 +51,17 @@ impl Series {
     }
 
     /// The count to send for a meter at `count` (a meter below what was
-    /// sent was registered anew).
-    pub(crate) fn meter_delta(&self, count: u64) -> i64 {
-        let count = i64::try_from(count).unwrap_or(i64::MAX);
-        match self.sent {
-            Sent::Count(sent) if count >= sent => count - sent,
-            _ => count,
-        }
+    /// sent was registered anew), at most `i64::MAX` in one report, and
+    /// the meter count that brings it to (to commit): a larger growth is
+    /// sent over several reports, never cut.
+    pub(crate) fn meter_delta(&self, count: u64) -> (i64, i64) {
+        // A meter's sent count is kept as the bits of its u64.
+        let base = match self.sent {
+            Sent::Count(sent) if count >= sent as u64 => sent as u64,
+            _ => 0,
+        };
+        let delta = (count - base).min(i64::MAX as u64);
+        (delta as i64, (base + delta) as i64)
     }
 
     /// Remembers the count as sent up to `count` (the count the delta was
@@ -122,6 +126,22 @@ mod tests {
     }
 
     #[test]
+    fn meter_growth_past_i64_max_is_sent_over_several_reports() {
+        let mut s = series();
+        let count = u64::MAX - 1;
+        let (first, upto) = s.meter_delta(count);
+        assert_eq!(first, i64::MAX);
+        s.commit_count(upto);
+        let (second, upto) = s.meter_delta(count);
+        assert_eq!(second as u64, count - i64::MAX as u64);
+        s.commit_count(upto);
+        assert_eq!(s.meter_delta(count).0, 0, "all of it was sent");
+        assert_eq!(s.meter_delta(count + 1).0, 1);
+        // A smaller count: a new meter, sent whole.
+        assert_eq!(s.meter_delta(5), (5, 5));
+    }
+
+    #[test]
     fn counter_deltas_follow_what_was_committed() {
         let mut s = series();
         let at = |count, monotonic| CounterSnapshot { count, monotonic };
@@ -140,12 +160,12 @@ mod tests {
     #[test]
     fn meter_deltas_restart_with_a_new_meter() {
         let mut s = series();
-        assert_eq!(s.meter_delta(4), 4);
+        assert_eq!(s.meter_delta(4), (4, 4));
         s.commit_count(4);
-        assert_eq!(s.meter_delta(10), 6);
-        assert_eq!(s.meter_delta(2), 2);
+        assert_eq!(s.meter_delta(10), (6, 10));
+        assert_eq!(s.meter_delta(2), (2, 2));
         s.commit_count(2);
-        assert_eq!(s.meter_delta(3), 1);
+        assert_eq!(s.meter_delta(3), (1, 3));
     }
 
     #[test]

@@ -200,3 +200,31 @@ fn small_datagrams_carry_everything() {
     assert_eq!(own(&registry, "dropped-too-long"), 0);
     assert_eq!(statsd.bad_lines_seen().unwrap(), 0);
 }
+
+/// A meter that grew past i64::MAX in one report: the reference daemon
+/// receives all of it over two reports, never a count cut at i64::MAX.
+#[test]
+fn a_meter_growth_past_i64_max_arrives_whole_over_two_reports() {
+    let statsd = daemon();
+    let registry = Registry::new();
+    let reporter = reporter(&statsd, &registry);
+    let meter = registry.meter("huge").unwrap();
+    meter.mark(u64::MAX); // i64::MAX at once
+    meter.mark(u64::MAX); // twice: 2^64 - 2 in all
+    let total = meter.count();
+    assert!(total > i64::MAX as u64);
+    assert!(reporter.report_now());
+    flush_marker(&statsd, 1);
+    assert!(reporter.report_now());
+    flush_marker(&statsd, 2);
+    // The daemon sums as floats: compare at their precision.
+    let received = sum(&statsd, "stats.counters.k.huge.count");
+    assert_eq!(received, total as f64, "all of it, over two reports");
+    for dropped in [
+        "dropped-too-long",
+        "dropped-non-finite",
+        "dropped-name-clash",
+    ] {
+        assert_eq!(own(&registry, dropped), 0, "{dropped}");
+    }
+}
