@@ -55,6 +55,28 @@ fn serve(router: Router) -> std::net::SocketAddr {
     addr
 }
 
+/// Serves `registry`'s `/metrics` and starts a Prometheus scraping it
+/// every second.
+fn scraped_by_prometheus(registry: &Registry) -> Prometheus {
+    let exporter = PrometheusExporter::new(registry);
+    let addr = serve(Router::new().route_service("/metrics", exporter.service()));
+    Prometheus::start_with(
+        PrometheusOptions::new(addr.to_string()).scrape_interval(Duration::from_secs(1)),
+    )
+    .expect("Prometheus starts (./test.sh installs it)")
+}
+
+/// Every target is up and its last scrape had no error.
+fn assert_targets_up(prometheus: &Prometheus) {
+    let targets = prometheus.targets().unwrap();
+    assert!(
+        targets
+            .iter()
+            .all(|t| t.health == "up" && t.last_error.is_empty()),
+        "{targets:?}"
+    );
+}
+
 #[test]
 fn a_real_prometheus_scrapes_what_the_app_recorded() {
     let registry = Registry::new();
@@ -96,25 +118,14 @@ fn a_real_prometheus_scrapes_what_the_app_recorded() {
         let _ = registry.histogram(format!("h{name}"));
     }
 
-    let exporter = PrometheusExporter::new(&registry);
-    let addr = serve(Router::new().route_service("/metrics", exporter.service()));
-    let prometheus = Prometheus::start_with(
-        PrometheusOptions::new(addr.to_string()).scrape_interval(Duration::from_secs(1)),
-    )
-    .expect("Prometheus starts (./test.sh installs it)");
+    let prometheus = scraped_by_prometheus(&registry);
 
     let wait = Duration::from_secs(60);
     let requests = prometheus
         .wait_for("books_requests_total", |s| !s.is_empty(), wait)
         .unwrap();
     assert_eq!(requests[0].value, 7.0);
-    let targets = prometheus.targets().unwrap();
-    assert!(
-        targets
-            .iter()
-            .all(|t| t.health == "up" && t.last_error.is_empty()),
-        "{targets:?}"
-    );
+    assert_targets_up(&prometheus);
 
     let count = prometheus.query("get_book_seconds_count").unwrap();
     assert_eq!(count[0].value, 20.0);
@@ -168,12 +179,7 @@ fn names_prometheus_keeps_for_itself_never_replace_its_own_series() {
     registry.counter("scrape.series.added").unwrap().inc(4);
     let timer = registry.timer("scrape").unwrap(); // scrape_seconds
     timer.update(Duration::from_millis(2));
-    let exporter = PrometheusExporter::new(&registry);
-    let addr = serve(Router::new().route_service("/metrics", exporter.service()));
-    let prometheus = Prometheus::start_with(
-        PrometheusOptions::new(addr.to_string()).scrape_interval(Duration::from_secs(1)),
-    )
-    .expect("Prometheus starts (./test.sh installs it)");
+    let prometheus = scraped_by_prometheus(&registry);
 
     let wait = Duration::from_secs(60);
     let exported = prometheus
@@ -202,11 +208,5 @@ fn names_prometheus_keeps_for_itself_never_replace_its_own_series() {
         assert_eq!(series.len(), 1, "{name}: {series:?}");
         assert_eq!(series[0].value, value, "{name}");
     }
-    let targets = prometheus.targets().unwrap();
-    assert!(
-        targets
-            .iter()
-            .all(|t| t.health == "up" && t.last_error.is_empty()),
-        "{targets:?}"
-    );
+    assert_targets_up(&prometheus);
 }
