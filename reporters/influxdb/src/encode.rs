@@ -3,7 +3,7 @@
 use crate::escape;
 use crate::Precision;
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::time::SystemTime;
 use tachymeter_core::{MetricEntry, RegistrySnapshot};
@@ -51,7 +51,12 @@ const FIELD_SEPARATOR: &str = "#!~#";
 ///   the whole batch if their field types differ, so within one snapshot
 ///   only the first point of each series key (escaped measurement and
 ///   sorted escaped tags), in snapshot order, is written; the later ones
-///   are left out and counted in [`Encoded::dropped_clashes`]. A metric
+///   are left out and counted in [`Encoded::dropped_clashes`]. InfluxDB
+///   also fixes each field's type per measurement, across its series: a
+///   point that would give a field another type than an earlier point of
+///   its measurement did (an integer gauge `m{k=1}` and a float gauge
+///   `m{k=2}`; a histogram's integer `min` and a timer's float one) is
+///   left out and counted there too. A metric
 ///   two of whose labels end up with the same tag key is left out and
 ///   counted there too, whatever their values, rather than keeping one of
 ///   them. (A label still wins over a global tag with the same key.)
@@ -168,16 +173,37 @@ impl Encoder {
                 points.push(point);
             }
         }
+        // Keep the first point of each series key, and only points whose
+        // fields have the type the measurement's earlier points gave them:
+        // InfluxDB fixes a field's type per measurement, not per series.
         let mut seen = HashSet::with_capacity(points.len());
-        let first: Vec<bool> = points
+        let mut types: HashMap<(&str, &str), bool> = HashMap::new();
+        let keep: Vec<bool> = points
             .iter()
-            .map(|(line, key)| seen.insert(&line[..*key]))
+            .map(|point| {
+                if !seen.insert(point.key()) {
+                    return false;
+                }
+                let measurement = point.measurement();
+                let fields: Vec<(&str, bool)> = point.fields().collect();
+                let fits = fields.iter().all(|(name, integer)| {
+                    types
+                        .get(&(measurement, *name))
+                        .is_none_or(|t| t == integer)
+                });
+                if fits {
+                    for (name, integer) in fields {
+                        types.insert((measurement, name), integer);
+                    }
+                }
+                fits
+            })
             .collect();
-        drop(seen);
+        drop((seen, types));
         out.lines.reserve_exact(points.len());
-        for ((line, _), first) in points.into_iter().zip(first) {
-            if first {
-                out.lines.push(line);
+        for (point, keep) in points.into_iter().zip(keep) {
+            if keep {
+                out.lines.push(point.line);
             } else {
                 out.dropped_clashes += 1;
             }
@@ -185,15 +211,9 @@ impl Encoder {
         out
     }
 
-    /// The line of one metric with the length of its series key, or
-    /// `None` if it is left out: its labels clash, none of its fields can
-    /// be written, or its key is too long.
-    fn line(
-        &self,
-        entry: &MetricEntry,
-        timestamp: i64,
-        counts: &mut Encoded,
-    ) -> Option<(String, usize)> {
+    /// The line of one metric, or `None` if it is left out: its labels
+    /// clash, none of its fields can be written, or its key is too long.
+    fn line(&self, entry: &MetricEntry, timestamp: i64, counts: &mut Encoded) -> Option<Point> {
         let Some(tags) = self.tags_of(entry) else {
             counts.dropped_clashes += 1;
             return None;
@@ -207,6 +227,7 @@ impl Encoder {
                 .into()
         };
         escape::measurement(&mut line, &name);
+        let measurement = line.len();
         for (key, value) in tags {
             line.push(',');
             escape::tag(&mut line, &key);
@@ -253,8 +274,14 @@ impl Encoder {
             counts.dropped_too_long += 1;
             return None;
         }
+        let fields = line.len();
         let _ = write!(line, " {timestamp}");
-        Some((line, key_length))
+        Some(Point {
+            line,
+            measurement,
+            key: key_length,
+            fields,
+        })
     }
 
     /// The point's tags, sorted by key: the global tags merged with the
@@ -282,6 +309,38 @@ impl Encoder {
         tags.sort_by(|a, b| a.0.cmp(&b.0));
         tags.dedup_by(|later, earlier| later.0 == earlier.0);
         Some(tags)
+    }
+}
+
+/// One line, with where its parts end.
+struct Point {
+    line: String,
+    /// End of the escaped measurement.
+    measurement: usize,
+    /// End of the series key (measurement and tags).
+    key: usize,
+    /// End of the field list (the timestamp follows).
+    fields: usize,
+}
+
+impl Point {
+    fn measurement(&self) -> &str {
+        &self.line[..self.measurement]
+    }
+
+    fn key(&self) -> &str {
+        &self.line[..self.key]
+    }
+
+    /// Each field's name and whether it is an integer. Field names are
+    /// the reporter's own (no escapes) and values have no `,` or `=`.
+    fn fields(&self) -> impl Iterator<Item = (&str, bool)> {
+        self.line[self.key + 1..self.fields]
+            .split(',')
+            .map(|field| {
+                let (name, value) = field.split_once('=').unwrap_or((field, ""));
+                (name, value.ends_with('i'))
+            })
     }
 }
 
@@ -386,6 +445,28 @@ mod tests {
             ["idle count=0i,min=0i,max=0i,mean=0.0,stddev=0.0 1700000000"]
         );
         assert_eq!(encoded.dropped_fields, 3 + 5);
+    }
+
+    #[test]
+    fn a_field_keeps_one_type_across_the_series_of_a_measurement() {
+        let registry = Registry::new();
+        let key = |name: &str, k: &str| MetricKey::new(name).with_label("k", k);
+        registry.gauge(key("m\n", "1")).unwrap().update(5);
+        registry.gauge_f64(key("m ", "2")).unwrap().update(2.5);
+        registry.histogram("x\n").unwrap().update(3);
+        registry
+            .timer("x ")
+            .unwrap()
+            .update(std::time::Duration::from_millis(3));
+        let encoded = encode(&Encoder::new(), &registry);
+        let keys: Vec<&str> = encoded.lines.iter().map(|l| key_of(l)).collect();
+        // Both gauges are in measurement `m\ `; `m\n` sorts first and makes
+        // `value` an integer there, so the float gauge is left out. The
+        // histogram `x\n` and the timer `x ` are both `x\ `: the
+        // histogram's `min` is an integer, the timer's a float.
+        assert_eq!(keys, [r"m\ ,k=1", r"x\ "], "{:?}", encoded.lines);
+        assert!(encoded.lines[1].contains("min=3i"), "{:?}", encoded.lines);
+        assert_eq!(encoded.dropped_clashes, 2);
     }
 
     #[test]

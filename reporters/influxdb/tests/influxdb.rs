@@ -382,3 +382,40 @@ fn a_full_buffer_drops_the_oldest_points() {
         .collect();
     assert_eq!(counts, [3, 4]);
 }
+
+/// InfluxDB fixes a field's type per measurement: metrics whose names clean
+/// to one measurement must not give a field two types in one report (the
+/// server answered 400 `field type conflict` and dropped points).
+#[test]
+fn one_measurement_never_gets_a_field_with_two_types() {
+    let influx = influx();
+    let registry = Registry::new();
+    let key = |name: &str, k: &str| MetricKey::new(name).with_label("k", k);
+    registry.gauge(key("m\n", "1")).unwrap().update(5);
+    registry.gauge_f64(key("m ", "2")).unwrap().update(2.5);
+    registry.histogram("x\n").unwrap().update(3);
+    registry
+        .timer("x ")
+        .unwrap()
+        .update(Duration::from_millis(3));
+    let mut reporter = InfluxReporter::v1(&url(&influx), DB)
+        .build(&registry)
+        .unwrap();
+    reporter.report(&registry.snapshot()).unwrap();
+    assert_eq!(own(&registry, "influxdb", "rejected-batches"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-rejected"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-clashes"), 2);
+
+    let all = series(&influx, DB);
+    let m = find(&all, "m ");
+    assert_eq!(int(m, "value"), 5);
+    assert_eq!(field_types(&influx, DB, "m ")["value"], "integer");
+    let x = find(&all, "x ");
+    assert_eq!(int(x, "min"), 3);
+    assert_eq!(field_types(&influx, DB, "x ")["min"], "integer");
+
+    // The next report again writes the same points, and is taken whole.
+    reporter.report(&registry.snapshot()).unwrap();
+    assert_eq!(own(&registry, "influxdb", "rejected-batches"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-clashes"), 4);
+}
