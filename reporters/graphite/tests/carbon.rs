@@ -133,8 +133,9 @@ fn hostile_names_and_labels_are_neither_rejected_nor_injected() {
     let clashes = [
         ("dup key", 100, "hostile.dup_key_2.count"),
         ("dup_key", 200, "hostile.dup_key.count"),
-        ("", 300, "hostile.count"),
-        ("..", 400, "hostile_2.count"),
+        // No segment of their own: `_` under the prefix, never the prefix.
+        ("", 300, "hostile._.count"),
+        ("..", 400, "hostile.__2.count"),
     ];
     for (name, n, _) in clashes {
         registry.counter(name).unwrap().inc(n);
