@@ -97,7 +97,16 @@ impl Sink {
         match &mut self.inner {
             #[cfg(feature = "log")]
             Inner::Log => {
-                log::log!(target: TARGET, log_level(level), "{}", text.trim_end_matches('\n'));
+                let level = log_level(level);
+                if let Some(warning) = unheard(level) {
+                    // Once per process, on a channel of its own.
+                    static WARNED: std::sync::atomic::AtomicBool =
+                        std::sync::atomic::AtomicBool::new(false);
+                    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                        eprintln!("{warning}");
+                    }
+                }
+                log::log!(target: TARGET, level, "{}", text.trim_end_matches('\n'));
                 Ok(())
             }
             #[cfg(feature = "tracing")]
@@ -141,6 +150,22 @@ impl fmt::Debug for Sink {
 }
 
 #[cfg(feature = "log")]
+/// What to tell the user when no `log` logger takes records of `level`
+/// for [`TARGET`] (none is installed, or the maximum level is below it):
+/// the reports would go nowhere. `None` when one listens.
+#[cfg(feature = "log")]
+pub(crate) fn unheard(level: log::Level) -> Option<String> {
+    let metadata = log::Metadata::builder().level(level).target(TARGET).build();
+    if level <= log::max_level() && log::logger().enabled(&metadata) {
+        return None;
+    }
+    Some(format!(
+        "tachymeter-log: no `log` logger takes {level} records for target `{TARGET}`, so the \
+         metrics reports go nowhere. Install a logger (for example env_logger) at that level, \
+         or report to a writer: LogReporter::builder().sink(Sink::writer(std::io::stdout()))"
+    ))
+}
+
 fn log_level(level: Level) -> log::Level {
     match level {
         Level::Error => log::Level::Error,
@@ -162,5 +187,19 @@ fn tracing_event(level: Level, message: &str) {
         Level::Info => tracing::event!(target: TARGET, L::INFO, "{message}"),
         Level::Debug => tracing::event!(target: TARGET, L::DEBUG, "{message}"),
         Level::Trace => tracing::event!(target: TARGET, L::TRACE, "{message}"),
+    }
+}
+
+#[cfg(all(test, feature = "log"))]
+mod tests {
+    use super::*;
+
+    /// These unit tests install no logger: nothing listens, and the warning
+    /// says how to fix it.
+    #[test]
+    fn a_report_nobody_listens_to_is_called_out() {
+        let warning = unheard(log::Level::Info).expect("no logger is installed here");
+        assert!(warning.contains("no `log` logger"), "{warning}");
+        assert!(warning.contains("Sink::writer"), "{warning}");
     }
 }

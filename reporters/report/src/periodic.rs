@@ -43,6 +43,7 @@ pub fn own_metric_name(reporter: &str, what: &str) -> String {
 /// Ticks follow the registry's [`Clock`](tachymeter_core::Clock); waiting
 /// between them is real time.
 #[derive(Debug)]
+#[must_use = "a reporter stops (after one final report) when dropped: keep it for as long as it should report"]
 pub struct PeriodicReporter {
     control: Arc<Control>,
     thread: Option<JoinHandle<()>>,
@@ -208,9 +209,15 @@ impl PeriodicReporterBuilder {
 
     /// Registers the reporter's own metrics and starts its thread.
     ///
-    /// Fails if one of the own metric names is already taken by another
-    /// kind of metric, or if the thread cannot be spawned.
+    /// Fails if the interval is zero, if one of the own metric names is
+    /// already taken by another kind of metric, or if the thread cannot be
+    /// spawned.
     pub fn start(self, report: impl Report) -> Result<PeriodicReporter, ReportError> {
+        if self.interval.is_zero() {
+            return Err("the report interval is zero: pass how often to report, \
+                        for example Duration::from_secs(10)"
+                .into());
+        }
         let registry = self.registry;
         let own_name = |what: &str| own_metric_name(&self.name, what);
         let own = OwnMetrics {

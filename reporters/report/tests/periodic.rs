@@ -137,6 +137,20 @@ fn a_name_taken_by_another_kind_is_an_error_at_start() {
 }
 
 #[test]
+fn a_zero_interval_is_an_error_that_says_what_to_pass() {
+    let registry = Registry::new();
+    let err = PeriodicReporter::builder(&registry, Duration::ZERO)
+        .start(|_: &RegistrySnapshot| Ok(()))
+        .unwrap_err();
+    assert!(err.to_string().contains("interval is zero"), "{err}");
+    assert!(err.to_string().contains("Duration::from_secs"), "{err}");
+    assert!(
+        registry.is_empty(),
+        "nothing registered for a reporter that never ran"
+    );
+}
+
+#[test]
 fn scheduled_ticks_run_reports() {
     let registry = Registry::new();
     let (tx, rx) = mpsc::channel();
