@@ -4,6 +4,8 @@ use crate::clock::{system_clock, Clock};
 use crate::histogram::{Histogram, HistogramConfig};
 use crate::rates::{Rates, Spread};
 use crate::snapshot::{MeterSnapshot, TimerSnapshot};
+use std::borrow::Cow;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -87,10 +89,60 @@ impl Timer {
     /// Starts timing; the returned guard records when dropped or stopped.
     pub fn start(&self) -> TimerGuard<'_> {
         TimerGuard {
-            timer: self,
+            timer: Cow::Borrowed(self),
             start: self.now(),
             recorded: false,
         }
+    }
+
+    /// Starts timing with a guard that owns a handle to this timer, so it
+    /// can be kept in a struct, sent to another thread or held across an
+    /// `.await`; it records when dropped or stopped.
+    ///
+    /// ```
+    /// use tachymeter_core::{Timer, TimerGuard};
+    ///
+    /// struct Job {
+    ///     _timing: TimerGuard<'static>, // records when the job is dropped
+    /// }
+    ///
+    /// let timer = Timer::new();
+    /// let job = Job { _timing: timer.start_owned() };
+    /// std::thread::spawn(move || drop(job)).join().unwrap();
+    /// assert_eq!(timer.count(), 1);
+    /// ```
+    pub fn start_owned(&self) -> TimerGuard<'static> {
+        TimerGuard {
+            timer: Cow::Owned(self.clone()),
+            start: self.now(),
+            recorded: false,
+        }
+    }
+
+    /// Runs the future `work` and records how long it took to complete.
+    /// A future dropped before it completes (a cancelled request, a lost
+    /// `select!` branch) records nothing, since its duration is not one of
+    /// the operation: count cancellations apart if they matter, as the
+    /// middleware of `tachymeter-tower` does.
+    ///
+    /// ```
+    /// use tachymeter_core::Timer;
+    ///
+    /// async fn query(timer: &Timer) -> u32 {
+    ///     timer.time_future(async { 6 * 7 }).await
+    /// }
+    /// # let timer = Timer::new();
+    /// # let answer = std::pin::pin!(query(&timer))
+    /// #     .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    /// # use std::future::Future;
+    /// # assert_eq!(answer, std::task::Poll::Ready(42));
+    /// # assert_eq!(timer.count(), 1);
+    /// ```
+    pub async fn time_future<F: Future>(&self, work: F) -> F::Output {
+        let start = self.now();
+        let output = work.await;
+        self.update_since(start);
+        output
     }
 
     /// The instant on this timer's clock.
@@ -132,11 +184,13 @@ impl Default for Timer {
     }
 }
 
-/// Times from [`Timer::start`] until dropped or [`stop`](Self::stop)ped.
+/// Times from [`Timer::start`] (borrowing the timer) or
+/// [`Timer::start_owned`] (`TimerGuard<'static>`, holding a handle) until
+/// dropped or [`stop`](Self::stop)ped.
 #[derive(Debug)]
 #[must_use = "the guard records when it is dropped; dropping it at once records ~0"]
 pub struct TimerGuard<'a> {
-    timer: &'a Timer,
+    timer: Cow<'a, Timer>,
     start: Instant,
     recorded: bool,
 }
