@@ -2,6 +2,8 @@
 
 use std::fmt;
 use std::io::{self, Write};
+#[cfg(feature = "log")]
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The target of the log records and `tracing` events a report is sent as.
 pub const TARGET: &str = "metrics";
@@ -100,9 +102,8 @@ impl Sink {
                 let level = log_level(level);
                 if let Some(warning) = unheard(level) {
                     // Once per process, on a channel of its own.
-                    static WARNED: std::sync::atomic::AtomicBool =
-                        std::sync::atomic::AtomicBool::new(false);
-                    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    static WARNED: AtomicBool = AtomicBool::new(false);
+                    if !WARNED.swap(true, Ordering::Relaxed) {
                         eprintln!("{warning}");
                     }
                 }
@@ -166,6 +167,7 @@ pub(crate) fn unheard(level: log::Level) -> Option<String> {
     ))
 }
 
+#[cfg(feature = "log")]
 fn log_level(level: Level) -> log::Level {
     match level {
         Level::Error => log::Level::Error,
