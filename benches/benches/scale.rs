@@ -194,16 +194,6 @@ fn child(size: Size) {
         })
         .collect();
     times.sort_unstable();
-    if std::env::var_os("METRICS_SCALE_SPLIT").is_some() {
-        for prefix in ["counter.", "timer."] {
-            let view = registry.prefixed(prefix);
-            let t0 = Instant::now();
-            for _ in 0..size.snapshots {
-                drop(view.snapshot());
-            }
-            eprintln!("{prefix} {:?}", t0.elapsed() / size.snapshots as u32);
-        }
-    }
     let counted: i64 = counters.iter().map(|c| c.count()).sum();
     assert_eq!(counted, (threads * size.counters) as i64);
     let recorded: u64 = timers.iter().map(|t| t.count()).sum();

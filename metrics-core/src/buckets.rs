@@ -158,24 +158,8 @@ impl Counts {
     /// taken as zero), in any order; returns how many values they hold.
     #[cfg(test)]
     pub(crate) fn add_chunk(&mut self, octave: usize, counts: impl Iterator<Item = u64>) -> u64 {
-        if octave >= self.octaves {
-            return 0;
-        }
         let sub_buckets = self.sub_buckets;
         let mut added = 0u64;
-        if !self.has(octave) && self.start(octave) == self.data.len() {
-            // A new last chunk (the usual case: octaves are read in
-            // increasing order): copy the counts in, no zeroing first.
-            let start = self.data.len();
-            self.data.resize(start + sub_buckets + 1, 0);
-            for (dst, n) in self.data[start..start + sub_buckets].iter_mut().zip(counts) {
-                *dst = n;
-                added = added.wrapping_add(n);
-            }
-            self.data[start + sub_buckets] = added;
-            self.present |= 1 << octave;
-            return added;
-        }
         let Some(chunk) = self.chunk_mut(octave) else {
             return 0;
         };

@@ -163,12 +163,8 @@ impl Cells {
     /// Heap bytes this count holds: its share of the blocks (8 bytes per
     /// thread that has a block for it).
     pub(crate) fn bytes(&self) -> usize {
-        let threads = TABLES
-            .iter()
-            .filter(|t| {
-                t.get()
-                    .is_some_and(|t| t.get(self.block).is_some_and(|b| b.get().is_some()))
-            })
+        let threads = tables()
+            .filter(|t| t.get(self.block).is_some_and(|b| b.get().is_some()))
             .count();
         threads * std::mem::size_of::<AtomicI64>()
     }

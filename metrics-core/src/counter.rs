@@ -131,10 +131,9 @@ impl Counter {
     /// after the offset was `offset`: that sum stands if the offset has not
     /// moved since, otherwise the count is read again.
     pub(crate) fn count_from(&self, offset: i64, sum: i64) -> i64 {
-        if self.offset() == offset {
-            self.settle(sum.wrapping_sub(offset))
-        } else {
-            self.count()
+        match self.inner.offset.since(offset, sum) {
+            Some(diff) => self.settle(diff),
+            None => self.count(),
         }
     }
 

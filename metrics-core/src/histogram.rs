@@ -192,6 +192,8 @@ impl Histogram {
     pub(crate) fn read(&self) -> Reading {
         let inner = &*self.inner;
         let now = inner.clock.now();
+        // The stripes as they are now, taken once: one created during the
+        // read would shift the positions `counted` is kept by.
         let mut stripes = [None; STRIPES];
         for (slot, stripe) in stripes.iter_mut().zip(inner.shards.stripes()) {
             *slot = Some(stripe);

@@ -44,18 +44,22 @@ impl Offset {
         }
     }
 
+    /// `sum` less `before`, if `sum` was read after the offset was `before`
+    /// and the offset has not moved since; `None` if a clear came between.
+    pub fn since(&self, before: i64, sum: i64) -> Option<i64> {
+        (self.get() == before).then(|| sum.wrapping_sub(before))
+    }
+
     /// `sum()` less the offset, with no clear between the two reads; after
     /// [`READ_TRIES`] clears in a row, the last difference (possibly
     /// straddling a clear). The flag says whether the read settled.
     pub fn read(&self, sum: impl Fn() -> i64) -> (i64, bool) {
         let mut offset = self.get();
         for _ in 0..READ_TRIES {
-            let total = sum();
-            let after = self.get();
-            if after == offset {
-                return (total.wrapping_sub(offset), true);
+            if let Some(diff) = self.since(offset, sum()) {
+                return (diff, true);
             }
-            offset = after;
+            offset = self.get();
         }
         (sum().wrapping_sub(offset), false)
     }

@@ -9,9 +9,10 @@
 //! schedules of spawned threads against each other.
 #![cfg(loom)]
 
+use loom::sync::atomic::{AtomicI64, Ordering::*};
 use loom::sync::Arc;
 use loom::thread;
-use tachymeter_core::loom_internals::Sum128;
+use tachymeter_core::loom_internals::{Offset, Sum128};
 
 const NEAR_WRAP: u64 = u64::MAX - 1;
 
@@ -71,8 +72,6 @@ fn model_bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
 
 #[test]
 fn racing_clears_never_put_back_an_older_offset() {
-    use loom::sync::atomic::{AtomicI64, Ordering::*};
-    use tachymeter_core::loom_internals::Offset;
     model_bounded(3, || {
         let cells = Arc::new(AtomicI64::new(0));
         let offset = Arc::new(Offset::new());
@@ -98,8 +97,6 @@ fn racing_clears_never_put_back_an_older_offset() {
 
 #[test]
 fn a_read_racing_a_clear_never_goes_negative() {
-    use loom::sync::atomic::{AtomicI64, Ordering::*};
-    use tachymeter_core::loom_internals::Offset;
     model_bounded(3, || {
         let cells = Arc::new(AtomicI64::new(1));
         let offset = Arc::new(Offset::new());
