@@ -12,6 +12,16 @@
 //! curl -s localhost:3000/debug/metrics
 //! ```
 //!
+//! Prometheus started with `--enable-feature=native-histograms` gets each
+//! route's timer as a native histogram (protobuf exposition), so the p99 of
+//! many instances is one query, within 3 % of the exact one:
+//!
+//! ```text
+//! histogram_quantile(0.99, sum(rate(get_book_seconds[5m])))
+//! ```
+//!
+//! Without the flag Prometheus gets OpenMetrics, timers as summaries.
+//!
 //! `BOOKS_ADDR` (default `127.0.0.1:3000`) sets the address and
 //! `REPORT_INTERVAL_SECS` (default 10) the time between reports.
 //! `BOOKS_METRICS=off` serves the same routes without any metrics (the

@@ -1,12 +1,16 @@
 //! Rendering cost: a registry of 1,000 counters, and of 1,000 timers,
 //! rendered as a Prometheus exposition (snapshot included), against
 //! prometheus-client encoding 1,000 counters and 1,000 histograms holding
-//! the same values.
+//! the same values; and 1,000 timers as protobuf native histograms against
+//! prometheus-client's 1,000 native histograms, protobuf too.
 
 use criterion::Criterion;
+use prometheus_client::encoding::prometheus_protobuf::encode_to_vec;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter as PcCounter;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram as PcHistogram};
+use prometheus_client::metrics::histogram::{
+    exponential_buckets, Histogram as PcHistogram, NativeHistogramConfig,
+};
 use prometheus_client::registry::Registry as PcRegistry;
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
@@ -77,11 +81,37 @@ fn timers(c: &mut Criterion) {
     g.finish();
 }
 
+fn native_histograms(c: &mut Criterion) {
+    let ours = Registry::new();
+    let mut theirs = PcRegistry::default();
+    for i in 0..N {
+        let name = format!("latency_{i}");
+        let timer = ours.timer(name.as_str()).unwrap();
+        // Schema 5 on both sides, as ours exports by default.
+        let histogram = PcHistogram::new_native(NativeHistogramConfig::with_schema(5));
+        for ns in log_uniform(VALUES, 100_000, 1_000_000_000, i as u64 + 1) {
+            timer.update(Duration::from_nanos(ns));
+            histogram.observe(ns as f64 / 1e9);
+        }
+        theirs.register(name, "latency", histogram);
+    }
+    let exporter = PrometheusExporter::new(&ours);
+    let mut g = c.benchmark_group("render/1000_native_histograms");
+    g.bench_function("tachymeter_protobuf", |b| {
+        b.iter(|| black_box(exporter.render_protobuf()))
+    });
+    g.bench_function("prometheus_client_protobuf", |b| {
+        b.iter(|| black_box(encode_to_vec(black_box(&theirs)).unwrap()))
+    });
+    g.finish();
+}
+
 fn main() {
     let started = SystemTime::now();
     let mut c = criterion_config(Duration::from_secs(3));
     counters(&mut c);
     timers(&mut c);
+    native_histograms(&mut c);
     c.final_summary();
     print_ratios(
         &[
@@ -111,6 +141,13 @@ fn main() {
                 "render/1000_timers",
                 "metrics_prometheus_text_summaries",
                 "prometheus_client_histograms",
+                1.0,
+            ),
+            RatioCheck::new(
+                "1,000 timers as native histograms, protobuf / prometheus-client's",
+                "render/1000_native_histograms",
+                "tachymeter_protobuf",
+                "prometheus_client_protobuf",
                 1.0,
             ),
         ],

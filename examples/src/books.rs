@@ -52,7 +52,8 @@ async fn put_book(
 
 /// The service: each route wrapped in the combined metrics layer, named
 /// like tigertonic's `get-book` / `put-book`, and the registry served at
-/// `/metrics` (Prometheus text or OpenMetrics) and `/debug/metrics` (JSON).
+/// `/metrics` (Prometheus text, OpenMetrics, or protobuf with native
+/// histograms, as the scraper asks) and `/debug/metrics` (JSON).
 pub fn app(registry: &Registry, store: Store) -> Result<Router, RegistryError> {
     let get_metrics = HttpMetricsLayer::new(registry, "get-book")?;
     let put_metrics = HttpMetricsLayer::new(registry, "put-book")?;

@@ -83,4 +83,22 @@ async fn books_are_served_and_every_route_is_measured() {
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["put-book-2xx"]["count"], 2);
     assert_eq!(json["get-book"]["count"], 2);
+
+    // A Prometheus with native histograms on asks for protobuf, and gets
+    // it: each route's timer as a native histogram.
+    let request = Request::get("/metrics")
+        .header(
+            "accept",
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,\
+             application/openmetrics-text;version=1.0.0;q=0.8,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+        )
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        tachymeter_prometheus::PROTOBUF_CONTENT_TYPE
+    );
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(body.windows(16).any(|w| w == b"get_book_seconds"));
 }

@@ -339,18 +339,31 @@ impl Counts {
 
     /// The non-empty buckets in increasing order.
     pub(crate) fn buckets<'a>(&'a self, layout: &'a Layout) -> impl Iterator<Item = Bucket> + 'a {
+        // Within an octave, empty buckets are skipped 64 at a time by a mask
+        // of the non-empty ones: no branch per empty bucket to mispredict
+        // when few are filled.
         self.chunks().flat_map(move |(o, chunk, _)| {
             chunk
-                .iter()
+                .chunks(64)
                 .enumerate()
-                .filter(|(_, n)| **n > 0)
-                .map(move |(s, n)| {
-                    let (low, high) = layout.bounds(o, s);
-                    Bucket {
-                        low,
-                        high,
-                        count: *n,
-                    }
+                .flat_map(move |(block, counts)| {
+                    let mut nonempty = counts
+                        .iter()
+                        .enumerate()
+                        .fold(0u64, |mask, (i, &n)| mask | (u64::from(n > 0) << i));
+                    std::iter::from_fn(move || {
+                        if nonempty == 0 {
+                            return None;
+                        }
+                        let i = nonempty.trailing_zeros() as usize;
+                        nonempty &= nonempty - 1;
+                        let (low, high) = layout.bounds(o, block * 64 + i);
+                        Some(Bucket {
+                            low,
+                            high,
+                            count: counts[i],
+                        })
+                    })
                 })
         })
     }

@@ -1,4 +1,4 @@
-//! A Prometheus server scraping one target.
+//! A Prometheus server scraping one target or a few.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -18,11 +18,12 @@ const INSTALL: &str = "apt-get install -y --no-install-recommends prometheus";
 /// How a [`Prometheus`] is started.
 #[derive(Debug, Clone)]
 pub struct PrometheusOptions {
-    target: String,
+    targets: Vec<String>,
     metrics_path: String,
     job_name: String,
     scrape_interval: Duration,
     remote_write_receiver: bool,
+    native_histograms: bool,
     start_timeout: Duration,
 }
 
@@ -31,11 +32,12 @@ impl PrometheusOptions {
     /// `test`.
     pub fn new(target: impl Into<String>) -> Self {
         PrometheusOptions {
-            target: target.into(),
+            targets: vec![target.into()],
             metrics_path: "/metrics".to_string(),
             job_name: "test".to_string(),
             scrape_interval: Duration::from_secs(1),
             remote_write_receiver: false,
+            native_histograms: false,
             start_timeout: DEFAULT_START_TIMEOUT,
         }
     }
@@ -65,6 +67,20 @@ impl PrometheusOptions {
         self
     }
 
+    /// Scrapes `target` (`host:port`) too, in the same job.
+    pub fn also_scrape(mut self, target: impl Into<String>) -> Self {
+        self.targets.push(target.into());
+        self
+    }
+
+    /// Starts Prometheus with `--enable-feature=native-histograms`, so that
+    /// it asks targets for the protobuf exposition and stores native
+    /// histograms (default off).
+    pub fn native_histograms(mut self, enabled: bool) -> Self {
+        self.native_histograms = enabled;
+        self
+    }
+
     /// How long to wait for `/-/ready` (default [`DEFAULT_START_TIMEOUT`]).
     pub fn start_timeout(mut self, timeout: Duration) -> Self {
         self.start_timeout = timeout;
@@ -75,10 +91,15 @@ impl PrometheusOptions {
         let interval = format!("{}ms", self.scrape_interval.as_millis().max(1));
         format!(
             "global:\n  scrape_interval: {interval}\n  scrape_timeout: {interval}\n  evaluation_interval: {interval}\n\
-             scrape_configs:\n  - job_name: {job}\n    metrics_path: {path}\n    scrape_interval: {interval}\n    scrape_timeout: {interval}\n    static_configs:\n      - targets: [{target}]\n",
+             scrape_configs:\n  - job_name: {job}\n    metrics_path: {path}\n    scrape_interval: {interval}\n    scrape_timeout: {interval}\n    static_configs:\n      - targets: [{targets}]\n",
             job = json_string(&self.job_name),
             path = json_string(&self.metrics_path),
-            target = json_string(&self.target),
+            targets = self
+                .targets
+                .iter()
+                .map(|t| json_string(t))
+                .collect::<Vec<_>>()
+                .join(", "),
         )
     }
 }
@@ -157,6 +178,9 @@ impl Prometheus {
             .arg("--log.level=info");
         if options.remote_write_receiver {
             command.arg("--web.enable-remote-write-receiver");
+        }
+        if options.native_histograms {
+            command.arg("--enable-feature=native-histograms");
         }
         let process = ServerProcess::spawn("prometheus", command, dir)?;
         let server = Prometheus { process, addr };

@@ -3,6 +3,7 @@
 
 use crate::buckets::{cumulative, Buckets};
 use crate::names::{Family, Names, Role, Shape};
+use crate::native::NativeHistograms;
 use crate::write::{f64_value, help, i64_value, label_value, u64_value};
 use crate::Format;
 use std::borrow::Borrow;
@@ -18,15 +19,17 @@ use tachymeter_core::{
 pub const DEFAULT_QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
 
 /// Renders a registry in the Prometheus text format 0.0.4 or OpenMetrics
-/// 1.0.
+/// 1.0 ([`render`](Self::render)), or in the protobuf exposition with
+/// native histograms ([`render_protobuf`](Self::render_protobuf), feature
+/// `protobuf`), all with the same families, names and labels.
 ///
 /// | registry metric | exported as |
 /// |---|---|
 /// | counter, meter | counter `name_total` (the meter's count; Prometheus computes rates) |
 /// | counter once decremented or cleared | gauge `name` |
 /// | gauge | gauge `name` |
-/// | histogram | summary `name` (or a histogram, see [`buckets`](PrometheusExporterBuilder::buckets)) |
-/// | timer | summary `name_seconds`, in seconds |
+/// | histogram | summary `name` (or a histogram, see [`buckets`](PrometheusExporterBuilder::buckets)); a native histogram in protobuf |
+/// | timer | summary `name_seconds`, in seconds; a native histogram in protobuf |
 /// | `name-1xx` … `name-5xx` (all five), and `name-other` with them (tachymeter-tower) | counter `name_responses_total{code="2xx"}` |
 /// | `name-other` without them, and `name-404` … next to it (tachymeter-tower) | counter `name_responses_by_code_total{code="404"}` |
 ///
@@ -72,31 +75,34 @@ pub const DEFAULT_QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
 /// ```
 #[derive(Debug, Clone)]
 pub struct PrometheusExporter {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
-struct Inner {
+pub(crate) struct Inner {
     registry: Registry,
     /// The summary quantiles, increasing, and their `quantile` label values.
-    quantiles: Vec<f64>,
+    pub(crate) quantiles: Vec<f64>,
     quantile_labels: Vec<String>,
-    buckets: Option<Buckets>,
+    pub(crate) buckets: Option<Buckets>,
+    /// Native histograms in the protobuf exposition, unless `None`.
+    #[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
+    pub(crate) native: Option<NativeHistograms>,
     fold_status: bool,
     state: Mutex<State>,
     /// The length of the last render, to allocate the next one at once.
-    capacity: AtomicUsize,
+    pub(crate) capacity: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
-struct State {
+pub(crate) struct State {
     /// Names for [`PrometheusExporter::render`], which its plan indexes.
-    names: Names,
+    pub(crate) names: Names,
     /// Names for [`PrometheusExporter::encode`]: kept apart, as an arbitrary
     /// snapshot must never disturb the render plan.
     encode_names: Names,
     renders: u64,
-    plan: Option<Plan>,
+    pub(crate) plan: Option<Plan>,
 }
 
 /// Configures a [`PrometheusExporter`].
@@ -105,6 +111,7 @@ pub struct PrometheusExporterBuilder {
     registry: Registry,
     quantiles: Vec<f64>,
     buckets: Option<Buckets>,
+    native: Option<NativeHistograms>,
     fold_status: bool,
 }
 
@@ -120,6 +127,18 @@ impl PrometheusExporterBuilder {
     /// bounds instead of summaries.
     pub fn buckets(mut self, buckets: Buckets) -> Self {
         self.buckets = Some(buckets);
+        self
+    }
+
+    /// How histograms and timers are exported as native histograms in the
+    /// protobuf exposition (feature `protobuf`, on by default), which
+    /// Prometheus asks for when its native histograms are on; `None`
+    /// exports them there as in the text formats instead. Default
+    /// [`NativeHistograms::default`]. With [`buckets`](Self::buckets) too,
+    /// each histogram carries both native and classic buckets, for a
+    /// Prometheus that keeps both.
+    pub fn native_histograms(mut self, native: Option<NativeHistograms>) -> Self {
+        self.native = native;
         self
     }
 
@@ -155,6 +174,7 @@ impl PrometheusExporterBuilder {
                 quantiles,
                 quantile_labels,
                 buckets: self.buckets,
+                native: self.native,
                 fold_status: self.fold_status,
                 state: Mutex::default(),
                 capacity: AtomicUsize::new(256),
@@ -166,17 +186,24 @@ impl PrometheusExporterBuilder {
 /// Which registry series go into which family, with their labels
 /// rendered: prepared once per change of the registry's series.
 #[derive(Debug)]
-struct Plan {
+pub(crate) struct Plan {
     generation: u64,
     /// (family index in `Names`, its series), in family name order.
-    families: Vec<(usize, Vec<(Metric, SeriesText)>)>,
+    pub(crate) families: Vec<(usize, Vec<(Metric, SeriesText)>)>,
+    /// The protobuf messages of the families, labels filled in, made on
+    /// the first protobuf render: a render only sets their values.
+    #[cfg(feature = "protobuf")]
+    pub(crate) messages: Option<Vec<crate::proto::MetricFamily>>,
 }
 
 /// A series' labels and the start of its sample line, prepared once.
 #[derive(Debug)]
-struct SeriesText {
+pub(crate) struct SeriesText {
     /// `a="1",b="2"`, no braces.
     labels: String,
+    /// The same labels as (exported name, value) pairs.
+    #[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
+    pub(crate) pairs: Vec<(String, String)>,
     /// `name_total{labels} ` and `name{labels} ` for counters (as a
     /// counter, as a gauge); `name{labels} ` for gauges.
     prefix: [String; 2],
@@ -194,6 +221,7 @@ impl PrometheusExporter {
             registry: registry.clone(),
             quantiles: DEFAULT_QUANTILES.to_vec(),
             buckets: None,
+            native: Some(NativeHistograms::default()),
             fold_status: true,
         }
     }
@@ -212,34 +240,7 @@ impl PrometheusExporter {
     pub fn render(&self, format: Format) -> String {
         let mut state = self.lock();
         let state = &mut *state;
-        let generation = self.inner.registry.generation();
-        if state
-            .plan
-            .as_ref()
-            .is_none_or(|p| p.generation != generation)
-        {
-            let metrics = self.inner.registry.metrics();
-            let keys = metrics
-                .iter()
-                .map(|(key, metric)| (key, shape_of_kind(metric.kind())));
-            let placed = self.place(&mut state.names, &mut state.renders, keys);
-            let mut metrics: Vec<Option<Metric>> =
-                metrics.into_iter().map(|(_, m)| Some(m)).collect();
-            let families = placed
-                .into_iter()
-                .map(|(family, members)| {
-                    let series = members
-                        .into_iter()
-                        .filter_map(|(i, labels)| Some((metrics[i].take()?, labels)))
-                        .collect();
-                    (family, series)
-                })
-                .collect();
-            state.plan = Some(Plan {
-                generation,
-                families,
-            });
-        }
+        self.refresh_plan(state);
         let mut out = String::with_capacity(self.inner.capacity.load(Ordering::Relaxed));
         let (mut snapshots, mut counts) = (Vec::new(), Vec::new());
         if let Some(plan) = &state.plan {
@@ -264,6 +265,41 @@ impl PrometheusExporter {
         }
         self.finish(&mut out, format);
         out
+    }
+
+    /// Prepares the plan again if the registry's series changed since it
+    /// was made.
+    pub(crate) fn refresh_plan(&self, state: &mut State) {
+        let generation = self.inner.registry.generation();
+        if state
+            .plan
+            .as_ref()
+            .is_some_and(|p| p.generation == generation)
+        {
+            return;
+        }
+        let metrics = self.inner.registry.metrics();
+        let keys = metrics
+            .iter()
+            .map(|(key, metric)| (key, shape_of_kind(metric.kind())));
+        let placed = self.place(&mut state.names, &mut state.renders, keys);
+        let mut metrics: Vec<Option<Metric>> = metrics.into_iter().map(|(_, m)| Some(m)).collect();
+        let families = placed
+            .into_iter()
+            .map(|(family, members)| {
+                let series = members
+                    .into_iter()
+                    .filter_map(|(i, labels)| Some((metrics[i].take()?, labels)))
+                    .collect();
+                (family, series)
+            })
+            .collect();
+        state.plan = Some(Plan {
+            generation,
+            families,
+            #[cfg(feature = "protobuf")]
+            messages: None,
+        });
     }
 
     /// Renders `snapshot` in `format`.
@@ -351,7 +387,14 @@ impl PrometheusExporter {
                 family.headers = self.headers(family);
             }
             let mut labels = String::new();
-            series_labels(&mut labels, family, key, code.map(|c| ("code", c)));
+            let extra = code.map(|c| ("code", c));
+            series_labels(&mut labels, family, key, extra);
+            let pairs = key
+                .labels()
+                .iter()
+                .map(|(name, value)| (family.label(name).to_string(), value.to_string()))
+                .chain(extra.map(|(name, value)| (name.to_string(), value.to_string())))
+                .collect();
             let prefix = match family.shape {
                 Shape::Counter => ["_total", ""],
                 _ => ["", ""],
@@ -361,7 +404,14 @@ impl PrometheusExporter {
                 sample_line(&mut line, &family.name, suffix, &labels, None);
                 line
             });
-            groups[group].1.push((i, SeriesText { labels, prefix }));
+            groups[group].1.push((
+                i,
+                SeriesText {
+                    labels,
+                    pairs,
+                    prefix,
+                },
+            ));
         }
         groups.sort_by(|a, b| names.families[a.0].name.cmp(&names.families[b.0].name));
         // Pruning renumbers families: keep the groups' indices valid by
@@ -406,7 +456,7 @@ impl PrometheusExporter {
         headers
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // The name table stays valid whatever panicked while it was held.
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -421,10 +471,7 @@ impl PrometheusExporter {
         format: Format,
     ) {
         let om = usize::from(format == Format::OpenMetrics);
-        let monotonic = members.iter().all(|(_, count)| match count {
-            Count::Counter(c) => c.monotonic && c.count >= 0,
-            Count::Meter(_) => true,
-        });
+        let monotonic = members.iter().all(|(_, count)| count.is_monotonic());
         let gauge = usize::from(!monotonic);
         out.push_str(&family.headers[om + 2 * gauge]);
         for (text, count) in members {
@@ -549,12 +596,7 @@ fn header(out: &mut String, family: &Family, suffix: &str, kind: &str, format: F
     out.push_str(suffix);
     out.push(' ');
     help(out, &family.source, om);
-    out.push_str(match (family.role, family.seconds) {
-        (Role::Plain, true) => " (timer, seconds)",
-        (Role::Plain, false) => "",
-        (Role::StatusClass, _) => " responses by status class",
-        (Role::StatusCode, _) => " responses by status code",
-    });
+    out.push_str(help_suffix(family));
     out.push_str("\n# TYPE ");
     out.push_str(&family.name);
     out.push_str(suffix);
@@ -565,6 +607,16 @@ fn header(out: &mut String, family: &Family, suffix: &str, kind: &str, format: F
         out.push_str("# UNIT ");
         out.push_str(&family.name);
         out.push_str(" seconds\n");
+    }
+}
+
+/// What HELP says after the registry name.
+pub(crate) fn help_suffix(family: &Family) -> &'static str {
+    match (family.role, family.seconds) {
+        (Role::Plain, true) => " (timer, seconds)",
+        (Role::Plain, false) => "",
+        (Role::StatusClass, _) => " responses by status class",
+        (Role::StatusCode, _) => " responses by status code",
     }
 }
 
@@ -643,13 +695,31 @@ fn shape_of_kind(kind: MetricKind) -> Option<(Shape, bool)> {
 /// What a member of a counter family shows: a counter's count (with
 /// whether it is monotonic) or a meter's.
 #[derive(Debug, Clone, Copy)]
-enum Count {
+pub(crate) enum Count {
     Counter(CounterSnapshot),
     Meter(u64),
 }
 
 impl Count {
-    fn of_metric(metric: &Metric) -> Option<Count> {
+    /// Whether it can be exported as a counter: never decremented nor
+    /// cleared, and not negative.
+    pub(crate) fn is_monotonic(&self) -> bool {
+        match self {
+            Count::Counter(c) => c.monotonic && c.count >= 0,
+            Count::Meter(_) => true,
+        }
+    }
+
+    /// The value, as the protobuf exposition's double.
+    #[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
+    pub(crate) fn as_f64(&self) -> f64 {
+        match self {
+            Count::Counter(c) => c.count as f64,
+            Count::Meter(n) => *n as f64,
+        }
+    }
+
+    pub(crate) fn of_metric(metric: &Metric) -> Option<Count> {
         match metric {
             Metric::Counter(c) => Some(Count::Counter(c.snapshot())),
             Metric::Meter(m) => Some(Count::Meter(m.count())),

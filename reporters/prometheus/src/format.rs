@@ -31,22 +31,86 @@ impl Format {
     /// assert_eq!(Format::from_accept(None), Format::Text);
     /// ```
     pub fn from_accept(accept: Option<&str>) -> Format {
-        let wants_open_metrics = accept.is_some_and(|accept| {
-            accept.split(',').any(|range| {
-                let mut parts = range.split(';').map(str::trim);
-                let media = parts.next().unwrap_or("");
-                let zero = parts.any(|p| {
-                    p.strip_prefix("q=")
-                        .and_then(|q| q.parse::<f64>().ok())
-                        .is_some_and(|q| q <= 0.0)
-                });
-                media.eq_ignore_ascii_case("application/openmetrics-text") && !zero
-            })
+        let wants_open_metrics = media_ranges(accept).any(|(media, _, q)| {
+            media.eq_ignore_ascii_case("application/openmetrics-text") && q > 0.0
         });
         if wants_open_metrics {
             Format::OpenMetrics
         } else {
             Format::Text
         }
+    }
+}
+
+/// Whether an `Accept` header prefers Prometheus' protobuf exposition:
+/// `application/vnd.google.protobuf` (with `proto` and `encoding`, if
+/// given, naming delimited `io.prometheus.client.MetricFamily` messages) at
+/// a quality above zero and at least that of every other range.
+#[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
+pub(crate) fn prefers_protobuf(accept: Option<&str>) -> bool {
+    let (mut protobuf, mut other) = (0.0f64, 0.0f64);
+    for (media, params, q) in media_ranges(accept) {
+        let param = |name: &str| {
+            params.clone().find_map(|p| {
+                let (n, v) = p.split_once('=')?;
+                n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+            })
+        };
+        let is_protobuf = media.eq_ignore_ascii_case("application/vnd.google.protobuf")
+            && param("proto").is_none_or(|p| p == "io.prometheus.client.MetricFamily")
+            && param("encoding").is_none_or(|e| e == "delimited");
+        if is_protobuf {
+            protobuf = protobuf.max(q);
+        } else {
+            other = other.max(q);
+        }
+    }
+    protobuf > 0.0 && protobuf >= other
+}
+
+/// The media ranges of an `Accept` header: each media type, its
+/// parameters other than `q`, and its quality (1 unless given).
+fn media_ranges(
+    accept: Option<&str>,
+) -> impl Iterator<Item = (&str, impl Iterator<Item = &str> + Clone, f64)> {
+    accept.unwrap_or("").split(',').filter_map(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().filter(|m| !m.is_empty())?;
+        let q = parts
+            .clone()
+            .find_map(|p| p.strip_prefix("q="))
+            .map_or(1.0, |q| q.parse::<f64>().unwrap_or(0.0));
+        Some((media, parts.filter(|p| !p.starts_with("q=")), q))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protobuf_only_when_preferred() {
+        let native = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert!(prefers_protobuf(Some(native)));
+        assert_eq!(Format::from_accept(Some(native)), Format::OpenMetrics);
+        let classic = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert!(!prefers_protobuf(Some(classic)));
+        assert!(!prefers_protobuf(None));
+        assert!(!prefers_protobuf(Some("*/*")));
+        assert!(!prefers_protobuf(Some(
+            "application/vnd.google.protobuf;q=0.5,text/plain"
+        )));
+        assert!(!prefers_protobuf(Some(
+            "application/vnd.google.protobuf;proto=io.prometheus.client.Other"
+        )));
+        assert!(!prefers_protobuf(Some(
+            "application/vnd.google.protobuf;encoding=text"
+        )));
+        assert!(!prefers_protobuf(Some(
+            "application/vnd.google.protobuf;q=0"
+        )));
+        assert!(prefers_protobuf(Some(
+            "text/plain;q=0.5, application/vnd.google.protobuf ; q=0.9"
+        )));
     }
 }

@@ -5,6 +5,11 @@
 //!   escaped label values and HELP, counters as `_total`, timers as
 //!   summaries in seconds (quantiles from the recent window) or, if asked,
 //!   as histograms with [`Buckets`] chosen at export time.
+//! - With the `protobuf` feature (on by default),
+//!   [`PrometheusExporter::render_protobuf`] gives Prometheus' protobuf
+//!   exposition, where histograms and timers are native histograms
+//!   ([`NativeHistograms`]): exponential buckets that Prometheus adds up
+//!   across instances, so a fleet's p99 is one PromQL query.
 //! - [`PrometheusExporter::service`] is a Tower service for `GET /metrics`
 //!   that picks the format from `Accept`, for an axum router
 //!   (`Router::route_service`) or a listener of its own, with a bound on
@@ -33,6 +38,11 @@ mod buckets;
 mod exporter;
 mod format;
 mod names;
+mod native;
+#[cfg(feature = "protobuf")]
+mod proto;
+#[cfg(feature = "protobuf")]
+mod protobuf;
 #[cfg(feature = "push")]
 mod push;
 mod service;
@@ -41,6 +51,9 @@ mod write;
 pub use buckets::Buckets;
 pub use exporter::{PrometheusExporter, PrometheusExporterBuilder, DEFAULT_QUANTILES};
 pub use format::Format;
+pub use native::NativeHistograms;
+#[cfg(feature = "protobuf")]
+pub use protobuf::PROTOBUF_CONTENT_TYPE;
 #[cfg(feature = "push")]
 pub use push::{PushError, Pushgateway};
 pub use service::MetricsService;

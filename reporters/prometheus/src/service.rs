@@ -11,6 +11,13 @@ pub type MetricsService = RenderService<PrometheusExporter>;
 impl Render for PrometheusExporter {
     fn render(&self, headers: &HeaderMap) -> Rendered {
         let accept = headers.get(ACCEPT).and_then(|v| v.to_str().ok());
+        #[cfg(feature = "protobuf")]
+        if crate::format::prefers_protobuf(accept) {
+            return Rendered {
+                content_type: HeaderValue::from_static(crate::PROTOBUF_CONTENT_TYPE),
+                body: self.render_protobuf().into(),
+            };
+        }
         let format = Format::from_accept(accept);
         Rendered {
             content_type: HeaderValue::from_static(format.content_type()),
@@ -20,9 +27,11 @@ impl Render for PrometheusExporter {
 }
 
 impl PrometheusExporter {
-    /// A Tower service answering `GET` with a fresh exposition, OpenMetrics
-    /// when `Accept` asks for it (as Prometheus does) and the text format
-    /// otherwise. At most 4 renders run at once (change it with
+    /// A Tower service answering `GET` with a fresh exposition: protobuf
+    /// with native histograms when `Accept` prefers it (feature `protobuf`;
+    /// Prometheus does when its native histograms are on), OpenMetrics when
+    /// `Accept` asks for it (as Prometheus does otherwise), and the text
+    /// format for anything else. At most 4 renders run at once (change it with
     /// [`RenderService::max_concurrent`]); more concurrent scrapes get
     /// `503` with `Retry-After: 1`.
     ///

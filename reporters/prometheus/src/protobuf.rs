@@ -1,0 +1,318 @@
+//! [`PrometheusExporter::render_protobuf`]: the registry in Prometheus'
+//! protobuf exposition, with native histograms.
+
+use crate::buckets::cumulative;
+use crate::exporter::{help_suffix, Count, SeriesText};
+use crate::names::{Family, Shape};
+use crate::native::{NativeBuckets, ZERO_THRESHOLD};
+use crate::proto::{self, MetricType};
+use crate::PrometheusExporter;
+use prost::Message;
+use tachymeter_core::{HistogramSnapshot, Metric, MetricSnapshot};
+
+/// The `Content-Type` of the protobuf exposition: length-delimited
+/// `io.prometheus.client.MetricFamily` messages.
+pub const PROTOBUF_CONTENT_TYPE: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+
+impl PrometheusExporter {
+    /// Renders the registry in Prometheus' protobuf exposition (feature
+    /// `protobuf`, on by default): one length-delimited `MetricFamily`
+    /// message per family, with the same families, names and labels as
+    /// [`render`](Self::render) gives in the text formats.
+    ///
+    /// Histograms and timers are native histograms (see
+    /// [`NativeHistograms`](crate::NativeHistograms)), cumulative over all
+    /// time, with classic buckets as well when
+    /// [`buckets`](crate::PrometheusExporterBuilder::buckets) is set; with
+    /// native histograms turned off they are summaries or classic
+    /// histograms, as in the text formats. [`service`](Self::service)
+    /// answers with this when the scraper prefers it, as Prometheus does
+    /// when started with `--enable-feature=native-histograms`.
+    ///
+    /// ```
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_prometheus::PrometheusExporter;
+    /// use std::time::Duration;
+    ///
+    /// let registry = Registry::new();
+    /// registry.timer("get-book")?.update(Duration::from_millis(3));
+    /// let body = PrometheusExporter::new(&registry).render_protobuf();
+    /// // One message: its length, then the family named `get_book_seconds`.
+    /// assert_eq!(usize::from(body[0]) + 1, body.len());
+    /// assert!(body.windows(16).any(|w| w == b"get_book_seconds"));
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
+    /// ```
+    pub fn render_protobuf(&self) -> Vec<u8> {
+        let mut state = self.lock();
+        let state = &mut *state;
+        self.refresh_plan(state);
+        let mut out = Vec::with_capacity(
+            self.inner
+                .capacity
+                .load(std::sync::atomic::Ordering::Relaxed),
+        );
+        let Some(plan) = state.plan.as_mut() else {
+            return out;
+        };
+        let families = &state.names.families;
+        let messages = plan.messages.get_or_insert_with(|| {
+            plan.families
+                .iter()
+                .map(|(f, series)| self.template(&families[*f], series))
+                .collect()
+        });
+        let mut scratch = Scratch::default();
+        for ((f, series), message) in plan.families.iter().zip(messages.iter_mut()) {
+            let family = &families[*f];
+            match family.shape {
+                Shape::Counter => counters(family, series, message, &mut scratch),
+                Shape::Gauge => gauges(series, message),
+                Shape::Distribution => self.distributions(family, series, message, &mut scratch),
+            }
+            // Writing into a Vec cannot run out of room, the only way
+            // encoding fails.
+            let _ = message.encode_length_delimited(&mut out);
+        }
+        out
+    }
+
+    /// A family's message with its series' labels, values left to fill.
+    fn template(&self, family: &Family, series: &[(Metric, SeriesText)]) -> proto::MetricFamily {
+        let kind = match family.shape {
+            Shape::Counter => MetricType::Counter,
+            Shape::Gauge => MetricType::Gauge,
+            Shape::Distribution if self.inner.native.is_some() || self.inner.buckets.is_some() => {
+                MetricType::Histogram
+            }
+            Shape::Distribution => MetricType::Summary,
+        };
+        proto::MetricFamily {
+            name: family.name.clone(),
+            help: format!("{}{}", family.source, help_suffix(family)),
+            r#type: kind as i32,
+            metric: series
+                .iter()
+                .map(|(_, text)| proto::Metric {
+                    label: text
+                        .pairs
+                        .iter()
+                        .map(|(name, value)| proto::LabelPair {
+                            name: name.clone(),
+                            value: value.clone(),
+                        })
+                        .collect(),
+                    ..Default::default()
+                })
+                .collect(),
+        }
+    }
+
+    /// Sets a histogram family's values.
+    fn distributions(
+        &self,
+        family: &Family,
+        series: &[(Metric, SeriesText)],
+        message: &mut proto::MetricFamily,
+        scratch: &mut Scratch,
+    ) {
+        let per_unit = if family.seconds { 1e9 } else { 1.0 };
+        for ((metric, _), out) in series.iter().zip(&mut message.metric) {
+            let snapshot = metric.snapshot();
+            let h: &HistogramSnapshot = match &snapshot {
+                MetricSnapshot::Histogram(h) => h,
+                MetricSnapshot::Timer(t) => &t.durations,
+                _ => continue,
+            };
+            let sum = h.sum as f64 / per_unit;
+            if self.inner.native.is_none() && self.inner.buckets.is_none() {
+                let quantiles = h.percentiles(&self.inner.quantiles);
+                let summary = out.summary.get_or_insert_with(Default::default);
+                summary.sample_count = h.count;
+                summary.sample_sum = sum;
+                summary.quantile.clear();
+                summary
+                    .quantile
+                    .extend(self.inner.quantiles.iter().zip(quantiles).map(|(&q, v)| {
+                        proto::Quantile {
+                            quantile: q,
+                            value: v / per_unit,
+                        }
+                    }));
+                continue;
+            }
+            let histogram = out.histogram.get_or_insert_with(Default::default);
+            histogram.sample_count = h.count;
+            histogram.sample_sum = sum;
+            if let Some(native) = &self.inner.native {
+                scratch.native.map(&h.all_time, per_unit, native);
+                histogram.schema = scratch.native.schema;
+                histogram.zero_threshold = ZERO_THRESHOLD;
+                histogram.zero_count = scratch.native.zero_count;
+                scratch
+                    .native
+                    .write(&mut histogram.positive_span, &mut histogram.positive_delta);
+            }
+            histogram.bucket.clear();
+            if let Some(buckets) = &self.inner.buckets {
+                let bounds = buckets.bounds(h, per_unit);
+                let counts = cumulative(h, &bounds, per_unit);
+                histogram.bucket.extend(bounds.iter().zip(counts).map(
+                    |(&upper_bound, cumulative_count)| proto::Bucket {
+                        cumulative_count,
+                        upper_bound,
+                    },
+                ));
+            }
+        }
+    }
+}
+
+/// Buffers reused from one family to the next.
+#[derive(Default)]
+struct Scratch {
+    counts: Vec<Option<Count>>,
+    native: NativeBuckets,
+}
+
+/// Sets a counter family's values: a counter `name_total` while every
+/// member is monotonic, a gauge `name` otherwise, as in the text formats.
+fn counters(
+    family: &Family,
+    series: &[(Metric, SeriesText)],
+    message: &mut proto::MetricFamily,
+    scratch: &mut Scratch,
+) {
+    scratch.counts.clear();
+    scratch
+        .counts
+        .extend(series.iter().map(|(metric, _)| Count::of_metric(metric)));
+    let monotonic = scratch.counts.iter().flatten().all(Count::is_monotonic);
+    let suffix = if monotonic { "_total" } else { "" };
+    if message.name.len() != family.name.len() + suffix.len() {
+        message.name.clear();
+        message.name.push_str(&family.name);
+        message.name.push_str(suffix);
+    }
+    let kind = if monotonic {
+        MetricType::Counter
+    } else {
+        MetricType::Gauge
+    };
+    message.r#type = kind as i32;
+    for (out, count) in message.metric.iter_mut().zip(&scratch.counts) {
+        let value = count.map_or(0.0, |c| c.as_f64());
+        if monotonic {
+            out.counter = Some(proto::Counter { value });
+            out.gauge = None;
+        } else {
+            out.gauge = Some(proto::Gauge { value });
+            out.counter = None;
+        }
+    }
+}
+
+/// Sets a gauge family's values.
+fn gauges(series: &[(Metric, SeriesText)], message: &mut proto::MetricFamily) {
+    for ((metric, _), out) in series.iter().zip(&mut message.metric) {
+        let value = match metric.snapshot() {
+            MetricSnapshot::Gauge { value } => value as f64,
+            MetricSnapshot::GaugeF64 { value } => value,
+            _ => continue,
+        };
+        out.gauge = Some(proto::Gauge { value });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Buckets, Format};
+    use std::time::Duration;
+    use tachymeter_core::Registry;
+
+    fn decode(mut body: &[u8]) -> Vec<proto::MetricFamily> {
+        let mut families = Vec::new();
+        while !body.is_empty() {
+            families.push(proto::MetricFamily::decode_length_delimited(&mut body).unwrap());
+        }
+        families
+    }
+
+    #[test]
+    fn families_are_those_of_the_text_format() {
+        let registry = Registry::new();
+        registry.counter("a.b").unwrap().inc(2);
+        registry.gauge("a-b").unwrap().update(-4);
+        registry.meter("m").unwrap().mark(3);
+        registry
+            .timer("t")
+            .unwrap()
+            .update(Duration::from_millis(1));
+        registry.histogram("h").unwrap().update(0);
+        let exporter = PrometheusExporter::new(&registry);
+        let families = decode(&exporter.render_protobuf());
+        let names: Vec<&str> = families.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a_b", "a_b_2_total", "h", "m_total", "t_seconds"]);
+        let text = exporter.render(Format::Text);
+        for name in &names {
+            assert!(
+                text.contains(&format!("# TYPE {name} ")),
+                "{name} in {text}"
+            );
+        }
+        assert_eq!(families[0].metric[0].gauge.as_ref().unwrap().value, -4.0);
+        assert_eq!(families[1].metric[0].counter.as_ref().unwrap().value, 2.0);
+        assert_eq!(families[3].metric[0].counter.as_ref().unwrap().value, 3.0);
+        let zero = families[2].metric[0].histogram.as_ref().unwrap();
+        assert_eq!((zero.zero_count, zero.sample_count), (1, 1));
+        assert!(zero.zero_threshold > 0.0 && zero.positive_span.is_empty());
+        let t = families[4].metric[0].histogram.as_ref().unwrap();
+        assert_eq!((t.schema, t.sample_count, t.sample_sum), (5, 1, 0.001));
+        assert_eq!(t.positive_span.len(), 1);
+        assert_eq!(t.positive_delta, [1]);
+        assert!(t.bucket.is_empty());
+        assert_eq!(families[4].help, "t (timer, seconds)");
+
+        // A counter once decremented turns the family into a gauge.
+        registry.counter("a.b").unwrap().dec(1);
+        let families = decode(&exporter.render_protobuf());
+        assert_eq!(families[1].name, "a_b_2");
+        assert_eq!(families[1].r#type, MetricType::Gauge as i32);
+        assert_eq!(families[1].metric[0].gauge.as_ref().unwrap().value, 1.0);
+        assert!(families[1].metric[0].counter.is_none());
+    }
+
+    #[test]
+    fn without_native_histograms_timers_are_as_in_the_text_formats() {
+        let registry = Registry::new();
+        registry
+            .timer("t")
+            .unwrap()
+            .update(Duration::from_millis(2));
+        let summary = PrometheusExporter::builder(&registry)
+            .native_histograms(None)
+            .build();
+        let families = decode(&summary.render_protobuf());
+        assert_eq!(families[0].r#type, MetricType::Summary as i32);
+        let s = families[0].metric[0].summary.as_ref().unwrap();
+        assert_eq!(s.quantile.len(), 5);
+        assert!(s
+            .quantile
+            .iter()
+            .all(|q| (q.value - 0.002).abs() < 0.002 / 128.0));
+
+        let both = PrometheusExporter::builder(&registry)
+            .buckets(Buckets::Explicit(vec![0.001, 0.01]))
+            .build();
+        let families = decode(&both.render_protobuf());
+        let h = families[0].metric[0].histogram.as_ref().unwrap();
+        assert_eq!(h.positive_delta, [1]);
+        let classic: Vec<(f64, u64)> = h
+            .bucket
+            .iter()
+            .map(|b| (b.upper_bound, b.cumulative_count))
+            .collect();
+        assert_eq!(classic, [(0.001, 0), (0.01, 1)]);
+    }
+}
