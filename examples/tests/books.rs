@@ -99,6 +99,7 @@ async fn books_are_served_and_every_route_is_measured() {
         response.headers()["content-type"],
         tachymeter_prometheus::PROTOBUF_CONTENT_TYPE
     );
+    assert_eq!(response.headers()["vary"], "accept");
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert!(body.windows(16).any(|w| w == b"get_book_seconds"));
 }

@@ -136,7 +136,11 @@ impl PrometheusExporterBuilder {
     /// exports them there as in the text formats instead. Default
     /// [`NativeHistograms::default`]. With [`buckets`](Self::buckets) too,
     /// each histogram carries both native and classic buckets, for a
-    /// Prometheus that keeps both.
+    /// Prometheus that keeps both. A scraper that asks for protobuf but
+    /// keeps no native histograms (a Prometheus 2.49 or later told to
+    /// scrape protobuf with the feature off) keeps only the classic
+    /// buckets, so set [`buckets`](Self::buckets) for it, or turn native
+    /// histograms off to give it summaries.
     pub fn native_histograms(mut self, native: Option<NativeHistograms>) -> Self {
         self.native = native;
         self

@@ -45,42 +45,65 @@ impl Format {
 /// Whether an `Accept` header prefers Prometheus' protobuf exposition:
 /// `application/vnd.google.protobuf` (with `proto` and `encoding`, if
 /// given, naming delimited `io.prometheus.client.MetricFamily` messages) at
-/// a quality above zero and at least that of every other range.
+/// a quality above zero and at least that of every range a text format
+/// matches (`text/plain`, `application/openmetrics-text`, and wildcards).
 #[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
 pub(crate) fn prefers_protobuf(accept: Option<&str>) -> bool {
-    let (mut protobuf, mut other) = (0.0f64, 0.0f64);
+    let (mut protobuf, mut text) = (0.0f64, 0.0f64);
     for (media, params, q) in media_ranges(accept) {
         let param = |name: &str| {
             params.clone().find_map(|p| {
                 let (n, v) = p.split_once('=')?;
-                n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+                n.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().trim_matches('"'))
             })
         };
-        let is_protobuf = media.eq_ignore_ascii_case("application/vnd.google.protobuf")
-            && param("proto").is_none_or(|p| p == "io.prometheus.client.MetricFamily")
-            && param("encoding").is_none_or(|e| e == "delimited");
-        if is_protobuf {
-            protobuf = protobuf.max(q);
-        } else {
-            other = other.max(q);
+        let is = |m: &str| media.eq_ignore_ascii_case(m);
+        if is("application/vnd.google.protobuf") {
+            if param("proto").is_none_or(|p| p == "io.prometheus.client.MetricFamily")
+                && param("encoding").is_none_or(|e| e == "delimited")
+            {
+                protobuf = protobuf.max(q);
+            }
+        } else if [
+            "text/plain",
+            "application/openmetrics-text",
+            "text/*",
+            "application/*",
+            "*/*",
+        ]
+        .into_iter()
+        .any(is)
+        {
+            text = text.max(q);
         }
     }
-    protobuf > 0.0 && protobuf >= other
+    protobuf > 0.0 && protobuf >= text
 }
 
 /// The media ranges of an `Accept` header: each media type, its
-/// parameters other than `q`, and its quality (1 unless given).
+/// parameters other than `q`, and its quality (1 unless given; clamped to
+/// `0..=1`, and 0 if it is not a number).
 fn media_ranges(
     accept: Option<&str>,
 ) -> impl Iterator<Item = (&str, impl Iterator<Item = &str> + Clone, f64)> {
-    accept.unwrap_or("").split(',').filter_map(|range| {
+    let is_q = |p: &&str| {
+        p.split_once('=')
+            .is_some_and(|(n, _)| n.trim().eq_ignore_ascii_case("q"))
+    };
+    accept.unwrap_or("").split(',').filter_map(move |range| {
         let mut parts = range.split(';').map(str::trim);
         let media = parts.next().filter(|m| !m.is_empty())?;
-        let q = parts
-            .clone()
-            .find_map(|p| p.strip_prefix("q="))
-            .map_or(1.0, |q| q.parse::<f64>().unwrap_or(0.0));
-        Some((media, parts.filter(|p| !p.starts_with("q=")), q))
+        let q = parts.clone().find(is_q).map_or(1.0, |p| {
+            let value = p.split_once('=').map_or("", |(_, v)| v.trim());
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|q| q.is_finite())
+                .map_or(0.0, |q| q.clamp(0.0, 1.0))
+        });
+        Some((media, parts.filter(move |p| !is_q(p)), q))
     })
 }
 
@@ -111,6 +134,23 @@ mod tests {
         )));
         assert!(prefers_protobuf(Some(
             "text/plain;q=0.5, application/vnd.google.protobuf ; q=0.9"
+        )));
+        // Types no format here serves do not count; `Q` is `q`; odd
+        // qualities are clamped or zero; quoted parameters are unquoted.
+        assert!(prefers_protobuf(Some(
+            "application/vnd.google.protobuf;q=0.9, application/json"
+        )));
+        assert!(!prefers_protobuf(Some(
+            "application/vnd.google.protobuf;Q=0.5, text/plain"
+        )));
+        assert!(prefers_protobuf(Some(
+            "application/vnd.google.protobuf;q=7, text/plain"
+        )));
+        assert!(!prefers_protobuf(Some(
+            "application/vnd.google.protobuf;q=nan"
+        )));
+        assert!(prefers_protobuf(Some(
+            "application/vnd.google.protobuf;proto=\"io.prometheus.client.MetricFamily\""
         )));
     }
 }

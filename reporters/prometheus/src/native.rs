@@ -68,8 +68,9 @@ impl NativeHistograms {
     }
 
     /// At most this many native buckets per series (0, the default: no
-    /// cap). A series with more non-empty buckets is exported at the finest
-    /// coarser schema that fits, halving the resolution each step down to
+    /// cap), counting the empty buckets written inside a span (gaps of up
+    /// to two), as Prometheus' `native_histogram_bucket_limit` does. A
+    /// series with more is exported at the finest coarser schema that fits, halving the resolution each step down to
     /// schema -4, so the error bound is then that of the schema used. The
     /// histogram itself bounds the count without a cap: a timer's values
     /// spanning 1 µs to 10 s fill at most 24 powers of two, 768 buckets at
@@ -150,7 +151,7 @@ impl NativeBuckets {
             }
         }
         while config.max_buckets > 0
-            && self.counts.len() > config.max_buckets
+            && self.written_len() > config.max_buckets
             && self.schema > i32::from(SCHEMA_MIN)
         {
             self.coarsen();
@@ -189,6 +190,19 @@ impl NativeBuckets {
             j += 1;
         }
         (e << self.schema) + j as i32
+    }
+
+    /// How many buckets [`write`](Self::write) writes: the non-empty ones
+    /// and the empty ones it fills gaps with. This is what a scraper's
+    /// bucket limit counts.
+    fn written_len(&self) -> usize {
+        self.counts.len()
+            + self
+                .counts
+                .windows(2)
+                .map(|w| (w[1].0 - w[0].0 - 1) as usize)
+                .filter(|&gap| gap <= 2)
+                .sum::<usize>()
     }
 
     /// Halves the resolution: bucket `i` at schema `s` lies in bucket
@@ -321,7 +335,10 @@ mod tests {
         let uncapped = native.counts.len();
         assert!(uncapped > 40, "{uncapped}");
         native.map(&all, 1.0, &NativeHistograms::default().max_buckets(40));
-        assert!(native.counts.len() <= 40);
+        let (mut spans, mut deltas) = (Vec::new(), Vec::new());
+        native.write(&mut spans, &mut deltas);
+        assert!(deltas.len() <= 40, "{} written", deltas.len());
+        assert_eq!(native.written_len(), deltas.len());
         assert!(native.schema < 5);
         let total: u64 = native.counts.iter().map(|c| c.1).sum();
         assert_eq!(total, 100_000);

@@ -1,7 +1,7 @@
 //! A Tower service that renders metrics on each request (`GET /metrics`).
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, VARY};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use std::convert::Infallible;
 use std::future::{ready, Ready};
@@ -150,6 +150,11 @@ impl<F: Render, B> tower_service::Service<Request<B>> for RenderService<F> {
             .headers_mut()
             .insert(CONTENT_TYPE, rendered.content_type);
         response.headers_mut().insert(CONTENT_LENGTH, length);
+        // The format may follow `Accept`: a cache must not serve one
+        // scraper's format to another.
+        response
+            .headers_mut()
+            .insert(VARY, HeaderValue::from_static("accept"));
         ready(Ok(response))
     }
 }
