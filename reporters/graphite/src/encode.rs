@@ -1,9 +1,9 @@
 //! [`Format`]: a snapshot as Graphite plaintext lines, a pure function.
 
-use crate::path::{make_unique, PathBuilder, SeriesPath};
+use crate::path::PathBuilder;
 use std::fmt::Write;
 use tachymeter_core::RegistrySnapshot;
-use tachymeter_report::{fields, DurationUnit, Value};
+use tachymeter_report::{fields, DurationUnit, Proposal, SeriesNames, Value};
 
 /// How a [`RegistrySnapshot`] becomes Graphite plaintext: one line
 /// `path value unix_seconds` per number, with go-metrics' paths.
@@ -43,8 +43,11 @@ use tachymeter_report::{fields, DurationUnit, Value};
 ///
 /// Two keys of a label set that sanitise alike get `_2`, `_3`, … appended
 /// to the later key. Two series that end up with the same path stay apart:
-/// a path that needed no change keeps it, the others, in the snapshot's
-/// order, get `_2`, `_3`, … appended to their metric name.
+/// the series first sent under a path keeps it (of series new in the same
+/// snapshot, one that needed no change first, then the others in order),
+/// and the other gets `_2`, `_3`, … appended to its metric name, kept as
+/// long as the [`SeriesNames`] of [`encode_named`](Self::encode_named)
+/// lives ([`encode`](Self::encode) settles one snapshot on its own).
 ///
 /// **Values.** Integers are written as integers, floats in the shortest
 /// form that reads back as the same `f64`. NaN and ±Inf, which carbon
@@ -190,15 +193,61 @@ impl Format {
     /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
     pub fn encode(&self, snapshot: &RegistrySnapshot, timestamp: u64, out: &mut String) -> Encoded {
-        let mut paths: Vec<SeriesPath> = snapshot
-            .metrics
-            .iter()
-            .map(|entry| self.paths.path(&entry.key))
-            .collect();
-        make_unique(&mut paths);
+        self.encode_named(&mut SeriesNames::new(), snapshot, timestamp, out)
+    }
+
+    /// [`encode`](Self::encode), with each series' path settled in `names`
+    /// and kept there: a series keeps the path it was first sent under for
+    /// as long as `names` lives, and no later series takes it (see
+    /// [`SeriesNames`]). [`GraphiteReporter`](crate::GraphiteReporter)
+    /// keeps one for its life.
+    ///
+    /// ```
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_graphite::Format;
+    /// use tachymeter_report::SeriesNames;
+    ///
+    /// let (registry, format, mut names) = (Registry::new(), Format::new(), SeriesNames::new());
+    /// registry.counter("a b")?.inc(111);
+    /// let mut out = String::new();
+    /// format.encode_named(&mut names, &registry.snapshot(), 1, &mut out);
+    /// assert_eq!(out, "a_b.count 111 1\n");
+    /// // `a_b`, registered later, gets a path of its own.
+    /// registry.counter("a_b")?.inc(222);
+    /// out.clear();
+    /// format.encode_named(&mut names, &registry.snapshot(), 2, &mut out);
+    /// assert_eq!(out, "a_b.count 111 2\na_b_2.count 222 2\n");
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
+    /// ```
+    pub fn encode_named(
+        &self,
+        names: &mut SeriesNames,
+        snapshot: &RegistrySnapshot,
+        timestamp: u64,
+        out: &mut String,
+    ) -> Encoded {
+        names.settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
+            let path = self.paths.path(key);
+            Proposal {
+                identity: path.base,
+                name_end: path.name_end,
+                space: 0,
+                verbatim: path.clean,
+            }
+        });
         let mut encoded = Encoded::default();
-        for (entry, path) in snapshot.metrics.iter().zip(&paths) {
-            let (head, tail) = path.base.split_at(path.split);
+        for entry in &snapshot.metrics {
+            let Some(settled) = names.get(&entry.key) else {
+                continue;
+            };
+            // The field suffix goes after the name when labels are tags,
+            // after the labels when they are path segments.
+            let split = if self.paths.tags {
+                settled.name_end
+            } else {
+                settled.identity.len()
+            };
+            let (head, tail) = settled.identity.split_at(split);
             for field in &fields(&entry.snapshot, self.unit) {
                 if !field.value.is_finite() {
                     encoded.skipped += 1;
@@ -430,5 +479,53 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn clashing_paths_get_numbered_and_keep_their_numbers() {
+        let registry = Registry::new();
+        for (i, name) in ["a b", "a_b", "a;b", "a_b_2"].iter().enumerate() {
+            registry.counter(*name).unwrap().inc(i as u64 + 1);
+        }
+        let format = Format::new();
+        let mut names = SeriesNames::new();
+        let paths = |names: &mut SeriesNames| {
+            let mut out = String::new();
+            format.encode_named(names, &registry.snapshot(), 1, &mut out);
+            let mut lines: Vec<String> = out.lines().map(String::from).collect();
+            lines.sort();
+            lines
+        };
+        // Names needing no change first, then the others in registry order.
+        let first = paths(&mut names);
+        assert_eq!(
+            first,
+            [
+                "a_b.count 2 1",
+                "a_b_2.count 4 1",
+                "a_b_3.count 1 1",
+                "a_b_4.count 3 1"
+            ]
+        );
+        // Later reports, and a newcomer: nobody moves.
+        registry.counter("a.b").unwrap().inc(5);
+        let mut later = paths(&mut names);
+        later.retain(|l| l != "a.b.count 5 1");
+        assert_eq!(later, first);
+        // With tags, the number goes on the name, before the tags.
+        let registry = Registry::new();
+        registry
+            .counter(MetricKey::new("m").with_label("k", "a b"))
+            .unwrap()
+            .inc(1);
+        registry
+            .counter(MetricKey::new("m").with_label("k", "a_b"))
+            .unwrap()
+            .inc(2);
+        let mut out = String::new();
+        Format::new()
+            .tags(true)
+            .encode(&registry.snapshot(), 1, &mut out);
+        assert_eq!(out, "m_2.count;k=a_b 1 1\nm.count;k=a_b 2 1\n");
     }
 }

@@ -227,38 +227,6 @@ fn free_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
         .expect("a free name among unboundedly many")
 }
 
-/// Makes the paths of one report unique: a path that needs no change keeps
-/// it first; then, in order, every other path keeps its own or, if taken,
-/// gets `_2`, `_3`, … appended to its name.
-pub(crate) fn make_unique(paths: &mut [SeriesPath]) {
-    let mut taken: HashSet<String> = HashSet::with_capacity(paths.len());
-    let mut pending = Vec::new();
-    for (i, path) in paths.iter().enumerate() {
-        if !path.clean || !taken.insert(path.base.clone()) {
-            pending.push(i);
-        }
-    }
-    for i in pending {
-        let path = &mut paths[i];
-        if taken.insert(path.base.clone()) {
-            continue;
-        }
-        let (name, rest) = path.base.split_at(path.name_end);
-        let name = free_name(name, |candidate| {
-            let mut full = String::with_capacity(candidate.len() + rest.len());
-            full.push_str(candidate);
-            full.push_str(rest);
-            taken.contains(&full)
-        });
-        let grown = name.len() - path.name_end;
-        path.base = format!("{name}{rest}");
-        path.name_end += grown;
-        path.split += grown;
-        path.clean = false;
-        taken.insert(path.base.clone());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,13 +235,10 @@ mod tests {
     fn a_name_without_segments_stays_under_the_prefix() {
         let mut builder = PathBuilder::default();
         builder.set_prefix("app");
-        let mut paths: Vec<SeriesPath> = ["", ".", ".."]
-            .iter()
-            .map(|name| builder.path(&MetricKey::new(*name)))
-            .collect();
-        make_unique(&mut paths);
-        let bases: Vec<&str> = paths.iter().map(|p| p.base.as_str()).collect();
-        assert_eq!(bases, ["app._", "app.__2", "app.__3"]);
+        for name in ["", ".", ".."] {
+            let path = builder.path(&MetricKey::new(name));
+            assert_eq!((path.base.as_str(), path.name_end), ("app._", 5));
+        }
         builder.tags = true;
         assert_eq!(builder.path(&MetricKey::new("")).base, "app._");
         builder.set_prefix("");
@@ -365,39 +330,5 @@ mod tests {
             assert!(path.base.len() <= MAX_PATH_LEN);
             assert!(path.base.starts_with("m"));
         }
-    }
-
-    #[test]
-    fn clashing_paths_get_numbered_and_clean_ones_keep_theirs() {
-        let b = builder("", false);
-        let keys = [
-            MetricKey::new("a b"),
-            MetricKey::new("a_b"),
-            MetricKey::new("a;b"),
-            MetricKey::new("a_b_2"),
-            MetricKey::new("x").with_label("k", "v"),
-            MetricKey::new("x.k.v"),
-        ];
-        let mut paths: Vec<_> = keys.iter().map(|k| b.path(k)).collect();
-        make_unique(&mut paths);
-        let bases: Vec<_> = paths.iter().map(|p| p.base.as_str()).collect();
-        assert_eq!(
-            bases,
-            ["a_b_3", "a_b", "a_b_4", "a_b_2", "x.k.v", "x.k.v_2"]
-        );
-        let p = &paths[5];
-        assert_eq!(&p.base[..p.name_end], "x.k.v_2");
-        assert_eq!(p.split, p.base.len());
-
-        let b = builder("", true);
-        let keys = [
-            MetricKey::new("m").with_label("k", "a b"),
-            MetricKey::new("m").with_label("k", "a_b"),
-        ];
-        let mut paths: Vec<_> = keys.iter().map(|k| b.path(k)).collect();
-        make_unique(&mut paths);
-        assert_eq!(paths[0].base, "m_2;k=a_b");
-        assert_eq!(paths[1].base, "m;k=a_b");
-        assert_eq!(paths[0].split, 3);
     }
 }

@@ -5,8 +5,8 @@ use crate::encode::Format;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
 use tachymeter_report::{
-    own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError, SendError, TcpSender,
-    INITIAL_BACKOFF, MAX_BACKOFF,
+    own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError, SendError, SeriesNames,
+    TcpSender, INITIAL_BACKOFF, MAX_BACKOFF,
 };
 
 /// How long a connection attempt, and a report's write, may take by
@@ -61,6 +61,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub struct GraphiteReporter {
     format: Format,
+    /// Each series' path, settled once for the reporter's life.
+    names: SeriesNames,
     connection: TcpSender,
     own: OwnMetrics,
     text: String,
@@ -170,7 +172,9 @@ impl Report for GraphiteReporter {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         self.text.clear();
-        let encoded = self.format.encode(snapshot, now, &mut self.text);
+        let encoded = self
+            .format
+            .encode_named(&mut self.names, snapshot, now, &mut self.text);
         // Keep the buffer from holding on to a rare huge report forever.
         if self.text.capacity() > 4 * self.text.len().max(1 << 16) {
             self.text.shrink_to(self.text.len());
@@ -296,6 +300,7 @@ impl GraphiteReporterBuilder {
         Ok(GraphiteReporter {
             own: OwnMetrics::register(registry, &self.name)?,
             format: self.format,
+            names: SeriesNames::new(),
             connection: TcpSender::new(self.target, self.timeout)
                 .backoff(self.backoff.0, self.backoff.1),
             text: String::new(),

@@ -264,3 +264,39 @@ fn names_without_segments_stay_in_the_prefix_namespace() {
     );
     assert_no_rejected_lines(&carbon);
 }
+
+/// A path carries one metric for the reporter's life: `a_b`, registered
+/// after `a b` was sent as `a_b`, gets `a_b_2` rather than taking `a_b`
+/// over (whisper's `a_b.count` held 111, then 222, when names were settled
+/// afresh in each report).
+#[test]
+fn a_later_metric_never_takes_a_path_already_sent() {
+    let carbon = Carbon::start().unwrap();
+    let registry = Registry::new();
+    registry.counter("a b").unwrap().inc(111);
+    let mut reporter = GraphiteReporter::builder(carbon.line_addr().to_string())
+        .build(&Registry::new())
+        .unwrap();
+    let (from, _, outcome) = report_once(&mut reporter, &registry);
+    outcome.unwrap();
+    carbon
+        .wait_for_point("a_b.count", |_, v| v == 111.0, WAIT)
+        .unwrap();
+    registry.counter("a_b").unwrap().inc(222);
+    for _ in 0..3 {
+        let (_, _, outcome) = report_once(&mut reporter, &registry);
+        outcome.unwrap();
+    }
+    carbon
+        .wait_for_point("a_b_2.count", |_, v| v == 222.0, WAIT)
+        .unwrap();
+    let stored: Vec<f64> = carbon
+        .fetch("a_b.count", from - 1, unix_now() + 1)
+        .unwrap()
+        .into_iter()
+        .filter_map(|(_, v)| v)
+        .collect();
+    assert!(!stored.is_empty());
+    assert!(stored.iter().all(|&v| v == 111.0), "a_b.count: {stored:?}");
+    assert_no_rejected_lines(&carbon);
+}

@@ -3,11 +3,11 @@
 use crate::escape;
 use crate::Precision;
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::SystemTime;
-use tachymeter_core::{MetricEntry, RegistrySnapshot};
-use tachymeter_report::{fields, DurationUnit, Value};
+use tachymeter_core::{MetricEntry, MetricKey, RegistrySnapshot};
+use tachymeter_report::{fields, DurationUnit, Proposal, SeriesNames, Value};
 
 /// The longest key, in bytes, that InfluxDB takes: it stores each field
 /// under the series key (the measurement and tags as written on the line,
@@ -47,11 +47,13 @@ const FIELD_SEPARATOR: &str = "#!~#";
 ///   `_`).
 /// - **Clashes**: names and labels that differ in the registry can end up
 ///   as the same InfluxDB series once cleaned (`req\n` and `req ` are both
-///   `req\ `). The server would keep only one of the values, or refuse
-///   the whole batch if their field types differ, so within one snapshot
-///   only the first point of each series key (escaped measurement and
-///   sorted escaped tags), in snapshot order, is written; the later ones
-///   are left out and counted in [`Encoded::dropped_clashes`]. InfluxDB
+///   `req\ `). They are never merged: the series first written under a
+///   series key (escaped measurement and sorted escaped tags) keeps it for
+///   as long as the [`SeriesNames`] of [`encode_named`](Self::encode_named)
+///   lives, and the other gets `_2` (`_3`, …) appended to its measurement
+///   (of series new in the same snapshot, one that needed no cleaning
+///   first, then the others in order; [`encode`](Self::encode) settles one
+///   snapshot on its own). InfluxDB
 ///   also fixes each field's type per measurement, across its series: a
 ///   point that would give a field another type than an earlier point of
 ///   its measurement did (an integer gauge `m{k=1}` and a float gauge
@@ -103,8 +105,8 @@ pub struct Encoded {
     pub dropped_fields: u64,
     /// Unsigned values above `i64::MAX`, written as `i64::MAX`.
     pub saturated_fields: u64,
-    /// Points left out because an earlier point of the snapshot has the
-    /// same series key once cleaned and escaped, or because two of the
+    /// Points left out because a field would take another type than an
+    /// earlier point of the same measurement gave it, or because two of the
     /// metric's labels end up with the same tag key.
     pub dropped_clashes: u64,
     /// Points left out because their series key, with a field name, is
@@ -164,26 +166,70 @@ impl Encoder {
     /// One line per metric of `snapshot`, stamped with `time`, but for
     /// the points left out and counted (see the [`Encoder`]'s rules).
     pub fn encode(&self, snapshot: &RegistrySnapshot, time: SystemTime) -> Encoded {
+        self.encode_named(&mut SeriesNames::new(), snapshot, time)
+    }
+
+    /// [`encode`](Self::encode), with each series key settled in `names`
+    /// and kept there: a series keeps the key it was first written under
+    /// for as long as `names` lives, and no later series takes it (see
+    /// [`SeriesNames`]). [`InfluxReporter`](crate::InfluxReporter)
+    /// keeps one for its life.
+    ///
+    /// ```
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_influxdb::{Encoder, Precision};
+    /// use tachymeter_report::SeriesNames;
+    /// use std::time::UNIX_EPOCH;
+    ///
+    /// let (registry, mut names) = (Registry::new(), SeriesNames::new());
+    /// let encoder = Encoder::new().precision(Precision::Seconds);
+    /// registry.counter("req ")?.inc(100);
+    /// encoder.encode_named(&mut names, &registry.snapshot(), UNIX_EPOCH);
+    /// // `req\n` cleans to `req ` too, and sorts first: it gets a name of its own.
+    /// registry.counter("req\n")?.inc(5);
+    /// let encoded = encoder.encode_named(&mut names, &registry.snapshot(), UNIX_EPOCH);
+    /// assert_eq!(encoded.lines, [r"req\ _2 count=5i 0", r"req\  count=100i 0"]);
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
+    /// ```
+    pub fn encode_named(
+        &self,
+        names: &mut SeriesNames,
+        snapshot: &RegistrySnapshot,
+        time: SystemTime,
+    ) -> Encoded {
+        names.settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
+            match self.series_key(key) {
+                Some((identity, name_end, verbatim)) => Proposal {
+                    identity,
+                    name_end,
+                    space: 0,
+                    verbatim,
+                },
+                // Never written (two labels with one tag key): a place of
+                // its own, away from every real series key.
+                None => Proposal {
+                    identity: format!("{key:?}"),
+                    name_end: 0,
+                    space: 1,
+                    verbatim: false,
+                },
+            }
+        });
         let timestamp = self.precision.timestamp(time);
         let mut out = Encoded::default();
-        // Each line with the length of its series key.
         let mut points = Vec::with_capacity(snapshot.metrics.len());
         for entry in &snapshot.metrics {
-            if let Some(point) = self.line(entry, timestamp, &mut out) {
+            if let Some(point) = self.line(names, entry, timestamp, &mut out) {
                 points.push(point);
             }
         }
-        // Keep the first point of each series key, and only points whose
-        // fields have the type the measurement's earlier points gave them:
-        // InfluxDB fixes a field's type per measurement, not per series.
-        let mut seen = HashSet::with_capacity(points.len());
+        // Keep only points whose fields have the type the measurement's
+        // earlier points gave them: InfluxDB fixes a field's type per
+        // measurement, not per series.
         let mut types: HashMap<(&str, &str), bool> = HashMap::new();
         let keep: Vec<bool> = points
             .iter()
             .map(|point| {
-                if !seen.insert(point.key()) {
-                    return false;
-                }
                 let measurement = point.measurement();
                 let fields: Vec<(&str, bool)> = point.fields().collect();
                 let fits = fields.iter().all(|(name, integer)| {
@@ -199,7 +245,7 @@ impl Encoder {
                 fits
             })
             .collect();
-        drop((seen, types));
+        drop(types);
         out.lines.reserve_exact(points.len());
         for (point, keep) in points.into_iter().zip(keep) {
             if keep {
@@ -211,21 +257,25 @@ impl Encoder {
         out
     }
 
-    /// The line of one metric, or `None` if it is left out: its labels
-    /// clash, none of its fields can be written, or its key is too long.
-    fn line(&self, entry: &MetricEntry, timestamp: i64, counts: &mut Encoded) -> Option<Point> {
-        let Some(tags) = self.tags_of(entry) else {
-            counts.dropped_clashes += 1;
-            return None;
-        };
-        let mut line = String::with_capacity(128);
+    /// The series key of `key` as written (escaped measurement, then
+    /// `,key=value` per tag), where the measurement ends in it, and
+    /// whether nothing was cleaned; `None` if two labels have the same
+    /// mapped key.
+    fn series_key(&self, key: &MetricKey) -> Option<(String, usize, bool)> {
+        let tags = self.tags_of(key)?;
+        let mut line = String::with_capacity(64);
         let name = if self.prefix.is_empty() {
-            escape::measurement_name(entry.key.name())
+            escape::measurement_name(key.name())
         } else {
-            escape::measurement_name(&format!("{}{}", self.prefix, entry.key.name()))
+            escape::measurement_name(&format!("{}{}", self.prefix, key.name()))
                 .into_owned()
                 .into()
         };
+        let verbatim = matches!(name, Cow::Borrowed(_))
+            && key.labels().iter().all(|(k, v)| {
+                matches!(escape::tag_key_name(k), Cow::Borrowed(_))
+                    && matches!(escape::clean(v), Cow::Borrowed(_))
+            });
         escape::measurement(&mut line, &name);
         let measurement = line.len();
         for (key, value) in tags {
@@ -234,6 +284,28 @@ impl Encoder {
             line.push('=');
             escape::tag(&mut line, &value);
         }
+        Some((line, measurement, verbatim))
+    }
+
+    /// The line of one metric, or `None` if it is left out: its labels
+    /// clash, none of its fields can be written, or its key is too long.
+    fn line(
+        &self,
+        names: &SeriesNames,
+        entry: &MetricEntry,
+        timestamp: i64,
+        counts: &mut Encoded,
+    ) -> Option<Point> {
+        // A key whose labels clash was settled at `name_end` 0, which no
+        // measurement (never empty) has.
+        let settled = names.get(&entry.key).filter(|s| s.name_end > 0);
+        let Some(settled) = settled else {
+            counts.dropped_clashes += 1;
+            return None;
+        };
+        let mut line = String::with_capacity(settled.identity.len() + 96);
+        line.push_str(&settled.identity);
+        let measurement = settled.name_end;
         let key_length = line.len();
         let mut longest_field = 0;
         let mut separator = ' ';
@@ -287,9 +359,8 @@ impl Encoder {
     /// The point's tags, sorted by key: the global tags merged with the
     /// metric's labels (keys mapped, empty values left out; a label wins
     /// over a global tag). `None` if two labels have the same mapped key.
-    fn tags_of<'a>(&'a self, entry: &'a MetricEntry) -> Option<Vec<(Cow<'a, str>, Cow<'a, str>)>> {
-        let mut tags: Vec<(Cow<'a, str>, Cow<'a, str>)> = entry
-            .key
+    fn tags_of<'a>(&'a self, key: &'a MetricKey) -> Option<Vec<(Cow<'a, str>, Cow<'a, str>)>> {
+        let mut tags: Vec<(Cow<'a, str>, Cow<'a, str>)> = key
             .labels()
             .iter()
             .filter(|(_, v)| !v.is_empty())
@@ -326,10 +397,6 @@ struct Point {
 impl Point {
     fn measurement(&self) -> &str {
         &self.line[..self.measurement]
-    }
-
-    fn key(&self) -> &str {
-        &self.line[..self.key]
     }
 
     /// Each field's name and whether it is an integer. Field names are
@@ -453,18 +520,18 @@ mod tests {
         let key = |name: &str, k: &str| MetricKey::new(name).with_label("k", k);
         registry.gauge(key("m\n", "1")).unwrap().update(5);
         registry.gauge_f64(key("m ", "2")).unwrap().update(2.5);
-        registry.histogram("x\n").unwrap().update(3);
+        registry.histogram(key("x\n", "1")).unwrap().update(3);
         registry
-            .timer("x ")
+            .timer(key("x ", "2"))
             .unwrap()
             .update(std::time::Duration::from_millis(3));
         let encoded = encode(&Encoder::new(), &registry);
         let keys: Vec<&str> = encoded.lines.iter().map(|l| key_of(l)).collect();
         // Both gauges are in measurement `m\ `; `m\n` sorts first and makes
         // `value` an integer there, so the float gauge is left out. The
-        // histogram `x\n` and the timer `x ` are both `x\ `: the
-        // histogram's `min` is an integer, the timer's a float.
-        assert_eq!(keys, [r"m\ ,k=1", r"x\ "], "{:?}", encoded.lines);
+        // histogram and the timer are both in `x\ `: the histogram's `min`
+        // is an integer, the timer's a float.
+        assert_eq!(keys, [r"m\ ,k=1", r"x\ ,k=1"], "{:?}", encoded.lines);
         assert!(encoded.lines[1].contains("min=3i"), "{:?}", encoded.lines);
         assert_eq!(encoded.dropped_clashes, 2);
     }
@@ -540,7 +607,7 @@ mod tests {
     }
 
     #[test]
-    fn series_that_clash_once_cleaned_keep_the_first_in_snapshot_order() {
+    fn series_that_clash_once_cleaned_get_measurements_of_their_own() {
         let registry = Registry::new();
         // `req\n` sorts before `req `, `y/` before `y\`.
         registry.counter("req ").unwrap().inc(2);
@@ -558,44 +625,52 @@ mod tests {
         registry.counter(tags("k ", "a b")).unwrap().inc(7);
         registry.counter(tags("k\t", "a\tb")).unwrap().inc(8);
         // Same stored name, different field types (integer `min` against
-        // float `min`): the later would make InfluxDB refuse the batch.
-        // `lat\t` sorts before `lat\n`.
+        // float `min`): apart, they no longer make InfluxDB refuse the
+        // batch. `lat\t` sorts before `lat\n`.
         registry.histogram("lat\t").unwrap().update(5);
         registry
             .timer("lat\n")
             .unwrap()
             .update(Duration::from_millis(5));
-        let encoded = encode(&Encoder::new(), &registry);
-        let keys: Vec<&str> = encoded.lines.iter().map(|l| key_of(l)).collect();
+        let encoder = Encoder::new().precision(Precision::Seconds);
+        let mut names = SeriesNames::new();
+        let time = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let encoded = encoder.encode_named(&mut names, &registry.snapshot(), time);
+        let mut keys: Vec<&str> = encoded.lines.iter().map(|l| key_of(l)).collect();
+        keys.sort();
+        // A name needing no cleaning keeps it; the others are numbered in
+        // snapshot order.
         assert_eq!(
             keys,
             [
                 r"lat\ ",
+                r"lat\ _2",
                 r"req\ ",
+                r"req\ _2",
                 r"t,k\ =a\ b",
+                r"t_2,k\ =a\ b",
                 "y/",
+                "y/_2",
                 r"z,k=b,k\ =a",
                 r"z,k=c,k\ =a"
             ]
         );
-        assert!(encoded.lines[0].starts_with(r"lat\  count=1i,min=5i,max=5i,mean=5.0,"));
-        assert_eq!(
-            &encoded.lines[1..4],
-            [
-                r"req\  count=1i 1700000000",
-                r"t,k\ =a\ b count=8i 1700000000",
-                "y/ value=3i 1700000000",
-            ]
-        );
-        // Different labels stay apart.
-        assert_eq!(
-            &encoded.lines[4..],
-            [
-                r"z,k=b,k\ =a count=5i 1700000000",
-                r"z,k=c,k\ =a count=6i 1700000000"
-            ]
-        );
-        assert_eq!(encoded.dropped_clashes, 4);
+        assert!(encoded
+            .lines
+            .contains(&r"req\  count=2i 1700000000".to_string()));
+        assert!(encoded
+            .lines
+            .contains(&r"req\ _2 count=1i 1700000000".to_string()));
+        assert_eq!(encoded.dropped_clashes, 0);
+        // They keep their names in later reports.
+        registry.counter("req\t").unwrap().inc(9);
+        let later = encoder.encode_named(&mut names, &registry.snapshot(), time);
+        assert!(later
+            .lines
+            .contains(&r"req\ _2 count=1i 1700000000".to_string()));
+        assert!(later
+            .lines
+            .contains(&r"req\ _3 count=9i 1700000000".to_string()));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::{Encoder, Precision, MAX_KEY_LENGTH};
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 use tachymeter_core::{Registry, RegistrySnapshot};
-use tachymeter_report::{DurationUnit, PeriodicReporter, Report, ReportError};
+use tachymeter_report::{DurationUnit, PeriodicReporter, Report, ReportError, SeriesNames};
 
 /// Lines per request unless [`InfluxReporterBuilder::batch_size`] says
 /// otherwise.
@@ -101,6 +101,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub struct InfluxReporter {
     encoder: Encoder,
+    /// Each series key, settled once for the reporter's life.
+    names: SeriesNames,
     connection: Connection,
     buffer: PointBuffer,
     batch_size: usize,
@@ -276,7 +278,9 @@ impl Report for InfluxReporter {
     /// message).
     fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
         let deadline = Instant::now() + self.timeout * BUDGET_TIMEOUTS;
-        let encoded = self.encoder.encode(snapshot, SystemTime::now());
+        let encoded = self
+            .encoder
+            .encode_named(&mut self.names, snapshot, SystemTime::now());
         self.own.dropped_fields.inc(encoded.dropped_fields);
         self.own.saturated_fields.inc(encoded.saturated_fields);
         self.own.dropped_clashes.inc(encoded.dropped_clashes);
@@ -399,6 +403,7 @@ impl InfluxReporterBuilder {
         let own = OwnMetrics::register(registry, &self.name)?;
         Ok(InfluxReporter {
             encoder: self.encoder,
+            names: SeriesNames::new(),
             connection,
             buffer: PointBuffer::new(self.buffer_capacity),
             batch_size: self.batch_size,

@@ -3,10 +3,9 @@
 use crate::host::short_hostname;
 use crate::sanitize::{sanitize, tag_key};
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::fmt::Write;
-use tachymeter_core::{MetricEntry, RegistrySnapshot};
-use tachymeter_report::{fields, DurationUnit, Value};
+use tachymeter_core::{MetricKey, RegistrySnapshot};
+use tachymeter_report::{fields, DurationUnit, Proposal, SeriesNames, Value};
 
 /// The most tags a point may have unless set otherwise: OpenTSDB's default
 /// (`tsd.storage.max_tags`).
@@ -43,9 +42,13 @@ pub const DEFAULT_MAX_LINE_LEN: usize = 1024;
 ///   nothing but `a-z A-Z 0-9 - _ . /` and Unicode letters is ever written.
 ///   A tag key starting with `__` keeps one leading `_` (VictoriaMetrics
 ///   reads a tag `__name__` as the metric name).
-/// - **Collisions**: a metric whose sanitised name and tags equal those of
-///   a metric already encoded in the same report is not sent (OpenTSDB
-///   would get two values for one point).
+/// - **Collisions**: two metrics whose sanitised names and tags are equal
+///   are never merged into one series: the one first sent keeps its name
+///   for as long as the [`SeriesNames`] of
+///   [`encode_named`](Self::encode_named) lives, and the other gets `_2`
+///   (`_3`, …) appended to its metric name (of metrics new in the same
+///   report, one that needed no sanitising first, then the others in
+///   order). [`encode`](Self::encode) settles one snapshot on its own.
 /// - **Values**: integers as integers (a count above `i64::MAX` as a
 ///   float), other numbers in the shortest form that reads back exactly
 ///   (`0.25`, `3.0`, `1e-7`). NaN and ±Inf (the percentiles of an empty
@@ -82,8 +85,7 @@ pub struct Encoded {
     pub lines: u64,
     /// NaN or ±Inf values not written.
     pub skipped_values: u64,
-    /// Metrics not written: same sanitised name and tags as an earlier
-    /// one, or more tags than allowed.
+    /// Metrics not written: more tags than allowed.
     pub skipped_metrics: u64,
     /// Lines not written because they were longer than the
     /// [limit](Encoder::max_line_len).
@@ -165,14 +167,57 @@ impl Encoder {
     /// Appends the lines for `snapshot` at `timestamp` (Unix seconds) to
     /// `out`; what was written and left out.
     pub fn encode(&self, snapshot: &RegistrySnapshot, timestamp: u64, out: &mut String) -> Encoded {
+        self.encode_named(&mut SeriesNames::new(), snapshot, timestamp, out)
+    }
+
+    /// [`encode`](Self::encode), with each series' metric name and tags
+    /// settled in `names` and kept there: a series keeps what it was first
+    /// sent as for as long as `names` lives, and no later series takes it
+    /// (see [`SeriesNames`]). [`OpenTsdbReporter`](crate::OpenTsdbReporter)
+    /// keeps one for its life.
+    ///
+    /// ```
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_opentsdb::Encoder;
+    /// use tachymeter_report::SeriesNames;
+    ///
+    /// let (registry, mut names) = (Registry::new(), SeriesNames::new());
+    /// let encoder = Encoder::new().tag("host", "h");
+    /// registry.counter("a b")?.inc(1);
+    /// let mut out = String::new();
+    /// encoder.encode_named(&mut names, &registry.snapshot(), 1, &mut out);
+    /// registry.counter("a_b")?.inc(2);
+    /// out.clear();
+    /// encoder.encode_named(&mut names, &registry.snapshot(), 2, &mut out);
+    /// assert_eq!(out, "put a_b.count 2 1 host=h\nput a_b_2.count 2 2 host=h\n");
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
+    /// ```
+    pub fn encode_named(
+        &self,
+        names: &mut SeriesNames,
+        snapshot: &RegistrySnapshot,
+        timestamp: u64,
+        out: &mut String,
+    ) -> Encoded {
+        names.settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
+            let mut identity = self.name(key.name());
+            let name_end = identity.len();
+            self.write_tags(key, &mut identity);
+            Proposal {
+                identity,
+                name_end,
+                space: 0,
+                verbatim: self.is_verbatim(key),
+            }
+        });
         let mut encoded = Encoded::default();
-        let mut seen = HashSet::with_capacity(snapshot.metrics.len());
-        let mut tags = String::new();
         for entry in &snapshot.metrics {
-            let name = self.name(entry.key.name());
-            tags.clear();
-            let count = self.write_tags(entry, &mut tags);
-            if count > self.max_tags || !seen.insert((name.clone(), tags.clone())) {
+            let Some(settled) = names.get(&entry.key) else {
+                continue;
+            };
+            let (name, tags) = settled.identity.split_at(settled.name_end);
+            // Each tag is ` key=value`, and sanitised text has no spaces.
+            if tags.matches(' ').count() > self.max_tags {
                 encoded.skipped_metrics += 1;
                 continue;
             }
@@ -185,7 +230,7 @@ impl Encoder {
                 // Writing to a String cannot fail.
                 let _ = write!(out, "put {name}.{} {timestamp} ", field.path_suffix());
                 write_value(out, field.value);
-                out.push_str(&tags);
+                out.push_str(tags);
                 if out.len() - start > self.max_line_len {
                     out.truncate(start);
                     encoded.skipped_too_long += 1;
@@ -198,6 +243,15 @@ impl Encoder {
         encoded
     }
 
+    /// Whether `key`'s name and labels are written as they are.
+    fn is_verbatim(&self, key: &MetricKey) -> bool {
+        let borrowed = |c: &Cow<'_, str>| matches!(c, Cow::Borrowed(_));
+        borrowed(&sanitize(key.name()))
+            && key.labels().iter().all(|(k, v)| {
+                !k.is_empty() && !v.is_empty() && borrowed(&tag_key(k)) && borrowed(&sanitize(v))
+            })
+    }
+
     /// `prefix.name`, sanitised.
     fn name(&self, name: &str) -> String {
         let name = sanitize(name);
@@ -208,11 +262,12 @@ impl Encoder {
         }
     }
 
-    /// Writes ` key=value` for each tag of `entry`, sorted by key; how many.
-    fn write_tags(&self, entry: &MetricEntry, out: &mut String) -> usize {
+    /// Writes ` key=value` for each tag of a point of `key`, sorted by
+    /// key.
+    fn write_tags(&self, key: &MetricKey, out: &mut String) {
         let mut tags: Vec<(Cow<'_, str>, Cow<'_, str>)> =
-            Vec::with_capacity(self.tags.len() + entry.key.labels().len());
-        for (key, value) in entry.key.labels() {
+            Vec::with_capacity(self.tags.len() + key.labels().len());
+        for (key, value) in key.labels() {
             let key = tag_key(key);
             let value = sanitize(value);
             if !key.is_empty() && !value.is_empty() && !tags.iter().any(|(k, _)| *k == key) {
@@ -235,7 +290,6 @@ impl Encoder {
             out.push('=');
             out.push_str(value);
         }
-        tags.len()
     }
 }
 
@@ -472,7 +526,7 @@ mod tests {
     }
 
     #[test]
-    fn metrics_that_sanitise_alike_are_sent_once() {
+    fn metrics_that_sanitise_alike_get_numbered_names() {
         let registry = Registry::new();
         registry.counter("a b").unwrap().inc(1);
         registry.counter("a,b").unwrap().inc(2);
@@ -494,21 +548,39 @@ mod tests {
             )
             .unwrap()
             .inc(6);
-        let (lines, encoded) = encode(&test_encoder(), &registry);
-        let counts: Vec<&str> = lines
-            .iter()
-            .filter(|l| l.contains(".count "))
-            .map(String::as_str)
-            .collect();
+        let encoder = test_encoder();
+        let mut names = SeriesNames::new();
+        let counts = |names: &mut SeriesNames| {
+            let mut out = String::new();
+            let encoded =
+                encoder.encode_named(names, &registry.snapshot(), 1_700_000_000, &mut out);
+            assert_eq!(encoded.skipped_metrics, 0);
+            let mut counts: Vec<String> = out
+                .lines()
+                .filter(|l| l.contains(".count "))
+                .map(String::from)
+                .collect();
+            counts.sort();
+            counts
+        };
+        // The histogram `a_b` needs no sanitising: it keeps `a_b`.
+        let first = counts(&mut names);
         assert_eq!(
-            counts,
+            first,
             [
                 "put a_b.count 1700000000 1 host=h",
+                "put a_b_2.count 1700000000 1 host=h",
+                "put a_b_3.count 1700000000 2 host=h",
                 "put l.count 1700000000 4 host=h k=x_y",
+                "put l_2.count 1700000000 5 host=h k=x_y",
                 "put two.count 1700000000 6 host=h k_k=1",
             ]
         );
-        assert_eq!(encoded.skipped_metrics, 3);
+        // A newcomer never takes a name already sent.
+        registry.counter("a.b").unwrap().inc(9);
+        let mut later = counts(&mut names);
+        later.retain(|l| !l.starts_with("put a.b."));
+        assert_eq!(later, first);
     }
 
     #[test]

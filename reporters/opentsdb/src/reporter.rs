@@ -5,8 +5,8 @@ use crate::encode::Encoder;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
 use tachymeter_report::{
-    own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError, SendError, TcpSender,
-    INITIAL_BACKOFF, MAX_BACKOFF,
+    own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError, SendError, SeriesNames,
+    TcpSender, INITIAL_BACKOFF, MAX_BACKOFF,
 };
 
 /// How long a connection attempt, and the write of one report, may take
@@ -57,6 +57,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub struct OpenTsdbReporter {
     encoder: Encoder,
+    /// Each series' name and tags, settled once for the reporter's life.
+    names: SeriesNames,
     sender: TcpSender,
     own: OwnMetrics,
     buffer: String,
@@ -115,13 +117,15 @@ impl Report for OpenTsdbReporter {
             .unwrap_or(Duration::ZERO)
             .as_secs();
         self.buffer.clear();
-        let encoded = self.encoder.encode(snapshot, now, &mut self.buffer);
+        let encoded = self
+            .encoder
+            .encode_named(&mut self.names, snapshot, now, &mut self.buffer);
         self.own.skipped_values.inc(encoded.skipped_values);
         self.own.skipped_metrics.inc(encoded.skipped_metrics);
         self.own.skipped_too_long.inc(encoded.skipped_too_long);
         if encoded.skipped_metrics > 0 {
             log::debug!(
-                "OpenTSDB report: {} metrics skipped (same sanitised name and tags as another, or too many tags)",
+                "OpenTSDB report: {} metrics skipped (more tags than allowed)",
                 encoded.skipped_metrics
             );
         }
@@ -251,6 +255,7 @@ impl OpenTsdbReporterBuilder {
         Ok(OpenTsdbReporter {
             own: OwnMetrics::register(registry, &self.name)?,
             encoder: self.encoder,
+            names: SeriesNames::new(),
             sender: TcpSender::new(self.target, self.timeout)
                 .backoff(self.backoff.0, self.backoff.1),
             buffer: String::new(),

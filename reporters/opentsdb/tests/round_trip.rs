@@ -4,7 +4,6 @@
 mod common;
 
 use common::{by_key, count, inserted, rejected, tags, SeriesKey, WAIT};
-use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -191,10 +190,12 @@ fn hostile_names_are_never_refused_and_never_inject_a_point() {
     assert!(reporter.report_now());
     assert_eq!(count(&registry, "reporter.opentsdb.failures"), 0);
 
-    // The series expected: one per sanitised name and tags, the first
-    // (in key order) of those that sanitise alike.
+    // The series expected: one per metric. Those whose name and tags
+    // sanitise alike are not merged: all but one get `_2`, `_3`, … on
+    // their metric name.
     let global = [("env_x", "a_b_c_"), ("host", "test")];
-    let mut expected: BTreeMap<SeriesKey, f64> = BTreeMap::new();
+    let mut expected: Vec<(SeriesKey, f64)> = Vec::new();
+    let mut bases = std::collections::BTreeSet::new();
     let mut alike = 0;
     for (key, total) in &truth {
         let mut tags = BTreeMap::new();
@@ -207,13 +208,11 @@ fn hostile_names_are_never_refused_and_never_inject_a_point() {
         for (k, v) in global {
             tags.entry(k.to_string()).or_insert(v.to_string());
         }
-        let name = format!("hostile.{}.count", sanitize(key.name()));
-        match expected.entry((name, tags)) {
-            Entry::Vacant(e) => {
-                e.insert(*total as f64);
-            }
-            Entry::Occupied(_) => alike += 1,
+        let name = format!("hostile.{}", sanitize(key.name()));
+        if !bases.insert((name.clone(), tags.clone())) {
+            alike += 1;
         }
+        expected.push(((name, tags), *total as f64));
     }
     // The generator makes some, so the rule is exercised.
     assert!(alike > 0);
@@ -240,17 +239,59 @@ fn hostile_names_are_never_refused_and_never_inject_a_point() {
             assert!(!text.is_empty());
         }
     }
-    let got_keys: Vec<_> = got.keys().collect();
-    let expected_keys: Vec<_> = expected.keys().collect();
-    assert_eq!(got_keys, expected_keys);
-    for (key, want) in &expected {
-        assert_eq!(got[key], [*want], "{key:?}");
+    // One series per metric, holding its own total, under its sanitised
+    // name, or that name numbered.
+    assert_eq!(got.len(), expected.len());
+    let totals: std::collections::BTreeSet<u64> =
+        expected.iter().map(|(_, t)| t.to_bits()).collect();
+    assert_eq!(totals.len(), expected.len(), "totals tell metrics apart");
+    for ((base, tags), total) in &expected {
+        let found: Vec<_> = got
+            .iter()
+            .filter(|(_, values)| values[..] == [*total])
+            .collect();
+        assert_eq!(found.len(), 1, "{base} {tags:?} = {total}: {found:?}");
+        let ((name, got_tags), _) = found[0];
+        assert_eq!(got_tags, tags);
+        let metric = name.strip_suffix(".count").unwrap();
+        let numbered = metric
+            .strip_prefix(base.as_str())
+            .and_then(|n| n.strip_prefix('_'))
+            .is_some_and(|n| n.parse::<u32>().is_ok_and(|n| n >= 2));
+        assert!(metric == base || numbered, "{name} for {base}");
     }
     assert_eq!(rejected(&vm), 0.0);
     assert_eq!(
         inserted(&vm),
         count(&registry, "reporter.opentsdb.lines") as f64
     );
-    assert_eq!(count(&registry, "reporter.opentsdb.skipped-metrics"), alike);
+    assert_eq!(count(&registry, "reporter.opentsdb.skipped-metrics"), 0);
     drop(reporter);
+}
+
+/// A series carries one metric for the reporter's life: `a_b`, registered
+/// after `a b` was sent as `a_b`, gets `a_b_2` rather than taking `a_b`
+/// over.
+#[test]
+fn a_later_metric_never_takes_a_series_already_sent() {
+    let vm = VictoriaMetrics::start().unwrap();
+    let registry = Registry::new();
+    let reporter = OpenTsdbReporter::builder(vm.opentsdb_addr().to_string())
+        .prefix("clash")
+        .tag("host", "test")
+        .start(&registry, NEVER)
+        .unwrap();
+    registry.counter("a b").unwrap().inc(111);
+    assert!(reporter.report_now());
+    registry.counter("a_b").unwrap().inc(222);
+    assert!(reporter.report_now());
+    let series = vm
+        .wait_for_export(r#"{__name__=~"clash[.]a.*"}"#, |s| s.len() >= 2, WAIT)
+        .unwrap();
+    let got = by_key(&series);
+    let values = |name: &str| got[&(name.to_string(), tags(&[("host", "test")]))].clone();
+    assert!(values("clash.a_b.count").iter().all(|&v| v == 111.0));
+    assert!(values("clash.a_b_2.count").iter().all(|&v| v == 222.0));
+    assert_eq!(got.len(), 2, "{:?}", got.keys());
+    assert_eq!(rejected(&vm), 0.0);
 }

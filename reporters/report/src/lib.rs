@@ -10,6 +10,8 @@
 //!   final report within a bounded time.
 //! - [`fields`]: the numbers of a metric named the go-metrics way
 //!   (`count`, `std-dev`, `99-percentile`, `m1`, …), for push reporters.
+//! - [`SeriesNames`]: each series' wire name, settled once and kept for
+//!   the registry's life, so that no two metrics ever share a series.
 //! - [`TcpSender`]: a persistent TCP connection for line protocols, with
 //!   bounded attempts and reconnection backoff.
 //! - `RenderService` (feature `http`): a Tower service that renders the
@@ -46,6 +48,7 @@
 mod fields;
 #[cfg(feature = "http")]
 mod http;
+mod names;
 mod periodic;
 mod report;
 mod schedule;
@@ -54,6 +57,7 @@ mod tcp;
 pub use fields::{fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
 #[cfg(feature = "http")]
 pub use http::{Body, Render, RenderService, Rendered};
+pub use names::{Proposal, SeriesNames, Settled, MAX_RETIRED_NAMES};
 pub use periodic::{
     own_metric_name, PeriodicReporter, PeriodicReporterBuilder, StopOutcome, DEFAULT_TIMEOUT,
 };

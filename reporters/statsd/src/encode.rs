@@ -18,10 +18,10 @@ use crate::name::{clean_prefix, WireName};
 use crate::packet::Packer;
 use crate::sample::{samples, Sample};
 use crate::series::Series;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write;
-use tachymeter_core::{HistogramSnapshot, MetricSnapshot, RegistrySnapshot};
-use tachymeter_report::DurationUnit;
+use tachymeter_core::{HistogramSnapshot, MetricKey, MetricSnapshot, RegistrySnapshot};
+use tachymeter_report::{DurationUnit, Proposal, SeriesNames};
 
 /// How lines are written.
 #[derive(Debug, Clone)]
@@ -41,8 +41,6 @@ pub(crate) struct Dropped {
     pub(crate) too_long: u64,
     /// NaN or ±Inf gauges.
     pub(crate) non_finite: u64,
-    /// Another series has the same name on the wire.
-    pub(crate) name_clash: u64,
 }
 
 /// One report's datagrams, and what to remember once some are sent.
@@ -83,7 +81,9 @@ struct Mark {
 #[derive(Debug)]
 pub(crate) struct Encoder {
     options: Options,
-    series: HashMap<tachymeter_core::MetricKey, Series>,
+    /// Each series' wire name, settled once for the encoder's life.
+    names: SeriesNames,
+    series: HashMap<MetricKey, Series>,
     epoch: u64,
 }
 
@@ -92,6 +92,7 @@ impl Encoder {
         options.prefix = clean_prefix(&options.prefix);
         Encoder {
             options,
+            names: SeriesNames::new(),
             series: HashMap::new(),
             epoch: 0,
         }
@@ -112,27 +113,26 @@ impl Encoder {
                 continue;
             };
             let change = lines.batch.changes.len();
-            let clash = series.clash;
             let wire = &series.wire;
             match &entry.snapshot {
                 MetricSnapshot::Counter(c) => {
                     let delta = series.counter_delta(c);
-                    lines.count(wire, clash, change, delta);
+                    lines.count(wire, change, delta);
                     lines.change(entry_index, What::Count(c.count));
                 }
                 MetricSnapshot::Meter(m) => {
                     let (delta, upto) = series.meter_delta(m.count);
-                    lines.count(wire, clash, change, delta);
+                    lines.count(wire, change, delta);
                     lines.change(entry_index, What::Count(upto));
                 }
                 MetricSnapshot::Gauge { value } => {
-                    lines.gauge(wire, clash, *value as f64, &value.to_string());
+                    lines.gauge(wire, *value as f64, &value.to_string());
                 }
                 MetricSnapshot::GaugeF64 { value } => {
                     if value.is_finite() {
                         let mut text = String::new();
                         push_f64(&mut text, *value);
-                        lines.gauge(wire, clash, *value, &text);
+                        lines.gauge(wire, *value, &text);
                     } else {
                         lines.batch.dropped.non_finite += 1;
                     }
@@ -140,7 +140,7 @@ impl Encoder {
                 MetricSnapshot::Histogram(h) => {
                     let delta = series.bucket_delta(h);
                     let wire = &series.wire;
-                    lines.values(options, wire, clash, change, &delta, h, 1.0);
+                    lines.values(options, wire, change, &delta, h, 1.0);
                     lines.change(entry_index, What::Values(delta));
                 }
                 MetricSnapshot::Timer(t) => {
@@ -148,7 +148,7 @@ impl Encoder {
                     let delta = series.bucket_delta(h);
                     let wire = &series.wire;
                     let per_unit = options.unit.nanos();
-                    lines.values(options, wire, clash, change, &delta, h, per_unit);
+                    lines.values(options, wire, change, &delta, h, per_unit);
                     lines.change(entry_index, What::Values(delta));
                 }
                 _ => {}
@@ -192,50 +192,52 @@ impl Encoder {
         self.series.len()
     }
 
-    /// Adds the snapshot's new series, forgets those no longer in it, and
-    /// when either happened, decides again which series clash: of series
-    /// with the same wire name, the first in snapshot order is sent.
+    /// Settles the wire names of the snapshot's series (once for the
+    /// encoder's life: see [`SeriesNames`]), adds its new series and
+    /// forgets those no longer in it.
     fn track(&mut self, snapshot: &RegistrySnapshot) {
         self.epoch += 1;
         let epoch = self.epoch;
-        let mut changed = false;
+        let o = &self.options;
+        // The daemon keeps counters, gauges and timers apart: each kind
+        // is a space of its own.
+        let spaces: HashMap<&MetricKey, u8> = snapshot
+            .metrics
+            .iter()
+            .filter(|e| self.names.get(&e.key).is_none())
+            .map(|e| {
+                let space = match e.snapshot {
+                    MetricSnapshot::Counter(_) | MetricSnapshot::Meter(_) => 0,
+                    MetricSnapshot::Gauge { .. } | MetricSnapshot::GaugeF64 { .. } => 1,
+                    _ => 2,
+                };
+                (&e.key, space)
+            })
+            .collect();
+        self.names
+            .settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
+                let wire = WireName::new(&o.prefix, key, &o.tags, o.dogstatsd);
+                Proposal {
+                    identity: wire.id(),
+                    name_end: wire.name_end,
+                    space: spaces.get(key).copied().unwrap_or(0),
+                    verbatim: wire.verbatim,
+                }
+            });
         for entry in &snapshot.metrics {
             match self.series.get_mut(&entry.key) {
                 Some(series) => series.epoch = epoch,
                 None => {
-                    let o = &self.options;
-                    let wire = WireName::new(&o.prefix, &entry.key, &o.tags, o.dogstatsd);
+                    let Some(settled) = self.names.get(&entry.key) else {
+                        continue;
+                    };
+                    let wire = WireName::settled(&settled.identity, settled.name_end, o.dogstatsd);
                     self.series
                         .insert(entry.key.clone(), Series::new(wire, epoch));
-                    changed = true;
                 }
             }
         }
-        let before = self.series.len();
         self.series.retain(|_, s| s.epoch == epoch);
-        if !changed && self.series.len() == before {
-            return;
-        }
-        let mut taken = HashSet::new();
-        for entry in &snapshot.metrics {
-            if let Some(series) = self.series.get_mut(&entry.key) {
-                // The daemon keeps counters, gauges and timers apart.
-                let kind = match entry.snapshot {
-                    MetricSnapshot::Counter(_) | MetricSnapshot::Meter(_) => "c",
-                    MetricSnapshot::Gauge { .. } | MetricSnapshot::GaugeF64 { .. } => "g",
-                    _ => "ms",
-                };
-                series.clash = !taken.insert((kind, series.wire.id()));
-                if series.clash {
-                    log::warn!(
-                        "StatsD reporter: {} has the same StatsD name as another series \
-                         ({}): not sent",
-                        entry.key,
-                        series.wire.id()
-                    );
-                }
-            }
-        }
     }
 }
 
@@ -253,19 +255,14 @@ impl Lines {
     }
 
     /// Packs `self.line` (worth `values` values) for `change`, reaching
-    /// `reach`; a line of a clashing series, or one too long, is dropped
-    /// and counted, and remembered as sent like the lines around it.
-    fn emit(&mut self, clash: bool, values: u64, change: Option<(usize, u64)>) {
-        let datagram = if clash {
-            self.batch.dropped.name_clash += values;
-            self.packer.position()
-        } else {
-            match self.packer.push(&self.line) {
-                Some(datagram) => datagram,
-                None => {
-                    self.batch.dropped.too_long += values;
-                    self.packer.position()
-                }
+    /// `reach`; a line too long is dropped and counted, and remembered as
+    /// sent like the lines around it.
+    fn emit(&mut self, values: u64, change: Option<(usize, u64)>) {
+        let datagram = match self.packer.push(&self.line) {
+            Some(datagram) => datagram,
+            None => {
+                self.batch.dropped.too_long += values;
+                self.packer.position()
             }
         };
         if let Some((change, reach)) = change {
@@ -277,18 +274,18 @@ impl Lines {
         }
     }
 
-    fn count(&mut self, wire: &WireName, clash: bool, change: usize, delta: i64) {
+    fn count(&mut self, wire: &WireName, change: usize, delta: i64) {
         if delta == 0 {
             return;
         }
         self.line.clear();
         let _ = write!(self.line, "{}:{delta}|c{}", wire.name, wire.tags);
-        self.emit(clash, 1, Some((change, 1)));
+        self.emit(1, Some((change, 1)));
     }
 
     /// A gauge at `value` (written `text`): a leading sign means a change,
     /// so a negative value is set from 0.
-    fn gauge(&mut self, wire: &WireName, clash: bool, value: f64, text: &str) {
+    fn gauge(&mut self, wire: &WireName, value: f64, text: &str) {
         self.line.clear();
         let (name, tags) = (&wire.name, &wire.tags);
         if value < 0.0 {
@@ -296,7 +293,7 @@ impl Lines {
         } else {
             let _ = write!(self.line, "{name}:{text}|g{tags}");
         }
-        self.emit(clash, 1, None);
+        self.emit(1, None);
     }
 
     /// The values of `delta` (buckets of `h`) divided by `per_unit`.
@@ -305,7 +302,6 @@ impl Lines {
         &mut self,
         options: &Options,
         wire: &WireName,
-        clash: bool,
         change: usize,
         delta: &[(u64, u64, u64)],
         h: &HistogramSnapshot,
@@ -334,7 +330,7 @@ impl Lines {
             let full = self.line.len() + 1 + value.len() + wire.tags.len() > limit;
             if in_line > 0 && (options.dogstatsd || full) {
                 self.line.push_str(&wire.tags);
-                self.emit(clash, in_line, Some((change, reach)));
+                self.emit(in_line, Some((change, reach)));
                 self.line.clear();
                 in_line = 0;
             }
@@ -348,7 +344,7 @@ impl Lines {
         }
         if in_line > 0 {
             self.line.push_str(&wire.tags);
-            self.emit(clash, in_line, Some((change, reach)));
+            self.emit(in_line, Some((change, reach)));
         }
     }
 }
@@ -595,20 +591,24 @@ mod tests {
     }
 
     #[test]
-    fn clashing_names_send_the_first_series_only() {
+    fn clashing_names_are_numbered_and_keep_their_numbers() {
         let registry = Registry::new();
         registry.counter("a b").unwrap().inc(1);
-        registry.counter("a_b").unwrap().inc(2);
         registry.counter("a:b").unwrap().inc(4);
         let mut encoder = Encoder::new(options());
-        let snapshot = registry.snapshot();
-        let batch = encoder.encode(&snapshot);
-        assert_eq!(text(&batch), ["a_b:1|c"]);
-        assert_eq!(batch.dropped.name_clash, 2);
-        // Once the first goes, the next one is sent.
+        // In snapshot order (by name): `a b`, then `a:b`.
+        assert_eq!(sent(&mut encoder, &registry), ["a_b:1|c\na_b_2:4|c"]);
+        // `a_b`, registered later, never takes a name already sent.
+        registry.counter("a_b").unwrap().inc(2);
+        registry.counter("a b").unwrap().inc(10);
+        assert_eq!(sent(&mut encoder, &registry), ["a_b:10|c\na_b_3:2|c"]);
+        // Gone, the name stays reserved, and comes back with its series.
         registry.unregister("a b");
-        assert_eq!(sent(&mut encoder, &registry), ["a_b:4|c"]);
+        registry.counter("a_b").unwrap().inc(1);
+        assert_eq!(sent(&mut encoder, &registry), ["a_b_3:1|c"]);
         assert_eq!(encoder.series_count(), 2);
+        registry.counter("a b").unwrap().inc(7);
+        assert_eq!(sent(&mut encoder, &registry), ["a_b:7|c"]);
     }
 
     #[test]
@@ -620,9 +620,34 @@ mod tests {
         registry.gauge("q:b").unwrap().update(6);
         let mut encoder = Encoder::new(options());
         let batch = encoder.encode(&registry.snapshot());
-        // In snapshot order (by name): `q b`, `q:b`, `q_b`.
-        assert_eq!(text(&batch), ["q_b:1|c\nq_b:6|g"]);
-        assert_eq!(batch.dropped.name_clash, 1);
+        // A name needing no change first: the gauge `q_b` keeps its own.
+        assert_eq!(text(&batch), ["q_b:1|c\nq_b_2:6|g\nq_b:5|g"]);
+    }
+
+    #[test]
+    fn labels_follow_the_number_in_both_label_styles() {
+        let registry = Registry::new();
+        registry
+            .counter(MetricKey::new("m n").with_label("k", "v"))
+            .unwrap()
+            .inc(1);
+        registry
+            .counter(MetricKey::new("m_n").with_label("k", "v"))
+            .unwrap()
+            .inc(2);
+        let mut encoder = Encoder::new(options());
+        assert_eq!(
+            sent(&mut encoder, &registry),
+            ["m_n_2.k.v:1|c\nm_n.k.v:2|c"]
+        );
+        let mut encoder = Encoder::new(Options {
+            dogstatsd: true,
+            ..options()
+        });
+        assert_eq!(
+            sent(&mut encoder, &registry),
+            ["m_n_2:1|c|#k:v\nm_n:2|c|#k:v"]
+        );
     }
 
     #[test]

@@ -53,9 +53,11 @@
 //! [`tag`](StatsdReporterBuilder::tag)) are sorted by name and appended as
 //! two segments each, `name.label.value`, with dots in them replaced too;
 //! with [`dogstatsd_tags`](StatsdReporterBuilder::dogstatsd_tags) they are
-//! sent as `|#label:value,…`, cleaned the same way. Two series that end up
-//! with the same name and tags are not merged: the first in the registry's
-//! order is sent, the other is dropped and counted (`dropped-name-clash`).
+//! sent as `|#label:value,…`, cleaned the same way. Two series of one kind
+//! that end up with the same name and tags are never merged: the series
+//! first sent under a name keeps it for the reporter's life, and the other
+//! gets `_2` (`_3`, …) appended to its metric name, the same way in every
+//! push reporter (see [`SeriesNames`](tachymeter_report::SeriesNames)).
 //!
 //! # Datagrams
 //!

@@ -15,35 +15,46 @@ fn is_safe(c: char) -> bool {
 }
 
 /// Appends `text` with every unsafe character (and, unless `dots`, every
-/// `.`) replaced by `_`; an empty `text` becomes `_`.
-fn push_clean(out: &mut String, text: &str, dots: bool) {
+/// `.`) replaced by `_`; an empty `text` becomes `_`. Whether `text` was
+/// appended as it is.
+fn push_clean(out: &mut String, text: &str, dots: bool) -> bool {
     if text.is_empty() {
         out.push('_');
-        return;
+        return false;
     }
+    let mut verbatim = true;
     out.extend(text.chars().map(|c| {
         if is_safe(c) && (dots || c != '.') {
             c
         } else {
+            verbatim = false;
             '_'
         }
     }));
+    verbatim
 }
 
 /// Appends `name` cleaned, its `.`-separated segments kept but empty ones
 /// dropped (`a..b` and `a.b.` are `a.b`, which the daemon's Graphite output
 /// would store in one place anyway); a name with no segment left is `_`.
-fn push_name(out: &mut String, name: &str) {
+/// Whether `name` was appended as it is.
+fn push_name(out: &mut String, name: &str) -> bool {
     let start = out.len();
-    for segment in name.split('.').filter(|s| !s.is_empty()) {
+    let mut verbatim = true;
+    for segment in name.split('.') {
+        if segment.is_empty() {
+            verbatim = false;
+            continue;
+        }
         if out.len() > start {
             out.push('.');
         }
-        push_clean(out, segment, false);
+        verbatim &= push_clean(out, segment, false);
     }
     if out.len() == start {
         out.push('_');
     }
+    verbatim
 }
 
 /// `prefix` as it goes in front of every name: cleaned, and followed by a
@@ -51,7 +62,7 @@ fn push_name(out: &mut String, name: &str) {
 pub(crate) fn clean_prefix(prefix: &str) -> String {
     let mut out = String::new();
     if prefix.split('.').any(|s| !s.is_empty()) {
-        push_name(&mut out, prefix);
+        let _ = push_name(&mut out, prefix);
         out.push('.');
     }
     out
@@ -64,6 +75,11 @@ pub(crate) struct WireName {
     pub(crate) name: String,
     /// What ends each line: `|#k:v,k2:v2`, or nothing.
     pub(crate) tags: String,
+    /// Where the metric name ends in `name` (labels may follow as
+    /// segments): a `_2` for a clash goes there.
+    pub(crate) name_end: usize,
+    /// Nothing was cleaned: the key's own spelling.
+    pub(crate) verbatim: bool,
 }
 
 impl WireName {
@@ -80,7 +96,8 @@ impl WireName {
     ) -> Self {
         let mut name = String::with_capacity(prefix.len() + key.name().len());
         name.push_str(prefix);
-        push_name(&mut name, key.name());
+        let mut verbatim = push_name(&mut name, key.name());
+        let name_end = name.len();
         let own = key.labels();
         let common = tags
             .iter()
@@ -91,17 +108,40 @@ impl WireName {
         for (k, v) in labels {
             if dogstatsd {
                 tags.push_str(if tags.is_empty() { "|#" } else { "," });
-                push_clean(&mut tags, k, true);
+                verbatim &= push_clean(&mut tags, k, true);
                 tags.push(':');
-                push_clean(&mut tags, v, true);
+                verbatim &= push_clean(&mut tags, v, true);
             } else {
                 name.push('.');
-                push_clean(&mut name, k, false);
+                verbatim &= push_clean(&mut name, k, false);
                 name.push('.');
-                push_clean(&mut name, v, false);
+                verbatim &= push_clean(&mut name, v, false);
             }
         }
-        WireName { name, tags }
+        WireName {
+            name,
+            tags,
+            name_end,
+            verbatim,
+        }
+    }
+
+    /// The wire name of a settled identity: [`id`](Self::id) of the name
+    /// proposed, with `_2`, `_3`, … possibly inserted at its `name_end`.
+    pub(crate) fn settled(identity: &str, name_end: usize, dogstatsd: bool) -> Self {
+        // DogStatsD tags start where the name ends; path-segment labels are
+        // part of the name.
+        let (name, tags) = if dogstatsd {
+            identity.split_at(name_end)
+        } else {
+            (identity, "")
+        };
+        WireName {
+            name: name.to_string(),
+            tags: tags.to_string(),
+            name_end,
+            verbatim: true,
+        }
     }
 
     /// The identity the daemon keys the series by.

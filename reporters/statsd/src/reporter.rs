@@ -29,7 +29,7 @@ const MAX_UDP_PAYLOAD: usize = 65_507;
 /// `reporter.<name>.`: `datagrams` (sent), `send-errors` (reports that
 /// could not be sent, and datagrams found refused after their report),
 /// `reconnects`, and the values dropped, by reason: `dropped-too-long`,
-/// `dropped-non-finite`, `dropped-name-clash`.
+/// `dropped-non-finite`.
 ///
 /// ```no_run
 /// use tachymeter_core::Registry;
@@ -60,7 +60,6 @@ struct OwnMetrics {
     reconnects: Counter,
     dropped_too_long: Counter,
     dropped_non_finite: Counter,
-    dropped_name_clash: Counter,
 }
 
 impl OwnMetrics {
@@ -72,7 +71,6 @@ impl OwnMetrics {
             reconnects: counter("reconnects")?,
             dropped_too_long: counter("dropped-too-long")?,
             dropped_non_finite: counter("dropped-non-finite")?,
-            dropped_name_clash: counter("dropped-name-clash")?,
         })
     }
 
@@ -81,7 +79,6 @@ impl OwnMetrics {
         for (counter, n) in [
             (&self.dropped_too_long, dropped.too_long),
             (&self.dropped_non_finite, dropped.non_finite),
-            (&self.dropped_name_clash, dropped.name_clash),
         ] {
             if n > 0 {
                 counter.inc(n);

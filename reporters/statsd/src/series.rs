@@ -12,8 +12,6 @@ use tachymeter_core::{CounterSnapshot, HistogramSnapshot};
 #[derive(Debug)]
 pub(crate) struct Series {
     pub(crate) wire: WireName,
-    /// Another series has the same wire name: this one is not sent.
-    pub(crate) clash: bool,
     /// The last report that saw the series in its snapshot.
     pub(crate) epoch: u64,
     sent: Sent,
@@ -32,7 +30,6 @@ impl Series {
     pub(crate) fn new(wire: WireName, epoch: u64) -> Self {
         Series {
             wire,
-            clash: false,
             epoch,
             sent: Sent::Nothing,
         }
