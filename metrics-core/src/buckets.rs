@@ -339,33 +339,76 @@ impl Counts {
 
     /// The non-empty buckets in increasing order.
     pub(crate) fn buckets<'a>(&'a self, layout: &'a Layout) -> impl Iterator<Item = Bucket> + 'a {
-        // Within an octave, empty buckets are skipped 64 at a time by a mask
-        // of the non-empty ones: no branch per empty bucket to mispredict
-        // when few are filled.
-        self.chunks().flat_map(move |(o, chunk, _)| {
-            chunk
-                .chunks(64)
-                .enumerate()
-                .flat_map(move |(block, counts)| {
-                    let mut nonempty = counts
-                        .iter()
-                        .enumerate()
-                        .fold(0u64, |mask, (i, &n)| mask | (u64::from(n > 0) << i));
-                    std::iter::from_fn(move || {
-                        if nonempty == 0 {
-                            return None;
-                        }
-                        let i = nonempty.trailing_zeros() as usize;
-                        nonempty &= nonempty - 1;
-                        let (low, high) = layout.bounds(o, block * 64 + i);
-                        Some(Bucket {
-                            low,
-                            high,
-                            count: counts[i],
-                        })
-                    })
-                })
-        })
+        NonEmpty {
+            layout,
+            chunks: self.data.chunks_exact(self.stride()),
+            octaves: self.present,
+            sub_buckets: self.sub_buckets,
+            octave: 0,
+            chunk: &[],
+            block: 0,
+            nonempty: 0,
+        }
+    }
+}
+
+/// The non-empty buckets of [`Counts`], in increasing order. Within an
+/// octave, empty buckets are skipped 64 at a time by a mask of the
+/// non-empty ones: no branch per empty bucket to mispredict when few are
+/// filled.
+struct NonEmpty<'a> {
+    layout: &'a Layout,
+    chunks: std::slice::ChunksExact<'a, u64>,
+    /// The octaves of the chunks not started yet.
+    octaves: u64,
+    sub_buckets: usize,
+    /// The chunk being read, its octave, which block of 64 buckets, and
+    /// that block's non-empty buckets not returned yet.
+    octave: usize,
+    chunk: &'a [u64],
+    block: usize,
+    nonempty: u64,
+}
+
+impl NonEmpty<'_> {
+    /// The mask of the non-empty buckets of block `block` of the chunk.
+    fn mask(&self, block: usize) -> u64 {
+        let start = block * 64;
+        let end = (start + 64).min(self.chunk.len());
+        self.chunk[start..end]
+            .iter()
+            .enumerate()
+            .fold(0u64, |mask, (i, &n)| mask | (u64::from(n > 0) << i))
+    }
+}
+
+impl Iterator for NonEmpty<'_> {
+    type Item = Bucket;
+
+    #[inline]
+    fn next(&mut self) -> Option<Bucket> {
+        loop {
+            if self.nonempty != 0 {
+                let i = self.block * 64 + self.nonempty.trailing_zeros() as usize;
+                self.nonempty &= self.nonempty - 1;
+                let (low, high) = self.layout.bounds(self.octave, i);
+                return Some(Bucket {
+                    low,
+                    high,
+                    count: self.chunk[i],
+                });
+            }
+            if (self.block + 1) * 64 < self.chunk.len() {
+                self.block += 1;
+            } else {
+                let chunk = self.chunks.next()?;
+                self.chunk = &chunk[..self.sub_buckets];
+                self.octave = self.octaves.trailing_zeros() as usize;
+                self.octaves &= self.octaves.wrapping_sub(1);
+                self.block = 0;
+            }
+            self.nonempty = self.mask(self.block);
+        }
     }
 }
 
@@ -439,7 +482,14 @@ mod tests {
     /// of order, merged, subtracted and queried by rank.
     #[test]
     fn counts_match_a_dense_model() {
-        let layout = Layout::new(1, 1 << 40);
+        // 8 buckets per octave, and 1,024: less than one block of 64, and
+        // many.
+        for figures in [1, 3] {
+            counts_match_a_dense_model_with(Layout::new(figures, 1 << 40));
+        }
+    }
+
+    fn counts_match_a_dense_model_with(layout: Layout) {
         let (octaves, subs) = (layout.octaves(), layout.sub_buckets());
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         let mut next = move |n: u64| {

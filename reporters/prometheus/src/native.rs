@@ -4,7 +4,7 @@
 #[cfg(feature = "protobuf")]
 use crate::proto::BucketSpan;
 #[cfg(feature = "protobuf")]
-use tachymeter_core::Distribution;
+use tachymeter_core::{Bucket, Distribution};
 
 /// The finest and coarsest schemas Prometheus reads.
 const SCHEMA_MAX: i8 = 8;
@@ -23,7 +23,7 @@ pub(crate) const ZERO_THRESHOLD: f64 = 2.938_735_877_055_719e-39; // 2^-128
 /// Native buckets are exponential: schema `s` splits every power of two
 /// into `2^s` buckets, each `2^(2^-s)` times as wide as the one below
 /// (schema 5: 2.19 % wide). Each bucket of the histogram is counted in the
-/// native bucket that holds its midpoint, so a quantile Prometheus computes
+/// native bucket that holds its midpoint (rounded down to an integer), so a quantile Prometheus computes
 /// from the exported buckets (`histogram_quantile`, also over a `sum` of
 /// many instances) is within
 /// [`relative_error`](Self::relative_error) of the exact quantile of every
@@ -119,27 +119,12 @@ impl NativeBuckets {
     /// the exported unit, at `config`'s schema, coarser if it caps the
     /// bucket count.
     pub(crate) fn map(&mut self, d: &Distribution, per_unit: f64, config: &NativeHistograms) {
-        self.counts.clear();
-        self.zero_count = 0;
-        self.schema = i32::from(config.schema);
-        if self.schema > 0 && self.within_octave.len() != (1 << self.schema) + 1 {
-            let scale = f64::from(1 << self.schema);
-            self.within_octave = (0..=1 << self.schema)
-                .map(|j| (f64::from(j) / scale).exp2())
-                .collect();
-            let cells = 2 << self.schema;
-            self.first_bound = (0..cells)
-                .map(|c| {
-                    let start = 1.0 + f64::from(c) / f64::from(cells);
-                    self.within_octave.partition_point(|&bound| bound < start) as u16
-                })
-                .collect();
-        }
+        self.prepare(config);
         // A multiplication is cheaper than a division; it moves the point by
         // at most a rounding, which matters to no bound.
         let per_value = per_unit.recip();
         for bucket in d.buckets() {
-            let mid = bucket.low as f64 + (bucket.high - bucket.low) as f64 / 2.0;
+            let mid = midpoint(bucket);
             if mid == 0.0 {
                 self.zero_count += bucket.count;
                 continue;
@@ -158,11 +143,33 @@ impl NativeBuckets {
         }
     }
 
+    /// Starts a histogram at `config`'s schema, with the tables of that
+    /// schema.
+    fn prepare(&mut self, config: &NativeHistograms) {
+        self.counts.clear();
+        self.zero_count = 0;
+        self.schema = i32::from(config.schema);
+        if self.schema > 0 && self.within_octave.len() != (1 << self.schema) + 1 {
+            let scale = f64::from(1 << self.schema);
+            self.within_octave = (0..=1 << self.schema)
+                .map(|j| (f64::from(j) / scale).exp2())
+                .collect();
+            let cells = 2 << self.schema;
+            self.first_bound = (0..cells)
+                .map(|c| {
+                    let start = 1.0 + f64::from(c) / f64::from(cells);
+                    self.within_octave.partition_point(|&bound| bound < start) as u16
+                })
+                .collect();
+        }
+    }
+
     /// The index of the native bucket holding `x` (positive): bucket `i`
     /// holds `(2^((i-1)/2^s), 2^(i/2^s)]`. With `x = m * 2^e`, `m` in
     /// `[1, 2)`, read from the bits of `x`, that is `e * 2^s` plus the
     /// first bound within the power of two at or above `m`: no logarithm,
     /// one table lookup and one comparison.
+    #[inline]
     fn index(&self, x: f64) -> i32 {
         let bits = x.to_bits();
         let biased = ((bits >> 52) & 0x7ff) as i32;
@@ -223,42 +230,123 @@ impl NativeBuckets {
         self.counts.truncate(merged);
     }
 
-    /// Writes the buckets as spans and deltas. Gaps of up to two empty
-    /// buckets are written as zero counts inside a span, which takes fewer
-    /// bytes than a new span.
+    /// Writes the buckets as spans and deltas (see [`SpanWriter`]).
     pub(crate) fn write(&self, spans: &mut Vec<BucketSpan>, deltas: &mut Vec<i64>) {
+        let mut writer = SpanWriter::new(spans, deltas);
+        for &(index, count) in &self.counts {
+            writer.push(index, count);
+        }
+    }
+
+    /// [`map`](Self::map) then [`write`](Self::write), in one pass over
+    /// `d`'s buckets when no cap may call for a coarser schema.
+    pub(crate) fn map_into(
+        &mut self,
+        d: &Distribution,
+        per_unit: f64,
+        config: &NativeHistograms,
+        spans: &mut Vec<BucketSpan>,
+        deltas: &mut Vec<i64>,
+    ) {
+        if config.max_buckets > 0 {
+            self.map(d, per_unit, config);
+            self.write(spans, deltas);
+            return;
+        }
+        self.prepare(config);
+        let mut writer = SpanWriter::new(spans, deltas);
+        let mut pending: Option<(i32, u64)> = None;
+        let per_value = per_unit.recip();
+        for bucket in d.buckets() {
+            let mid = midpoint(bucket);
+            if mid == 0.0 {
+                self.zero_count += bucket.count;
+                continue;
+            }
+            let index = self.index(mid * per_value);
+            match &mut pending {
+                Some((last, count)) if *last == index => *count += bucket.count,
+                _ => {
+                    if let Some((last, count)) = pending {
+                        writer.push(last, count);
+                    }
+                    pending = Some((index, bucket.count));
+                }
+            }
+        }
+        if let Some((last, count)) = pending {
+            writer.push(last, count);
+        }
+    }
+}
+
+/// The middle of `bucket`, rounded down to an integer: as far from its
+/// highest value as from its lowest, give or take one, which keeps both
+/// within the histogram's relative error of it. (Integer arithmetic, and a
+/// signed conversion, cost less than converting both ends.)
+#[cfg(feature = "protobuf")]
+#[inline]
+fn midpoint(bucket: Bucket) -> f64 {
+    let mid = bucket.low / 2 + bucket.high / 2 + (bucket.low & bucket.high & 1);
+    match i64::try_from(mid) {
+        Ok(mid) => mid as f64,
+        Err(_) => mid as f64,
+    }
+}
+
+/// Writes native buckets, given by increasing index, as spans and deltas.
+/// Gaps of up to two empty buckets are written as zero counts inside a
+/// span, which takes fewer bytes than a new span; deltas run on across
+/// spans.
+#[cfg(feature = "protobuf")]
+struct SpanWriter<'a> {
+    spans: &'a mut Vec<BucketSpan>,
+    deltas: &'a mut Vec<i64>,
+    /// The last bucket written (its index and count), empty ones included.
+    previous: Option<i32>,
+    previous_count: u64,
+}
+
+#[cfg(feature = "protobuf")]
+impl<'a> SpanWriter<'a> {
+    fn new(spans: &'a mut Vec<BucketSpan>, deltas: &'a mut Vec<i64>) -> Self {
         spans.clear();
         deltas.clear();
-        // The last bucket written (its index and count), empty ones
-        // included: deltas run on across spans.
-        let mut previous: Option<i32> = None;
-        let mut previous_count = 0u64;
-        for &(index, count) in &self.counts {
-            match previous {
-                Some(p) if index - p <= 3 => {
-                    for _ in p + 1..index {
-                        deltas.push(0u64.wrapping_sub(previous_count) as i64);
-                        previous_count = 0;
-                    }
-                    if let Some(span) = spans.last_mut() {
-                        span.length += (index - p) as u32;
-                    }
-                }
-                Some(p) => spans.push(BucketSpan {
-                    offset: index - p - 1,
-                    length: 1,
-                }),
-                None => spans.push(BucketSpan {
-                    offset: index,
-                    length: 1,
-                }),
-            }
-            // Two's complement: the signed difference of two counts below
-            // 2^63.
-            deltas.push(count.wrapping_sub(previous_count) as i64);
-            previous = Some(index);
-            previous_count = count;
+        SpanWriter {
+            spans,
+            deltas,
+            previous: None,
+            previous_count: 0,
         }
+    }
+
+    #[inline]
+    fn push(&mut self, index: i32, count: u64) {
+        match self.previous {
+            Some(p) if index - p <= 3 => {
+                for _ in p + 1..index {
+                    self.deltas
+                        .push(0u64.wrapping_sub(self.previous_count) as i64);
+                    self.previous_count = 0;
+                }
+                if let Some(span) = self.spans.last_mut() {
+                    span.length += (index - p) as u32;
+                }
+            }
+            Some(p) => self.spans.push(BucketSpan {
+                offset: index - p - 1,
+                length: 1,
+            }),
+            None => self.spans.push(BucketSpan {
+                offset: index,
+                length: 1,
+            }),
+        }
+        // Two's complement: the signed difference of two counts below 2^63.
+        self.deltas
+            .push(count.wrapping_sub(self.previous_count) as i64);
+        self.previous = Some(index);
+        self.previous_count = count;
     }
 }
 
@@ -306,6 +394,31 @@ mod tests {
             assert_eq!(decode(&spans, &deltas), native.counts);
             // A gap of up to two empty buckets stays inside a span.
             assert!(spans.iter().skip(1).all(|s| s.offset > 2), "{spans:?}");
+        }
+    }
+
+    #[test]
+    fn one_pass_writes_what_two_passes_write() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for schema in [-2i8, 0, 3, 5, 8] {
+            let config = NativeHistograms::default().schema(schema);
+            let h = Histogram::new();
+            h.update(0);
+            for _ in 0..3_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                h.update(x >> (20 + x % 44));
+            }
+            let all = h.snapshot().all_time;
+            let mut native = NativeBuckets::default();
+            let (mut spans, mut deltas) = (Vec::new(), Vec::new());
+            native.map(&all, 1e9, &config);
+            native.write(&mut spans, &mut deltas);
+            let zero = native.zero_count;
+            let (mut spans1, mut deltas1) = (Vec::new(), Vec::new());
+            native.map_into(&all, 1e9, &config, &mut spans1, &mut deltas1);
+            assert_eq!((spans1, deltas1, native.zero_count), (spans, deltas, zero));
         }
     }
 

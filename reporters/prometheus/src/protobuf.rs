@@ -145,13 +145,16 @@ impl PrometheusExporter {
             histogram.sample_count = h.count;
             histogram.sample_sum = sum;
             if let Some(native) = &self.inner.native {
-                scratch.native.map(&h.all_time, per_unit, native);
+                scratch.native.map_into(
+                    &h.all_time,
+                    per_unit,
+                    native,
+                    &mut histogram.positive_span,
+                    &mut histogram.positive_delta,
+                );
                 histogram.schema = scratch.native.schema;
                 histogram.zero_threshold = ZERO_THRESHOLD;
                 histogram.zero_count = scratch.native.zero_count;
-                scratch
-                    .native
-                    .write(&mut histogram.positive_span, &mut histogram.positive_delta);
             }
             histogram.bucket.clear();
             if let Some(buckets) = &self.inner.buckets {
