@@ -5,8 +5,8 @@ use crate::encode::Format;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
 use tachymeter_report::{
-    own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError, SendError, SeriesNames,
-    TcpSender, INITIAL_BACKOFF, MAX_BACKOFF,
+    DurationUnit, PeriodicReporter, PushSettings, Report, ReportError, SendError, SeriesNames,
+    TcpSender,
 };
 
 /// How long a connection attempt, and a report's write, may take by
@@ -80,8 +80,8 @@ struct OwnMetrics {
 }
 
 impl OwnMetrics {
-    fn register(registry: &Registry, name: &str) -> Result<Self, ReportError> {
-        let counter = |what: &str| registry.counter(own_metric_name(name, what));
+    fn register(registry: &Registry, settings: &PushSettings) -> Result<Self, ReportError> {
+        let counter = |what: &str| settings.own_counter(registry, what);
         Ok(OwnMetrics {
             connects: counter("connects")?,
             connect_failures: counter("connect-failures")?,
@@ -98,9 +98,7 @@ impl OwnMetrics {
 pub struct GraphiteReporterBuilder {
     target: String,
     format: Format,
-    timeout: Duration,
-    backoff: (Duration, Duration),
-    name: String,
+    push: PushSettings,
 }
 
 impl GraphiteReporter {
@@ -123,9 +121,7 @@ impl GraphiteReporter {
         GraphiteReporterBuilder {
             target: target.into(),
             format: Format::new(),
-            timeout: DEFAULT_TIMEOUT,
-            backoff: (INITIAL_BACKOFF, MAX_BACKOFF),
-            name: "graphite".to_string(),
+            push: PushSettings::new("graphite", DEFAULT_TIMEOUT),
         }
     }
 
@@ -270,7 +266,7 @@ impl GraphiteReporterBuilder {
     /// How long each connection attempt (per address the host resolves to)
     /// and each report's write may take. Default [`DEFAULT_TIMEOUT`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.push.set_timeout(timeout);
         self
     }
 
@@ -278,7 +274,7 @@ impl GraphiteReporterBuilder {
     /// one (reports in between fail at once): `initial`, doubling up to
     /// `max`. Default 0.5 s doubling up to 30 s.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.backoff = (initial, max);
+        self.push.set_backoff(initial, max);
         self
     }
 
@@ -286,7 +282,7 @@ impl GraphiteReporterBuilder {
     /// `metrics-<name>`) and the prefix of its own metrics
     /// (`reporter.<name>.*`). Default `graphite`.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
+        self.push.set_name(name);
         self
     }
 
@@ -298,13 +294,12 @@ impl GraphiteReporterBuilder {
     /// When one of its counter names is taken by another kind of metric.
     pub fn build(self, registry: &Registry) -> Result<GraphiteReporter, ReportError> {
         Ok(GraphiteReporter {
-            own: OwnMetrics::register(registry, &self.name)?,
+            own: OwnMetrics::register(registry, &self.push)?,
             format: self.format,
             names: SeriesNames::new(),
-            connection: TcpSender::new(self.target, self.timeout)
-                .backoff(self.backoff.0, self.backoff.1),
+            connection: self.push.tcp_sender(self.target),
             text: String::new(),
-            name: self.name,
+            name: self.push.name().to_string(),
         })
     }
 
@@ -322,15 +317,8 @@ impl GraphiteReporterBuilder {
         registry: &Registry,
         interval: Duration,
     ) -> Result<PeriodicReporter, ReportError> {
-        let name = self.name.clone();
-        let wait = self
-            .timeout
-            .saturating_mul(2)
-            .saturating_add(Duration::from_secs(1));
-        let reporter = self.build(registry)?;
-        PeriodicReporter::builder(registry, interval)
-            .name(&name)
-            .timeout(wait)
-            .start(reporter)
+        let push = self.push.clone();
+        // A connection attempt and a write.
+        push.start(registry, interval, self.build(registry)?, 2)
     }
 }

@@ -8,7 +8,9 @@ use crate::{Encoder, Precision, MAX_KEY_LENGTH};
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 use tachymeter_core::{Registry, RegistrySnapshot};
-use tachymeter_report::{DurationUnit, PeriodicReporter, Report, ReportError, SeriesNames};
+use tachymeter_report::{
+    DurationUnit, PeriodicReporter, PushSettings, Report, ReportError, SeriesNames,
+};
 
 /// Lines per request unless [`InfluxReporterBuilder::batch_size`] says
 /// otherwise.
@@ -122,8 +124,7 @@ pub struct InfluxReporterBuilder {
     encoder: Encoder,
     batch_size: usize,
     buffer_capacity: usize,
-    timeout: Duration,
-    name: String,
+    push: PushSettings,
 }
 
 impl InfluxReporter {
@@ -320,8 +321,7 @@ impl InfluxReporterBuilder {
             encoder: Encoder::new(),
             batch_size: DEFAULT_BATCH_SIZE,
             buffer_capacity: DEFAULT_BUFFER_CAPACITY,
-            timeout: DEFAULT_TIMEOUT,
-            name: "influxdb".to_string(),
+            push: PushSettings::new("influxdb", DEFAULT_TIMEOUT),
         }
     }
 
@@ -370,14 +370,14 @@ impl InfluxReporterBuilder {
     /// answer (default [`DEFAULT_TIMEOUT`]; at most an hour). A report
     /// takes at most twice as long.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout.min(MAX_TIMEOUT);
+        self.push.set_timeout(timeout.min(MAX_TIMEOUT));
         self
     }
 
     /// The reporter's name: its thread is `metrics-<name>` and its own
     /// metrics are `reporter.<name>.*`. Default `influxdb`.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
+        self.push.set_name(name);
         self
     }
 
@@ -399,17 +399,18 @@ impl InfluxReporterBuilder {
     /// another kind of metric.
     pub fn build(self, registry: &Registry) -> Result<InfluxReporter, ReportError> {
         let precision = self.encoder.timestamp_precision();
-        let connection = Connection::new(&self.base_url, self.api, precision, self.timeout)?;
-        let own = OwnMetrics::register(registry, &self.name)?;
+        let timeout = self.push.timeout();
+        let connection = Connection::new(&self.base_url, self.api, precision, timeout)?;
+        let own = OwnMetrics::register(registry, self.push.name())?;
         Ok(InfluxReporter {
             encoder: self.encoder,
             names: SeriesNames::new(),
             connection,
             buffer: PointBuffer::new(self.buffer_capacity),
             batch_size: self.batch_size,
-            timeout: self.timeout,
+            timeout,
             own,
-            name: self.name,
+            name: self.push.name().to_string(),
             warned_left_out: false,
         })
     }
@@ -425,13 +426,8 @@ impl InfluxReporterBuilder {
         registry: &Registry,
         interval: Duration,
     ) -> Result<PeriodicReporter, ReportError> {
-        let name = self.name.clone();
-        let wait = self.timeout * BUDGET_TIMEOUTS + Duration::from_secs(1);
-        let reporter = self.build(registry)?;
-        PeriodicReporter::builder(registry, interval)
-            .name(&name)
-            .timeout(wait)
-            .start(reporter)
+        let push = self.push.clone();
+        push.start(registry, interval, self.build(registry)?, BUDGET_TIMEOUTS)
     }
 }
 

@@ -5,8 +5,8 @@ use crate::encode::Encoder;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
 use tachymeter_report::{
-    own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError, SendError, SeriesNames,
-    TcpSender, INITIAL_BACKOFF, MAX_BACKOFF,
+    DurationUnit, PeriodicReporter, PushSettings, Report, ReportError, SendError, SeriesNames,
+    TcpSender,
 };
 
 /// How long a connection attempt, and the write of one report, may take
@@ -76,8 +76,8 @@ struct OwnMetrics {
 }
 
 impl OwnMetrics {
-    fn register(registry: &Registry, name: &str) -> Result<Self, ReportError> {
-        let counter = |what: &str| registry.counter(own_metric_name(name, what));
+    fn register(registry: &Registry, settings: &PushSettings) -> Result<Self, ReportError> {
+        let counter = |what: &str| settings.own_counter(registry, what);
         Ok(OwnMetrics {
             connects: counter("connects")?,
             connect_failures: counter("connect-failures")?,
@@ -97,9 +97,7 @@ impl OpenTsdbReporter {
         OpenTsdbReporterBuilder {
             target: target.into(),
             encoder: Encoder::new(),
-            timeout: DEFAULT_TIMEOUT,
-            backoff: (INITIAL_BACKOFF, MAX_BACKOFF),
-            name: "opentsdb".to_string(),
+            push: PushSettings::new("opentsdb", DEFAULT_TIMEOUT),
         }
     }
 
@@ -164,9 +162,7 @@ impl Report for OpenTsdbReporter {
 pub struct OpenTsdbReporterBuilder {
     target: String,
     encoder: Encoder,
-    timeout: Duration,
-    backoff: (Duration, Duration),
-    name: String,
+    push: PushSettings,
 }
 
 impl OpenTsdbReporterBuilder {
@@ -214,7 +210,7 @@ impl OpenTsdbReporterBuilder {
     /// How long each connection attempt, and each report's write, may take
     /// (default [`DEFAULT_TIMEOUT`], 2 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.push.set_timeout(timeout);
         self
     }
 
@@ -222,14 +218,14 @@ impl OpenTsdbReporterBuilder {
     /// one (reports in between fail at once): `initial`, doubling up to
     /// `max`. Default 0.5 s doubling up to 30 s.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.backoff = (initial, max);
+        self.push.set_backoff(initial, max);
         self
     }
 
     /// The reporter's name: its thread is `metrics-<name>` and its own
     /// metrics are `reporter.<name>.*`. Default `opentsdb`.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
+        self.push.set_name(name);
         self
     }
 
@@ -253,11 +249,10 @@ impl OpenTsdbReporterBuilder {
     /// ```
     pub fn build(self, registry: &Registry) -> Result<OpenTsdbReporter, ReportError> {
         Ok(OpenTsdbReporter {
-            own: OwnMetrics::register(registry, &self.name)?,
+            own: OwnMetrics::register(registry, &self.push)?,
             encoder: self.encoder,
             names: SeriesNames::new(),
-            sender: TcpSender::new(self.target, self.timeout)
-                .backoff(self.backoff.0, self.backoff.1),
+            sender: self.push.tcp_sender(self.target),
             buffer: String::new(),
         })
     }
@@ -274,16 +269,9 @@ impl OpenTsdbReporterBuilder {
         registry: &Registry,
         interval: Duration,
     ) -> Result<PeriodicReporter, ReportError> {
-        let name = self.name.clone();
-        let wait = self
-            .timeout
-            .saturating_mul(2)
-            .saturating_add(Duration::from_secs(1));
-        let reporter = self.build(registry)?;
-        PeriodicReporter::builder(registry, interval)
-            .name(&name)
-            .timeout(wait)
-            .start(reporter)
+        let push = self.push.clone();
+        // A connection attempt and a write.
+        push.start(registry, interval, self.build(registry)?, 2)
     }
 }
 

@@ -10,6 +10,8 @@
 //!   final report within a bounded time.
 //! - [`fields`]: the numbers of a metric named the go-metrics way
 //!   (`count`, `std-dev`, `99-percentile`, `m1`, …), for push reporters.
+//! - [`PushSettings`]: what every push reporter's builder shares (name,
+//!   timeout, backoff), its own counters and its start.
 //! - [`SeriesNames`]: each series' wire name, settled once and kept for
 //!   the registry's life, so that no two metrics ever share a series.
 //! - [`TcpSender`]: a persistent TCP connection for line protocols, with
@@ -50,6 +52,7 @@ mod fields;
 mod http;
 mod names;
 mod periodic;
+mod push;
 mod report;
 mod schedule;
 mod tcp;
@@ -61,6 +64,7 @@ pub use names::{Proposal, SeriesNames, Settled, MAX_RETIRED_NAMES};
 pub use periodic::{
     own_metric_name, PeriodicReporter, PeriodicReporterBuilder, StopOutcome, DEFAULT_TIMEOUT,
 };
+pub use push::PushSettings;
 pub use report::{Report, ReportError};
 pub use schedule::{Due, Schedule, MAX_WAIT};
 pub use tcp::{SendError, Sent, TcpSender, INITIAL_BACKOFF, MAX_BACKOFF};

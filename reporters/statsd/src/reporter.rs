@@ -5,7 +5,7 @@ use crate::connection::Connection;
 use crate::encode::{Batch, Encoder, Options};
 use std::time::Duration;
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
-use tachymeter_report::{own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError};
+use tachymeter_report::{DurationUnit, PeriodicReporter, PushSettings, Report, ReportError};
 
 /// The default largest datagram: what fits an Ethernet frame with IP and
 /// UDP headers (use 512 across the internet).
@@ -63,8 +63,8 @@ struct OwnMetrics {
 }
 
 impl OwnMetrics {
-    fn register(registry: &Registry, name: &str) -> Result<Self, ReportError> {
-        let counter = |what: &str| registry.counter(own_metric_name(name, what));
+    fn register(registry: &Registry, settings: &PushSettings) -> Result<Self, ReportError> {
+        let counter = |what: &str| settings.own_counter(registry, what);
         Ok(OwnMetrics {
             datagrams: counter("datagrams")?,
             send_errors: counter("send-errors")?,
@@ -101,8 +101,7 @@ impl StatsdReporter {
                 max_timer_values: DEFAULT_MAX_TIMER_VALUES,
                 unit: DurationUnit::Milliseconds,
             },
-            name: "statsd".to_string(),
-            timeout: Duration::from_secs(2),
+            push: PushSettings::new("statsd", Duration::from_secs(2)),
         }
     }
 }
@@ -154,8 +153,7 @@ impl Report for StatsdReporter {
 pub struct StatsdReporterBuilder {
     address: String,
     options: Options,
-    name: String,
-    timeout: Duration,
+    push: PushSettings,
 }
 
 impl StatsdReporterBuilder {
@@ -248,7 +246,7 @@ impl StatsdReporterBuilder {
     /// let builder = tachymeter_statsd::StatsdReporter::builder("127.0.0.1:8125").name("statsd-eu");
     /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
+        self.push.set_name(name);
         self
     }
 
@@ -261,7 +259,7 @@ impl StatsdReporterBuilder {
     ///     .timeout(Duration::from_millis(500));
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.push.set_timeout(timeout);
         self
     }
 
@@ -285,13 +283,13 @@ impl StatsdReporterBuilder {
     /// # Ok::<(), tachymeter_report::ReportError>(())
     /// ```
     pub fn build(self, registry: &Registry) -> Result<StatsdReporter, ReportError> {
-        let connection = Connection::new(&self.address, self.timeout)?;
-        let own = OwnMetrics::register(registry, &self.name)?;
+        let connection = Connection::new(&self.address, self.push.timeout())?;
+        let own = OwnMetrics::register(registry, &self.push)?;
         Ok(StatsdReporter {
             encoder: Encoder::new(self.options),
             connection,
             own,
-            name: self.name,
+            name: self.push.name().to_string(),
         })
     }
 
@@ -315,10 +313,8 @@ impl StatsdReporterBuilder {
         registry: &Registry,
         interval: Duration,
     ) -> Result<PeriodicReporter, ReportError> {
-        let name = self.name.clone();
-        let reporter = self.build(registry)?;
-        PeriodicReporter::builder(registry, interval)
-            .name(&name)
-            .start(reporter)
+        let push = self.push.clone();
+        // UDP: no attempt to wait for; stopping waits the default time.
+        push.start(registry, interval, self.build(registry)?, 0)
     }
 }

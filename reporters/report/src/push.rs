@@ -1,0 +1,132 @@
+//! [`PushSettings`]: what every push reporter's builder holds besides its
+//! backend's own settings, and what it does with them.
+
+use crate::{own_metric_name, PeriodicReporter, Report, ReportError, TcpSender};
+use crate::{INITIAL_BACKOFF, MAX_BACKOFF};
+use std::time::Duration;
+use tachymeter_core::{Counter, Registry};
+
+/// A push reporter's name, the time each attempt may take and the wait
+/// after a failure: what the Graphite, InfluxDB, StatsD and OpenTSDB
+/// builders share, so that a backend adds only its encoder and its
+/// transport. Each series' wire name is settled by
+/// [`SeriesNames`](crate::SeriesNames), also shared.
+///
+/// ```
+/// use tachymeter_core::{Registry, RegistrySnapshot};
+/// use tachymeter_report::{PushSettings, Report, ReportError};
+/// use std::time::Duration;
+///
+/// /// A backend that counts the series it would send.
+/// struct Tally {
+///     series: tachymeter_core::Counter,
+/// }
+///
+/// impl Report for Tally {
+///     fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
+///         self.series.inc(snapshot.metrics.len() as u64);
+///         Ok(())
+///     }
+/// }
+///
+/// let registry = Registry::new();
+/// let settings = PushSettings::new("tally", Duration::from_secs(2));
+/// let series = settings.own_counter(&registry, "series")?; // reporter.tally.series
+/// let reporter = settings.start(&registry, Duration::from_secs(10), Tally { series }, 1)?;
+/// assert!(reporter.stop().final_report_sent);
+/// # Ok::<(), ReportError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSettings {
+    name: String,
+    timeout: Duration,
+    backoff: (Duration, Duration),
+}
+
+impl PushSettings {
+    /// A reporter named `name` whose attempts may each take `timeout`,
+    /// backing off from [`INITIAL_BACKOFF`] up to [`MAX_BACKOFF`].
+    pub fn new(name: &str, timeout: Duration) -> Self {
+        PushSettings {
+            name: name.to_string(),
+            timeout,
+            backoff: (INITIAL_BACKOFF, MAX_BACKOFF),
+        }
+    }
+
+    /// The name: the periodic reporter's thread is `metrics-<name>` and the
+    /// reporter's own metrics are `reporter.<name>.*`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How long one attempt (a connection, a write, a request) may take.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The first wait after a failure, and the longest: it doubles in
+    /// between.
+    pub fn backoff(&self) -> (Duration, Duration) {
+        self.backoff
+    }
+
+    /// Sets the [`name`](Self::name).
+    pub fn set_name(&mut self, name: impl Into<String>) {
+        self.name = name.into();
+    }
+
+    /// Sets the [`timeout`](Self::timeout).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// Sets the [`backoff`](Self::backoff).
+    pub fn set_backoff(&mut self, initial: Duration, max: Duration) {
+        self.backoff = (initial, max);
+    }
+
+    /// The reporter's own counter `reporter.<name>.<what>` in `registry`.
+    ///
+    /// # Errors
+    ///
+    /// When that name is taken by another kind of metric.
+    pub fn own_counter(&self, registry: &Registry, what: &str) -> Result<Counter, ReportError> {
+        Ok(registry.counter(own_metric_name(&self.name, what))?)
+    }
+
+    /// A [`TcpSender`] to `target` (`host:port`) with this timeout and
+    /// backoff.
+    pub fn tcp_sender(&self, target: impl Into<String>) -> TcpSender {
+        TcpSender::new(target, self.timeout).backoff(self.backoff.0, self.backoff.1)
+    }
+
+    /// Runs `reporter` every `interval` on a thread of its own, named after
+    /// the reporter, until the returned [`PeriodicReporter`] is stopped or
+    /// dropped, which sends one final report. A report may make up to
+    /// `attempts` attempts of [`timeout`](Self::timeout) each: stopping
+    /// waits for it that long and one second more (at least
+    /// [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT) when `attempts` is 0).
+    ///
+    /// # Errors
+    ///
+    /// When a metric name of the periodic reporter is taken by another kind
+    /// of metric, or the thread cannot be started.
+    pub fn start<R: Report + Send + 'static>(
+        &self,
+        registry: &Registry,
+        interval: Duration,
+        reporter: R,
+        attempts: u32,
+    ) -> Result<PeriodicReporter, ReportError> {
+        let mut builder = PeriodicReporter::builder(registry, interval).name(&self.name);
+        if attempts > 0 {
+            let wait = self
+                .timeout
+                .saturating_mul(attempts)
+                .saturating_add(Duration::from_secs(1));
+            builder = builder.timeout(wait);
+        }
+        builder.start(reporter)
+    }
+}
