@@ -77,6 +77,27 @@ RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
 step "benches run once each (test mode, no timing)"
 cargo test -p tachymeter-benches --benches
 
+step "packaging: every published crate packages and builds from its own tarball"
+cargo package --workspace --allow-dirty --quiet \
+    --exclude tachymeter-testkit --exclude tachymeter-benches --exclude tachymeter-examples
+echo "ok"
+
+step "features one by one: each published crate with none, and with each feature alone"
+need python3 "apt-get install -y python3"
+cargo metadata --no-deps --format-version 1 | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["packages"]:
+    if p.get("publish") == []:
+        continue
+    print(p["name"], "")
+    for feature in p["features"]:
+        if feature != "default":
+            print(p["name"], feature)
+' | while read -r crate feature; do
+    echo "  $crate ${feature:-(no features)}"
+    cargo check --quiet -p "$crate" --no-default-features ${feature:+--features "$feature"}
+done
+
 step "dependency rule: tachymeter-core depends on nothing (serde only behind its feature)"
 none=$(cargo tree -p tachymeter-core -e normal --prefix none | grep -v '^tachymeter-core ' || true)
 direct=$(cargo tree -p tachymeter-core -e normal --prefix none --all-features --depth 1 \
