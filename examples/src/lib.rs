@@ -20,8 +20,9 @@ pub fn env_u64(name: &str, default: u64) -> u64 {
     }
 }
 
-/// Starts the log reporter: every `every`, the whole registry, aligned and
-/// sorted, on standard output under a `--- metrics ---` line (and once more
+/// Starts the log reporter: every `every`, the registry's series that are
+/// not zero (the reporter's own left out), aligned and sorted, on standard
+/// output under a `--- metrics ---` line (and once more
 /// when the returned reporter is stopped or dropped).
 pub fn report_to_stdout(
     registry: &tachymeter_core::Registry,
@@ -30,5 +31,8 @@ pub fn report_to_stdout(
     tachymeter_log::LogReporter::builder()
         .sink(tachymeter_log::Sink::writer(std::io::stdout()))
         .title("--- metrics ---")
+        // Leave out what is zero (status classes never seen, no errors) and
+        // the reporter's own metrics: the report shows what happened.
+        .quiet(tachymeter_log::Quiet::default().zero(true).own(true))
         .start(registry, every)
 }

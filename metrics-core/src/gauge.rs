@@ -33,22 +33,37 @@ impl Gauge {
         self.value.store(value, Ordering::Relaxed);
     }
 
-    /// Adds `n` (wrapping at the `i64` bounds).
+    /// Adds `n`, like [`Counter::inc`](crate::Counter::inc): at most
+    /// `i64::MAX` at once, the value wrapping at the `i64` bounds.
+    ///
+    /// ```
+    /// let in_flight = tachymeter_core::Gauge::new();
+    /// in_flight.inc(2);
+    /// in_flight.dec(3);
+    /// assert_eq!(in_flight.value(), -1);
+    /// ```
     #[inline]
-    pub fn inc(&self, n: i64) {
-        self.value.fetch_add(n, Ordering::Relaxed);
+    pub fn inc(&self, n: u64) {
+        self.value.fetch_add(amount(n), Ordering::Relaxed);
     }
 
-    /// Subtracts `n` (wrapping at the `i64` bounds).
+    /// Subtracts `n`, like [`Counter::dec`](crate::Counter::dec): at most
+    /// `i64::MAX` at once, the value wrapping at the `i64` bounds.
     #[inline]
-    pub fn dec(&self, n: i64) {
-        self.value.fetch_sub(n, Ordering::Relaxed);
+    pub fn dec(&self, n: u64) {
+        self.value.fetch_sub(amount(n), Ordering::Relaxed);
     }
 
     /// The current value.
     pub fn value(&self) -> i64 {
         self.value.load(Ordering::Relaxed)
     }
+}
+
+/// `n` as an `i64` step, at most `i64::MAX`.
+#[inline]
+fn amount(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// An `f64` value set from outside.

@@ -32,4 +32,8 @@ mod reporter;
 pub use encode::{Encoded, Format};
 pub use path::{MAX_PATH_LEN, MAX_SEGMENT_LEN};
 pub use reporter::{GraphiteReporter, GraphiteReporterBuilder, DEFAULT_TIMEOUT};
-pub use tachymeter_report::DurationUnit;
+/// What this crate's API names from tachymeter-report, so that using it
+/// needs no other dependency.
+pub use tachymeter_report::{
+    DurationUnit, PeriodicReporter, Quiet, Report, ReportError, SeriesNames,
+};

@@ -5,8 +5,8 @@ use crate::encode::Format;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
 use tachymeter_report::{
-    DurationUnit, PeriodicReporter, PushSettings, Report, ReportError, SendError, SeriesNames,
-    TcpSender,
+    DurationUnit, PeriodicReporter, PushSettings, Quiet, Report, ReportError, SendError,
+    SeriesNames, TcpSender,
 };
 
 /// How long a connection attempt, and a report's write, may take by
@@ -224,7 +224,7 @@ impl Report for GraphiteReporter {
             }
         };
         self.own.dropped.inc(dropped as u64);
-        Err(Box::new(error))
+        Err(error.into())
     }
 }
 
@@ -275,6 +275,13 @@ impl GraphiteReporterBuilder {
     /// `max`. Default 0.5 s doubling up to 30 s.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.push.set_backoff(initial, max);
+        self
+    }
+
+    /// Which series the reports leave out: zero, unchanged, or the
+    /// reporters' own (default none; see [`Quiet`]).
+    pub fn quiet(mut self, quiet: Quiet) -> Self {
+        self.push.set_quiet(quiet);
         self
     }
 

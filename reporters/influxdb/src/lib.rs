@@ -8,7 +8,7 @@
 //!   never break a line or inject a point; NaN and ±Inf are left out and
 //!   counted.
 //! - [`InfluxReporter`] (feature `http`, on by default): runs the encoder
-//!   every interval on a [`PeriodicReporter`](tachymeter_report::PeriodicReporter)
+//!   every interval on a [`PeriodicReporter`]
 //!   thread and posts the points over HTTP in batches, with a bounded
 //!   buffer for when the server is away, retries for failures that may
 //!   pass, and a timeout on everything.
@@ -46,4 +46,9 @@ pub use precision::Precision;
 pub use reporter::{
     InfluxReporter, InfluxReporterBuilder, DEFAULT_BATCH_SIZE, DEFAULT_BUFFER_CAPACITY,
     DEFAULT_TIMEOUT,
+};
+/// What this crate's API names from tachymeter-report, so that using it
+/// needs no other dependency.
+pub use tachymeter_report::{
+    DurationUnit, PeriodicReporter, Quiet, Report, ReportError, SeriesNames,
 };

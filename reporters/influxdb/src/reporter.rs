@@ -9,7 +9,7 @@ use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 use tachymeter_core::{Registry, RegistrySnapshot};
 use tachymeter_report::{
-    DurationUnit, PeriodicReporter, PushSettings, Report, ReportError, SeriesNames,
+    DurationUnit, PeriodicReporter, PushSettings, Quiet, Report, ReportError, SeriesNames,
 };
 
 /// Lines per request unless [`InfluxReporterBuilder::batch_size`] says
@@ -309,7 +309,7 @@ impl Report for InfluxReporter {
         let outcome = self.flush(deadline);
         let waiting = i64::try_from(self.buffer.len()).unwrap_or(i64::MAX);
         self.own.buffered_points.update(waiting);
-        outcome.map_err(Into::into)
+        outcome.map_err(ReportError::new)
     }
 }
 
@@ -371,6 +371,13 @@ impl InfluxReporterBuilder {
     /// takes at most twice as long.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.push.set_timeout(timeout.min(MAX_TIMEOUT));
+        self
+    }
+
+    /// Which series the reports leave out: zero, unchanged, or the
+    /// reporters' own (default none; see [`Quiet`]).
+    pub fn quiet(mut self, quiet: Quiet) -> Self {
+        self.push.set_quiet(quiet);
         self
     }
 

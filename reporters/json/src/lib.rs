@@ -133,6 +133,9 @@ mod shape;
 pub use http::service;
 pub use report::{write_json_every, JsonReport};
 pub use shape::JsonSnapshot;
+/// What this crate's API names from tachymeter-report, so that using it
+/// needs no other dependency.
+pub use tachymeter_report::{PeriodicReporter, Report, ReportError};
 
 use std::io::{self, Write};
 use tachymeter_core::RegistrySnapshot;

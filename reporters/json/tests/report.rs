@@ -9,7 +9,7 @@ use tachymeter_json::{to_json, write_json_every, JsonReport};
 use tachymeter_report::Report;
 use tachymeter_testkit::{FailingWriter, SharedWriter};
 
-type TestResult = Result<(), tachymeter_report::ReportError>;
+type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 #[test]
 fn each_report_is_one_newline_terminated_line() -> TestResult {

@@ -44,7 +44,7 @@
 //!   percentiles come from each histogram's recent window.
 //! - [`Sink`] sends it: `Sink::log` (feature `log`, on by default),
 //!   `Sink::tracing` (feature `tracing`), or [`Sink::writer`].
-//! - [`LogReporter`] does both as a [`Report`](tachymeter_report::Report);
+//! - [`LogReporter`] does both as a [`Report`];
 //!   [`LogReporterBuilder::start`] runs it on a
 //!   [`tachymeter_report::PeriodicReporter`], which counts failed reports (a
 //!   writer's I/O error) in `reporter.log.failures`.
@@ -62,10 +62,12 @@ mod sink;
 pub use format::{format, DurationUnit, Format, RateUnit, NOT_AVAILABLE};
 pub use reporter::{LogReporter, LogReporterBuilder};
 pub use sink::{Level, Sink, TARGET};
+/// What this crate's API names from tachymeter-report, so that using it
+/// needs no other dependency.
+pub use tachymeter_report::{PeriodicReporter, Quiet, Report, ReportError};
 
 use std::time::Duration;
 use tachymeter_core::Registry;
-use tachymeter_report::{PeriodicReporter, ReportError};
 
 /// Reports `registry` every `interval` with the default [`LogReporter`]
 /// (durations in milliseconds, rates per second, the default [`Sink`] at

@@ -5,7 +5,7 @@ use crate::format::{DurationUnit, Format, RateUnit};
 use crate::sink::{Level, Sink};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Registry, RegistrySnapshot};
-use tachymeter_report::{PeriodicReporter, Report, ReportError};
+use tachymeter_report::{PeriodicReporter, Quiet, Report, ReportError};
 
 /// Formats each snapshot with a [`Format`] and sends it to a [`Sink`]: the
 /// `log` facade (default), `tracing`, or any writer.
@@ -55,6 +55,7 @@ impl LogReporter {
                 timestamp: false,
             },
             name: "log".to_string(),
+            quiet: Quiet::default(),
         }
     }
 
@@ -102,7 +103,13 @@ impl Default for LogReporter {
 impl Report for LogReporter {
     /// Renders `snapshot` and sends it; a writer's I/O error is returned.
     fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
-        let text = self.render(snapshot);
+        let mut text = self.render(snapshot);
+        if self.sink.is_record() && self.title.is_none() && !self.timestamp && !text.is_empty() {
+            // A log record starts on the logger's own header line: give the
+            // report a first line of its own there, so that every metric's
+            // block starts on a line of its own.
+            text.insert_str(0, "metrics\n");
+        }
         if !text.is_empty() {
             self.sink.emit(self.level, &text)?;
         }
@@ -115,6 +122,7 @@ impl Report for LogReporter {
 pub struct LogReporterBuilder {
     reporter: LogReporter,
     name: String,
+    quiet: Quiet,
 }
 
 impl LogReporterBuilder {
@@ -186,6 +194,19 @@ impl LogReporterBuilder {
         self
     }
 
+    /// Which series [`start`](Self::start)'s reports leave out: zero,
+    /// unchanged, or the reporters' own (default none; see [`Quiet`]).
+    ///
+    /// ```
+    /// use tachymeter_log::{LogReporter, Quiet};
+    ///
+    /// let builder = LogReporter::builder().quiet(Quiet::default().zero(true).own(true));
+    /// ```
+    pub fn quiet(mut self, quiet: Quiet) -> Self {
+        self.quiet = quiet;
+        self
+    }
+
     /// The name [`start`](Self::start) gives the periodic reporter: its
     /// thread is `metrics-<name>` and its own metrics are
     /// `reporter.<name>.*`. Default `log`.
@@ -212,6 +233,7 @@ impl LogReporterBuilder {
     ) -> Result<PeriodicReporter, ReportError> {
         PeriodicReporter::builder(registry, interval)
             .name(&self.name)
+            .quiet(self.quiet)
             .start(self.reporter)
     }
 }

@@ -95,6 +95,12 @@ impl Sink {
     }
 
     /// Sends `text` (whole lines, each ending with `\n`).
+    /// Whether each report becomes one record of a logging library (`log`
+    /// or `tracing`), which starts on the library's own header line.
+    pub(crate) fn is_record(&self) -> bool {
+        !matches!(self.inner, Inner::Writer(_))
+    }
+
     pub(crate) fn emit(&mut self, level: Level, text: &str) -> io::Result<()> {
         match &mut self.inner {
             #[cfg(feature = "log")]

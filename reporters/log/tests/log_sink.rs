@@ -68,17 +68,19 @@ fn one_record_per_report_at_the_chosen_level() {
     requests.inc(1);
     reporter.report(&registry.snapshot()).unwrap();
 
-    // The message is the report without its last newline.
+    // The message is the report without its last newline, after a first
+    // line of its own: the logger's header shares that line, and every
+    // block starts on a line of its own.
     assert_eq!(
         reports(),
         [
             (
                 log::Level::Debug,
-                "counter requests\n  count: 2".to_string()
+                "metrics\ncounter requests\n  count: 2".to_string()
             ),
             (
                 log::Level::Debug,
-                "counter requests\n  count: 3".to_string()
+                "metrics\ncounter requests\n  count: 3".to_string()
             ),
         ]
     );

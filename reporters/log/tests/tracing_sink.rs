@@ -66,20 +66,26 @@ fn one_event_per_report_at_the_chosen_level() {
         let mut warn = LogReporter::builder()
             .sink(Sink::tracing())
             .level(Level::Warn)
-            .title("metrics")
+            .title("app metrics")
             .build();
         warn.report(&snapshot).unwrap();
     });
 
+    // The first line is the title, or `metrics` without one: the event's
+    // header shares it, and the blocks start on lines of their own.
     let message = "counter requests\n  count: 5".to_string();
     assert_eq!(
         *events.lock().unwrap(),
         [
-            (tracing::Level::INFO, TARGET.to_string(), message.clone()),
+            (
+                tracing::Level::INFO,
+                TARGET.to_string(),
+                format!("metrics\n{message}")
+            ),
             (
                 tracing::Level::WARN,
                 TARGET.to_string(),
-                format!("metrics\n{message}")
+                format!("app metrics\n{message}")
             ),
         ]
     );

@@ -28,7 +28,7 @@
 //!   ([`sanitize`]), what is skipped (NaN, ±Inf, collisions).
 //! - [`OpenTsdbReporter`] writes them with
 //!   [`tachymeter_report::TcpSender`] (bounded connects and writes, backoff,
-//!   reconnection) as a [`Report`](tachymeter_report::Report);
+//!   reconnection) as a [`Report`];
 //!   [`OpenTsdbReporterBuilder::start`] runs it on a
 //!   [`tachymeter_report::PeriodicReporter`].
 //!
@@ -51,3 +51,8 @@ mod sanitize;
 pub use encode::{Encoded, Encoder, DEFAULT_MAX_LINE_LEN, DEFAULT_MAX_TAGS};
 pub use reporter::{OpenTsdbReporter, OpenTsdbReporterBuilder, DEFAULT_TIMEOUT};
 pub use sanitize::sanitize;
+/// What this crate's API names from tachymeter-report, so that using it
+/// needs no other dependency.
+pub use tachymeter_report::{
+    DurationUnit, PeriodicReporter, Quiet, Report, ReportError, SeriesNames,
+};

@@ -5,8 +5,8 @@ use crate::encode::Encoder;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
 use tachymeter_report::{
-    DurationUnit, PeriodicReporter, PushSettings, Report, ReportError, SendError, SeriesNames,
-    TcpSender,
+    DurationUnit, PeriodicReporter, PushSettings, Quiet, Report, ReportError, SendError,
+    SeriesNames, TcpSender,
 };
 
 /// How long a connection attempt, and the write of one report, may take
@@ -219,6 +219,13 @@ impl OpenTsdbReporterBuilder {
     /// `max`. Default 0.5 s doubling up to 30 s.
     pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.push.set_backoff(initial, max);
+        self
+    }
+
+    /// Which series the reports leave out: zero, unchanged, or the
+    /// reporters' own (default none; see [`Quiet`]).
+    pub fn quiet(mut self, quiet: Quiet) -> Self {
+        self.push.set_quiet(quiet);
         self
     }
 

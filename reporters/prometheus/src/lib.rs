@@ -56,4 +56,9 @@ pub use native::NativeHistograms;
 pub use protobuf::PROTOBUF_CONTENT_TYPE;
 #[cfg(feature = "push")]
 pub use push::{PushError, Pushgateway};
-pub use service::MetricsService;
+pub use service::PrometheusService;
+/// What this crate's API names from tachymeter-report, so that using it
+/// needs no other dependency.
+pub use tachymeter_report::RenderService;
+#[cfg(feature = "push")]
+pub use tachymeter_report::{PeriodicReporter, ReportError};

@@ -194,7 +194,7 @@ impl Report for Pushgateway {
     /// Pushes the registry's current metrics; the snapshot handed in is not
     /// used, as the exporter takes its own.
     fn report(&mut self, _: &tachymeter_core::RegistrySnapshot) -> Result<(), ReportError> {
-        self.push_blocking().map_err(Into::into)
+        self.push_blocking().map_err(ReportError::new)
     }
 }
 

@@ -6,7 +6,7 @@ use http::HeaderMap;
 use tachymeter_report::{Render, RenderService, Rendered};
 
 /// The Tower service of [`PrometheusExporter::service`].
-pub type MetricsService = RenderService<PrometheusExporter>;
+pub type PrometheusService = RenderService<PrometheusExporter>;
 
 impl Render for PrometheusExporter {
     fn render(&self, headers: &HeaderMap) -> Rendered {
@@ -45,7 +45,7 @@ impl PrometheusExporter {
     /// let service = exporter.service().max_concurrent(2);
     /// # drop(service);
     /// ```
-    pub fn service(&self) -> MetricsService {
+    pub fn service(&self) -> PrometheusService {
         RenderService::new(self.clone())
     }
 }

@@ -53,6 +53,7 @@ mod http;
 mod names;
 mod periodic;
 mod push;
+mod quiet;
 mod report;
 mod schedule;
 mod tcp;
@@ -65,6 +66,7 @@ pub use periodic::{
     own_metric_name, PeriodicReporter, PeriodicReporterBuilder, StopOutcome, DEFAULT_TIMEOUT,
 };
 pub use push::PushSettings;
+pub use quiet::Quiet;
 pub use report::{Report, ReportError};
 pub use schedule::{Due, Schedule, MAX_WAIT};
 pub use tcp::{SendError, Sent, TcpSender, INITIAL_BACKOFF, MAX_BACKOFF};

@@ -1,6 +1,6 @@
 //! A [`Report`] run every interval on its own thread.
 
-use crate::{Report, ReportError, Schedule, MAX_WAIT};
+use crate::{Quiet, Report, ReportError, Schedule, MAX_WAIT};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -58,6 +58,7 @@ pub struct PeriodicReporterBuilder {
     interval: Duration,
     name: String,
     timeout: Duration,
+    quiet: Quiet,
 }
 
 /// What [`PeriodicReporter::stop`] saw.
@@ -133,6 +134,7 @@ impl PeriodicReporter {
             interval,
             name: "reporter".to_string(),
             timeout: DEFAULT_TIMEOUT,
+            quiet: Quiet::default(),
         }
     }
 
@@ -207,6 +209,29 @@ impl PeriodicReporterBuilder {
         self
     }
 
+    /// Which series the reports leave out (default none; see [`Quiet`]).
+    ///
+    /// ```
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_report::{PeriodicReporter, Quiet};
+    /// use std::time::Duration;
+    ///
+    /// let registry = Registry::new();
+    /// let reporter = PeriodicReporter::builder(&registry, Duration::from_secs(10))
+    ///     .quiet(Quiet::default().zero(true).own(true))
+    ///     .start(|snapshot: &tachymeter_core::RegistrySnapshot| {
+    ///         // Neither the idle series nor `reporter.reporter.*`.
+    ///         assert!(snapshot.metrics.is_empty());
+    ///         Ok(())
+    ///     })?;
+    /// assert!(reporter.stop().final_report_sent);
+    /// # Ok::<(), tachymeter_report::ReportError>(())
+    /// ```
+    pub fn quiet(mut self, quiet: Quiet) -> Self {
+        self.quiet = quiet;
+        self
+    }
+
     /// Registers the reporter's own metrics and starts its thread.
     ///
     /// Fails if the interval is zero, if one of the own metric names is
@@ -235,6 +260,7 @@ impl PeriodicReporterBuilder {
             control: Arc::clone(&control),
             own: own.clone(),
             name: self.name.clone(),
+            quiet: self.quiet,
         };
         let interval = self.interval;
         let thread = std::thread::Builder::new()
@@ -256,6 +282,7 @@ struct Worker<R> {
     control: Arc<Control>,
     own: OwnMetrics,
     name: String,
+    quiet: Quiet,
 }
 
 impl<R: Report> Worker<R> {
@@ -301,9 +328,9 @@ impl<R: Report> Worker<R> {
     /// One report, with its failure or panic logged and counted.
     fn report_once(&mut self) {
         let start = self.clock.now();
-        let registry = &self.registry;
+        let snapshot = self.quiet.apply(self.registry.snapshot());
         let report = &mut self.report;
-        let outcome = catch_unwind(AssertUnwindSafe(|| report.report(&registry.snapshot())));
+        let outcome = catch_unwind(AssertUnwindSafe(|| report.report(&snapshot)));
         match outcome {
             Ok(Ok(())) => self.own.reports.inc(1),
             Ok(Err(error)) => {

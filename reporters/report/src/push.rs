@@ -1,7 +1,7 @@
 //! [`PushSettings`]: what every push reporter's builder holds besides its
 //! backend's own settings, and what it does with them.
 
-use crate::{own_metric_name, PeriodicReporter, Report, ReportError, TcpSender};
+use crate::{own_metric_name, PeriodicReporter, Quiet, Report, ReportError, TcpSender};
 use crate::{INITIAL_BACKOFF, MAX_BACKOFF};
 use std::time::Duration;
 use tachymeter_core::{Counter, Registry};
@@ -36,11 +36,12 @@ use tachymeter_core::{Counter, Registry};
 /// assert!(reporter.stop().final_report_sent);
 /// # Ok::<(), ReportError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PushSettings {
     name: String,
     timeout: Duration,
     backoff: (Duration, Duration),
+    quiet: Quiet,
 }
 
 impl PushSettings {
@@ -51,6 +52,7 @@ impl PushSettings {
             name: name.to_string(),
             timeout,
             backoff: (INITIAL_BACKOFF, MAX_BACKOFF),
+            quiet: Quiet::default(),
         }
     }
 
@@ -86,6 +88,12 @@ impl PushSettings {
         self.backoff = (initial, max);
     }
 
+    /// Sets which series [`start`](Self::start)'s reports leave out (see
+    /// [`Quiet`]).
+    pub fn set_quiet(&mut self, quiet: Quiet) {
+        self.quiet = quiet;
+    }
+
     /// The reporter's own counter `reporter.<name>.<what>` in `registry`.
     ///
     /// # Errors
@@ -119,7 +127,9 @@ impl PushSettings {
         reporter: R,
         attempts: u32,
     ) -> Result<PeriodicReporter, ReportError> {
-        let mut builder = PeriodicReporter::builder(registry, interval).name(&self.name);
+        let mut builder = PeriodicReporter::builder(registry, interval)
+            .name(&self.name)
+            .quiet(self.quiet.clone());
         if attempts > 0 {
             let wait = self
                 .timeout

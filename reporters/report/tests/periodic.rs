@@ -81,7 +81,7 @@ fn reports_see_a_fresh_snapshot_including_the_reporters_own_counts() {
         .name("seen")
         .start(move |s: &RegistrySnapshot| {
             let names: Vec<String> = s.metrics.iter().map(|m| m.key.to_string()).collect();
-            tx.send(names).map_err(|e| e.into())
+            tx.send(names).map_err(ReportError::new)
         })
         .unwrap();
     hits.inc(1);

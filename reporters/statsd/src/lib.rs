@@ -103,3 +103,6 @@ mod series;
 pub use reporter::{
     StatsdReporter, StatsdReporterBuilder, DEFAULT_MAX_PACKET_SIZE, DEFAULT_MAX_TIMER_VALUES,
 };
+/// What this crate's API names from tachymeter-report, so that using it
+/// needs no other dependency.
+pub use tachymeter_report::{DurationUnit, PeriodicReporter, Quiet, Report, ReportError};

@@ -5,7 +5,7 @@ use crate::connection::Connection;
 use crate::encode::{Batch, Encoder, Options};
 use std::time::Duration;
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
-use tachymeter_report::{DurationUnit, PeriodicReporter, PushSettings, Report, ReportError};
+use tachymeter_report::{DurationUnit, PeriodicReporter, PushSettings, Quiet, Report, ReportError};
 
 /// The default largest datagram: what fits an Ethernet frame with IP and
 /// UDP headers (use 512 across the internet).
@@ -236,6 +236,13 @@ impl StatsdReporterBuilder {
     /// ```
     pub fn duration_unit(mut self, unit: DurationUnit) -> Self {
         self.options.unit = unit;
+        self
+    }
+
+    /// Which series the reports leave out: zero, unchanged, or the
+    /// reporters' own (default none; see [`Quiet`]).
+    pub fn quiet(mut self, quiet: Quiet) -> Self {
+        self.push.set_quiet(quiet);
         self
     }
 
