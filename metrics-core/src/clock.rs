@@ -9,13 +9,36 @@ use std::time::{Duration, Instant};
 /// A monotonic time source.
 ///
 /// The library only ever compares instants taken from the same clock, so a
-/// clock may start anywhere; it must never go backwards.
+/// clock may start anywhere; it must never go backwards. Tests use a
+/// [`ManualClock`] instead of sleeping.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use tachymeter_core::{ManualClock, Registry};
+///
+/// let clock = Arc::new(ManualClock::new());
+/// let registry = Registry::builder().clock(clock.clone()).build();
+/// let meter = registry.meter("logins")?;
+/// meter.mark(60);
+/// clock.advance(Duration::from_secs(60));
+/// assert!((meter.rate_mean() - 1.0).abs() < 1e-9); // 60 events in 60 s
+/// # Ok::<(), tachymeter_core::RegistryError>(())
+/// ```
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current instant.
     fn now(&self) -> Instant;
 }
 
-/// The real monotonic clock ([`Instant::now`]).
+/// The real monotonic clock ([`Instant::now`]), every registry's unless
+/// built with another.
+///
+/// ```
+/// use tachymeter_core::{Clock, SystemClock};
+///
+/// let (a, b) = (SystemClock.now(), SystemClock.now());
+/// assert!(b >= a);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 

@@ -27,6 +27,20 @@ pub const OVERFLOW_LABEL: &str = "overflow";
 pub const MAX_OVERFLOW_NAMES: usize = 16;
 
 /// A registered metric: a cheap handle, clone it freely.
+///
+/// ```
+/// use tachymeter_core::{Metric, MetricKind, Registry};
+///
+/// let registry = Registry::new();
+/// registry.timer("db.query")?;
+/// for (key, metric) in registry.metrics() {
+///     assert_eq!((key.name(), metric.kind()), ("db.query", MetricKind::Timer));
+///     if let Metric::Timer(timer) = metric {
+///         assert_eq!(timer.count(), 0);
+///     }
+/// }
+/// # Ok::<(), tachymeter_core::RegistryError>(())
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Metric {
@@ -47,6 +61,16 @@ pub enum Metric {
 }
 
 /// The type of a [`Metric`].
+///
+/// ```
+/// use tachymeter_core::{MetricKind, Registry};
+///
+/// let registry = Registry::new();
+/// registry.meter("logins")?;
+/// assert_eq!(registry.get("logins").map(|m| m.kind()), Some(MetricKind::Meter));
+/// assert_eq!(MetricKind::Meter.as_str(), "meter");
+/// # Ok::<(), tachymeter_core::RegistryError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MetricKind {
     /// [`Counter`].
@@ -134,6 +158,18 @@ metric_from!(
 );
 
 /// Why a registry refused a request.
+///
+/// ```
+/// use tachymeter_core::{MetricKind, Registry, RegistryError};
+///
+/// let registry = Registry::new();
+/// registry.counter("jobs")?;
+/// match registry.gauge("jobs") {
+///     Err(RegistryError::TypeClash { existing, .. }) => assert_eq!(existing, MetricKind::Counter),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), RegistryError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RegistryError {
@@ -191,6 +227,19 @@ impl fmt::Display for RegistryError {
 impl std::error::Error for RegistryError {}
 
 /// The outcome of [`Registry::snapshot`]: every metric in name order.
+///
+/// ```
+/// use tachymeter_core::{MetricSnapshot, Registry};
+///
+/// let registry = Registry::new();
+/// registry.counter("b")?.inc(1);
+/// registry.gauge("a")?.update(7);
+/// let snapshot = registry.snapshot();
+/// let names: Vec<&str> = snapshot.metrics.iter().map(|e| e.key.name()).collect();
+/// assert_eq!(names, ["a", "b"]);
+/// assert!(matches!(snapshot.metrics[0].snapshot, MetricSnapshot::Gauge { value: 7 }));
+/// # Ok::<(), tachymeter_core::RegistryError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct RegistrySnapshot {
@@ -201,7 +250,8 @@ pub struct RegistrySnapshot {
     pub folded_series: u64,
 }
 
-/// One metric in a [`RegistrySnapshot`].
+/// One metric in a [`RegistrySnapshot`]: its key and its values (see
+/// [`RegistrySnapshot`] for an example).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MetricEntry {
@@ -430,11 +480,28 @@ impl Registry {
     get_or_register!(
         /// The counter registered under `key`, registering a new one if there
         /// is none.
+        ///
+        /// ```
+        /// use tachymeter_core::{MetricKey, Registry};
+        ///
+        /// let registry = Registry::new();
+        /// registry.counter("jobs")?.inc(1);
+        /// registry.counter(MetricKey::new("jobs").with_label("queue", "mail"))?.inc(2);
+        /// assert_eq!(registry.counter("jobs")?.count(), 1); // the same counter again
+        /// # Ok::<(), tachymeter_core::RegistryError>(())
+        /// ```
         counter, Counter, |_| Metric::Counter(Counter::new())
     );
     get_or_register!(
         /// The `i64` gauge registered under `key`, registering a new one if
         /// there is none.
+        ///
+        /// ```
+        /// let registry = tachymeter_core::Registry::new();
+        /// registry.gauge("queue.depth")?.update(12);
+        /// assert_eq!(registry.gauge("queue.depth")?.value(), 12);
+        /// # Ok::<(), tachymeter_core::RegistryError>(())
+        /// ```
         gauge, Gauge, |_| Metric::Gauge(Gauge::new())
     );
     get_or_register!(
@@ -445,16 +512,39 @@ impl Registry {
     get_or_register!(
         /// The meter registered under `key`, registering a new one (on the
         /// registry's clock) if there is none.
+        ///
+        /// ```
+        /// let registry = tachymeter_core::Registry::new();
+        /// registry.meter("logins")?.mark(1);
+        /// assert_eq!(registry.meter("logins")?.count(), 1);
+        /// # Ok::<(), tachymeter_core::RegistryError>(())
+        /// ```
         meter, Meter, |s: &Shared| Metric::Meter(Meter::with_clock(s.clock.clone()))
     );
     get_or_register!(
         /// The histogram registered under `key`, registering a new one (with
         /// the registry's histogram configuration and clock) if there is none.
+        ///
+        /// ```
+        /// let registry = tachymeter_core::Registry::new();
+        /// let sizes = registry.histogram("upload.bytes")?;
+        /// sizes.update(2_048);
+        /// assert_eq!(sizes.snapshot().max, 2_048);
+        /// # Ok::<(), tachymeter_core::RegistryError>(())
+        /// ```
         histogram, Histogram, |s: &Shared| Metric::Histogram(Histogram::with_config(s.histogram, s.clock.clone()))
     );
     get_or_register!(
         /// The timer registered under `key`, registering a new one (with the
         /// registry's histogram configuration and clock) if there is none.
+        ///
+        /// ```
+        /// let registry = tachymeter_core::Registry::new();
+        /// let queries = registry.timer("db.query")?;
+        /// let rows = queries.time(|| 42); // runs the closure, records how long it took
+        /// assert_eq!((rows, queries.count()), (42, 1));
+        /// # Ok::<(), tachymeter_core::RegistryError>(())
+        /// ```
         timer, Timer, |s: &Shared| Metric::Timer(Timer::with_config(s.histogram, s.clock.clone()))
     );
 
@@ -576,6 +666,19 @@ impl Registry {
     }
 
     /// The metric registered under `key`.
+    ///
+    /// ```
+    /// use tachymeter_core::{Metric, Registry};
+    ///
+    /// let registry = Registry::new();
+    /// registry.counter("jobs")?.inc(2);
+    /// match registry.get("jobs") {
+    ///     Some(Metric::Counter(jobs)) => assert_eq!(jobs.count(), 2),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// assert!(registry.get("nothing").is_none());
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
+    /// ```
     pub fn get(&self, key: impl Into<MetricKey>) -> Option<Metric> {
         let key = key.into().with_prefix(&self.prefix);
         read(&self.shared.metrics).map.get(&key).cloned()
@@ -583,6 +686,17 @@ impl Registry {
 
     /// Removes the metric under `key` and returns it. Handles held elsewhere
     /// keep working but are no longer reported.
+    ///
+    /// ```
+    /// use tachymeter_core::Registry;
+    ///
+    /// let registry = Registry::new();
+    /// let jobs = registry.counter("jobs")?;
+    /// assert!(registry.unregister("jobs").is_some());
+    /// jobs.inc(1); // still works, no longer reported
+    /// assert!(registry.snapshot().metrics.is_empty());
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
+    /// ```
     pub fn unregister(&self, key: impl Into<MetricKey>) -> Option<Metric> {
         let key = key.into().with_prefix(&self.prefix);
         let removed = write(&self.shared.metrics).remove(&key);

@@ -25,6 +25,14 @@ impl Serialize for Distribution {
 }
 
 /// A [`Counter`](crate::Counter) at one instant.
+///
+/// ```
+/// let jobs = tachymeter_core::Counter::new();
+/// jobs.inc(3);
+/// assert_eq!((jobs.snapshot().count, jobs.snapshot().monotonic), (3, true));
+/// jobs.dec(1);
+/// assert!(!jobs.snapshot().monotonic); // exported as a gauge from now on
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize))]
 pub struct CounterSnapshot {
@@ -36,6 +44,14 @@ pub struct CounterSnapshot {
 }
 
 /// A [`Meter`](crate::Meter) (or a timer's rates) at one instant.
+///
+/// ```
+/// let logins = tachymeter_core::Meter::new();
+/// logins.mark(5);
+/// let s = logins.snapshot();
+/// assert_eq!(s.count, 5);
+/// assert!(s.rate_mean >= 0.0);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize))]
 pub struct MeterSnapshot {
@@ -51,7 +67,8 @@ pub struct MeterSnapshot {
     pub rate_mean: f64,
 }
 
-/// One non-empty bucket: `count` values between `low` and `high` inclusive.
+/// One non-empty bucket: `count` values between `low` and `high` inclusive
+/// (see [`Distribution::buckets`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize))]
 pub struct Bucket {
@@ -68,6 +85,16 @@ pub struct Bucket {
 ///
 /// With the `serde` feature it serialises as its public fields plus
 /// `buckets`, the list of non-empty [`Bucket`]s.
+///
+/// ```
+/// let h = tachymeter_core::Histogram::new();
+/// for v in 1..=100 {
+///     h.update(v);
+/// }
+/// let all = h.snapshot().all_time;
+/// assert_eq!((all.count, all.lowest, all.highest), (100, 1, 100));
+/// assert_eq!(all.percentile(0.5), 50.0);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Distribution {
     /// Values in the buckets (always the sum of the bucket counts).
@@ -166,6 +193,15 @@ impl Distribution {
 /// `count` always equals the sum of `all_time`'s bucket counts. `sum`,
 /// `min`, `max` and the deviation may include a value or two recorded while
 /// the snapshot was being taken.
+///
+/// ```
+/// let sizes = tachymeter_core::Histogram::new();
+/// sizes.update(100);
+/// sizes.update(300);
+/// let s = sizes.snapshot();
+/// assert_eq!((s.count, s.sum, s.min, s.max, s.mean), (2, 400, 100, 300, 200.0));
+/// assert!(s.percentile(0.99) >= 297.0); // within the relative error of 300
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize))]
 pub struct HistogramSnapshot {
@@ -211,6 +247,17 @@ impl HistogramSnapshot {
 
 /// A [`Timer`](crate::Timer) at one instant: durations in nanoseconds and
 /// the rate of events.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let timer = tachymeter_core::Timer::new();
+/// timer.update(Duration::from_millis(20));
+/// let s = timer.snapshot();
+/// assert_eq!((s.count(), s.durations.max), (1, 20_000_000));
+/// let p99 = tachymeter_core::nanos_to_duration(s.percentile(0.99));
+/// assert!(p99.abs_diff(Duration::from_millis(20)) <= Duration::from_micros(160));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(Serialize))]
 pub struct TimerSnapshot {
@@ -239,6 +286,23 @@ impl TimerSnapshot {
 
 /// Any metric at one instant. New kinds may be added: match with a
 /// wildcard arm.
+///
+/// ```
+/// use tachymeter_core::{MetricSnapshot, Registry};
+///
+/// let registry = Registry::new();
+/// registry.counter("jobs")?.inc(2);
+/// for entry in registry.snapshot().metrics {
+///     let text = match entry.snapshot {
+///         MetricSnapshot::Counter(c) => format!("{} {}", entry.key, c.count),
+///         MetricSnapshot::Gauge { value } => format!("{} {value}", entry.key),
+///         _ => continue,
+///     };
+///     assert_eq!(text, "jobs 2");
+/// }
+/// # Ok::<(), tachymeter_core::RegistryError>(())
+/// ```
+
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 #[cfg_attr(feature = "serde", derive(Serialize))]

@@ -76,6 +76,16 @@ impl Timer {
     }
 
     /// Records the time from `start` to now (zero if `start` is later).
+    ///
+    /// ```
+    /// use std::time::Instant;
+    ///
+    /// let timer = tachymeter_core::Timer::new();
+    /// let start = Instant::now();
+    /// // ... the work being timed ...
+    /// timer.update_since(start);
+    /// assert_eq!(timer.count(), 1);
+    /// ```
     pub fn update_since(&self, start: Instant) {
         self.update(self.now().saturating_duration_since(start));
     }
@@ -187,6 +197,16 @@ impl Default for Timer {
 /// Times from [`Timer::start`] (borrowing the timer) or
 /// [`Timer::start_owned`] (`TimerGuard<'static>`, holding a handle) until
 /// dropped or [`stop`](Self::stop)ped.
+///
+/// ```
+/// let timer = tachymeter_core::Timer::new();
+/// {
+///     let _guard = timer.start(); // records when the block ends
+/// }
+/// let elapsed = timer.start().stop(); // or when stopped, returning the time
+/// assert_eq!(timer.count(), 2);
+/// # let _ = elapsed;
+/// ```
 #[derive(Debug)]
 #[must_use = "the guard records when it is dropped; dropping it at once records ~0"]
 pub struct TimerGuard<'a> {

@@ -77,11 +77,47 @@ impl<S, K> Layer<S> for MetricsLayer<K> {
 /// Times every response into the timer `key` (go-metrics/tigertonic
 /// `Timed`): by default to the response head ([`Measure::Headers`]),
 /// [`TimedLayer::measuring`] for the end of the body.
+///
+/// ```
+/// use http::{Request, Response};
+/// use tachymeter_core::Registry;
+/// use tachymeter_tower::TimedLayer;
+/// use tower::{service_fn, ServiceBuilder, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = Registry::new();
+/// let service = ServiceBuilder::new()
+///     .layer(TimedLayer::new(&registry, "get-book")?)
+///     .service(service_fn(|_: Request<()>| async {
+///         Ok::<_, std::convert::Infallible>(Response::new(String::from("a book")))
+///     }));
+/// service.oneshot(Request::new(())).await?;
+/// assert_eq!(registry.timer("get-book")?.count(), 1);
+/// # Ok(()) }
+/// ```
 pub type TimedLayer = MetricsLayer<kind::Timed>;
 /// The service of a [`TimedLayer`].
 pub type Timed<S> = MetricsService<S, kind::Timed>;
 
 /// Counts every request (when it starts) in the counter `key`.
+///
+/// ```
+/// use http::{Request, Response};
+/// use tachymeter_core::Registry;
+/// use tachymeter_tower::CountedLayer;
+/// use tower::{service_fn, Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = Registry::new();
+/// let service = CountedLayer::new(&registry, "requests")?.layer(service_fn(|_: Request<()>| async {
+///     Ok::<_, std::convert::Infallible>(Response::new(String::new()))
+/// }));
+/// service.oneshot(Request::new(())).await?;
+/// assert_eq!(registry.counter("requests")?.count(), 1);
+/// # Ok(()) }
+/// ```
 pub type CountedLayer = MetricsLayer<kind::Counted>;
 /// The service of a [`CountedLayer`].
 pub type Counted<S> = MetricsService<S, kind::Counted>;
@@ -89,6 +125,25 @@ pub type Counted<S> = MetricsService<S, kind::Counted>;
 /// Counts responses per exact status code in `<key>-<code>`, created the
 /// first time each code is seen (any code: none is refused), and requests
 /// with no response in `<key>-error`, `-cancelled`, `-panic`.
+/// ```
+/// use http::{Request, Response, StatusCode};
+/// use tachymeter_core::Registry;
+/// use tachymeter_tower::CountedByStatusLayer;
+/// use tower::{service_fn, Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = Registry::new();
+/// let layer = CountedByStatusLayer::new(&registry, "get-book")?;
+/// let service = layer.layer(service_fn(|_: Request<()>| async {
+///     let mut response = Response::new(String::new());
+///     *response.status_mut() = StatusCode::IM_A_TEAPOT;
+///     Ok::<_, std::convert::Infallible>(response)
+/// }));
+/// service.oneshot(Request::new(())).await?;
+/// assert_eq!(registry.counter("get-book-418")?.count(), 1);
+/// # Ok(()) }
+/// ```
 pub type CountedByStatusLayer = MetricsLayer<kind::CountedByStatus>;
 /// The service of a [`CountedByStatusLayer`].
 pub type CountedByStatus<S> = MetricsService<S, kind::CountedByStatus>;
@@ -96,6 +151,26 @@ pub type CountedByStatus<S> = MetricsService<S, kind::CountedByStatus>;
 /// Counts responses per class in `<key>-1xx` … `<key>-5xx` (tigertonic's
 /// names) and `<key>-other` (a code outside 100–599), and requests with no
 /// response in `<key>-error`, `-cancelled`, `-panic`.
+/// ```
+/// use http::{Request, Response, StatusCode};
+/// use tachymeter_core::Registry;
+/// use tachymeter_tower::CountedByStatusXXLayer;
+/// use tower::{service_fn, Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = Registry::new();
+/// let layer = CountedByStatusXXLayer::new(&registry, "get-book")?;
+/// let service = layer.layer(service_fn(|_: Request<()>| async {
+///     let mut response = Response::new(String::new());
+///     *response.status_mut() = StatusCode::NOT_FOUND;
+///     Ok::<_, std::convert::Infallible>(response)
+/// }));
+/// service.oneshot(Request::new(())).await?;
+/// assert_eq!(registry.counter("get-book-4xx")?.count(), 1);
+/// assert_eq!(registry.counter("get-book-2xx")?.count(), 0);
+/// # Ok(()) }
+/// ```
 pub type CountedByStatusXXLayer = MetricsLayer<kind::CountedByStatusXX>;
 /// The service of a [`CountedByStatusXXLayer`].
 pub type CountedByStatusXX<S> = MetricsService<S, kind::CountedByStatusXX>;
@@ -103,6 +178,26 @@ pub type CountedByStatusXX<S> = MetricsService<S, kind::CountedByStatusXX>;
 /// Keeps the gauge `key` at the number of requests in progress: from the
 /// call until the response body ends or is dropped (or the request fails
 /// or is cancelled).
+/// ```
+/// use http::{Request, Response};
+/// use tachymeter_core::Registry;
+/// use tachymeter_tower::InFlightLayer;
+/// use tower::{service_fn, Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = Registry::new();
+/// let gauge = registry.gauge("in-flight")?;
+/// let check = gauge.clone();
+/// let service = InFlightLayer::new(&registry, "in-flight")?.layer(service_fn(move |_: Request<()>| {
+///     let during = check.value();
+///     async move { Ok::<_, std::convert::Infallible>(Response::new(during.to_string())) }
+/// }));
+/// let response = service.oneshot(Request::new(())).await?;
+/// assert_eq!(response.into_body().get_ref(), "1"); // counted while it ran
+/// assert_eq!(gauge.value(), 0); // and no more once its body is over
+/// # Ok(()) }
+/// ```
 pub type InFlightLayer = MetricsLayer<kind::InFlight>;
 /// The service of an [`InFlightLayer`].
 pub type InFlight<S> = MetricsService<S, kind::InFlight>;
@@ -110,6 +205,28 @@ pub type InFlight<S> = MetricsService<S, kind::InFlight>;
 /// Everything at once under one name: the timer, the class counters, the
 /// error / cancelled / panic / aborted counters and the in-flight gauge (see
 /// [`RequestMetrics`] for the series).
+/// ```
+/// use http::{Request, Response};
+/// use tachymeter_core::Registry;
+/// use http_body_util::BodyExt;
+/// use tachymeter_tower::{HttpMetricsLayer, Measure};
+/// use tower::{service_fn, Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = Registry::new();
+/// // Timed to the end of the body rather than to the head.
+/// let layer = HttpMetricsLayer::measuring(&registry, "get-book", Measure::Body)?;
+/// let service = layer.layer(service_fn(|_: Request<()>| async {
+///     Ok::<_, std::convert::Infallible>(Response::new(String::from("a book")))
+/// }));
+/// let response = service.oneshot(Request::new(())).await?;
+/// response.into_body().collect().await?; // the client reads it all
+/// assert_eq!(registry.timer("get-book")?.count(), 1);
+/// assert_eq!(registry.counter("get-book-2xx")?.count(), 1);
+/// assert_eq!(registry.gauge("get-book-in-flight")?.value(), 0);
+/// # Ok(()) }
+/// ```
 pub type HttpMetricsLayer = MetricsLayer<kind::All>;
 /// The service of an [`HttpMetricsLayer`].
 pub type HttpMetrics<S> = MetricsService<S, kind::All>;

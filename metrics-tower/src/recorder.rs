@@ -7,6 +7,19 @@ use std::time::Instant;
 use tachymeter_core::{Counter, Gauge, MetricKey, Registry, RegistryError, Timer};
 
 /// Which duration a timer records.
+///
+/// ```
+/// use tachymeter_core::Registry;
+/// use tachymeter_tower::{Measure, TimedLayer};
+///
+/// let registry = Registry::new();
+/// // The handler's latency (the default) …
+/// let handler = TimedLayer::new(&registry, "get-book")?;
+/// // … or until the client has the whole body.
+/// let delivery = TimedLayer::measuring(&registry, "get-book-delivered", Measure::Body)?;
+/// # drop((handler, delivery));
+/// # Ok::<(), tachymeter_core::RegistryError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Measure {
     /// From the request reaching the middleware to the inner service

@@ -1,10 +1,8 @@
-//! A small blocking HTTP/1.1 client over [`std::net::TcpStream`], enough to
-//! drive and query the servers of this crate.
+//! Blocking HTTP requests to the servers of this crate, on `ureq`.
 //!
-//! Every request is sent with `Connection: close` on a fresh connection.
-//! Responses framed by `Content-Length`, by `Transfer-Encoding: chunked` or by
-//! the end of the connection are understood. Only `http://` URLs are
-//! supported.
+//! Every request goes on a connection of its own (nothing is pooled
+//! between requests), and any status is a response, not an error: callers
+//! check it, or use [`Request::send_expect`].
 //!
 //! ```no_run
 //! use tachymeter_testkit::http;
@@ -18,8 +16,6 @@
 //! ```
 
 use std::fmt;
-use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -69,8 +65,7 @@ impl Request {
         Self::new("DELETE", url)
     }
 
-    /// Adds a header. `Host`, `Connection` and `Content-Length` are always
-    /// set by the client and should not be added.
+    /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
         self
@@ -82,8 +77,7 @@ impl Request {
         self
     }
 
-    /// Sets the body to `application/x-www-form-urlencoded` `pairs`, with
-    /// the matching `Content-Type`.
+    /// Sets an `application/x-www-form-urlencoded` body of `pairs`.
     pub fn form(self, pairs: &[(&str, &str)]) -> Self {
         self.header("Content-Type", "application/x-www-form-urlencoded")
             .body(encode_query(pairs))
@@ -96,68 +90,51 @@ impl Request {
         self
     }
 
-    /// Sends the request and reads the whole response.
+    /// Sends the request and reads the whole response, whatever its status.
     pub fn send(&self) -> Result<Response> {
-        let target = Url::parse(&self.url)?;
         let context = || format!("{} {}", self.method, self.url);
-        let mut stream = connect(&target, self.timeout).map_err(|e| Error::io(context(), e))?;
-        stream
-            .set_read_timeout(Some(self.timeout))
-            .and_then(|()| stream.set_write_timeout(Some(self.timeout)))
-            .and_then(|()| stream.set_nodelay(true))
-            .map_err(|e| Error::io(context(), e))?;
-
-        let mut head = format!(
-            "{} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nUser-Agent: tachymeter-testkit\r\n",
-            self.method, target.path_and_query, target.authority
-        );
-        if !self.body.is_empty() || matches!(self.method.as_str(), "POST" | "PUT" | "PATCH") {
-            head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
-        }
+        let failed = |e: ureq::Error| match e {
+            ureq::Error::Io(e) => Error::io(context(), e),
+            other => Error::protocol(context(), other.to_string()),
+        };
+        let mut request = ureq::http::Request::builder()
+            .method(self.method.as_str())
+            .uri(self.url.as_str());
         for (name, value) in &self.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
+            request = request.header(name.as_str(), value.as_str());
         }
-        head.push_str("\r\n");
-        let mut message = head.into_bytes();
-        message.extend_from_slice(&self.body);
-        stream
-            .write_all(&message)
-            .and_then(|()| stream.flush())
-            .map_err(|e| Error::io(format!("sending {}", context()), e))?;
-
-        let head_only = self.method.eq_ignore_ascii_case("HEAD");
-        let mut buffer = Vec::new();
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            let read = match stream.read(&mut chunk) {
-                Ok(read) => read,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                // Some servers reset instead of closing after a response.
-                Err(e) if e.kind() == ErrorKind::ConnectionReset && !buffer.is_empty() => 0,
-                Err(e) => {
-                    return Err(Error::io(
-                        format!("reading the response to {}", context()),
-                        e,
-                    ))
-                }
-            };
-            let eof = read == 0;
-            buffer.extend_from_slice(&chunk[..read]);
-            if let Some(response) = parse_response(&buffer, eof, head_only)
-                .map_err(|message| Error::protocol(format!("response to {}", context()), message))?
-            {
-                return Ok(response);
-            }
-            if eof {
-                return Err(Error::protocol(
-                    format!("response to {}", context()),
-                    format!(
-                        "connection closed after {} bytes, before the response was complete",
-                        buffer.len()
-                    ),
-                ));
-            }
-        }
+        let request = request
+            .body(self.body.clone())
+            .map_err(|e| Error::protocol(context(), e.to_string()))?;
+        // A fresh agent: a connection of its own, every status a response.
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(self.timeout))
+            .http_status_as_error(false)
+            .max_idle_connections(0)
+            .build()
+            .into();
+        let mut response = agent.run(request).map_err(failed)?;
+        let status = response.status();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_string(), value)
+            })
+            .collect();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(u64::MAX)
+            .read_to_vec()
+            .map_err(failed)?;
+        Ok(Response {
+            status: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+            headers,
+            body,
+        })
     }
 
     /// Sends the request and checks the status.
@@ -254,296 +231,75 @@ impl Response {
     }
 }
 
-/// Percent-encodes `value` for a URL query or form: everything except
-/// `A-Z a-z 0-9 - . _ ~` is encoded.
-pub fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// Encodes `pairs` as `k1=v1&k2=v2`, percent-encoding names and values.
+/// Encodes `pairs` as a query string or form body, `k1=v1&k2=v2`,
+/// percent-encoding names and values (`form_urlencoded`).
 pub fn encode_query(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-struct Url {
-    host: String,
-    port: u16,
-    authority: String,
-    path_and_query: String,
-}
-
-impl Url {
-    fn parse(url: &str) -> Result<Url> {
-        let bad = |message: &str| Error::protocol(format!("URL {url:?}"), message.to_string());
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| bad("only http:// URLs are supported"))?;
-        let (authority, path) = match rest.find(['/', '?']) {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        if authority.is_empty() {
-            return Err(bad("no host"));
-        }
-        let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-            let end = bracketed.find(']').ok_or_else(|| bad("unclosed ["))?;
-            let port = bracketed[end + 1..].strip_prefix(':');
-            (&bracketed[..end], port)
-        } else {
-            match authority.rsplit_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (authority, None),
-            }
-        };
-        let port = match port {
-            Some(port) => port.parse().map_err(|_| bad("invalid port"))?,
-            None => 80,
-        };
-        let path_and_query = if path.starts_with('?') {
-            format!("/{path}")
-        } else {
-            path.to_string()
-        };
-        Ok(Url {
-            host: host.to_string(),
-            port,
-            authority: authority.to_string(),
-            path_and_query,
-        })
-    }
-}
-
-fn connect(url: &Url, timeout: Duration) -> std::io::Result<TcpStream> {
-    let mut last = None;
-    for addr in (url.host.as_str(), url.port).to_socket_addrs()? {
-        match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::new(ErrorKind::NotFound, "host has no address")))
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Parses `buffer` as a response; `Ok(None)` if more bytes are needed.
-fn parse_response(
-    mut buffer: &[u8],
-    eof: bool,
-    head_only: bool,
-) -> std::result::Result<Option<Response>, String> {
-    loop {
-        let Some(end) = find(buffer, b"\r\n\r\n") else {
-            return Ok(None);
-        };
-        let head = std::str::from_utf8(&buffer[..end])
-            .map_err(|_| "response head is not UTF-8".to_string())?;
-        let rest = &buffer[end + 4..];
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().unwrap_or_default();
-        let mut parts = status_line.splitn(3, ' ');
-        let version = parts.next().unwrap_or_default();
-        if !version.starts_with("HTTP/1.") {
-            return Err(format!("not an HTTP/1.x status line: {status_line:?}"));
-        }
-        let status: u16 = parts
-            .next()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| format!("no status code in {status_line:?}"))?;
-        let reason = parts.next().unwrap_or_default().to_string();
-        let mut headers = Vec::new();
-        for line in lines {
-            let (name, value) = line
-                .split_once(':')
-                .ok_or_else(|| format!("malformed header line {line:?}"))?;
-            headers.push((name.trim().to_string(), value.trim().to_string()));
-        }
-        if (100..200).contains(&status) && status != 101 {
-            // An interim response; the final one follows.
-            buffer = rest;
-            continue;
-        }
-        let mut response = Response {
-            status,
-            reason,
-            headers,
-            body: Vec::new(),
-        };
-        if head_only || status == 204 || status == 304 || (100..200).contains(&status) {
-            return Ok(Some(response));
-        }
-        let chunked = response
-            .header("Transfer-Encoding")
-            .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
-        if chunked {
-            return Ok(decode_chunked(rest)?.map(|body| {
-                response.body = body;
-                response
-            }));
-        }
-        if let Some(length) = response.header("Content-Length") {
-            let length: usize = length
-                .parse()
-                .map_err(|_| format!("invalid Content-Length {length:?}"))?;
-            if rest.len() < length {
-                return Ok(None);
-            }
-            response.body = rest[..length].to_vec();
-            return Ok(Some(response));
-        }
-        if eof {
-            response.body = rest.to_vec();
-            return Ok(Some(response));
-        }
-        return Ok(None);
-    }
-}
-
-/// Decodes a chunked body; `Ok(None)` if it is not complete yet.
-fn decode_chunked(mut data: &[u8]) -> std::result::Result<Option<Vec<u8>>, String> {
-    let mut body = Vec::new();
-    loop {
-        let Some(line_end) = find(data, b"\r\n") else {
-            return Ok(None);
-        };
-        let line = std::str::from_utf8(&data[..line_end])
-            .map_err(|_| "chunk size line is not UTF-8".to_string())?;
-        let size_text = line.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| format!("invalid chunk size {line:?}"))?;
-        data = &data[line_end + 2..];
-        if size == 0 {
-            // Trailers, if any, end with an empty line.
-            loop {
-                let Some(end) = find(data, b"\r\n") else {
-                    return Ok(None);
-                };
-                if end == 0 {
-                    return Ok(Some(body));
-                }
-                data = &data[end + 2..];
-            }
-        }
-        if data.len() < size + 2 {
-            return Ok(None);
-        }
-        body.extend_from_slice(&data[..size]);
-        if &data[size..size + 2] != b"\r\n" {
-            return Err("chunk not followed by CRLF".to_string());
-        }
-        data = &data[size + 2..];
-    }
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
     use std::net::TcpListener;
-
-    #[test]
-    fn parses_content_length() {
-        let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello";
-        assert_eq!(
-            parse_response(&raw[..raw.len() - 1], false, false),
-            Ok(None)
-        );
-        let response = parse_response(raw, false, false).unwrap().unwrap();
-        assert_eq!(response.status, 200);
-        assert_eq!(response.reason, "OK");
-        assert_eq!(response.header("x-a"), Some("b"));
-        assert_eq!(response.body, b"hello");
-    }
-
-    #[test]
-    fn parses_chunked_with_extensions_and_trailers() {
-        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
-                    4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-T: 1\r\n\r\n";
-        for cut in 0..raw.len() {
-            assert_eq!(parse_response(&raw[..cut], false, false), Ok(None), "{cut}");
-        }
-        let response = parse_response(raw, false, false).unwrap().unwrap();
-        assert_eq!(response.text(), "Wikipedia in\r\n\r\nchunks.");
-    }
-
-    #[test]
-    fn body_until_eof_interim_and_no_body_statuses() {
-        let raw = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\n\r\nall of it";
-        assert_eq!(parse_response(raw, false, false), Ok(None));
-        let response = parse_response(raw, true, false).unwrap().unwrap();
-        assert_eq!(response.body, b"all of it");
-        let raw = b"HTTP/1.1 204 No Content\r\nX: y\r\n\r\n";
-        let response = parse_response(raw, false, false).unwrap().unwrap();
-        assert_eq!(response.status, 204);
-        assert!(response.body.is_empty());
-        assert!(parse_response(b"SSH-2.0\r\n\r\n", false, false).is_err());
-    }
 
     #[test]
     fn encodes_queries() {
         assert_eq!(
             encode_query(&[("query", "up{job=\"a b\"}"), ("x", "é")]),
-            "query=up%7Bjob%3D%22a%20b%22%7D&x=%C3%A9"
+            "query=up%7Bjob%3D%22a+b%22%7D&x=%C3%A9"
         );
     }
 
-    #[test]
-    fn parses_urls() {
-        let url = Url::parse("http://127.0.0.1:9090/api/v1/query?query=up").unwrap();
-        assert_eq!((url.host.as_str(), url.port), ("127.0.0.1", 9090));
-        assert_eq!(url.path_and_query, "/api/v1/query?query=up");
-        let url = Url::parse("http://localhost?x=1").unwrap();
-        assert_eq!((url.port, url.path_and_query.as_str()), (80, "/?x=1"));
-        let url = Url::parse("http://[::1]:81").unwrap();
-        assert_eq!((url.host.as_str(), url.port), ("::1", 81));
-        assert!(Url::parse("https://example.com/").is_err());
-    }
-
-    #[test]
-    fn round_trip_against_a_local_server() {
+    /// A server that answers one request with `answer`, and returns what
+    /// it was sent.
+    fn answer_once(answer: &'static [u8]) -> (String, std::thread::JoinHandle<Vec<u8>>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let server = std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
             let mut request = Vec::new();
             let mut buf = [0u8; 1024];
-            while find(&request, b"abc").is_none() {
+            while !request.ends_with(b"abc") {
                 let n = stream.read(&mut buf).unwrap();
-                assert!(n > 0);
                 request.extend_from_slice(&buf[..n]);
             }
-            stream
-                .write_all(b"HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n")
-                .unwrap();
-            String::from_utf8(request).unwrap()
+            stream.write_all(answer).unwrap();
+            request
         });
-        let response = Request::put(&format!("http://{addr}/p?q=1"))
-            .header("Content-Type", "text/plain")
-            .body("abc")
-            .send_expect(201)
-            .unwrap();
-        assert_eq!(response.body, b"xyz");
-        let request = server.join().unwrap();
-        assert!(request.starts_with("PUT /p?q=1 HTTP/1.1\r\n"), "{request}");
-        assert!(request.contains(&format!("Host: {addr}\r\n")), "{request}");
-        assert!(request.contains("Connection: close\r\n"), "{request}");
-        assert!(request.contains("Content-Length: 3\r\n"), "{request}");
-        assert!(
-            request.contains("Content-Type: text/plain\r\n"),
-            "{request}"
+        (format!("http://{addr}/p?q=1"), server)
+    }
+
+    #[test]
+    fn any_status_is_a_response_and_chunked_bodies_are_read() {
+        let (url, server) = answer_once(
+            b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n\
+              4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n",
         );
+        let response = Request::post(&url)
+            .header("X-Test", "1")
+            .body("abc")
+            .send()
+            .unwrap();
+        assert_eq!(
+            (response.status, response.reason.as_str()),
+            (404, "Not Found")
+        );
+        assert_eq!(response.header("x-a"), Some("b"));
+        assert_eq!(response.text(), "Wikipedia");
+        let sent = String::from_utf8(server.join().unwrap()).unwrap();
+        assert!(sent.starts_with("POST /p?q=1 HTTP/1.1\r\n"), "{sent}");
+        assert!(
+            sent.to_ascii_lowercase().contains("x-test: 1\r\n"),
+            "{sent}"
+        );
+        let (url, _server) = answer_once(b"HTTP/1.1 500 Oops\r\nContent-Length: 2\r\n\r\nno");
+        let error = Request::post(&url)
+            .body("abc")
+            .send_expect(200)
+            .unwrap_err();
+        assert!(error.to_string().contains("500"), "{error}");
     }
 }
