@@ -183,6 +183,8 @@ impl<S> Layer<S> for RouteMetricsLayer {
 }
 
 /// The service of a [`RouteMetricsLayer`].
+///
+/// See [`RouteMetricsLayer`] for an example.
 #[derive(Clone)]
 pub struct RouteMetrics<S> {
     inner: S,

@@ -35,6 +35,9 @@ pin_project! {
     /// The response body of every middleware of this crate: the inner body,
     /// unchanged, plus the end of the request's metrics (in-flight count,
     /// body-end timing) when it ends or is dropped.
+    ///
+    /// See [`InFlightLayer`](crate::InFlightLayer) for an example: the
+    /// request ends when this body does.
     #[derive(Debug)]
     pub struct MetricsBody<B> {
         #[pin]

@@ -60,6 +60,8 @@ impl Drop for RequestGuard {
 
 pin_project! {
     /// The future of every middleware of this crate.
+    ///
+    /// See [`TimedLayer`](crate::TimedLayer) for an example.
     #[derive(Debug)]
     pub struct ResponseFuture<F> {
         #[pin]

@@ -33,6 +33,9 @@ pub mod kind {
 
 /// A layer that records requests into a [`RequestMetrics`] registered when
 /// the layer is built. Use one of the named aliases.
+///
+/// See the named aliases, [`TimedLayer`] to [`HttpMetricsLayer`], for
+/// examples.
 pub struct MetricsLayer<K> {
     metrics: RequestMetrics,
     _kind: PhantomData<fn() -> K>,

@@ -53,6 +53,29 @@ pub enum Measure {
 ///
 /// Each request lands in exactly one of the status, `error`, `cancelled` and
 /// `panic` counters.
+///
+/// ```
+/// use http::{Request, Response};
+/// use tachymeter_core::Registry;
+/// use tachymeter_tower::{Measure, MetricsService, RequestMetrics};
+/// use tower::{service_fn, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = Registry::new();
+/// // A choice no named layer makes: a timer and exact status codes.
+/// let metrics = RequestMetrics::builder(&registry, "get-book")
+///     .timed(Measure::Headers)
+///     .by_status_code()
+///     .build()?;
+/// let service: MetricsService<_, ()> = MetricsService::new(
+///     service_fn(|_: Request<()>| async { Ok::<_, std::convert::Infallible>(Response::new(String::new())) }),
+///     metrics,
+/// );
+/// service.oneshot(Request::new(())).await?;
+/// assert_eq!(registry.counter("get-book-200")?.count(), 1);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct RequestMetrics {
     parts: Arc<Parts>,
@@ -79,6 +102,8 @@ struct Outcomes {
 
 /// Chooses the parts of a [`RequestMetrics`]; see
 /// [`RequestMetrics::builder`].
+///
+/// See [`RequestMetrics`] for an example.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct RequestMetricsBuilder {

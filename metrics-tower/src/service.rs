@@ -16,6 +16,9 @@ use tower_service::Service;
 /// `K` only names which layer built it ([`Timed`](crate::Timed),
 /// [`CountedByStatusXX`](crate::CountedByStatusXX), …); behaviour comes from
 /// the metrics it holds.
+///
+/// See [`RequestMetrics`] for an example; the layers of this crate build
+/// one for each service they wrap.
 pub struct MetricsService<S, K> {
     inner: S,
     metrics: RequestMetrics,

@@ -92,6 +92,8 @@ pub struct Format {
 }
 
 /// What [`Format::encode`] wrote.
+///
+/// See [`Format::encode`] for an example.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Encoded {
     /// Lines written (one value each).

@@ -94,6 +94,8 @@ impl OwnMetrics {
 }
 
 /// Configures a [`GraphiteReporter`]; see [`GraphiteReporter::builder`].
+///
+/// See [`GraphiteReporter::builder`] for an example.
 #[derive(Debug, Clone)]
 pub struct GraphiteReporterBuilder {
     target: String,

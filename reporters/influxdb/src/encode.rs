@@ -96,6 +96,8 @@ pub struct Encoder {
 }
 
 /// What [`Encoder::encode`] made of a snapshot.
+///
+/// See [`Encoder`] for an example.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Encoded {

@@ -117,6 +117,8 @@ pub struct InfluxReporter {
 
 /// Configures an [`InfluxReporter`]; see [`InfluxReporter::v1`] and
 /// [`InfluxReporter::v2`].
+///
+/// See [`InfluxReporter::v1`] for an example.
 #[derive(Debug)]
 pub struct InfluxReporterBuilder {
     base_url: String,

@@ -118,6 +118,8 @@ impl Report for LogReporter {
 }
 
 /// Configures a [`LogReporter`]; see [`LogReporter::builder`].
+///
+/// See [`LogReporter::builder`] for an example.
 #[derive(Debug)]
 pub struct LogReporterBuilder {
     reporter: LogReporter,

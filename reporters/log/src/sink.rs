@@ -10,6 +10,13 @@ pub const TARGET: &str = "metrics";
 
 /// The level a report is logged at through the `log` facade or `tracing`
 /// (a writer ignores it). Default [`Info`](Level::Info).
+///
+/// ```
+/// use tachymeter_log::{Level, LogReporter};
+///
+/// let reporter = LogReporter::builder().level(Level::Debug).build();
+/// # drop(reporter);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Level {
     /// Error.

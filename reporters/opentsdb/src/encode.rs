@@ -79,6 +79,8 @@ pub struct Encoder {
 }
 
 /// What one [`Encoder::encode`] wrote and left out.
+///
+/// See [`Encoder`] for an example.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Encoded {
     /// Lines written.

@@ -158,6 +158,8 @@ impl Report for OpenTsdbReporter {
 }
 
 /// Configures an [`OpenTsdbReporter`]; see [`OpenTsdbReporter::builder`].
+///
+/// See [`OpenTsdbReporter::builder`] for an example.
 #[derive(Debug)]
 pub struct OpenTsdbReporterBuilder {
     target: String,

@@ -6,6 +6,21 @@ use tachymeter_core::HistogramSnapshot;
 /// The `le` bounds of exported Prometheus histograms, in the exported unit
 /// (seconds for timers). Chosen at export time: recording never depends on
 /// them, and they can change without losing data.
+///
+/// ```
+/// use std::time::Duration;
+/// use tachymeter_core::Registry;
+/// use tachymeter_prometheus::{Buckets, Format, PrometheusExporter};
+///
+/// let registry = Registry::new();
+/// registry.timer("get-book")?.update(Duration::from_millis(30));
+/// let exporter = PrometheusExporter::builder(&registry)
+///     .buckets(Buckets::Explicit(vec![0.01, 0.05, 0.1]))
+///     .build();
+/// let text = exporter.render(Format::Text);
+/// assert!(text.contains("get_book_seconds_bucket{le=\"0.05\"} 1\n"));
+/// # Ok::<(), tachymeter_core::RegistryError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Buckets {
     /// These bounds (NaN and infinite ones are ignored; `+Inf` is always

@@ -106,6 +106,18 @@ pub(crate) struct State {
 }
 
 /// Configures a [`PrometheusExporter`].
+///
+/// ```
+/// use tachymeter_core::Registry;
+/// use tachymeter_prometheus::PrometheusExporter;
+///
+/// let registry = Registry::new();
+/// let exporter = PrometheusExporter::builder(&registry)
+///     .quantiles(&[0.5, 0.99])
+///     .fold_status_counters(false)
+///     .build();
+/// # drop(exporter);
+/// ```
 #[derive(Debug, Clone)]
 pub struct PrometheusExporterBuilder {
     registry: Registry,

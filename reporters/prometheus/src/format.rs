@@ -1,6 +1,15 @@
 //! The two exposition formats and how a scrape picks one.
 
 /// An exposition format.
+///
+/// ```
+/// use tachymeter_core::Registry;
+/// use tachymeter_prometheus::{Format, PrometheusExporter};
+///
+/// let exporter = PrometheusExporter::new(&Registry::new());
+/// assert!(exporter.render(Format::OpenMetrics).ends_with("# EOF\n"));
+/// assert_eq!(Format::Text.content_type(), "text/plain; version=0.0.4; charset=utf-8");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// The Prometheus text format, version 0.0.4.

@@ -6,6 +6,8 @@ use http::HeaderMap;
 use tachymeter_report::{Render, RenderService, Rendered};
 
 /// The Tower service of [`PrometheusExporter::service`].
+///
+/// See [`PrometheusExporter::service`] for an example.
 pub type PrometheusService = RenderService<PrometheusExporter>;
 
 impl Render for PrometheusExporter {

@@ -51,6 +51,19 @@ impl DurationUnit {
 pub const QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
 
 /// Which number of a metric a [`Field`] holds.
+///
+/// ```
+/// use tachymeter_report::{fields, DurationUnit, Stat, Value};
+///
+/// let registry = tachymeter_core::Registry::new();
+/// registry.counter("jobs")?.inc(4);
+/// let snapshot = registry.snapshot();
+/// let f = fields(&snapshot.metrics[0].snapshot, DurationUnit::Milliseconds);
+/// let first = f.as_slice()[0];
+/// assert_eq!((first.stat, first.value), (Stat::Count, Value::Signed(4)));
+/// assert_eq!((first.field_name(), first.path_suffix()), ("count", "count"));
+/// # Ok::<(), tachymeter_core::RegistryError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stat {
     /// A counter's count, or how many events a meter, histogram or timer saw.
@@ -140,6 +153,13 @@ impl Stat {
 }
 
 /// A number as it was recorded: whole numbers stay whole.
+///
+/// ```
+/// use tachymeter_report::Value;
+///
+/// assert_eq!(Value::Unsigned(3).as_f64(), 3.0);
+/// assert!(!Value::Float(f64::NAN).is_finite());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value {
     /// A count, or a histogram's min or max.
@@ -172,6 +192,8 @@ impl Value {
 }
 
 /// One number of a metric: which one, and its value.
+///
+/// See [`Stat`] for an example.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Field {
     /// Which number.
@@ -197,6 +219,14 @@ impl Field {
 const MAX_FIELDS: usize = 14;
 
 /// The fields of one metric, in go-metrics' order; see [`fields`].
+///
+/// ```
+/// let timer = tachymeter_core::Timer::new();
+/// timer.update(std::time::Duration::from_millis(3));
+/// let snapshot = tachymeter_core::MetricSnapshot::Timer(timer.snapshot());
+/// let f = tachymeter_report::fields(&snapshot, tachymeter_report::DurationUnit::Milliseconds);
+/// assert_eq!(f.as_slice().len(), 14); // count, min, max, …, the four rates
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
     items: [Field; MAX_FIELDS],

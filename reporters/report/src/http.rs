@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// What a render function returns: a body and its content type.
+///
+/// See [`Render`] for an example.
 #[derive(Debug, Clone)]
 pub struct Rendered {
     /// The `Content-Type` of `body`.
@@ -21,6 +23,17 @@ pub struct Rendered {
 
 /// Renders metrics for one request; implemented by every
 /// `Fn(&HeaderMap) -> Rendered` closure.
+///
+/// ```
+/// use http::{header::HeaderValue, HeaderMap};
+/// use tachymeter_report::{Render, Rendered};
+///
+/// let hello = |_: &HeaderMap| Rendered {
+///     content_type: HeaderValue::from_static("text/plain"),
+///     body: "hello".into(),
+/// };
+/// assert_eq!(hello.render(&HeaderMap::new()).body, "hello");
+/// ```
 pub trait Render {
     /// The rendering for a request with these headers.
     fn render(&self, headers: &HeaderMap) -> Rendered;

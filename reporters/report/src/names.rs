@@ -10,6 +10,8 @@ pub const MAX_RETIRED_NAMES: usize = 10_000;
 
 /// What a reporter would call a series on the wire, before
 /// [`SeriesNames::settle`] makes it unique.
+///
+/// See [`SeriesNames`] for an example.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {
     /// The series' whole identity as the backend keys it: its cleaned name,
@@ -28,6 +30,8 @@ pub struct Proposal {
 }
 
 /// A series' settled wire identity.
+///
+/// See [`SeriesNames`] for an example.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settled {
     /// The identity, unique in its space.

@@ -42,6 +42,24 @@ pub fn own_metric_name(reporter: &str, what: &str) -> String {
 ///
 /// Ticks follow the registry's [`Clock`](tachymeter_core::Clock); waiting
 /// between them is real time.
+///
+/// ```
+/// use tachymeter_core::{Registry, RegistrySnapshot};
+/// use tachymeter_report::{PeriodicReporter, ReportError};
+/// use std::time::Duration;
+///
+/// let registry = Registry::new();
+/// let reporter = PeriodicReporter::builder(&registry, Duration::from_secs(10))
+///     .name("count")
+///     .start(|snapshot: &RegistrySnapshot| -> Result<(), ReportError> {
+///         println!("{} series", snapshot.metrics.len());
+///         Ok(())
+///     })?;
+/// assert!(reporter.report_now()); // one report now, off schedule
+/// let outcome = reporter.stop(); // and one final report
+/// assert_eq!((outcome.reports, outcome.failures), (2, 0));
+/// # Ok::<(), ReportError>(())
+/// ```
 #[derive(Debug)]
 #[must_use = "a reporter stops (after one final report) when dropped: keep it for as long as it should report"]
 pub struct PeriodicReporter {
@@ -52,6 +70,8 @@ pub struct PeriodicReporter {
 }
 
 /// Configures a [`PeriodicReporter`]; see [`PeriodicReporter::builder`].
+///
+/// See [`PeriodicReporter`] for an example.
 #[derive(Debug)]
 pub struct PeriodicReporterBuilder {
     registry: Registry,
@@ -62,6 +82,8 @@ pub struct PeriodicReporterBuilder {
 }
 
 /// What [`PeriodicReporter::stop`] saw.
+///
+/// See [`PeriodicReporter`] for an example.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StopOutcome {
     /// The final report finished (successfully or not) within the timeout.

@@ -110,6 +110,25 @@ impl From<&str> for ReportError {
 /// connection, the previous counts for deltas) in `self`.
 /// [`PeriodicReporter`](crate::PeriodicReporter) calls `report` from one
 /// thread, one report at a time.
+///
+/// ```
+/// use tachymeter_core::{Registry, RegistrySnapshot};
+/// use tachymeter_report::{Report, ReportError};
+///
+/// /// Prints how many series there are.
+/// struct Count;
+///
+/// impl Report for Count {
+///     fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
+///         println!("{} series", snapshot.metrics.len());
+///         Ok(())
+///     }
+/// }
+///
+/// let registry = Registry::new();
+/// Count.report(&registry.snapshot())?;
+/// # Ok::<(), ReportError>(())
+/// ```
 pub trait Report: Send + 'static {
     /// Sends one report of `snapshot`.
     fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError>;

@@ -15,6 +15,18 @@ pub const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Why [`TcpSender::send`] sent nothing, or not everything.
+///
+/// ```
+/// use std::time::Duration;
+/// use tachymeter_report::{SendError, TcpSender};
+///
+/// // Nothing listens on port 9 here: the connection is refused, or times out.
+/// let mut sender = TcpSender::new("127.0.0.1:9", Duration::from_millis(200));
+/// match sender.send(b"x 1 1\n") {
+///     Err(SendError::Connect { .. }) => {}
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(Debug)]
 pub enum SendError {
     /// A connection attempt or a write failed recently; the next attempt is
@@ -70,6 +82,8 @@ impl std::error::Error for SendError {
 }
 
 /// What a successful [`TcpSender::send`] did.
+///
+/// See [`TcpSender::send`] for an example.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sent {
     /// A new connection was opened first (the first one, or after the

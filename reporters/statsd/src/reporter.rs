@@ -149,6 +149,8 @@ impl Report for StatsdReporter {
 }
 
 /// Configures a [`StatsdReporter`]; see [`StatsdReporter::builder`].
+///
+/// See [`StatsdReporter::builder`] for an example.
 #[derive(Debug, Clone)]
 pub struct StatsdReporterBuilder {
     address: String,
