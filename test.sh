@@ -61,7 +61,7 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "docs (rustdoc warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features \
     -p tachymeter-core -p tachymeter-tower -p tachymeter-report -p tachymeter-log -p tachymeter-prometheus \
-    -p tachymeter-json -p tachymeter-graphite -p tachymeter-influxdb -p tachymeter-statsd -p tachymeter-opentsdb \
+    -p tachymeter-json -p tachymeter-graphite -p tachymeter-influxdb -p tachymeter-statsd -p tachymeter-opentsdb -p tachymeter-facade \
     -p tachymeter-testkit
 
 step "tests (all features)"

@@ -101,6 +101,24 @@ impl GaugeF64 {
         self.bits.store(value.to_bits(), Ordering::Relaxed);
     }
 
+    /// Adds `delta` (negative to subtract), without a lock: concurrent
+    /// adds all count.
+    ///
+    /// ```
+    /// let queue = tachymeter_core::GaugeF64::new();
+    /// queue.add(2.5);
+    /// queue.add(-1.0);
+    /// assert_eq!(queue.value(), 1.5);
+    /// ```
+    #[inline]
+    pub fn add(&self, delta: f64) {
+        let _ = self
+            .bits
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+                Some((f64::from_bits(bits) + delta).to_bits())
+            });
+    }
+
     /// The current value.
     pub fn value(&self) -> f64 {
         f64::from_bits(self.bits.load(Ordering::Relaxed))
