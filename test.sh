@@ -16,7 +16,8 @@ need() {
 need cargo "install Rust with rustup"
 
 step "real servers: install what is missing"
-# program:Debian package, for the servers tachymeter-testkit starts in tests.
+# program:Debian package, for the servers tachymeter-testkit starts in tests
+# (and `ps`, which the process metrics are checked against).
 servers=(
     prometheus:prometheus
     promtool:prometheus
@@ -27,6 +28,7 @@ servers=(
     victoria-metrics:victoria-metrics
     node:nodejs
     npm:npm
+    ps:procps
 )
 missing=()
 for entry in "${servers[@]}"; do
@@ -61,7 +63,7 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "docs (rustdoc warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features \
     -p tachymeter-core -p tachymeter-tower -p tachymeter-report -p tachymeter-log -p tachymeter-prometheus \
-    -p tachymeter-json -p tachymeter-graphite -p tachymeter-influxdb -p tachymeter-statsd -p tachymeter-opentsdb -p tachymeter-facade \
+    -p tachymeter-json -p tachymeter-graphite -p tachymeter-influxdb -p tachymeter-statsd -p tachymeter-opentsdb -p tachymeter-facade -p tachymeter-process \
     -p tachymeter-testkit
 
 step "tests (all features)"
