@@ -63,7 +63,7 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "docs (rustdoc warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features \
     -p tachymeter-core -p tachymeter-tower -p tachymeter-report -p tachymeter-log -p tachymeter-prometheus \
-    -p tachymeter-json -p tachymeter-graphite -p tachymeter-influxdb -p tachymeter-statsd -p tachymeter-opentsdb -p tachymeter-facade -p tachymeter-process \
+    -p tachymeter-json -p tachymeter-graphite -p tachymeter-influxdb -p tachymeter-statsd -p tachymeter-opentsdb -p tachymeter-facade -p tachymeter-process -p tachymeter-tokio \
     -p tachymeter-testkit
 
 step "tests (all features)"
@@ -71,6 +71,10 @@ cargo test --workspace --all-features
 
 step "tests (tachymeter-core without features)"
 cargo test -p tachymeter-core
+
+step "tokio runtime metrics in a tokio_unstable build"
+RUSTFLAGS="--cfg tokio_unstable" CARGO_TARGET_DIR=target/tokio-unstable \
+    cargo test -p tachymeter-tokio --features unstable --test runtime
 
 step "loom model checks of the lock-free code"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \

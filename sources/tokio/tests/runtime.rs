@@ -1,0 +1,115 @@
+//! The runtime metrics against a runtime with a known load: two workers,
+//! tasks kept alive, workers held busy, tasks queued from outside.
+
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+use tachymeter_core::{MetricSnapshot, Registry};
+
+fn value(registry: &Registry, name: &str) -> f64 {
+    let snapshot = registry.snapshot();
+    let entry = snapshot
+        .metrics
+        .iter()
+        .find(|e| e.key.name() == name)
+        .unwrap_or_else(|| panic!("no {name}"));
+    match entry.snapshot {
+        MetricSnapshot::GaugeF64 { value } => value,
+        ref other => panic!("{name}: {other:?}"),
+    }
+}
+
+#[test]
+fn a_known_load_reads_back() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    let registry = Registry::new();
+    tachymeter_tokio::register(&registry, runtime.handle()).unwrap();
+    assert_eq!(value(&registry, "tokio_workers"), 2.0);
+    assert_eq!(value(&registry, "tokio_alive_tasks"), 0.0);
+
+    // Ten tasks waiting on a signal: alive, and not queued.
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let waiting: Vec<_> = (0..10)
+        .map(|_| {
+            let mut rx = rx.clone();
+            runtime.spawn(async move { rx.wait_for(|go| *go).await.map(drop) })
+        })
+        .collect();
+    assert_eq!(value(&registry, "tokio_alive_tasks"), 10.0);
+
+    // Both workers held (blocking them on purpose), then five tasks spawned
+    // from outside the runtime: they wait in the global queue.
+    let held = Arc::new(Barrier::new(3));
+    let holders: Vec<_> = (0..2)
+        .map(|_| {
+            let held = held.clone();
+            runtime.spawn(async move {
+                held.wait(); // both workers are in
+                held.wait(); // until the test lets go
+            })
+        })
+        .collect();
+    held.wait();
+    let queued: Vec<_> = (0..5).map(|_| runtime.spawn(async {})).collect();
+    assert_eq!(value(&registry, "tokio_global_queue_depth"), 5.0);
+    assert_eq!(value(&registry, "tokio_alive_tasks"), 10.0 + 2.0 + 5.0);
+    std::thread::sleep(Duration::from_millis(50)); // busy workers, for the busy time
+    held.wait();
+    runtime.block_on(async {
+        for task in holders.into_iter().chain(queued) {
+            task.await.unwrap();
+        }
+    });
+    assert_eq!(value(&registry, "tokio_global_queue_depth"), 0.0);
+    #[cfg(target_has_atomic = "64")]
+    {
+        assert!(value(&registry, "tokio_busy_seconds_total") >= 0.09);
+        assert!(value(&registry, "tokio_parks_total") >= 1.0);
+    }
+
+    tx.send(true).unwrap();
+    runtime.block_on(async {
+        for task in waiting {
+            task.await.unwrap().unwrap();
+        }
+    });
+    // A finished task leaves the count once the runtime releases it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while value(&registry, "tokio_alive_tasks") != 0.0 {
+        assert!(std::time::Instant::now() < deadline, "tasks still alive");
+        std::thread::yield_now();
+    }
+}
+
+/// Built with `RUSTFLAGS="--cfg tokio_unstable"` and `--features unstable`
+/// (as `./test.sh` does): the unstable series are there and count.
+#[cfg(all(feature = "unstable", tokio_unstable))]
+#[test]
+fn unstable_metrics_count_spawns_and_blocking_threads() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let registry = Registry::new();
+    tachymeter_tokio::register(&registry, runtime.handle()).unwrap();
+    let spawned = value(&registry, "tokio_spawned_tasks_total");
+    runtime.block_on(async {
+        for _ in 0..4 {
+            tokio::spawn(async {}).await.unwrap();
+        }
+        tokio::task::spawn_blocking(|| ()).await.unwrap();
+    });
+    assert!(value(&registry, "tokio_spawned_tasks_total") >= spawned + 4.0);
+    assert!(value(&registry, "tokio_blocking_threads") >= 1.0);
+    for name in [
+        "tokio_idle_blocking_threads",
+        "tokio_blocking_queue_depth",
+        "tokio_remote_schedules_total",
+        "tokio_forced_yields_total",
+    ] {
+        assert!(value(&registry, name) >= 0.0, "{name}");
+    }
+}
