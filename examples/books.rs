@@ -65,6 +65,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         port = listener.local_addr()?.port(),
     );
 
+    // The runtime's own health, and what libraries record through the
+    // `metrics` facade, in the same registry.
+    tachymeter_tokio::register(&registry, &tokio::runtime::Handle::current())?;
+    tachymeter_facade::install(&registry)?;
+
     // The log reporter runs on its own thread; stopping it prints a final
     // report.
     let reporter = report_to_stdout(&registry, every)?;

@@ -3,6 +3,7 @@
 //! `GET /metrics` (Prometheus) and `GET /debug/metrics` (JSON). The `books`
 //! example serves it.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -10,7 +11,7 @@ use axum::{handler::Handler, Json, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use tachymeter_core::{Registry, RegistryError};
+use tachymeter_core::{Gauge, Histogram, Registry, RegistryError};
 use tachymeter_prometheus::PrometheusExporter;
 use tachymeter_tower::HttpMetricsLayer;
 
@@ -26,8 +27,24 @@ pub struct Book {
 /// The in-memory store, by book id.
 pub type Store = Arc<RwLock<HashMap<String, Book>>>;
 
+/// The service's own (business) metrics, recorded by its handlers.
+#[derive(Debug, Clone)]
+struct BookMetrics {
+    /// Books in the store.
+    stored: Gauge,
+    /// The size of each accepted `PUT` body, in bytes.
+    put_bytes: Histogram,
+}
+
+/// What the handlers share: the store, and the metrics unless turned off.
+#[derive(Debug, Clone)]
+struct Books {
+    store: Store,
+    metrics: Option<BookMetrics>,
+}
+
 async fn get_book(
-    State(store): State<Store>,
+    State(Books { store, .. }): State<Books>,
     Path(book_id): Path<String>,
 ) -> Result<Json<Book>, StatusCode> {
     let books = store.read().unwrap_or_else(|e| e.into_inner());
@@ -39,24 +56,45 @@ async fn get_book(
 }
 
 async fn put_book(
-    State(store): State<Store>,
+    State(Books { store, metrics }): State<Books>,
     Path(book_id): Path<String>,
-    Json(book): Json<Book>,
+    body: Bytes,
 ) -> StatusCode {
+    let Ok(book) = serde_json::from_slice::<Book>(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
     let mut books = store.write().unwrap_or_else(|e| e.into_inner());
-    match books.insert(book_id, book) {
+    let status = match books.insert(book_id, book) {
         Some(_) => StatusCode::OK,
         None => StatusCode::CREATED,
+    };
+    if let Some(m) = metrics {
+        m.stored.update(books.len() as i64);
+        m.put_bytes.update(body.len() as u64);
     }
+    status
 }
 
 /// The service: each route wrapped in the combined metrics layer, named
-/// like tigertonic's `get-book` / `put-book`, and the registry served at
-/// `/metrics` (Prometheus text, OpenMetrics, or protobuf with native
+/// like tigertonic's `get-book` / `put-book`; its business metrics
+/// (`books.stored`, a gauge, and `books.put.bytes`, a histogram of the
+/// `PUT` sizes); the process's own (`process_*`); and the registry served
+/// at `/metrics` (Prometheus text, OpenMetrics, or protobuf with native
 /// histograms, as the scraper asks) and `/debug/metrics` (JSON).
 pub fn app(registry: &Registry, store: Store) -> Result<Router, RegistryError> {
     let get_metrics = HttpMetricsLayer::new(registry, "get-book")?;
     let put_metrics = HttpMetricsLayer::new(registry, "put-book")?;
+    tachymeter_process::register(registry)?;
+    let metrics = BookMetrics {
+        stored: registry.gauge("books.stored")?,
+        put_bytes: registry.histogram("books.put.bytes")?,
+    };
+    let stored = store.read().unwrap_or_else(|e| e.into_inner()).len();
+    metrics.stored.update(stored as i64);
+    let books = Books {
+        store,
+        metrics: Some(metrics),
+    };
     Ok(Router::new()
         .route(
             "/books/{book_id}",
@@ -64,12 +102,15 @@ pub fn app(registry: &Registry, store: Store) -> Result<Router, RegistryError> {
         )
         .route_service("/metrics", PrometheusExporter::new(registry).service())
         .route_service("/debug/metrics", tachymeter_json::service(registry))
-        .with_state(store))
+        .with_state(books))
 }
 
 /// The same service without any metrics: the baseline of the load test.
 pub fn app_without_metrics(store: Store) -> Router {
     Router::new()
         .route("/books/{book_id}", get(get_book).put(put_book))
-        .with_state(store)
+        .with_state(Books {
+            store,
+            metrics: None,
+        })
 }

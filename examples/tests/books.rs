@@ -78,6 +78,11 @@ async fn books_are_served_and_every_route_is_measured() {
     ] {
         assert!(text.lines().any(|l| l == line), "no {line} in\n{text}");
     }
+    // The service's own metrics: one book stored (put twice), the sizes
+    // of the two accepted PUTs, and the process's.
+    assert!(text.lines().any(|l| l == "books_stored 1"), "{text}");
+    assert!(text.contains("books_put_bytes_count 2\n"), "{text}");
+    assert!(text.contains("\nprocess_resident_memory_bytes "), "{text}");
     let (status, json) = send(&app, Method::GET, "/debug/metrics", "").await;
     assert_eq!(status, StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
