@@ -120,27 +120,47 @@ impl NativeBuckets {
     /// bucket count.
     pub(crate) fn map(&mut self, d: &Distribution, per_unit: f64, config: &NativeHistograms) {
         self.prepare(config);
-        // A multiplication is cheaper than a division; it moves the point by
-        // at most a rounding, which matters to no bound.
-        let per_value = per_unit.recip();
-        for bucket in d.buckets() {
-            let mid = midpoint(bucket);
-            if mid == 0.0 {
-                self.zero_count += bucket.count;
-                continue;
-            }
-            let index = self.index(mid * per_value);
-            match self.counts.last_mut() {
-                Some((last, count)) if *last == index => *count += bucket.count,
-                _ => self.counts.push((index, bucket.count)),
-            }
-        }
+        let mut counts = std::mem::take(&mut self.counts);
+        self.zero_count = self.each(d, per_unit, |index, count| counts.push((index, count)));
+        self.counts = counts;
         while config.max_buckets > 0
             && self.written_len() > config.max_buckets
             && self.schema > i32::from(SCHEMA_MIN)
         {
             self.coarsen();
         }
+    }
+
+    /// Calls `emit` with each native bucket `d`'s buckets fall in (index
+    /// and count, by increasing index, each once); returns the count of the
+    /// zero bucket.
+    fn each(&self, d: &Distribution, per_unit: f64, mut emit: impl FnMut(i32, u64)) -> u64 {
+        let mut zero = 0;
+        let mut pending: Option<(i32, u64)> = None;
+        // A multiplication is cheaper than a division; it moves the point by
+        // at most a rounding, which matters to no bound.
+        let per_value = per_unit.recip();
+        for bucket in d.buckets() {
+            let mid = midpoint(bucket);
+            if mid == 0.0 {
+                zero += bucket.count;
+                continue;
+            }
+            let index = self.index(mid * per_value);
+            match &mut pending {
+                Some((last, count)) if *last == index => *count += bucket.count,
+                _ => {
+                    if let Some((last, count)) = pending {
+                        emit(last, count);
+                    }
+                    pending = Some((index, bucket.count));
+                }
+            }
+        }
+        if let Some((last, count)) = pending {
+            emit(last, count);
+        }
+        zero
     }
 
     /// Starts a histogram at `config`'s schema, with the tables of that
@@ -255,28 +275,7 @@ impl NativeBuckets {
         }
         self.prepare(config);
         let mut writer = SpanWriter::new(spans, deltas);
-        let mut pending: Option<(i32, u64)> = None;
-        let per_value = per_unit.recip();
-        for bucket in d.buckets() {
-            let mid = midpoint(bucket);
-            if mid == 0.0 {
-                self.zero_count += bucket.count;
-                continue;
-            }
-            let index = self.index(mid * per_value);
-            match &mut pending {
-                Some((last, count)) if *last == index => *count += bucket.count,
-                _ => {
-                    if let Some((last, count)) = pending {
-                        writer.push(last, count);
-                    }
-                    pending = Some((index, bucket.count));
-                }
-            }
-        }
-        if let Some((last, count)) = pending {
-            writer.push(last, count);
-        }
+        self.zero_count = self.each(d, per_unit, |index, count| writer.push(index, count));
     }
 }
 

@@ -5,34 +5,14 @@
 //! other metric kinds give the same series as the text formats give a
 //! Prometheus without the feature.
 
-use axum::Router;
+mod common;
+
+use common::serve_exporter;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_prometheus::{Buckets, NativeHistograms, PrometheusExporter};
 use tachymeter_testkit::{Prometheus, PrometheusOptions, Sample};
-
-/// Serves `router` on 127.0.0.1 from a background runtime; the address.
-fn serve(router: Router) -> std::net::SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, router).await.unwrap();
-        });
-    });
-    addr
-}
-
-fn serve_exporter(exporter: &PrometheusExporter) -> String {
-    serve(Router::new().route_service("/metrics", exporter.service())).to_string()
-}
 
 /// A seeded generator of log-normal values.
 struct LogNormal {

@@ -3,7 +3,9 @@
 //! the app recorded: counts, a timer's summary, folded status counters and
 //! label values full of characters that need escaping.
 
-use axum::Router;
+mod common;
+
+use common::serve_exporter;
 use std::time::Duration;
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_prometheus::PrometheusExporter;
@@ -37,33 +39,12 @@ const HOSTILE_NAMES: &[&str] = &[
     "get-book",
 ];
 
-/// Serves `router` on 127.0.0.1 from a background runtime; the address.
-fn serve(router: Router) -> std::net::SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, router).await.unwrap();
-        });
-    });
-    addr
-}
-
 /// Serves `registry`'s `/metrics` and starts a Prometheus scraping it
 /// every second.
 fn scraped_by_prometheus(registry: &Registry) -> Prometheus {
-    let exporter = PrometheusExporter::new(registry);
-    let addr = serve(Router::new().route_service("/metrics", exporter.service()));
-    Prometheus::start_with(
-        PrometheusOptions::new(addr.to_string()).scrape_interval(Duration::from_secs(1)),
-    )
-    .expect("Prometheus starts (./test.sh installs it)")
+    let addr = serve_exporter(&PrometheusExporter::new(registry));
+    Prometheus::start_with(PrometheusOptions::new(addr).scrape_interval(Duration::from_secs(1)))
+        .expect("Prometheus starts (./test.sh installs it)")
 }
 
 /// Every target is up and its last scrape had no error.
