@@ -14,6 +14,9 @@
 //!   that picks the format from `Accept`, for an axum router
 //!   (`Router::route_service`) or a listener of its own, with a bound on
 //!   concurrent scrapes.
+//! - With the `server` feature, `PrometheusExporter::serve` serves
+//!   `GET /metrics` on an address of its own, for services without a web
+//!   framework.
 //! - With the `push` feature, `Pushgateway` pushes to a Prometheus
 //!   Pushgateway, once or every interval.
 //!
@@ -45,6 +48,8 @@ mod proto;
 mod protobuf;
 #[cfg(feature = "push")]
 mod push;
+#[cfg(feature = "server")]
+mod server;
 mod service;
 mod write;
 
@@ -56,6 +61,8 @@ pub use native::NativeHistograms;
 pub use protobuf::PROTOBUF_CONTENT_TYPE;
 #[cfg(feature = "push")]
 pub use push::{PushError, Pushgateway};
+#[cfg(feature = "server")]
+pub use server::MetricsServer;
 pub use service::PrometheusService;
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
