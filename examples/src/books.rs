@@ -85,6 +85,12 @@ pub fn app(registry: &Registry, store: Store) -> Result<Router, RegistryError> {
     let get_metrics = HttpMetricsLayer::new(registry, "get-book")?;
     let put_metrics = HttpMetricsLayer::new(registry, "put-book")?;
     tachymeter_process::register(registry)?;
+    registry.describe("books.stored", "Books in the store", None);
+    registry.describe(
+        "books.put.bytes",
+        "Size of each accepted PUT body",
+        Some(tachymeter_core::Unit::Bytes),
+    );
     let metrics = BookMetrics {
         stored: registry.gauge("books.stored")?,
         put_bytes: registry.histogram("books.put.bytes")?,

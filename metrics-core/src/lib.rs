@@ -32,6 +32,7 @@ mod buckets;
 mod cells;
 mod clock;
 mod counter;
+mod description;
 mod ewma;
 mod gauge;
 mod healthcheck;
@@ -50,6 +51,7 @@ mod window;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use counter::Counter;
+pub use description::{Description, Unit};
 pub use ewma::{Ewma, TICK_INTERVAL};
 pub use gauge::{FunctionalGauge, Gauge, GaugeF64};
 pub use healthcheck::Healthcheck;

@@ -3,6 +3,7 @@
 use crate::cells::Cells;
 use crate::clock::{system_clock, Clock};
 use crate::counter::Counter;
+use crate::description::{Description, Unit};
 use crate::gauge::{FunctionalGauge, Gauge, GaugeF64};
 use crate::healthcheck::Healthcheck;
 use crate::histogram::{Histogram, HistogramConfig};
@@ -259,6 +260,10 @@ pub struct MetricEntry {
     pub key: MetricKey,
     /// Its values.
     pub snapshot: MetricSnapshot,
+    /// What it means, if its name was described
+    /// ([`Registry::describe`]).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub description: Option<Arc<Description>>,
 }
 
 /// Builds a [`Registry`] with a clock, a series cap and histogram defaults.
@@ -305,6 +310,7 @@ impl RegistryBuilder {
             shared: Arc::new(Shared {
                 metrics: RwLock::new(Series::default()),
                 healthchecks: RwLock::new(BTreeMap::new()),
+                descriptions: RwLock::new(BTreeMap::new()),
                 clock: self.clock,
                 max_series: self.max_series,
                 histogram: self.histogram,
@@ -363,6 +369,8 @@ pub struct Registry {
 struct Shared {
     metrics: RwLock<Series>,
     healthchecks: RwLock<BTreeMap<String, Healthcheck>>,
+    /// By metric name (all label sets of a name share it).
+    descriptions: RwLock<BTreeMap<String, Arc<Description>>>,
     clock: Arc<dyn Clock>,
     max_series: usize,
     histogram: HistogramConfig,
@@ -795,10 +803,57 @@ impl Registry {
     /// registry's lock is held only to copy the handles, never while reading
     /// the metrics, so writers and registrations are never held up.
     pub fn snapshot(&self) -> RegistrySnapshot {
+        let mut metrics = snapshot_all(self.metrics());
+        let descriptions = read(&self.shared.descriptions);
+        if !descriptions.is_empty() {
+            for entry in &mut metrics {
+                entry.description = descriptions.get(entry.key.name()).cloned();
+            }
+        }
         RegistrySnapshot {
-            metrics: snapshot_all(self.metrics()),
+            metrics,
             folded_series: self.folded_series(),
         }
+    }
+
+    /// Says what the metrics named `name` (all their label sets) mean, and
+    /// in what unit: reporters show it (Prometheus `# HELP` and, with a
+    /// unit, OpenMetrics `# UNIT`; the log report; JSON). Describing a
+    /// name again replaces its description. Describe a metric before it is
+    /// first exported: its exported name is settled then, and a unit may
+    /// add a suffix to it. At most as many names as the series cap are
+    /// described; past that, new descriptions are ignored.
+    ///
+    /// ```
+    /// use tachymeter_core::{Registry, Unit};
+    ///
+    /// let registry = Registry::new();
+    /// registry.describe("queue.depth", "Jobs waiting to run", Some(Unit::Items));
+    /// assert_eq!(registry.description("queue.depth").unwrap().text, "Jobs waiting to run");
+    /// ```
+    pub fn describe(&self, name: &str, text: &str, unit: Option<Unit>) {
+        let name = format!("{}{name}", self.prefix);
+        let mut descriptions = write(&self.shared.descriptions);
+        if descriptions.len() >= self.shared.max_series && !descriptions.contains_key(&name) {
+            return;
+        }
+        descriptions.insert(
+            name,
+            Arc::new(Description {
+                text: text.to_string(),
+                unit,
+            }),
+        );
+        drop(descriptions);
+        // Exporters prepare names and headers per generation.
+        self.changed();
+    }
+
+    /// The description of the metrics named `name`, if any.
+    pub fn description(&self, name: &str) -> Option<Arc<Description>> {
+        read(&self.shared.descriptions)
+            .get(&format!("{}{name}", self.prefix))
+            .cloned()
     }
 
     /// The cap on series.
@@ -892,7 +947,11 @@ fn snapshot_all(metrics: Vec<(MetricKey, Metric)>) -> Vec<MetricEntry> {
                 },
                 _ => metric.snapshot(),
             };
-            MetricEntry { key, snapshot }
+            MetricEntry {
+                key,
+                snapshot,
+                description: None,
+            }
         })
         .collect()
 }

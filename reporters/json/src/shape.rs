@@ -3,7 +3,7 @@
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use tachymeter_core::{
-    HistogramSnapshot, MeterSnapshot, MetricKey, MetricSnapshot, RegistrySnapshot,
+    Description, HistogramSnapshot, MeterSnapshot, MetricKey, MetricSnapshot, RegistrySnapshot,
 };
 use tachymeter_report::QUANTILES;
 
@@ -43,7 +43,8 @@ impl Serialize for JsonSnapshot<'_> {
         let metrics = &self.snapshot.metrics;
         let mut map = serializer.serialize_map(Some(metrics.len()))?;
         for entry in metrics {
-            map.serialize_entry(&KeyString(&entry.key), &Metric(&entry.snapshot))?;
+            let about = entry.description.as_deref();
+            map.serialize_entry(&KeyString(&entry.key), &Metric(&entry.snapshot, about))?;
         }
         map.end()
     }
@@ -63,33 +64,38 @@ fn finite(value: f64) -> Option<f64> {
     value.is_finite().then_some(value)
 }
 
-/// One metric's object.
-struct Metric<'a>(&'a MetricSnapshot);
+/// One metric's object: its snapshot, and its description if it has one.
+struct Metric<'a>(&'a MetricSnapshot, Option<&'a Description>);
 
 impl Serialize for Metric<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let about = self.1;
         match self.0 {
             MetricSnapshot::Counter(c) => {
                 let mut s = serializer.serialize_struct("Counter", 2)?;
                 s.serialize_field("type", "counter")?;
+                describe(&mut s, about)?;
                 s.serialize_field("count", &c.count)?;
                 s.end()
             }
             MetricSnapshot::Gauge { value } => {
                 let mut s = serializer.serialize_struct("Gauge", 2)?;
                 s.serialize_field("type", "gauge")?;
+                describe(&mut s, about)?;
                 s.serialize_field("value", value)?;
                 s.end()
             }
             MetricSnapshot::GaugeF64 { value } => {
                 let mut s = serializer.serialize_struct("GaugeF64", 2)?;
                 s.serialize_field("type", "gauge_f64")?;
+                describe(&mut s, about)?;
                 s.serialize_field("value", &finite(*value))?;
                 s.end()
             }
             MetricSnapshot::Meter(m) => {
                 let mut s = serializer.serialize_struct("Meter", 6)?;
                 s.serialize_field("type", "meter")?;
+                describe(&mut s, about)?;
                 s.serialize_field("count", &m.count)?;
                 rates(&mut s, m)?;
                 s.end()
@@ -97,12 +103,14 @@ impl Serialize for Metric<'_> {
             MetricSnapshot::Histogram(h) => {
                 let mut s = serializer.serialize_struct("Histogram", 11)?;
                 s.serialize_field("type", "histogram")?;
+                describe(&mut s, about)?;
                 distribution(&mut s, h)?;
                 s.end()
             }
             MetricSnapshot::Timer(t) => {
                 let mut s = serializer.serialize_struct("Timer", 15)?;
                 s.serialize_field("type", "timer")?;
+                describe(&mut s, about)?;
                 distribution(&mut s, &t.durations)?;
                 rates(&mut s, &t.rate)?;
                 s.end()
@@ -112,6 +120,17 @@ impl Serialize for Metric<'_> {
             other => other.serialize(serializer),
         }
     }
+}
+
+/// `description` and `unit`, for a described metric.
+fn describe<S: SerializeStruct>(s: &mut S, about: Option<&Description>) -> Result<(), S::Error> {
+    if let Some(d) = about {
+        s.serialize_field("description", &d.text)?;
+        if let Some(unit) = d.unit {
+            s.serialize_field("unit", unit.as_str())?;
+        }
+    }
+    Ok(())
 }
 
 /// `count`, `min`, `max`, `mean`, `stddev` and the recent percentiles.

@@ -167,3 +167,21 @@ fn a_failing_writer_is_counted_as_a_failure() -> TestResult {
     assert_eq!(outcome.reports, 0);
     Ok(())
 }
+
+#[test]
+fn a_description_and_its_unit_are_fields_of_the_metric() -> TestResult {
+    let registry = Registry::new();
+    registry.describe(
+        "upload",
+        "Size of each upload",
+        Some(tachymeter_core::Unit::Bytes),
+    );
+    registry.histogram("upload")?.update(10);
+    registry.counter("plain")?.inc(1);
+    let doc: Value = serde_json::from_str(&to_json(&registry.snapshot()))?;
+    assert_eq!(doc["upload"]["description"], "Size of each upload");
+    assert_eq!(doc["upload"]["unit"], "bytes");
+    assert_eq!(doc["upload"]["count"], 1);
+    assert!(doc["plain"].get("description").is_none());
+    Ok(())
+}

@@ -181,7 +181,15 @@ impl Format {
         for entry in &snapshot.metrics {
             fields.clear();
             let kind = self.fields(entry, &mut fields);
-            let _ = writeln!(out, "{kind} {}", entry.key);
+            let _ = write!(out, "{kind} {}", entry.key);
+            if let Some(d) = &entry.description {
+                // What it means and, but for a timer's, its unit.
+                let _ = write!(out, " \u{2014} {}", d.text.replace('\n', " "));
+                if let Some(unit) = d.unit.filter(|_| kind != "timer") {
+                    let _ = write!(out, " [{}]", unit.as_str());
+                }
+            }
+            out.push('\n');
             write_block(&mut out, &fields);
         }
         out

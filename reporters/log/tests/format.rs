@@ -375,3 +375,33 @@ gauge d
 fn an_empty_snapshot_is_empty_text() {
     assert_eq!(format(&Registry::new().snapshot()), "");
 }
+
+#[test]
+fn a_description_and_its_unit_follow_the_name() {
+    let registry = tachymeter_core::Registry::new();
+    registry.describe(
+        "upload",
+        "Size of each upload,\nas sent",
+        Some(tachymeter_core::Unit::Bytes),
+    );
+    registry.describe(
+        "wait",
+        "Time in the queue",
+        Some(tachymeter_core::Unit::Bytes),
+    );
+    registry.histogram("upload").unwrap().update(10);
+    registry
+        .timer("wait")
+        .unwrap()
+        .update(std::time::Duration::from_millis(1));
+    let text = tachymeter_log::format(&registry.snapshot());
+    assert!(
+        text.contains("histogram upload \u{2014} Size of each upload, as sent [bytes]\n  count:"),
+        "{text}"
+    );
+    // A timer's unit is its durations': no other is shown.
+    assert!(
+        text.contains("timer wait \u{2014} Time in the queue\n  count:"),
+        "{text}"
+    );
+}

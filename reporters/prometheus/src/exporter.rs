@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tachymeter_core::{
-    CounterSnapshot, HistogramSnapshot, Metric, MetricKey, MetricKind, MetricSnapshot, Registry,
-    RegistrySnapshot,
+    CounterSnapshot, Description, HistogramSnapshot, Metric, MetricKey, MetricKind, MetricSnapshot,
+    Registry, RegistrySnapshot, Unit,
 };
 
 /// The quantiles exported for summaries unless configured otherwise.
@@ -298,7 +298,10 @@ impl PrometheusExporter {
         let keys = metrics
             .iter()
             .map(|(key, metric)| (key, shape_of_kind(metric.kind())));
-        let placed = self.place(&mut state.names, &mut state.renders, keys);
+        let registry = &self.inner.registry;
+        let placed = self.place(&mut state.names, &mut state.renders, keys, |name| {
+            registry.description(name)
+        });
         let mut metrics: Vec<Option<Metric>> = metrics.into_iter().map(|(_, m)| Some(m)).collect();
         let families = placed
             .into_iter()
@@ -326,7 +329,14 @@ impl PrometheusExporter {
             .metrics
             .iter()
             .map(|e| (&e.key, shape_of(&e.snapshot)));
-        let placed = self.place(&mut state.encode_names, &mut state.renders, keys);
+        let described: HashMap<&str, &Arc<Description>> = snapshot
+            .metrics
+            .iter()
+            .filter_map(|e| Some((e.key.name(), e.description.as_ref()?)))
+            .collect();
+        let placed = self.place(&mut state.encode_names, &mut state.renders, keys, |name| {
+            described.get(name).map(|d| Arc::clone(d))
+        });
         let mut out = String::with_capacity(self.inner.capacity.load(Ordering::Relaxed));
         for (family, members) in &placed {
             let members: Vec<(&SeriesText, &MetricSnapshot)> = members
@@ -359,6 +369,7 @@ impl PrometheusExporter {
         names: &mut Names,
         renders: &mut u64,
         keys: impl Iterator<Item = (&'k MetricKey, Option<(Shape, bool)>)> + Clone,
+        describe: impl Fn(&str) -> Option<Arc<Description>>,
     ) -> Vec<(usize, Vec<(usize, SeriesText)>)> {
         *renders += 1;
         let render = *renders;
@@ -389,8 +400,9 @@ impl PrometheusExporter {
         };
         let plain_first = (0..3).flat_map(|r| placed.iter().filter(move |p| rank(p) == r));
         for &(i, key, shape, seconds, base, role, code) in plain_first {
-            let family = names.family(base, role, shape, seconds);
-            names.families[family].seen = render;
+            let description = describe(base);
+            let unit = description.as_ref().and_then(|d| d.unit).map(Unit::as_str);
+            let family = names.family_in(base, role, shape, seconds, unit);
             if group_of.len() <= family {
                 group_of.resize(family + 1, None);
             }
@@ -399,9 +411,15 @@ impl PrometheusExporter {
                 groups.len() - 1
             });
             let family = &mut names.families[family];
-            if family.headers.is_empty() {
+            if family.headers.is_empty() || family.seen != render {
+                // Once per family and render: a description may have come.
+                family.help = match (&description, role) {
+                    (Some(d), Role::Plain) => d.text.clone(),
+                    _ => format!("{}{}", family.source, help_suffix(family)),
+                };
                 family.headers = self.headers(family);
             }
+            family.seen = render;
             let mut labels = String::new();
             let extra = code.map(|c| ("code", c));
             series_labels(&mut labels, family, key, extra);
@@ -611,18 +629,19 @@ fn header(out: &mut String, family: &Family, suffix: &str, kind: &str, format: F
     out.push_str(&family.name);
     out.push_str(suffix);
     out.push(' ');
-    help(out, &family.source, om);
-    out.push_str(help_suffix(family));
+    help(out, &family.help, om);
     out.push_str("\n# TYPE ");
     out.push_str(&family.name);
     out.push_str(suffix);
     out.push(' ');
     out.push_str(kind);
     out.push('\n');
-    if om && family.seconds {
+    if let Some(unit) = family.unit.filter(|_| om) {
         out.push_str("# UNIT ");
         out.push_str(&family.name);
-        out.push_str(" seconds\n");
+        out.push(' ');
+        out.push_str(unit);
+        out.push('\n');
     }
 }
 

@@ -90,6 +90,11 @@ pub(crate) struct Family {
     pub(crate) shape: Shape,
     /// Timers are exported in seconds.
     pub(crate) seconds: bool,
+    /// The unit its name ends in (OpenMetrics `# UNIT`): `seconds` for a
+    /// timer, or the unit a description gave it when it was named.
+    pub(crate) unit: Option<&'static str>,
+    /// What HELP says, unescaped.
+    pub(crate) help: String,
     /// The registry name it came from.
     pub(crate) source: String,
     /// The HELP/TYPE lines, prepared by the exporter on first use.
@@ -149,7 +154,21 @@ fn reserved_labels(role: Role) -> &'static [&'static str] {
 impl Names {
     /// The family of registry name `base` in `role`, assigning its names on
     /// first sight (or when its shape changed).
+    #[cfg(test)]
     pub(crate) fn family(&mut self, base: &str, role: Role, shape: Shape, seconds: bool) -> usize {
+        self.family_in(base, role, shape, seconds, None)
+    }
+
+    /// [`family`](Self::family), whose name, when first assigned, ends in
+    /// `unit` (a described unit; a timer's is always `seconds`).
+    pub(crate) fn family_in(
+        &mut self,
+        base: &str,
+        role: Role,
+        shape: Shape,
+        seconds: bool,
+        unit: Option<&'static str>,
+    ) -> usize {
         let slot = role as usize;
         if let Some(i) = self.by_base.get(base).and_then(|roles| roles[slot]) {
             let family = &self.families[i];
@@ -161,18 +180,25 @@ impl Names {
             for suffix in self.families[i].shape.suffixes() {
                 self.taken.remove(&format!("{old}{suffix}"));
             }
-            let family = self.assign(base, role, shape, seconds);
+            let family = self.assign(base, role, shape, seconds, unit);
             self.families[i] = family;
             return i;
         }
-        let family = self.assign(base, role, shape, seconds);
+        let family = self.assign(base, role, shape, seconds, unit);
         self.families.push(family);
         let i = self.families.len() - 1;
         self.by_base.entry(base.to_string()).or_default()[slot] = Some(i);
         i
     }
 
-    fn assign(&mut self, base: &str, role: Role, shape: Shape, seconds: bool) -> Family {
+    fn assign(
+        &mut self,
+        base: &str,
+        role: Role,
+        shape: Shape,
+        seconds: bool,
+        unit: Option<&'static str>,
+    ) -> Family {
         let mut stem = metric_name(base);
         match role {
             Role::Plain => {}
@@ -185,10 +211,22 @@ impl Names {
             }
         }
 
-        // A timer's name must end in its unit (OpenMetrics `# UNIT`), so a
-        // distinguishing number goes before `_seconds`.
-        let unit = if seconds { "_seconds" } else { "" };
-        if let Some(cut) = stem.strip_suffix(unit).filter(|s| seconds && !s.is_empty()) {
+        // A name with a unit (a timer's `seconds`, a described unit) must
+        // end in it (OpenMetrics `# UNIT`), so a distinguishing number goes
+        // before `_seconds`.
+        let unit_name = if seconds {
+            Some("seconds")
+        } else if role == Role::Plain {
+            unit
+        } else {
+            None
+        };
+        let unit = unit_name.map(|u| format!("_{u}")).unwrap_or_default();
+        let unit = unit.as_str();
+        if let Some(cut) = stem
+            .strip_suffix(unit)
+            .filter(|s| !unit.is_empty() && !s.is_empty())
+        {
             stem = cut.to_string();
         }
         if is_per_target(&format!("{stem}{unit}")) {
@@ -214,6 +252,8 @@ impl Names {
             name,
             shape,
             seconds,
+            unit: unit_name,
+            help: String::new(),
             headers: Vec::new(),
             source: base.to_string(),
             role,

@@ -2,7 +2,7 @@
 //! protobuf exposition, with native histograms.
 
 use crate::buckets::cumulative;
-use crate::exporter::{help_suffix, Count, SeriesText};
+use crate::exporter::{Count, SeriesText};
 use crate::names::{Family, Shape};
 use crate::native::{NativeBuckets, ZERO_THRESHOLD};
 use crate::proto::{self, MetricType};
@@ -89,7 +89,7 @@ impl PrometheusExporter {
         };
         proto::MetricFamily {
             name: family.name.clone(),
-            help: format!("{}{}", family.source, help_suffix(family)),
+            help: family.help.clone(),
             r#type: kind as i32,
             metric: series
                 .iter()

@@ -381,3 +381,58 @@ fn a_name_that_is_already_valid_keeps_it() {
     assert!(text.contains("\na_b_total 2\n"), "{text}");
     assert!(text.contains("\na_b_2_total 1\n"), "{text}");
 }
+
+#[test]
+fn descriptions_give_help_and_units_give_unit_and_suffix() {
+    use tachymeter_core::Unit;
+    let registry = Registry::new();
+    registry.describe(
+        "upload",
+        "Size of each \"upload\"\nin bytes",
+        Some(Unit::Bytes),
+    );
+    registry.describe("queue.depth", "Jobs waiting", None);
+    registry.describe("sent", "Bytes sent", Some(Unit::Bytes));
+    registry.describe("get-book", "Time to answer", Some(Unit::Bytes)); // timers stay seconds
+    registry.histogram("upload").unwrap().update(2_048);
+    registry.gauge("queue.depth").unwrap().update(3);
+    registry.counter("sent").unwrap().inc(10);
+    registry
+        .timer("get-book")
+        .unwrap()
+        .update(std::time::Duration::from_millis(3));
+    let exporter = PrometheusExporter::new(&registry);
+    let text = exporter.render(Format::Text);
+    for line in [
+        "# HELP upload_bytes Size of each \"upload\"\\nin bytes\n",
+        "# HELP queue_depth Jobs waiting\n",
+        "# HELP sent_bytes_total Bytes sent\n",
+        "sent_bytes_total 10\n",
+        "# HELP get_book_seconds Time to answer\n",
+        "upload_bytes_count 1\n",
+    ] {
+        assert!(text.contains(line), "no {line:?} in\n{text}");
+    }
+    let om = exporter.render(Format::OpenMetrics);
+    for line in [
+        "# UNIT upload_bytes bytes\n",
+        "# UNIT sent_bytes bytes\n",
+        "# UNIT get_book_seconds seconds\n",
+        "# HELP upload_bytes Size of each \\\"upload\\\"\\nin bytes\n",
+    ] {
+        assert!(om.contains(line), "no {line:?} in\n{om}");
+    }
+    assert!(!om.contains("# UNIT queue_depth"), "{om}");
+    promtool_accepts(&text);
+    check_structure(&text, Format::Text);
+    check_structure(&om, Format::OpenMetrics);
+    // A description given later changes HELP at the next render, never a
+    // name already exported.
+    registry.describe("queue.depth", "Jobs not yet started", Some(Unit::Items));
+    let text = exporter.render(Format::Text);
+    assert!(
+        text.contains("# HELP queue_depth Jobs not yet started\n"),
+        "{text}"
+    );
+    assert!(text.contains("\nqueue_depth 3\n"), "{text}");
+}

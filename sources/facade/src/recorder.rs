@@ -25,6 +25,9 @@ use tachymeter_core::{MetricKey, Registry};
 /// Prometheus convention, its values being seconds. Describe a histogram
 /// before its first use: the kind is chosen when it is first registered.
 ///
+/// `describe_*!` describes the name in the registry (its text, and its
+/// unit where the registry has one), so reporters show it.
+///
 /// Labels become the series' labels, and the registry's series cap and
 /// overflow apply as to any other series. Values a histogram cannot hold
 /// are dropped and counted in the counter `facade.dropped-values` (NaN, and
@@ -103,7 +106,12 @@ impl FacadeRecorder {
         }
     }
 
-    fn describe(&self, key: KeyName, unit: Option<Unit>) {
+    fn describe(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.registry.describe(
+            key.as_str(),
+            &description,
+            unit.as_ref().and_then(registry_unit),
+        );
         if let Some(unit) = unit {
             self.units
                 .write()
@@ -111,6 +119,18 @@ impl FacadeRecorder {
                 .insert(key.as_str().to_string(), unit);
         }
     }
+}
+
+/// The registry's unit for a `metrics` unit, where it has one (a timer's
+/// durations need none).
+fn registry_unit(unit: &Unit) -> Option<tachymeter_core::Unit> {
+    Some(match unit {
+        Unit::Bytes => tachymeter_core::Unit::Bytes,
+        Unit::Percent => tachymeter_core::Unit::Percent,
+        Unit::Count => tachymeter_core::Unit::Items,
+        Unit::Seconds => tachymeter_core::Unit::Seconds,
+        _ => return None,
+    })
 }
 
 /// Nanoseconds per `unit`, for a time unit.
@@ -148,16 +168,16 @@ where
 }
 
 impl Recorder for FacadeRecorder {
-    fn describe_counter(&self, key: KeyName, unit: Option<Unit>, _: SharedString) {
-        self.describe(key, unit);
+    fn describe_counter(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.describe(key, unit, description);
     }
 
-    fn describe_gauge(&self, key: KeyName, unit: Option<Unit>, _: SharedString) {
-        self.describe(key, unit);
+    fn describe_gauge(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.describe(key, unit, description);
     }
 
-    fn describe_histogram(&self, key: KeyName, unit: Option<Unit>, _: SharedString) {
-        self.describe(key, unit);
+    fn describe_histogram(&self, key: KeyName, unit: Option<Unit>, description: SharedString) {
+        self.describe(key, unit, description);
     }
 
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {

@@ -11,6 +11,7 @@ use tachymeter_prometheus::{Format, PrometheusExporter};
 /// A library's code: it knows `metrics`, nothing else.
 fn library_work() {
     metrics::describe_histogram!("lookup.latency", Unit::Milliseconds, "lookup time");
+    metrics::describe_histogram!("payload.bytes", Unit::Bytes, "payload size");
     for shelf in ["a", "b", "a"] {
         metrics::counter!("books.stored", "shelf" => shelf).increment(1);
         metrics::histogram!("lookup.latency").record(2.5);
@@ -40,6 +41,8 @@ fn values_read_back_exactly_in_prometheus_and_the_log_report() {
         "request_duration_seconds_count 1\n",
         "request_duration_seconds_sum 0.25\n",
         "payload_bytes_sum 1024.0\n",
+        "# HELP lookup_latency_seconds lookup time\n",
+        "# HELP payload_bytes payload size\n",
     ] {
         assert!(text.contains(line), "no {line:?} in\n{text}");
     }
@@ -51,7 +54,7 @@ fn values_read_back_exactly_in_prometheus_and_the_log_report() {
     assert!(report.contains("gauge queue.depth\n  value: 3"), "{report}");
     let lookup: Vec<&str> = report
         .lines()
-        .skip_while(|l| *l != "timer lookup.latency")
+        .skip_while(|l| *l != "timer lookup.latency \u{2014} lookup time")
         .take(3)
         .collect();
     assert_eq!(

@@ -1,7 +1,7 @@
 //! The process metrics read from `/proc/self`.
 
 use procfs::process::{LimitValue, Process};
-use tachymeter_core::{Registry, RegistryError};
+use tachymeter_core::{Registry, RegistryError, Unit};
 
 /// What one read of `/proc/self/stat` gives, in the exported units.
 fn stat<T>(read: impl Fn(&procfs::process::Stat) -> T) -> Option<T> {
@@ -11,7 +11,41 @@ fn stat<T>(read: impl Fn(&procfs::process::Stat) -> T) -> Option<T> {
         .map(|s| read(&s))
 }
 
+/// What each series means, and its unit where its name ends in it.
+const ABOUT: [(&str, &str, Option<Unit>); 7] = [
+    (
+        "process_cpu_seconds_total",
+        "User and system CPU time used, in seconds",
+        None,
+    ),
+    (
+        "process_resident_memory_bytes",
+        "Resident memory size",
+        Some(Unit::Bytes),
+    ),
+    (
+        "process_virtual_memory_bytes",
+        "Virtual memory size",
+        Some(Unit::Bytes),
+    ),
+    ("process_open_fds", "Open file descriptors", None),
+    (
+        "process_max_fds",
+        "The most file descriptors that may be open (soft limit)",
+        None,
+    ),
+    ("process_threads", "Threads", None),
+    (
+        "process_start_time_seconds",
+        "Start time, in seconds since the Unix epoch",
+        Some(Unit::Seconds),
+    ),
+];
+
 pub(crate) fn register(registry: &Registry) -> Result<(), RegistryError> {
+    for (name, text, unit) in ABOUT {
+        registry.describe(name, text, unit);
+    }
     let ticks = procfs::ticks_per_second() as f64;
     let page = procfs::page_size() as f64;
     let nan = f64::NAN;
