@@ -84,6 +84,11 @@ step "benches run once each (test mode, no timing)"
 cargo test -p tachymeter-benches --benches
 
 step "packaging: every published crate packages and builds from its own tarball"
+# Cargo keeps what it unpacked to verify a package, by name and version,
+# under CARGO_HOME, and would build a second run against the first run's
+# sources: drop this workspace's crates from there first.
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+rm -rf "$cargo_home"/registry/src/*/tachymeter-* "$cargo_home"/registry/cache/*/tachymeter-*
 cargo package --workspace --allow-dirty --quiet \
     --exclude tachymeter-testkit --exclude tachymeter-benches --exclude tachymeter-examples
 echo "ok"
