@@ -18,6 +18,21 @@ fn value(registry: &Registry, name: &str) -> f64 {
     }
 }
 
+/// Polls `name` until `holds` its value: a worker publishes its busy time
+/// and parks when it next parks, a finished task leaves the alive count
+/// when the runtime releases it. At most five seconds.
+fn eventually(registry: &Registry, name: &str, holds: impl Fn(f64) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !holds(value(registry, name)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{name} = {}",
+            value(registry, name)
+        );
+        std::thread::yield_now();
+    }
+}
+
 #[test]
 fn a_known_load_reads_back() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -66,8 +81,8 @@ fn a_known_load_reads_back() {
     assert_eq!(value(&registry, "tokio_global_queue_depth"), 0.0);
     #[cfg(target_has_atomic = "64")]
     {
-        assert!(value(&registry, "tokio_busy_seconds_total") >= 0.09);
-        assert!(value(&registry, "tokio_parks_total") >= 1.0);
+        eventually(&registry, "tokio_busy_seconds_total", |v| v >= 0.09);
+        eventually(&registry, "tokio_parks_total", |v| v >= 1.0);
     }
 
     tx.send(true).unwrap();
@@ -76,12 +91,7 @@ fn a_known_load_reads_back() {
             task.await.unwrap().unwrap();
         }
     });
-    // A finished task leaves the count once the runtime releases it.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while value(&registry, "tokio_alive_tasks") != 0.0 {
-        assert!(std::time::Instant::now() < deadline, "tasks still alive");
-        std::thread::yield_now();
-    }
+    eventually(&registry, "tokio_alive_tasks", |v| v == 0.0);
 }
 
 /// Built with `RUSTFLAGS="--cfg tokio_unstable"` and `--features unstable`
