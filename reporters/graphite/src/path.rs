@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use tachymeter_core::MetricKey;
+use tachymeter_report::numbered_name;
 
 /// The longest path segment, tag key or tag value, in bytes: whisper makes
 /// one file or directory per segment, and file names end at 255 bytes.
@@ -167,7 +168,7 @@ impl PathBuilder {
             let mut taken: HashSet<String> = HashSet::new();
             for (name, _) in &mut labels {
                 if !taken.insert(name.clone()) {
-                    *name = free_name(name, |candidate| taken.contains(candidate));
+                    *name = numbered_name(name, |candidate| taken.contains(candidate));
                     taken.insert(name.clone());
                 }
             }
@@ -217,14 +218,6 @@ fn push_segments(out: &mut String, raw: &str) -> bool {
         out.push_str(&s);
     }
     clean
-}
-
-/// `name_2`, `name_3`, … : the first that `taken` rejects not.
-fn free_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
-    (2u64..)
-        .map(|n| format!("{name}_{n}"))
-        .find(|candidate| !taken(candidate))
-        .expect("a free name among unboundedly many")
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! from one scrape to the next.
 
 use std::collections::{HashMap, HashSet};
+use tachymeter_report::numbered_name;
 
 /// `raw` with every character outside `[a-zA-Z0-9_]` replaced by `_`, and
 /// a `_` in front if it would start with a digit (or be empty). Colons are
@@ -119,12 +120,11 @@ impl Family {
             } else {
                 base
             };
-            let mut name = base.clone();
-            let mut n = 2;
-            while self.used_labels.contains(&name) {
-                name = format!("{base}_{n}");
-                n += 1;
-            }
+            let name = if self.used_labels.contains(&base) {
+                numbered_name(&base, |candidate| self.used_labels.contains(candidate))
+            } else {
+                base
+            };
             self.used_labels.insert(name.clone());
             self.labels.insert(raw.to_string(), name);
         }
@@ -239,10 +239,11 @@ impl Names {
                 .all(|s| !taken.contains(&format!("{name}{s}")))
         };
         let mut name = format!("{stem}{unit}");
-        let mut n = 2;
-        while !free(&name, &self.taken) {
-            name = format!("{stem}_{n}{unit}");
-            n += 1;
+        if !free(&name, &self.taken) {
+            let numbered = numbered_name(&stem, |candidate| {
+                !free(&format!("{candidate}{unit}"), &self.taken)
+            });
+            name = format!("{numbered}{unit}");
         }
         for suffix in shape.suffixes() {
             self.taken.insert(format!("{name}{suffix}"));

@@ -61,7 +61,7 @@ mod tcp;
 pub use fields::{fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
 #[cfg(feature = "http")]
 pub use http::{Body, Render, RenderService, Rendered};
-pub use names::{Proposal, SeriesNames, Settled, MAX_RETIRED_NAMES};
+pub use names::{numbered_name, Proposal, SeriesNames, Settled, MAX_RETIRED_NAMES};
 pub use periodic::{
     own_metric_name, PeriodicReporter, PeriodicReporterBuilder, StopOutcome, DEFAULT_TIMEOUT,
 };

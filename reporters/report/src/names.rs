@@ -8,6 +8,25 @@ use tachymeter_core::MetricKey;
 /// [`SeriesNames`]).
 pub const MAX_RETIRED_NAMES: usize = 10_000;
 
+/// `name_2`, `name_3`, …: the first that `taken` does not hold. Every
+/// reporter numbers a name that clashes this way.
+///
+/// ```
+/// let taken = ["a_2", "a_3"];
+/// assert_eq!(tachymeter_report::numbered_name("a", |n| taken.contains(&n)), "a_4");
+/// ```
+pub fn numbered_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
+    // Finitely many names are taken, so some number is free.
+    let mut n = 2u64;
+    loop {
+        let candidate = format!("{name}_{n}");
+        if !taken(&candidate) {
+            return candidate;
+        }
+        n += 1;
+    }
+}
+
 /// What a reporter would call a series on the wire, before
 /// [`SeriesNames::settle`] makes it unique.
 ///
@@ -203,24 +222,15 @@ impl SeriesNames {
             };
         }
         let (name, rest) = identity.split_at(name_end);
-        let mut candidate = String::with_capacity(identity.len() + 4);
-        // There are finitely many names taken, so some n is free.
-        for n in 2u64.. {
-            candidate.clear();
-            candidate.push_str(name);
-            candidate.push('_');
-            candidate.push_str(&n.to_string());
-            let suffix_len = candidate.len() - name.len();
-            candidate.push_str(rest);
-            if !self.taken.contains(&(space, candidate.clone())) {
-                return Settled {
-                    identity: candidate,
-                    name_end: name_end + suffix_len,
-                    suffix_len,
-                };
-            }
+        let numbered = numbered_name(name, |candidate| {
+            self.taken.contains(&(space, format!("{candidate}{rest}")))
+        });
+        let suffix_len = numbered.len() - name.len();
+        Settled {
+            identity: format!("{numbered}{rest}"),
+            name_end: name_end + suffix_len,
+            suffix_len,
         }
-        unreachable!("u64 runs out of numbers before the table runs out of memory")
     }
 }
 

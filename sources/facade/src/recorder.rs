@@ -4,7 +4,6 @@
 use crate::handles::{CounterHandle, GaugeHandle, HistogramHandle};
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use std::collections::HashMap;
-use std::hash::Hash;
 use std::sync::{Arc, PoisonError, RwLock};
 use tachymeter_core::{MetricKey, Registry};
 
@@ -152,10 +151,7 @@ fn metric_key(key: &Key) -> MetricKey {
 }
 
 /// The cached handle of `key`, or the one `make` gives, cached.
-fn cached<H: Clone>(cache: &Cache<H>, key: &Key, make: impl FnOnce() -> H) -> H
-where
-    Key: Hash + Eq,
-{
+fn cached<H: Clone>(cache: &Cache<H>, key: &Key, make: impl FnOnce() -> H) -> H {
     if let Some(handle) = cache
         .read()
         .unwrap_or_else(PoisonError::into_inner)
