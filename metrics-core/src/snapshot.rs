@@ -131,6 +131,40 @@ impl Distribution {
         self.counts.buckets(&self.layout)
     }
 
+    /// The values recorded between `earlier` and `self`, two snapshots of
+    /// the same histogram's [`all_time`](HistogramSnapshot::all_time)
+    /// distribution: what a reporter sends for one interval. `lowest` and
+    /// `highest` stay the all-time bounds; `span` is the time between them.
+    ///
+    /// Buckets are subtracted one by one, never going below zero. An
+    /// `earlier` from a histogram of another precision or range shares no
+    /// buckets with `self`: the result is `self` unchanged.
+    ///
+    /// ```
+    /// let h = tachymeter_core::Histogram::new();
+    /// h.update(10);
+    /// let first = h.snapshot().all_time;
+    /// h.update(20);
+    /// h.update(20);
+    /// let interval = h.snapshot().all_time.since(&first);
+    /// assert_eq!(interval.count, 2);
+    /// assert_eq!(interval.percentile(0.5), 20.0);
+    /// ```
+    pub fn since(&self, earlier: &Distribution) -> Distribution {
+        if self.layout != earlier.layout {
+            return self.clone();
+        }
+        let counts = self.counts.since(&earlier.counts);
+        Distribution {
+            count: counts.total(),
+            span: self.span.saturating_sub(earlier.span),
+            lowest: self.lowest,
+            highest: self.highest,
+            counts: Arc::new(counts),
+            layout: self.layout,
+        }
+    }
+
     /// The estimated `q`-quantile (`q` in `0.0..=1.0`, so `0.99` is p99): the
     /// middle of the bucket holding the value of rank `ceil(q * count)`,
     /// kept within the exact min and max. Within the histogram's relative
