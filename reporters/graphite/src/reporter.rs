@@ -5,8 +5,8 @@ use crate::encode::Format;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
 use tachymeter_report::{
-    DurationUnit, PeriodicReporter, PushSettings, Quiet, Report, ReportError, SendError,
-    SeriesNames, TcpSender,
+    DurationUnit, LineSender, PeriodicReporter, PushSettings, Quiet, Report, ReportError,
+    SeriesNames,
 };
 
 /// How long a connection attempt, and a report's write, may take by
@@ -35,14 +35,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// (`reporter.graphite.*` by default), besides those of the
 /// [`PeriodicReporter`] (`reports`, `failures`, …):
 ///
-/// | counter | counts |
-/// |---|---|
-/// | `connects` | connections opened |
-/// | `connect-failures` | connection attempts that failed |
-/// | `write-failures` | writes that failed or timed out |
-/// | `backed-off` | reports not sent because a backoff was running |
-/// | `dropped-values` | values of failed reports that were not written |
-/// | `skipped-values` | NaN and ±Inf values, which Graphite cannot store |
+/// `skipped-values` (NaN and ±Inf values, which Graphite cannot store) and
+/// those of its [`LineSender`]: `connects`, `connect-failures`,
+/// `write-failures`, `backed-off`, `sent-lines` and `dropped-lines` (one
+/// line per value).
 ///
 /// ```no_run
 /// use tachymeter_core::Registry;
@@ -63,34 +59,10 @@ pub struct GraphiteReporter {
     format: Format,
     /// Each series' path, settled once for the reporter's life.
     names: SeriesNames,
-    connection: TcpSender,
-    own: OwnMetrics,
+    connection: LineSender,
+    skipped: Counter,
     text: String,
     name: String,
-}
-
-#[derive(Debug)]
-struct OwnMetrics {
-    connects: Counter,
-    connect_failures: Counter,
-    write_failures: Counter,
-    backed_off: Counter,
-    dropped: Counter,
-    skipped: Counter,
-}
-
-impl OwnMetrics {
-    fn register(registry: &Registry, settings: &PushSettings) -> Result<Self, ReportError> {
-        let counter = |what: &str| settings.own_counter(registry, what);
-        Ok(OwnMetrics {
-            connects: counter("connects")?,
-            connect_failures: counter("connect-failures")?,
-            write_failures: counter("write-failures")?,
-            backed_off: counter("backed-off")?,
-            dropped: counter("dropped-values")?,
-            skipped: counter("skipped-values")?,
-        })
-    }
 }
 
 /// Configures a [`GraphiteReporter`]; see [`GraphiteReporter::builder`].
@@ -177,7 +149,7 @@ impl Report for GraphiteReporter {
         if self.text.capacity() > 4 * self.text.len().max(1 << 16) {
             self.text.shrink_to(self.text.len());
         }
-        self.own.skipped.inc(encoded.skipped as u64);
+        self.skipped.inc(encoded.skipped as u64);
         if encoded.skipped > 0 {
             log::debug!(
                 "metrics reporter {:?}: {} NaN or infinite values not sent",
@@ -188,45 +160,7 @@ impl Report for GraphiteReporter {
         if encoded.lines == 0 {
             return Ok(());
         }
-        let error = match self.connection.send(self.text.as_bytes()) {
-            Ok(sent) => {
-                if sent.connected {
-                    self.own.connects.inc(1);
-                    log::info!(
-                        "metrics reporter {:?}: connected to {}",
-                        self.name,
-                        self.connection.target()
-                    );
-                }
-                return Ok(());
-            }
-            Err(error) => error,
-        };
-        let dropped = match &error {
-            SendError::BackingOff { .. } => {
-                self.own.backed_off.inc(1);
-                encoded.lines
-            }
-            SendError::Connect { .. } => {
-                self.own.connect_failures.inc(1);
-                encoded.lines
-            }
-            SendError::Write {
-                written, connected, ..
-            } => {
-                if *connected {
-                    self.own.connects.inc(1);
-                }
-                self.own.write_failures.inc(1);
-                let whole = self.text.as_bytes()[..*written]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count();
-                encoded.lines - whole
-            }
-        };
-        self.own.dropped.inc(dropped as u64);
-        Err(error.into())
+        self.connection.send(&self.text, encoded.lines as u64)
     }
 }
 
@@ -303,10 +237,10 @@ impl GraphiteReporterBuilder {
     /// When one of its counter names is taken by another kind of metric.
     pub fn build(self, registry: &Registry) -> Result<GraphiteReporter, ReportError> {
         Ok(GraphiteReporter {
-            own: OwnMetrics::register(registry, &self.push)?,
+            skipped: self.push.own_counter(registry, "skipped-values")?,
             format: self.format,
             names: SeriesNames::new(),
-            connection: self.push.tcp_sender(self.target),
+            connection: LineSender::new(registry, &self.push, self.target)?,
             text: String::new(),
             name: self.push.name().to_string(),
         })

@@ -5,8 +5,8 @@ use crate::encode::Encoder;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
 use tachymeter_report::{
-    DurationUnit, PeriodicReporter, PushSettings, Quiet, Report, ReportError, SendError,
-    SeriesNames, TcpSender,
+    DurationUnit, LineSender, PeriodicReporter, PushSettings, Quiet, Report, ReportError,
+    SeriesNames,
 };
 
 /// How long a connection attempt, and the write of one report, may take
@@ -16,7 +16,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Writes every metric of a registry to OpenTSDB's telnet interface
 /// (`put` lines over TCP), named and tagged by an [`Encoder`].
 ///
-/// - One persistent connection ([`TcpSender`]): opened on the first report,
+/// - One persistent connection ([`TcpSender`](tachymeter_report::TcpSender)): opened on the first report,
 ///   reopened after it breaks, the host name resolved again each time.
 ///   After a failed attempt, reports fail at once without trying until a
 ///   backoff has passed (0.5 s doubling to 30 s).
@@ -27,10 +27,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 ///   [`PeriodicReporter`] logs and counts it and the next report sends the
 ///   cumulative totals again, so nothing is lost but resolution.
 /// - Its own counts are metrics in the same registry, under
-///   `reporter.<name>.` (name default `opentsdb`): `connects`,
-///   `connect-failures`, `write-failures`, `lines` (lines written),
-///   `skipped-values` (NaN, ±Inf), `skipped-metrics` and
-///   `skipped-too-long` (see [`Encoder`]);
+///   `reporter.<name>.` (name default `opentsdb`): those of its
+///   [`LineSender`] (`connects`, `connect-failures`, `write-failures`,
+///   `backed-off`, `sent-lines`, `dropped-lines`), `skipped-values` (NaN,
+///   ±Inf), `skipped-metrics` and `skipped-too-long` (see [`Encoder`]);
 ///   the periodic reporter adds `reports`, `failures` and the rest.
 ///
 /// Differences from go-metrics' OpenTSDB reporter: the connection is kept
@@ -59,17 +59,13 @@ pub struct OpenTsdbReporter {
     encoder: Encoder,
     /// Each series' name and tags, settled once for the reporter's life.
     names: SeriesNames,
-    sender: TcpSender,
+    sender: LineSender,
     own: OwnMetrics,
     buffer: String,
 }
 
 #[derive(Debug)]
 struct OwnMetrics {
-    connects: Counter,
-    connect_failures: Counter,
-    write_failures: Counter,
-    lines: Counter,
     skipped_values: Counter,
     skipped_metrics: Counter,
     skipped_too_long: Counter,
@@ -79,10 +75,6 @@ impl OwnMetrics {
     fn register(registry: &Registry, settings: &PushSettings) -> Result<Self, ReportError> {
         let counter = |what: &str| settings.own_counter(registry, what);
         Ok(OwnMetrics {
-            connects: counter("connects")?,
-            connect_failures: counter("connect-failures")?,
-            write_failures: counter("write-failures")?,
-            lines: counter("lines")?,
             skipped_values: counter("skipped-values")?,
             skipped_metrics: counter("skipped-metrics")?,
             skipped_too_long: counter("skipped-too-long")?,
@@ -130,30 +122,7 @@ impl Report for OpenTsdbReporter {
         if encoded.lines == 0 {
             return Ok(());
         }
-        match self.sender.send(self.buffer.as_bytes()) {
-            Ok(sent) => {
-                if sent.connected {
-                    self.own.connects.inc(1);
-                    log::debug!("connected to OpenTSDB at {}", self.sender.target());
-                }
-                self.own.lines.inc(encoded.lines);
-                Ok(())
-            }
-            Err(error) => {
-                match error {
-                    SendError::Connect { .. } => self.own.connect_failures.inc(1),
-                    SendError::Write { connected, .. } => {
-                        // Opened for this write, then the write failed.
-                        if connected {
-                            self.own.connects.inc(1);
-                        }
-                        self.own.write_failures.inc(1)
-                    }
-                    SendError::BackingOff { .. } => {}
-                }
-                Err(format!("OpenTSDB at {}: {error}", self.sender.target()).into())
-            }
-        }
+        self.sender.send(&self.buffer, encoded.lines)
     }
 }
 
@@ -261,7 +230,7 @@ impl OpenTsdbReporterBuilder {
             own: OwnMetrics::register(registry, &self.push)?,
             encoder: self.encoder,
             names: SeriesNames::new(),
-            sender: self.push.tcp_sender(self.target),
+            sender: LineSender::new(registry, &self.push, self.target)?,
             buffer: String::new(),
         })
     }
@@ -316,7 +285,9 @@ mod tests {
             "connects",
             "connect-failures",
             "write-failures",
-            "lines",
+            "backed-off",
+            "sent-lines",
+            "dropped-lines",
             "skipped-values",
             "skipped-metrics",
             "skipped-too-long",
@@ -336,13 +307,18 @@ mod tests {
             .unwrap();
         // The reporter's own counters are lines to send; the port is
         // closed, so the report fails and the attempt is counted.
+        let failures = registry
+            .counter("reporter.opentsdb.connect-failures")
+            .unwrap();
         assert!(reporter.report(&registry.snapshot()).is_err());
-        assert_eq!(reporter.own.connect_failures.count(), 1);
+        assert_eq!(failures.count(), 1);
         // Nothing at all to send: no connection attempt.
+        let own = Registry::new();
         let mut quiet = OpenTsdbReporter::builder("127.0.0.1:1")
-            .build(&Registry::new())
+            .build(&own)
             .unwrap();
         assert!(quiet.report(&Registry::new().snapshot()).is_ok());
-        assert_eq!(quiet.own.connect_failures.count(), 0);
+        let failures = own.counter("reporter.opentsdb.connect-failures").unwrap();
+        assert_eq!(failures.count(), 0);
     }
 }

@@ -117,7 +117,7 @@ fn every_kind_reads_back_with_the_values_recorded() {
     assert_eq!(route.1, tags(&[("host", "test"), ("route", "/books")]));
 
     // Every line the reporter wrote was inserted, none refused.
-    let lines = count(&registry, "reporter.opentsdb.lines");
+    let lines = count(&registry, "reporter.opentsdb.sent-lines");
     assert!(lines as usize > expected.len());
     assert_eq!(inserted(&vm), lines as f64);
     assert_eq!(rejected(&vm), 0.0);
@@ -263,7 +263,7 @@ fn hostile_names_are_never_refused_and_never_inject_a_point() {
     assert_eq!(rejected(&vm), 0.0);
     assert_eq!(
         inserted(&vm),
-        count(&registry, "reporter.opentsdb.lines") as f64
+        count(&registry, "reporter.opentsdb.sent-lines") as f64
     );
     assert_eq!(count(&registry, "reporter.opentsdb.skipped-metrics"), 0);
     drop(reporter);

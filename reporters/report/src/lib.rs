@@ -15,7 +15,8 @@
 //! - [`SeriesNames`]: each series' wire name, settled once and kept for
 //!   the registry's life, so that no two metrics ever share a series.
 //! - [`TcpSender`]: a persistent TCP connection for line protocols, with
-//!   bounded attempts and reconnection backoff.
+//!   bounded attempts and reconnection backoff; [`LineSender`] sends lines
+//!   over it and counts what became of each.
 //! - `RenderService` (feature `http`): a Tower service that renders the
 //!   registry on each request, for `GET /metrics` and the like, with a
 //!   bound on concurrent renders.
@@ -50,6 +51,7 @@
 mod fields;
 #[cfg(feature = "http")]
 mod http;
+mod lines;
 mod names;
 mod periodic;
 mod push;
@@ -61,6 +63,7 @@ mod tcp;
 pub use fields::{fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
 #[cfg(feature = "http")]
 pub use http::{Body, Render, RenderService, Rendered};
+pub use lines::LineSender;
 pub use names::{numbered_name, Proposal, SeriesNames, Settled, MAX_RETIRED_NAMES};
 pub use periodic::{
     own_metric_name, PeriodicReporter, PeriodicReporterBuilder, StopOutcome, DEFAULT_TIMEOUT,
