@@ -17,7 +17,8 @@ need cargo "install Rust with rustup"
 
 step "real servers: install what is missing"
 # program:Debian package, for the servers tachymeter-testkit starts in tests
-# (and `ps`, which the process metrics are checked against).
+# (and `ps`, which the process metrics are checked against, and headless
+# Chromium, which loads the dashboard page).
 servers=(
     prometheus:prometheus
     promtool:prometheus
@@ -29,6 +30,8 @@ servers=(
     node:nodejs
     npm:npm
     ps:procps
+    chromium:chromium
+    chromedriver:chromium-driver
 )
 missing=()
 for entry in "${servers[@]}"; do
@@ -41,6 +44,11 @@ for entry in "${servers[@]}"; do
         esac
     fi
 done
+# The HdrHistogram log test reads logs back with Python's `hdrh`, which
+# tachymeter-testkit installs into a venv.
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    missing+=(python3 python3-venv)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     install="apt-get install -y --no-install-recommends ${missing[*]}"
     if [ "$(id -u)" -ne 0 ]; then
@@ -64,6 +72,7 @@ step "docs (rustdoc warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features \
     -p tachymeter-core -p tachymeter-tower -p tachymeter-report -p tachymeter-log -p tachymeter-prometheus \
     -p tachymeter-json -p tachymeter-graphite -p tachymeter-influxdb -p tachymeter-statsd -p tachymeter-opentsdb -p tachymeter-facade -p tachymeter-process -p tachymeter-tokio \
+    -p tachymeter-dashboard -p tachymeter-hdrlog \
     -p tachymeter-testkit
 
 step "tests (all features)"

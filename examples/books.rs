@@ -1,6 +1,7 @@
 //! The "books" service on axum, every route instrumented, its metrics at
-//! `/metrics` (Prometheus) and `/debug/metrics` (JSON), and the log
-//! reporter printing all of them every 10 s.
+//! `/metrics` (Prometheus) and `/debug/metrics` (JSON), a live dashboard
+//! at `/debug/dashboard`, and the log reporter printing all of them every
+//! 10 s.
 //!
 //! ```text
 //! cargo run --release --example books
@@ -10,6 +11,7 @@
 //! curl -s -o /dev/null -w '%{http_code}\n' localhost:3000/books/404
 //! curl -s localhost:3000/metrics
 //! curl -s localhost:3000/debug/metrics
+//! open http://localhost:3000/debug/dashboard
 //! ```
 //!
 //! Prometheus started with `--enable-feature=native-histograms` gets each
@@ -24,13 +26,15 @@
 //!
 //! `BOOKS_ADDR` (default `127.0.0.1:3000`) sets the address and
 //! `REPORT_INTERVAL_SECS` (default 10) the time between reports.
-//! `BOOKS_METRICS=off` serves the same routes without any metrics (the
-//! baseline of `benches/load.sh`).
+//! `BOOKS_HDRLOG=latency.hlog` also writes each timer's interval to an
+//! HdrHistogram log. `BOOKS_METRICS=off` serves the same routes without
+//! any metrics (the baseline of `benches/load.sh`).
 
 use std::time::Duration;
 use tachymeter_core::Registry;
 use tachymeter_examples::books::{app, app_without_metrics, Book, Store};
 use tachymeter_examples::{env_u64, report_to_stdout};
+use tachymeter_hdrlog::HdrLogReporter;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -59,7 +63,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .map_err(|e| format!("cannot listen on {addr} ({e}); set BOOKS_ADDR to another address"))?;
     println!(
         "books listening on http://{addr} — try: curl -s localhost:{port}/books/1 — \
-         metrics at http://{addr}/metrics and /debug/metrics — a report every {} s",
+         metrics at http://{addr}/metrics and /debug/metrics, a live dashboard at \
+         http://{addr}/debug/dashboard — a report every {} s",
         every.as_secs(),
         addr = listener.local_addr()?,
         port = listener.local_addr()?.port(),
@@ -73,11 +78,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // The log reporter runs on its own thread; stopping it prints a final
     // report.
     let reporter = report_to_stdout(&registry, every)?;
+    // With BOOKS_HDRLOG=path, each timer's latencies per interval go to an
+    // HdrHistogram log too, for offline analysis of the tail.
+    let hdrlog = match std::env::var_os("BOOKS_HDRLOG") {
+        Some(path) => {
+            println!("writing HdrHistogram interval logs to {}", path.display());
+            Some(HdrLogReporter::create(&path)?.start(&registry, every)?)
+        }
+        None => None,
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
     reporter.stop();
+    if let Some(hdrlog) = hdrlog {
+        hdrlog.stop();
+    }
     Ok(())
 }

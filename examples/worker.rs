@@ -1,10 +1,11 @@
 //! A program with no web framework, a batch worker, serving its metrics
 //! (its own, and the process's) at `/metrics` on a port of its own, for
-//! Prometheus to scrape.
+//! Prometheus to scrape, and a live dashboard at `/debug/dashboard`.
 //!
 //! ```text
 //! cargo run --release --example worker
 //! curl -s localhost:9100/metrics
+//! open http://localhost:9100/debug/dashboard
 //! ```
 //!
 //! `METRICS_ADDR` (default `127.0.0.1:9100`) sets the address and `JOBS`
@@ -25,14 +26,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let done = registry.counter("jobs.done")?;
     let took = registry.timer("job")?;
 
+    let dashboard = tachymeter_dashboard::Dashboard::builder(&registry)
+        .title("worker")
+        .start()?;
     let server = PrometheusExporter::new(&registry)
+        .server()
+        .route("/debug/dashboard", dashboard.service())
         .serve(&addr)
         .map_err(|e| {
             format!("cannot listen on {addr} ({e}); set METRICS_ADDR to another address")
         })?;
     println!(
-        "worker running {jobs} jobs — metrics at http://{}/metrics",
-        server.local_addr()
+        "worker running {jobs} jobs — metrics at http://{addr}/metrics, \
+         a live dashboard at http://{addr}/debug/dashboard",
+        addr = server.local_addr()
     );
     for _ in 0..jobs {
         took.time(|| std::thread::sleep(Duration::from_millis(50)));

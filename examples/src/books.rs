@@ -1,7 +1,7 @@
 //! The "books" service: `GET` and `PUT /books/{book_id}` over an in-memory
 //! store, each route wrapped in the combined metrics layer, plus
-//! `GET /metrics` (Prometheus) and `GET /debug/metrics` (JSON). The `books`
-//! example serves it.
+//! `GET /metrics` (Prometheus), `GET /debug/metrics` (JSON) and
+//! `GET /debug/dashboard` (a live page). The `books` example serves it.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -11,7 +11,8 @@ use axum::{handler::Handler, Json, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use tachymeter_core::{Gauge, Histogram, Registry, RegistryError};
+use tachymeter_core::{Gauge, Histogram, Registry};
+use tachymeter_dashboard::Dashboard;
 use tachymeter_prometheus::PrometheusExporter;
 use tachymeter_tower::HttpMetricsLayer;
 
@@ -80,8 +81,23 @@ async fn put_book(
 /// (`books.stored`, a gauge, and `books.put.bytes`, a histogram of the
 /// `PUT` sizes); the process's own (`process_*`); and the registry served
 /// at `/metrics` (Prometheus text, OpenMetrics, or protobuf with native
-/// histograms, as the scraper asks) and `/debug/metrics` (JSON).
-pub fn app(registry: &Registry, store: Store) -> Result<Router, RegistryError> {
+/// histograms, as the scraper asks), `/debug/metrics` (JSON) and
+/// `/debug/dashboard` (the live page, sampling every 5 s).
+pub fn app(registry: &Registry, store: Store) -> Result<Router, Error> {
+    let dashboard = Dashboard::builder(registry).title("books").start()?;
+    app_with_dashboard(registry, store, &dashboard)
+}
+
+/// Errors building the service: a metric name taken by another kind, or
+/// the dashboard's thread not starting.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// [`app`], with a dashboard of one's own (another sample interval, say).
+pub fn app_with_dashboard(
+    registry: &Registry,
+    store: Store,
+    dashboard: &Dashboard,
+) -> Result<Router, Error> {
     let get_metrics = HttpMetricsLayer::new(registry, "get-book")?;
     let put_metrics = HttpMetricsLayer::new(registry, "put-book")?;
     tachymeter_process::register(registry)?;
@@ -108,6 +124,7 @@ pub fn app(registry: &Registry, store: Store) -> Result<Router, RegistryError> {
         )
         .route_service("/metrics", PrometheusExporter::new(registry).service())
         .route_service("/debug/metrics", tachymeter_json::service(registry))
+        .route_service("/debug/dashboard", dashboard.service())
         .with_state(books))
 }
 

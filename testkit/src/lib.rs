@@ -41,8 +41,10 @@
 
 mod black_hole;
 mod carbon;
+mod chromium;
 mod dir;
 mod error;
+mod hdrh;
 pub mod http;
 mod influxdb;
 pub mod port;
@@ -57,8 +59,10 @@ mod writer;
 
 pub use black_hole::BlackHole;
 pub use carbon::{Carbon, RECENT_WINDOW};
+pub use chromium::Browser;
 pub use dir::{TempDir, KEEP_DIRS_ENV};
 pub use error::{Error, Result};
+pub use hdrh::{ensure_hdrh, hdrh_venv_dir, HDRH_DIR_ENV, HDRH_PACKAGES};
 pub use influxdb::InfluxDb;
 pub use process::{find_program, ServerProcess, DEFAULT_START_TIMEOUT, STOP_GRACE};
 pub use prometheus::{Prometheus, PrometheusOptions, Sample, TargetHealth};

@@ -16,7 +16,8 @@
 //!   concurrent scrapes.
 //! - With the `server` feature, `PrometheusExporter::serve` serves
 //!   `GET /metrics` on an address of its own, for services without a web
-//!   framework.
+//!   framework (and `PrometheusExporter::server` other routes beside it,
+//!   such as a JSON snapshot or a dashboard page).
 //! - With the `push` feature, `Pushgateway` pushes to a Prometheus
 //!   Pushgateway, once or every interval.
 //!
@@ -62,7 +63,7 @@ pub use protobuf::PROTOBUF_CONTENT_TYPE;
 #[cfg(feature = "push")]
 pub use push::{PushError, Pushgateway};
 #[cfg(feature = "server")]
-pub use server::MetricsServer;
+pub use server::{MetricsServer, MetricsServerBuilder};
 pub use service::PrometheusService;
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.

@@ -64,3 +64,36 @@ fn an_address_in_use_is_an_error() {
         .unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse);
 }
+
+#[test]
+fn other_routes_are_served_beside_metrics() {
+    let registry = Registry::new();
+    registry.counter("jobs.done").unwrap().inc(2);
+    let server = PrometheusExporter::new(&registry)
+        .server()
+        .route("/debug/metrics", tachymeter_json::service(&registry))
+        .route("/metrics", tachymeter_json::service(&registry))
+        .serve("127.0.0.1:0")
+        .unwrap();
+    let addr = server.local_addr();
+    let json = Request::get(&format!("http://{addr}/debug/metrics"))
+        .send_expect(200)
+        .unwrap();
+    assert_eq!(
+        json.text(),
+        "{\"jobs.done\":{\"type\":\"counter\",\"count\":2}}\n"
+    );
+    // The first service given a path keeps it.
+    let text = Request::get(&format!("http://{addr}/metrics"))
+        .send_expect(200)
+        .unwrap();
+    assert!(
+        text.text().contains("jobs_done_total 2\n"),
+        "{}",
+        text.text()
+    );
+    Request::get(&format!("http://{addr}/debug"))
+        .send_expect(404)
+        .unwrap();
+    server.stop();
+}

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use http::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, VARY};
-use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 use std::pin::Pin;
@@ -37,6 +37,14 @@ pub struct Rendered {
 pub trait Render {
     /// The rendering for a request with these headers.
     fn render(&self, headers: &HeaderMap) -> Rendered;
+
+    /// The rendering for a request to `uri` with these headers, for
+    /// renderers that read the path or query; by default
+    /// [`render`](Self::render), which does not.
+    fn render_request(&self, uri: &Uri, headers: &HeaderMap) -> Rendered {
+        let _ = uri;
+        self.render(headers)
+    }
 }
 
 impl<F: Fn(&HeaderMap) -> Rendered> Render for F {
@@ -154,7 +162,7 @@ impl<F: Render, B> tower_service::Service<Request<B>> for RenderService<F> {
             return ready(Ok(response));
         }
         let slot = Slot(&self.in_flight);
-        let rendered = self.render.render(request.headers());
+        let rendered = self.render.render_request(request.uri(), request.headers());
         drop(slot);
         let length = HeaderValue::from(rendered.body.len());
         let body = if head { Bytes::new() } else { rendered.body };
