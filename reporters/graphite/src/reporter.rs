@@ -5,8 +5,7 @@ use crate::encode::Format;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
 use tachymeter_report::{
-    DurationUnit, LineSender, PeriodicReporter, PushSettings, Quiet, Report, ReportError,
-    SeriesNames,
+    DurationUnit, LineSender, PeriodicReporter, PushSettings, Report, ReportError, SeriesNames,
 };
 
 /// How long a connection attempt, and a report's write, may take by
@@ -199,33 +198,12 @@ impl GraphiteReporterBuilder {
         self
     }
 
+    tachymeter_report::push_setters!(name: "graphite", backoff);
+
     /// How long each connection attempt (per address the host resolves to)
     /// and each report's write may take. Default [`DEFAULT_TIMEOUT`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.push.set_timeout(timeout);
-        self
-    }
-
-    /// The wait after a failed connection attempt or write before the next
-    /// one (reports in between fail at once): `initial`, doubling up to
-    /// `max`. Default 0.5 s doubling up to 30 s.
-    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.push.set_backoff(initial, max);
-        self
-    }
-
-    /// Which series the reports leave out: zero, unchanged, or the
-    /// reporters' own (default none; see [`Quiet`]).
-    pub fn quiet(mut self, quiet: Quiet) -> Self {
-        self.push.set_quiet(quiet);
-        self
-    }
-
-    /// The name [`start`](Self::start) gives the periodic reporter (thread
-    /// `metrics-<name>`) and the prefix of its own metrics
-    /// (`reporter.<name>.*`). Default `graphite`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.push.set_name(name);
         self
     }
 

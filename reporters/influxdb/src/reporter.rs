@@ -9,7 +9,7 @@ use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
 use tachymeter_core::{Registry, RegistrySnapshot};
 use tachymeter_report::{
-    DurationUnit, PeriodicReporter, PushSettings, Quiet, Report, ReportError, SeriesNames,
+    DurationUnit, PeriodicReporter, PushSettings, Report, ReportError, SeriesNames,
 };
 
 /// Lines per request unless [`InfluxReporterBuilder::batch_size`] says
@@ -368,25 +368,13 @@ impl InfluxReporterBuilder {
         self
     }
 
+    tachymeter_report::push_setters!(name: "influxdb");
+
     /// How long one request may take, from connecting to the end of the
     /// answer (default [`DEFAULT_TIMEOUT`]; at most an hour). A report
     /// takes at most twice as long.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.push.set_timeout(timeout.min(MAX_TIMEOUT));
-        self
-    }
-
-    /// Which series the reports leave out: zero, unchanged, or the
-    /// reporters' own (default none; see [`Quiet`]).
-    pub fn quiet(mut self, quiet: Quiet) -> Self {
-        self.push.set_quiet(quiet);
-        self
-    }
-
-    /// The reporter's name: its thread is `metrics-<name>` and its own
-    /// metrics are `reporter.<name>.*`. Default `influxdb`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.push.set_name(name);
         self
     }
 

@@ -5,8 +5,7 @@ use crate::encode::Encoder;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
 use tachymeter_report::{
-    DurationUnit, LineSender, PeriodicReporter, PushSettings, Quiet, Report, ReportError,
-    SeriesNames,
+    DurationUnit, LineSender, PeriodicReporter, PushSettings, Report, ReportError, SeriesNames,
 };
 
 /// How long a connection attempt, and the write of one report, may take
@@ -178,32 +177,12 @@ impl OpenTsdbReporterBuilder {
         self
     }
 
+    tachymeter_report::push_setters!(name: "opentsdb", backoff);
+
     /// How long each connection attempt, and each report's write, may take
     /// (default [`DEFAULT_TIMEOUT`], 2 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.push.set_timeout(timeout);
-        self
-    }
-
-    /// The wait after a failed connection attempt or write before the next
-    /// one (reports in between fail at once): `initial`, doubling up to
-    /// `max`. Default 0.5 s doubling up to 30 s.
-    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.push.set_backoff(initial, max);
-        self
-    }
-
-    /// Which series the reports leave out: zero, unchanged, or the
-    /// reporters' own (default none; see [`Quiet`]).
-    pub fn quiet(mut self, quiet: Quiet) -> Self {
-        self.push.set_quiet(quiet);
-        self
-    }
-
-    /// The reporter's name: its thread is `metrics-<name>` and its own
-    /// metrics are `reporter.<name>.*`. Default `opentsdb`.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.push.set_name(name);
         self
     }
 

@@ -140,3 +140,62 @@ impl PushSettings {
         builder.start(reporter)
     }
 }
+
+/// The setters every push reporter's builder shares, written once: in an
+/// `impl` block of a builder with a field `push:`
+/// [`PushSettings`], `push_setters!(name: "graphite")` adds `name` (its
+/// default given) and `quiet`; `push_setters!(name: "graphite", backoff)`
+/// adds `backoff` too, for builders whose transport backs off after a
+/// failure (a [`TcpSender`]). The builder keeps its own `timeout`, whose
+/// meaning depends on its transport.
+///
+/// ```
+/// use std::time::Duration;
+/// use tachymeter_report::{PushSettings, Quiet};
+///
+/// /// A builder of a reporter to some backend.
+/// pub struct TallyBuilder {
+///     push: PushSettings,
+/// }
+///
+/// impl TallyBuilder {
+///     tachymeter_report::push_setters!(name: "tally", backoff);
+/// }
+///
+/// let builder = TallyBuilder { push: PushSettings::new("tally", Duration::from_secs(1)) }
+///     .name("tally-eu")
+///     .quiet(Quiet::default().zero(true))
+///     .backoff(Duration::from_secs(1), Duration::from_secs(60));
+/// assert_eq!(builder.push.name(), "tally-eu");
+/// assert_eq!(builder.push.backoff().1, Duration::from_secs(60));
+/// ```
+#[macro_export]
+macro_rules! push_setters {
+    (name: $default:literal, backoff) => {
+        $crate::push_setters!(name: $default);
+
+        /// The wait after a failed connection attempt or write before the
+        /// next one (reports in between fail at once): `initial`, doubling
+        /// up to `max`. Default 0.5 s doubling up to 30 s.
+        pub fn backoff(mut self, initial: ::std::time::Duration, max: ::std::time::Duration) -> Self {
+            self.push.set_backoff(initial, max);
+            self
+        }
+    };
+    (name: $default:literal) => {
+        /// Which series the reports leave out: zero, unchanged, or the
+        /// reporters' own (default none; see
+        /// [`Quiet`](tachymeter_report::Quiet)).
+        pub fn quiet(mut self, quiet: $crate::Quiet) -> Self {
+            self.push.set_quiet(quiet);
+            self
+        }
+
+        /// The reporter's name: its thread is `metrics-<name>` and its own
+        #[doc = concat!("metrics are `reporter.<name>.*`. Default `", $default, "`.")]
+        pub fn name(mut self, name: impl ::std::convert::Into<::std::string::String>) -> Self {
+            self.push.set_name(name);
+            self
+        }
+    };
+}

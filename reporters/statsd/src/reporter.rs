@@ -5,7 +5,7 @@ use crate::connection::Connection;
 use crate::encode::{Batch, Encoder, Options};
 use std::time::Duration;
 use tachymeter_core::{Counter, Registry, RegistrySnapshot};
-use tachymeter_report::{DurationUnit, PeriodicReporter, PushSettings, Quiet, Report, ReportError};
+use tachymeter_report::{DurationUnit, PeriodicReporter, PushSettings, Report, ReportError};
 
 /// The default largest datagram: what fits an Ethernet frame with IP and
 /// UDP headers (use 512 across the internet).
@@ -241,23 +241,7 @@ impl StatsdReporterBuilder {
         self
     }
 
-    /// Which series the reports leave out: zero, unchanged, or the
-    /// reporters' own (default none; see [`Quiet`]).
-    pub fn quiet(mut self, quiet: Quiet) -> Self {
-        self.push.set_quiet(quiet);
-        self
-    }
-
-    /// The name of the reporter: its thread is `metrics-<name>` and its own
-    /// metrics are `reporter.<name>.*`. Default `statsd`.
-    ///
-    /// ```
-    /// let builder = tachymeter_statsd::StatsdReporter::builder("127.0.0.1:8125").name("statsd-eu");
-    /// ```
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.push.set_name(name);
-        self
-    }
+    tachymeter_report::push_setters!(name: "statsd");
 
     /// How long a host name lookup and a send may take (default 2 s).
     ///
