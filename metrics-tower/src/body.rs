@@ -32,9 +32,10 @@ impl Drop for BodyGuard {
 }
 
 pin_project! {
-    /// The response body of every middleware of this crate: the inner body,
+    /// The response body of the middleware of this crate whose metrics need
+    /// the body's end (see [`Kind`](crate::Kind)): the inner body,
     /// unchanged, plus the end of the request's metrics (in-flight count,
-    /// body-end timing) when it ends or is dropped.
+    /// body-end timing, aborts) when it ends or is dropped.
     ///
     /// See [`InFlightLayer`](crate::InFlightLayer) for an example: the
     /// request ends when this body does.

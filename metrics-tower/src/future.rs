@@ -1,11 +1,12 @@
 //! [`ResponseFuture`]: finishes the request's metrics when the inner future
 //! resolves, and counts it as cancelled or panicked when dropped before.
 
-use crate::body::MetricsBody;
+use crate::kind::{self, Kind};
 use crate::recorder::{Failure, RequestMetrics};
 use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -62,26 +63,33 @@ pin_project! {
     /// The future of every middleware of this crate.
     ///
     /// See [`TimedLayer`](crate::TimedLayer) for an example.
+    /// `K` says what becomes of the response body (see [`Kind`]).
     #[derive(Debug)]
-    pub struct ResponseFuture<F> {
+    pub struct ResponseFuture<F, K = kind::All> {
         #[pin]
         inner: F,
         guard: RequestGuard,
+        _kind: PhantomData<fn() -> K>,
     }
 }
 
-impl<F> ResponseFuture<F> {
+impl<F, K> ResponseFuture<F, K> {
     pub(crate) fn new(inner: F, guard: RequestGuard) -> Self {
-        Self { inner, guard }
+        Self {
+            inner,
+            guard,
+            _kind: PhantomData,
+        }
     }
 }
 
-impl<F, B, E> Future for ResponseFuture<F>
+impl<F, K, B, E> Future for ResponseFuture<F, K>
 where
     F: Future<Output = Result<Response<B>, E>>,
     B: http_body::Body,
+    K: Kind,
 {
-    type Output = Result<Response<MetricsBody<B>>, E>;
+    type Output = Result<Response<K::Body<B>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
@@ -92,7 +100,7 @@ where
         let start = this.guard.start;
         let Some(metrics) = this.guard.metrics.take() else {
             // Polled again after completion: pass through, record nothing.
-            return Poll::Ready(result.map(|r| r.map(MetricsBody::untracked)));
+            return Poll::Ready(result.map(|r| r.map(K::untracked)));
         };
         Poll::Ready(match result {
             Ok(response) => {
@@ -104,7 +112,7 @@ where
                     || status.is_informational()
                     || status == StatusCode::NO_CONTENT
                     || status == StatusCode::NOT_MODIFIED;
-                Ok(response.map(|body| MetricsBody::new(body, metrics, start, bodiless)))
+                Ok(response.map(|body| K::finish(body, metrics, start, bodiless)))
             }
             Err(error) => {
                 metrics.on_failure(Failure::Error);

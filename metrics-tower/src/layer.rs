@@ -2,34 +2,13 @@
 //! [`CountedByStatusLayer`], [`CountedByStatusXXLayer`], [`InFlightLayer`]
 //! and the combined [`HttpMetricsLayer`].
 
+use crate::kind;
 use crate::recorder::{Measure, RequestMetrics};
 use crate::service::MetricsService;
 use std::fmt;
 use std::marker::PhantomData;
 use tachymeter_core::{MetricKey, Registry, RegistryError};
 use tower_layer::Layer;
-
-/// Marker types naming what a [`MetricsLayer`] records.
-pub mod kind {
-    /// [`TimedLayer`](crate::TimedLayer).
-    #[derive(Debug)]
-    pub enum Timed {}
-    /// [`CountedLayer`](crate::CountedLayer).
-    #[derive(Debug)]
-    pub enum Counted {}
-    /// [`CountedByStatusLayer`](crate::CountedByStatusLayer).
-    #[derive(Debug)]
-    pub enum CountedByStatus {}
-    /// [`CountedByStatusXXLayer`](crate::CountedByStatusXXLayer).
-    #[derive(Debug)]
-    pub enum CountedByStatusXX {}
-    /// [`InFlightLayer`](crate::InFlightLayer).
-    #[derive(Debug)]
-    pub enum InFlight {}
-    /// [`HttpMetricsLayer`](crate::HttpMetricsLayer).
-    #[derive(Debug)]
-    pub enum All {}
-}
 
 /// A layer that records requests into a [`RequestMetrics`] registered when
 /// the layer is built. Use one of the named aliases.
@@ -235,21 +214,26 @@ pub type HttpMetricsLayer = MetricsLayer<kind::All>;
 pub type HttpMetrics<S> = MetricsService<S, kind::All>;
 
 impl TimedLayer {
-    /// Times responses to their head into the timer `key`.
+    /// Times responses to their head into the timer `key`; the response
+    /// body passes through unchanged.
     pub fn new(registry: &Registry, key: impl Into<MetricKey>) -> Result<Self, RegistryError> {
-        Self::measuring(registry, key, Measure::Headers)
+        let metrics = RequestMetrics::builder(registry, key)
+            .timed(Measure::Headers)
+            .build()?;
+        Ok(Self::from_metrics(metrics))
     }
 
-    /// Times responses as `measure` says into the timer `key`.
+    /// Times responses as `measure` says into the timer `key`; its
+    /// service watches the response body, to time its end.
     pub fn measuring(
         registry: &Registry,
         key: impl Into<MetricKey>,
         measure: Measure,
-    ) -> Result<Self, RegistryError> {
+    ) -> Result<MetricsLayer<kind::TimedMeasuring>, RegistryError> {
         let metrics = RequestMetrics::builder(registry, key)
             .timed(measure)
             .build()?;
-        Ok(Self::from_metrics(metrics))
+        Ok(MetricsLayer::from_metrics(metrics))
     }
 }
 

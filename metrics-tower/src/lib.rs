@@ -27,6 +27,11 @@
 //! | [`InFlightLayer`] | gauge `name` |
 //! | [`HttpMetricsLayer`] | all of the above but exact codes and the plain counter: see [`RequestMetrics`] |
 //!
+//! [`TimedLayer`] and [`CountedLayer`] record nothing after the response
+//! head and return the inner response body unchanged; the others watch the
+//! body to its end (a [`MetricsBody`]), which under axum costs one more
+//! allocation per request, as axum boxes any body that is not its own.
+//!
 //! Every layer is built with a registry and a name (or a
 //! [`MetricKey`](tachymeter_core::MetricKey) with labels) and registers its
 //! metrics at once, so a name clash is an error when the app starts, never
@@ -52,6 +57,7 @@
 mod axum;
 mod body;
 mod future;
+pub mod kind;
 mod layer;
 mod recorder;
 mod service;
@@ -61,10 +67,11 @@ mod status;
 pub use crate::axum::{RouteMetrics, RouteMetricsLayer, UNMATCHED_ROUTE};
 pub use body::MetricsBody;
 pub use future::ResponseFuture;
+pub use kind::Kind;
 pub use layer::{
-    kind, Counted, CountedByStatus, CountedByStatusLayer, CountedByStatusXX,
-    CountedByStatusXXLayer, CountedLayer, HttpMetrics, HttpMetricsLayer, InFlight, InFlightLayer,
-    MetricsLayer, Timed, TimedLayer,
+    Counted, CountedByStatus, CountedByStatusLayer, CountedByStatusXX, CountedByStatusXXLayer,
+    CountedLayer, HttpMetrics, HttpMetricsLayer, InFlight, InFlightLayer, MetricsLayer, Timed,
+    TimedLayer,
 };
 pub use recorder::{Measure, RequestMetrics, RequestMetricsBuilder};
 pub use service::MetricsService;

@@ -2,6 +2,7 @@
 //! the inner one.
 
 use crate::future::{RequestGuard, ResponseFuture};
+use crate::kind::Kind;
 use crate::recorder::RequestMetrics;
 use http::{Request, Response};
 use std::fmt;
@@ -11,11 +12,12 @@ use tower_service::Service;
 
 /// Records each request into a [`RequestMetrics`], then calls the inner
 /// service. Responses, errors and the response body pass through unchanged
-/// (the body is wrapped to see its end).
+/// (the body is wrapped to see its end when the metrics need it).
 ///
-/// `K` only names which layer built it ([`Timed`](crate::Timed),
-/// [`CountedByStatusXX`](crate::CountedByStatusXX), …); behaviour comes from
-/// the metrics it holds.
+/// `K` names which layer built it ([`Timed`](crate::Timed),
+/// [`CountedByStatusXX`](crate::CountedByStatusXX), …) and says whether the
+/// body is watched ([`Kind`]); what is recorded comes from the metrics it
+/// holds. With metrics of one's own, use [`kind::All`](crate::kind::All).
 ///
 /// See [`RequestMetrics`] for an example; the layers of this crate build
 /// one for each service they wrap.
@@ -75,10 +77,11 @@ impl<S, K, ReqBody, ResBody> Service<Request<ReqBody>> for MetricsService<S, K>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     ResBody: http_body::Body,
+    K: Kind,
 {
-    type Response = Response<crate::MetricsBody<ResBody>>;
+    type Response = Response<K::Body<ResBody>>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
+    type Future = ResponseFuture<S::Future, K>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -91,11 +94,11 @@ where
 
 /// Starts the request's metrics and calls `inner`; a panic in the call
 /// itself is counted too.
-pub(crate) fn call<S, ReqBody>(
+pub(crate) fn call<S, K, ReqBody>(
     inner: &mut S,
     metrics: RequestMetrics,
     request: Request<ReqBody>,
-) -> ResponseFuture<S::Future>
+) -> ResponseFuture<S::Future, K>
 where
     S: Service<Request<ReqBody>>,
 {

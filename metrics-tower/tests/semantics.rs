@@ -423,3 +423,20 @@ fn counts_are_exact_under_concurrency() {
     assert_eq!(timer_count_and_max(&registry, "c").0, 2000);
     assert_eq!(gauge(&registry, "c-in-flight"), 0);
 }
+
+#[test]
+fn timed_and_counted_pass_the_inner_body_through_unchanged() {
+    let registry = Registry::new();
+    let svc = ServiceBuilder::new()
+        .layer(TimedLayer::new(&registry, "t").unwrap())
+        .layer(CountedLayer::new(&registry, "requests").unwrap())
+        .service(ok_service(200));
+    block_on(async {
+        // The response body is the inner service's own type, not a wrapper.
+        let response: Response<Full<Bytes>> = svc.oneshot(request()).await.unwrap();
+        // Recorded with the head: dropping the body unread changes nothing.
+        drop(response);
+    });
+    assert_eq!(timer_count_and_max(&registry, "t").0, 1);
+    assert_eq!(counter(&registry, "requests"), 1);
+}
