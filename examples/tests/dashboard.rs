@@ -5,7 +5,6 @@
 
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -13,7 +12,7 @@ use std::time::{Duration, Instant};
 use tachymeter_core::{MetricSnapshot, Registry};
 use tachymeter_dashboard::Dashboard;
 use tachymeter_examples::books::{app_with_dashboard, Book, Store};
-use tachymeter_testkit::{http, Browser};
+use tachymeter_testkit::{http, target_dir, Browser};
 
 /// Serves `app` on a loopback port from a thread of its own.
 fn serve(app: axum::Router) -> SocketAddr {
@@ -64,13 +63,6 @@ fn wait_for(browser: &Browser, what: &str, script: &str) {
         assert!(Instant::now() < deadline, "waited 30 s for {what}");
         thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// The workspace's target directory.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
 
 /// A number as the page shows it (`17.8 µs`, `41 B`, `1,234`) in the

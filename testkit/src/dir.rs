@@ -10,6 +10,18 @@ use crate::error::{Error, Result};
 /// (configuration, data and logs) after the tests, for inspection.
 pub const KEEP_DIRS_ENV: &str = "METRICS_TESTKIT_KEEP_DIRS";
 
+/// Cargo's target directory of this workspace (`$CARGO_TARGET_DIR`, else
+/// the workspace's `target`), where the test kit keeps what it installs
+/// and tests leave what a person may open (a screenshot).
+pub fn target_dir() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workspace = manifest.parent().unwrap_or(manifest);
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => workspace.join(dir),
+        None => workspace.join("target"),
+    }
+}
+
 /// A directory with a unique name under [`std::env::temp_dir`], removed with
 /// everything in it when dropped.
 #[derive(Debug)]

@@ -26,15 +26,7 @@ pub fn hdrh_venv_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os(HDRH_DIR_ENV) {
         return PathBuf::from(dir);
     }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new(env!("CARGO_MANIFEST_DIR")))
-        .to_path_buf();
-    let target = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => workspace.join(dir),
-        None => workspace.join("target"),
-    };
-    target.join("testkit").join("hdrh-venv")
+    crate::dir::target_dir().join("testkit").join("hdrh-venv")
 }
 
 /// Creates the virtual environment of [`hdrh_venv_dir`] with

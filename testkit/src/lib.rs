@@ -10,6 +10,10 @@
 //! | [`VictoriaMetrics`] | `victoria-metrics` | `GET /health` answers 200 |
 //! | [`Statsd`] | `node` + npm `statsd@0.9.0` | the admin port reports `health: up` |
 //!
+//! [`Browser`] drives headless Chromium (`chromium`, `chromedriver`) over
+//! WebDriver, for page tests; [`ensure_hdrh`] installs Python's
+//! HdrHistogram reader into a venv.
+//!
 //! [`Promtool`] runs `promtool check metrics`. [`http`] is a small blocking
 //! HTTP/1.1 client to talk to the servers, and [`LineSink`] collects lines
 //! sent over TCP; [`BlackHole`] accepts connections and never reads them.
@@ -60,7 +64,7 @@ mod writer;
 pub use black_hole::BlackHole;
 pub use carbon::{Carbon, RECENT_WINDOW};
 pub use chromium::Browser;
-pub use dir::{TempDir, KEEP_DIRS_ENV};
+pub use dir::{target_dir, TempDir, KEEP_DIRS_ENV};
 pub use error::{Error, Result};
 pub use hdrh::{ensure_hdrh, hdrh_venv_dir, HDRH_DIR_ENV, HDRH_PACKAGES};
 pub use influxdb::InfluxDb;

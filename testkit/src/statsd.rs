@@ -366,15 +366,7 @@ pub fn statsd_install_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os(STATSD_DIR_ENV) {
         return PathBuf::from(dir);
     }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new(env!("CARGO_MANIFEST_DIR")))
-        .to_path_buf();
-    let target = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => workspace.join(dir),
-        None => workspace.join("target"),
-    };
-    target.join("testkit").join("statsd")
+    crate::dir::target_dir().join("testkit").join("statsd")
 }
 
 /// Installs [`STATSD_PACKAGE`] into [`statsd_install_dir`] unless present,

@@ -17,7 +17,8 @@ use tachymeter_core::{
     Registry, RegistrySnapshot,
 };
 use tachymeter_report::{
-    own_metric_name, DurationUnit, PeriodicReporter, Report, ReportError, SeriesNames,
+    own_metric_name, write_counting, DurationUnit, PeriodicReporter, Report, ReportError,
+    SeriesNames,
 };
 
 /// Writes every timer's and histogram's values of each interval to an
@@ -390,23 +391,6 @@ impl Report for HdrLogReporter {
         self.writer.flush()?;
         Ok(())
     }
-}
-
-/// `write_all`, but an error also says how many bytes went out before it.
-fn write_counting(writer: &mut dyn Write, mut buf: &[u8]) -> Result<(), (usize, io::Error)> {
-    let mut written = 0;
-    while !buf.is_empty() {
-        match writer.write(buf) {
-            Ok(0) => return Err((written, io::ErrorKind::WriteZero.into())),
-            Ok(n) => {
-                written += n;
-                buf = &buf[n..];
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err((written, e)),
-        }
-    }
-    Ok(())
 }
 
 impl HdrLogReporterBuilder {

@@ -1,10 +1,10 @@
 //! One JSON document per report, as JSON Lines.
 
 use crate::encode;
-use std::io::{self, Write};
+use std::io::Write;
 use std::time::Duration;
 use tachymeter_core::{Registry, RegistrySnapshot};
-use tachymeter_report::{PeriodicReporter, Report, ReportError};
+use tachymeter_report::{write_counting, PeriodicReporter, Report, ReportError};
 
 /// A [`Report`] that writes each snapshot as one line of compact JSON (the
 /// [crate's shape](crate)) followed by `\n`: a [JSON Lines](https://jsonlines.org)
@@ -74,23 +74,6 @@ impl Report for JsonReport {
         self.writer.flush()?;
         Ok(())
     }
-}
-
-/// `write_all`, but an error also says how many bytes went out before it.
-fn write_counting(writer: &mut dyn Write, mut buf: &[u8]) -> Result<(), (usize, io::Error)> {
-    let mut written = 0;
-    while !buf.is_empty() {
-        match writer.write(buf) {
-            Ok(0) => return Err((written, io::ErrorKind::WriteZero.into())),
-            Ok(n) => {
-                written += n;
-                buf = &buf[n..];
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err((written, e)),
-        }
-    }
-    Ok(())
 }
 
 /// Writes a JSON snapshot of `registry` to `writer` every `interval`, one

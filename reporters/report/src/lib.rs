@@ -59,6 +59,7 @@ mod quiet;
 mod report;
 mod schedule;
 mod tcp;
+mod write;
 
 pub use fields::{fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
 #[cfg(feature = "http")]
@@ -73,3 +74,4 @@ pub use quiet::Quiet;
 pub use report::{Report, ReportError};
 pub use schedule::{Due, Schedule, MAX_WAIT};
 pub use tcp::{SendError, Sent, TcpSender, INITIAL_BACKOFF, MAX_BACKOFF};
+pub use write::write_counting;
