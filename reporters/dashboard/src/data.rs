@@ -99,7 +99,7 @@ pub(crate) fn data<'a>(
         interval_ms,
         capacity,
         last: history.last(),
-        first: after + 1,
+        first: (after + 1).max(history.first),
         times: history.times_after(after).collect(),
         now,
         metrics,

@@ -176,3 +176,31 @@ fn two_hundred_timers_over_fifteen_minutes_hold_0_6_megabytes_of_points() {
     assert!(bytes < 600_000, "{bytes}");
     dashboard.stop();
 }
+
+#[test]
+fn a_poll_that_fell_behind_gets_what_the_history_still_holds() {
+    let registry = Registry::new();
+    registry.gauge("g").unwrap().update(1);
+    // Two intervals of history: three samples kept.
+    let dashboard = Dashboard::builder(&registry)
+        .interval(Duration::from_secs(3600))
+        .history(Duration::from_secs(2 * 3600))
+        .start()
+        .unwrap();
+    for _ in 0..5 {
+        dashboard.sample_now();
+    }
+    let behind = data(&dashboard, 1);
+    assert_eq!(behind["last"], 6);
+    assert_eq!(behind["first"], 4, "the oldest sample still held");
+    assert_eq!(behind["times"].as_array().unwrap().len(), 3);
+    let g = behind["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "g")
+        .unwrap();
+    assert_eq!(g["first"], 4);
+    assert_eq!(g["points"].as_array().unwrap().len(), 3);
+    dashboard.stop();
+}

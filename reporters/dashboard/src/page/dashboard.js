@@ -60,11 +60,20 @@
 
   // ---- merging a poll ---------------------------------------------------
 
+  // Adds a poll's answer; false when it cannot follow what was kept and
+  // the whole history must be asked for again.
   function merge(data) {
     state.intervalMs = Math.max(100, data.interval_ms);
     state.capacity = data.capacity;
-    if (data.first !== state.last + 1 || data.last < state.last) {
-      // The server restarted or we fell behind its history: start afresh.
+    if (data.last < state.last) {
+      // The service restarted: its samples are numbered afresh.
+      state.last = 0;
+      state.times = [];
+      for (const s of state.series.values()) s.points = [];
+      return false;
+    }
+    if (data.first !== state.last + 1) {
+      // We fell behind its history (a sleeping laptop): keep what it has.
       state.times = [];
       state.first = data.first;
       for (const s of state.series.values()) s.points = [];
@@ -99,6 +108,7 @@
         state.series.delete(key);
       }
     }
+    return true;
   }
 
   // Places each point by its sequence number; gaps hold nulls.
@@ -353,7 +363,9 @@
     try {
       const response = await fetch(`${location.pathname}?data&after=${state.last}`, { cache: "no-store" });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      merge(await response.json());
+      if (!merge(await response.json())) {
+        return poll();
+      }
       for (const s of state.series.values()) draw(s);
       refreshFilter();
       state.polls++;
