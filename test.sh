@@ -93,17 +93,25 @@ step "benches run once each (test mode, no timing)"
 cargo test -p tachymeter-benches --benches
 
 step "packaging: every published crate packages and builds from its own tarball"
+need python3 "apt-get install -y python3"
 # Cargo keeps what it unpacked to verify a package, by name and version,
 # under CARGO_HOME, and would build a second run against the first run's
 # sources: drop this workspace's crates from there first.
+# Cargo also takes a registry package's build for immutable, so the build
+# of a previous run's tarball would be reused: drop our crates' dev builds.
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 rm -rf "$cargo_home"/registry/src/*/tachymeter-* "$cargo_home"/registry/cache/*/tachymeter-*
+published=$(cargo metadata --no-deps --format-version 1 | python3 -c '
+import json, sys
+print(" ".join("-p " + p["name"] for p in json.load(sys.stdin)["packages"] if p.get("publish") != []))
+')
+# shellcheck disable=SC2086 # one word per package flag
+cargo clean --quiet --profile dev $published
 cargo package --workspace --allow-dirty --quiet \
     --exclude tachymeter-testkit --exclude tachymeter-benches --exclude tachymeter-examples
 echo "ok"
 
 step "features one by one: each published crate with none, and with each feature alone"
-need python3 "apt-get install -y python3"
 cargo metadata --no-deps --format-version 1 | python3 -c '
 import json, sys
 for p in json.load(sys.stdin)["packages"]:

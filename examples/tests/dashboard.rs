@@ -14,12 +14,27 @@ use tachymeter_dashboard::Dashboard;
 use tachymeter_examples::books::{app_with_dashboard, Book, Store};
 use tachymeter_testkit::{http, target_dir, Browser};
 
-/// Serves `app` on a loopback port from a thread of its own.
-fn serve(app: axum::Router) -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// A server on a thread of its own, stopped when dropped.
+struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.stop.take().map(|stop| stop.send(()));
+        let _ = self.thread.take().map(thread::JoinHandle::join);
+    }
+}
+
+/// Serves `app` on `addr` (port 0 for any free one).
+fn serve(app: axum::Router, addr: &str) -> Server {
+    let listener = std::net::TcpListener::bind(addr).unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
-    thread::spawn(move || {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -27,10 +42,39 @@ fn serve(app: axum::Router) -> SocketAddr {
             .unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
         });
     });
-    addr
+    Server {
+        addr,
+        stop: Some(stop),
+        thread: Some(thread),
+    }
+}
+
+/// The books service with a dashboard sampling every 500 ms.
+fn books(registry: &Registry) -> (axum::Router, Dashboard) {
+    let store = Store::default();
+    store.write().unwrap().insert(
+        "1".to_string(),
+        Book {
+            title: "The Go Programming Language".to_string(),
+            author: "Alan Donovan and Brian Kernighan".to_string(),
+        },
+    );
+    let dashboard = Dashboard::builder(registry)
+        .interval(Duration::from_millis(500))
+        .history(Duration::from_secs(60))
+        .title("books")
+        .start()
+        .unwrap();
+    let app = app_with_dashboard(registry, store, &dashboard).unwrap();
+    (app, dashboard)
 }
 
 /// Requests books until `stop` is set (at most two minutes).
@@ -102,21 +146,9 @@ return out;
 #[test]
 fn the_dashboard_shows_every_timer_live_in_a_real_browser() {
     let registry = Registry::new();
-    let store = Store::default();
-    store.write().unwrap().insert(
-        "1".to_string(),
-        Book {
-            title: "The Go Programming Language".to_string(),
-            author: "Alan Donovan and Brian Kernighan".to_string(),
-        },
-    );
-    let dashboard = Dashboard::builder(&registry)
-        .interval(Duration::from_millis(500))
-        .history(Duration::from_secs(60))
-        .title("books")
-        .start()
-        .unwrap();
-    let addr = serve(app_with_dashboard(&registry, store, &dashboard).unwrap());
+    let (app, dashboard) = books(&registry);
+    let server = serve(app, "127.0.0.1:0");
+    let addr = server.addr;
     let stop = Arc::new(AtomicBool::new(false));
     let loader = load(addr, Arc::clone(&stop));
 
@@ -239,6 +271,38 @@ fn the_dashboard_shows_every_timer_live_in_a_real_browser() {
         png.len()
     );
     println!("screenshot: {}", shot.display());
+
+    // The service restarts on the same port: the page notices, starts its
+    // plots afresh and shows the new process's counts.
+    let started = browser
+        .execute("return window.dashboard.state.started", &[])
+        .unwrap();
+    drop(server);
+    dashboard.stop();
+    let registry = Registry::new();
+    let (app, dashboard) = books(&registry);
+    let _server = serve(app, &addr.to_string());
+    for _ in 0..3 {
+        http::get(&format!("http://{addr}/books/1")).unwrap();
+    }
+    wait_for(
+        &browser,
+        "the page to follow the restarted service",
+        &format!(
+            r#"const s = window.dashboard.state;
+               const count = document.querySelector('article[data-key="get-book"] b[data-field="count"]');
+               return s.started !== {started} && s.polls > 0 && count !== null
+                   && count.textContent === "3"
+                   && s.times.length === s.last - s.first + 1"#
+        ),
+    );
+    let errors = browser.console_errors().unwrap();
+    assert!(
+        errors.iter().all(|e| e.contains("Failed to fetch")
+            || e.contains("ERR_CONNECTION_REFUSED")
+            || e.contains("ERR_EMPTY_RESPONSE")),
+        "console errors besides the restart's: {errors:?}"
+    );
     drop(browser);
 
     // Dark mode: the page follows the browser's preference.

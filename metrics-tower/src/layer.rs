@@ -52,7 +52,7 @@ impl<S, K> Layer<S> for MetricsLayer<K> {
     type Service = MetricsService<S, K>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        MetricsService::new(inner, self.metrics.clone())
+        MetricsService::of_kind(inner, self.metrics.clone())
     }
 }
 

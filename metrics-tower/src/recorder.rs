@@ -57,7 +57,7 @@ pub enum Measure {
 /// ```
 /// use http::{Request, Response};
 /// use tachymeter_core::Registry;
-/// use tachymeter_tower::{kind, Measure, MetricsService, RequestMetrics};
+/// use tachymeter_tower::{Measure, MetricsService, RequestMetrics};
 /// use tower::{service_fn, ServiceExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -68,7 +68,7 @@ pub enum Measure {
 ///     .timed(Measure::Headers)
 ///     .by_status_code()
 ///     .build()?;
-/// let service: MetricsService<_, kind::All> = MetricsService::new(
+/// let service = MetricsService::new(
 ///     service_fn(|_: Request<()>| async { Ok::<_, std::convert::Infallible>(Response::new(String::new())) }),
 ///     metrics,
 /// );

@@ -2,7 +2,7 @@
 //! the inner one.
 
 use crate::future::{RequestGuard, ResponseFuture};
-use crate::kind::Kind;
+use crate::kind::{self, Kind};
 use crate::recorder::RequestMetrics;
 use http::{Request, Response};
 use std::fmt;
@@ -17,7 +17,8 @@ use tower_service::Service;
 /// `K` names which layer built it ([`Timed`](crate::Timed),
 /// [`CountedByStatusXX`](crate::CountedByStatusXX), …) and says whether the
 /// body is watched ([`Kind`]); what is recorded comes from the metrics it
-/// holds. With metrics of one's own, use [`kind::All`](crate::kind::All).
+/// holds. [`MetricsService::new`] takes metrics of one's own, and makes a
+/// [`kind::All`](crate::kind::All) service, which watches the body.
 ///
 /// See [`RequestMetrics`] for an example; the layers of this crate build
 /// one for each service they wrap.
@@ -27,9 +28,18 @@ pub struct MetricsService<S, K> {
     _kind: PhantomData<fn() -> K>,
 }
 
-impl<S, K> MetricsService<S, K> {
-    /// Wraps `inner`, recording into `metrics`.
+impl<S> MetricsService<S, kind::All> {
+    /// Wraps `inner`, recording into `metrics` and watching each response
+    /// body to its end (whatever the metrics need).
     pub fn new(inner: S, metrics: RequestMetrics) -> Self {
+        Self::of_kind(inner, metrics)
+    }
+}
+
+impl<S, K> MetricsService<S, K> {
+    /// Wraps `inner`; the layers of this crate give `metrics` that `K` can
+    /// record (a head kind's end with the response head).
+    pub(crate) fn of_kind(inner: S, metrics: RequestMetrics) -> Self {
         Self {
             inner,
             metrics,
@@ -60,7 +70,7 @@ impl<S, K> MetricsService<S, K> {
 
 impl<S: Clone, K> Clone for MetricsService<S, K> {
     fn clone(&self) -> Self {
-        Self::new(self.inner.clone(), self.metrics.clone())
+        Self::of_kind(self.inner.clone(), self.metrics.clone())
     }
 }
 

@@ -1,13 +1,13 @@
 //! [`Dashboard`]: samples the registry into a bounded history, and serves
 //! the page and its data.
 
-use crate::data::data;
+use crate::data::{data, Settings};
 use crate::history::History;
 use crate::page::page;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Uri};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Registry, RegistrySnapshot};
 use tachymeter_report::{
     PeriodicReporter, Render, RenderService, Rendered, Report, ReportError, StopOutcome,
@@ -19,8 +19,13 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// How far back the plots reach unless set.
 pub const DEFAULT_HISTORY: Duration = Duration::from_secs(15 * 60);
 
-/// Samples at most, whatever the history and interval (a day at 5 s).
-pub const MAX_SAMPLES: usize = 17_280;
+/// Samples the history holds at most, whatever the history and interval
+/// (a day at 5 s).
+pub const MAX_SAMPLES: usize = 17_281;
+
+/// Samples one poll's answer carries at most: a page opened on a long
+/// history gets it in several answers (an hour at 5 s each).
+pub const MAX_SAMPLES_PER_ANSWER: usize = 720;
 
 /// A live page of a registry's metrics: for each timer and histogram, its
 /// rate and p50 / p99 / p99.9 over the history as line plots and its
@@ -37,7 +42,7 @@ pub const MAX_SAMPLES: usize = 17_280;
 ///
 /// Each sample adds 16 bytes per timer or histogram and 4 per counter,
 /// meter or gauge; the oldest sample goes once the history is full. With
-/// the defaults (15 minutes at 5 s, 180 samples), 200 timers hold 0.6 MB
+/// the defaults (15 minutes at 5 s, 181 samples), 200 timers hold 0.6 MB
 /// of points. Each timer and histogram also keeps its bucket counts at the
 /// previous sample, to plot the quantiles of each interval alone: about
 /// 0.5 KiB per power of two its values span.
@@ -65,6 +70,9 @@ struct Inner {
     interval: Duration,
     capacity: usize,
     title: String,
+    /// When it started (Unix milliseconds): a page seeing another value
+    /// knows the service restarted.
+    started: u64,
     /// Stops sampling when the last handle and service are dropped.
     sampler: Mutex<Option<PeriodicReporter>>,
 }
@@ -114,18 +122,19 @@ impl Dashboard {
 
     /// A Tower service for a route such as `/debug/dashboard`: `GET` gets
     /// the page; `GET ?data` (and `?data&after=N`, the samples after the
-    /// `N`th) the JSON the page polls. Other methods get `405`; it is a
-    /// [`RenderService`], with its bound on concurrent renders.
+    /// `N`th, at most [`MAX_SAMPLES_PER_ANSWER`] of them) the JSON the page
+    /// polls. Other methods get `405`; it is a [`RenderService`], with its
+    /// bound on concurrent renders.
     pub fn service(&self) -> RenderService<DashboardRender> {
         RenderService::new(DashboardRender {
             dashboard: self.clone(),
         })
     }
 
-    /// Takes a sample now, rather than at the next interval.
+    /// Takes a sample now, besides those taken every interval (the next
+    /// one still comes on time).
     pub fn sample_now(&self) {
-        let snapshot = self.inner.registry.snapshot();
-        sample(&self.inner.history, &snapshot);
+        sample(&self.inner.history, &self.inner.registry);
     }
 
     /// Heap bytes the history's points hold now (see the type's memory
@@ -173,10 +182,17 @@ impl Dashboard {
             &snapshot,
             &history,
             after,
-            inner.interval.as_millis() as u64,
-            inner.capacity,
-            unix_ms(),
+            Settings {
+                interval_ms: inner.interval.as_millis() as u64,
+                capacity: inner.capacity,
+                started: inner.started,
+                now: unix_ms(),
+                max_samples: MAX_SAMPLES_PER_ANSWER,
+            },
         );
+        // The answer owns its points: the sampler need not wait for the
+        // encoding.
+        drop(history);
         let body = serde_json::to_vec(&data).unwrap_or_else(|e| {
             // Only a map with non-string keys can fail, and there is none.
             format!("{{\"error\":\"{e}\"}}").into_bytes()
@@ -197,7 +213,8 @@ impl DashboardBuilder {
     }
 
     /// How far back the plots reach (default 15 minutes). The history
-    /// holds `history / interval` samples, at most [`MAX_SAMPLES`].
+    /// holds `history / interval + 1` samples (at least 3, at most
+    /// [`MAX_SAMPLES`]).
     pub fn history(mut self, history: Duration) -> Self {
         self.history = history;
         self
@@ -216,13 +233,14 @@ impl DashboardBuilder {
     /// When the sampling thread cannot start.
     pub fn start(self) -> Result<Dashboard, ReportError> {
         let samples = self.history.as_nanos() / self.interval.as_nanos().max(1);
-        let capacity = (samples as usize).clamp(2, MAX_SAMPLES) + 1;
+        let capacity = (samples as usize).saturating_add(1).clamp(3, MAX_SAMPLES);
         let history = Arc::new(Mutex::new(History::new(capacity)));
-        sample(&history, &self.registry.snapshot());
+        sample(&history, &self.registry);
         let sampler = PeriodicReporter::builder(&self.registry, self.interval)
             .name("dashboard")
             .start(Sampler {
                 history: Arc::clone(&history),
+                registry: self.registry.clone(),
             })?;
         Ok(Dashboard {
             inner: Arc::new(Inner {
@@ -231,6 +249,7 @@ impl DashboardBuilder {
                 interval: self.interval,
                 capacity,
                 title: self.title,
+                started: unix_ms(),
                 sampler: Mutex::new(Some(sampler)),
             }),
         })
@@ -253,20 +272,27 @@ impl Render for DashboardRender {
     }
 }
 
-/// Adds each snapshot to the history.
+/// Adds a sample to the history every interval.
 struct Sampler {
     history: Arc<Mutex<History>>,
+    registry: Registry,
 }
 
 impl Report for Sampler {
-    fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
-        sample(&self.history, snapshot);
+    /// Samples under the history's lock rather than the snapshot given, so
+    /// that a [`Dashboard::sample_now`] at the same moment cannot add an
+    /// older snapshot after a newer one.
+    fn report(&mut self, _snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
+        sample(&self.history, &self.registry);
         Ok(())
     }
 }
 
-fn sample(history: &Mutex<History>, snapshot: &RegistrySnapshot) {
-    lock(history).record(snapshot, unix_ms());
+/// Takes a snapshot and adds it, both under the lock (a snapshot never
+/// blocks the recording threads).
+fn sample(history: &Mutex<History>, registry: &Registry) {
+    let mut history = lock(history);
+    history.record(&registry.snapshot(), unix_ms(), Instant::now());
 }
 
 /// The history, even if a panic poisoned its lock (it is left consistent:

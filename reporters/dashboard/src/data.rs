@@ -9,6 +9,21 @@ use tachymeter_core::{Distribution, HistogramSnapshot, MetricSnapshot, RegistryS
 /// Bars at most in a latency distribution.
 pub(crate) const MAX_BARS: usize = 40;
 
+/// What a poll's answer says of the dashboard itself.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settings {
+    /// Milliseconds between samples.
+    pub(crate) interval_ms: u64,
+    /// Samples the history holds at most.
+    pub(crate) capacity: usize,
+    /// When the dashboard started (Unix milliseconds).
+    pub(crate) started: u64,
+    /// When the answer is made (Unix milliseconds).
+    pub(crate) now: u64,
+    /// Samples one answer carries at most.
+    pub(crate) max_samples: usize,
+}
+
 /// One poll's answer.
 #[derive(Debug, Serialize)]
 pub(crate) struct Data<'a> {
@@ -16,8 +31,15 @@ pub(crate) struct Data<'a> {
     pub(crate) interval_ms: u64,
     /// Samples the history holds at most.
     pub(crate) capacity: usize,
-    /// Sequence number of the latest sample (0 before the first).
+    /// When the dashboard started (Unix milliseconds): another value means
+    /// the service restarted and numbers its samples afresh.
+    pub(crate) started: u64,
+    /// Sequence number of the latest sample in this answer (0 before the
+    /// first).
     pub(crate) last: u64,
+    /// Whether newer samples wait for the next poll (an answer carries a
+    /// bounded number).
+    pub(crate) more: bool,
     /// Sequence number of the first sample in `times`.
     pub(crate) first: u64,
     /// When each sample after the asked one was taken (Unix milliseconds).
@@ -31,6 +53,10 @@ pub(crate) struct Data<'a> {
 /// One series: what it is, its current values and its new points.
 #[derive(Debug, Serialize)]
 pub(crate) struct Series<'a> {
+    /// The key, one to one: name and label names and values, each ended by
+    /// a NUL (which a displayed key could not tell from a name holding
+    /// braces).
+    pub(crate) id: String,
     /// The key as displayed (`name{label="value"}`).
     pub(crate) key: String,
     /// `timer`, `histogram`, `meter`, `counter` or `gauge`.
@@ -60,11 +86,13 @@ pub(crate) fn data<'a>(
     snapshot: &'a RegistrySnapshot,
     history: &History,
     after: u64,
-    interval_ms: u64,
-    capacity: usize,
-    now: u64,
+    settings: Settings,
 ) -> Data<'a> {
     let after = after.min(history.last());
+    let first = (after + 1).max(history.first);
+    let last = history
+        .last()
+        .min(first.saturating_add(settings.max_samples.max(1) as u64) - 1);
     let metrics = snapshot
         .metrics
         .iter()
@@ -72,13 +100,22 @@ pub(crate) fn data<'a>(
             let (kind, shape, current, bars) = current(&entry.snapshot)?;
             let (first, points) = match history.series.get(&entry.key) {
                 Some(series) if series.shape == shape => {
-                    let (first, points) = series.values_after(after);
+                    let (first, points) = series.values_after(after, last);
                     (first, points.collect())
                 }
                 _ => (history.last() + 1, Vec::new()),
             };
+            let mut id = String::from(entry.key.name());
+            id.push('\0');
+            for (name, value) in entry.key.labels() {
+                id.push_str(name);
+                id.push('\0');
+                id.push_str(value);
+                id.push('\0');
+            }
             let description = entry.description.as_deref();
             Some(Series {
+                id,
                 key: entry.key.to_string(),
                 kind,
                 help: description.map(|d| d.text.as_str()),
@@ -96,12 +133,14 @@ pub(crate) fn data<'a>(
         })
         .collect();
     Data {
-        interval_ms,
-        capacity,
-        last: history.last(),
-        first: (after + 1).max(history.first),
-        times: history.times_after(after).collect(),
-        now,
+        interval_ms: settings.interval_ms,
+        capacity: settings.capacity,
+        started: settings.started,
+        last,
+        more: last < history.last(),
+        first,
+        times: history.times_after(after, last).collect(),
+        now: settings.now,
         metrics,
     }
 }

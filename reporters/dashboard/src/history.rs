@@ -2,6 +2,7 @@
 //! per sample, for as many samples as the history holds.
 
 use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
 use tachymeter_core::{Distribution, MetricKey, MetricSnapshot, RegistrySnapshot};
 
 /// The quantiles each timer and histogram point holds, after its rate.
@@ -66,11 +67,17 @@ impl Series {
         self.values.len() / self.shape.width()
     }
 
-    /// The points after sequence number `after`, flattened.
-    pub(crate) fn values_after(&self, after: u64) -> (u64, impl Iterator<Item = f32> + '_) {
+    /// The points after sequence number `after` up to `last`, flattened.
+    pub(crate) fn values_after(
+        &self,
+        after: u64,
+        last: u64,
+    ) -> (u64, impl Iterator<Item = f32> + '_) {
         let first = self.first.max(after.saturating_add(1));
-        let skip = (first - self.first) as usize * self.shape.width();
-        (first, self.values.iter().copied().skip(skip))
+        let width = self.shape.width();
+        let skip = (first - self.first) as usize * width;
+        let take = (last + 1).saturating_sub(first) as usize * width;
+        (first, self.values.iter().copied().skip(skip).take(take))
     }
 
     /// The rate since the previous sample, `seconds` ago.
@@ -83,8 +90,19 @@ impl Series {
         rate
     }
 
+    /// Forgets what the next point would be measured from, when a count
+    /// that only grows went down: the metric was removed and registered
+    /// again under the same key.
+    fn restart_if_lower(&mut self, count: u64) {
+        if self.last_count.is_some_and(|last| (count as f64) < last) {
+            self.last_count = None;
+            self.last_distribution = None;
+        }
+    }
+
     /// The interval's rate and quantiles, from its all-time distribution.
     fn interval(&mut self, all_time: &Distribution, seconds: f64) -> [f32; 4] {
+        self.restart_if_lower(all_time.count);
         let rate = self.rate(all_time.count as f64, seconds);
         let mut point = [rate, f32::NAN, f32::NAN, f32::NAN];
         if let Some(last) = &self.last_distribution {
@@ -106,6 +124,9 @@ pub(crate) struct History {
     pub(crate) first: u64,
     /// When each sample was taken, in milliseconds since the Unix epoch.
     pub(crate) times: VecDeque<u64>,
+    /// When the latest sample was taken, on the monotonic clock that
+    /// rates are measured with.
+    last_instant: Option<Instant>,
     pub(crate) series: HashMap<MetricKey, Series>,
 }
 
@@ -116,6 +137,7 @@ impl History {
             capacity: capacity.max(2),
             first: 1,
             times: VecDeque::with_capacity(capacity.max(2) + 1),
+            last_instant: None,
             series: HashMap::new(),
         }
     }
@@ -125,15 +147,16 @@ impl History {
         self.first + self.times.len() as u64 - 1
     }
 
-    /// Adds a sample of `snapshot` taken at `unix_ms`. Series gone from
-    /// the registry are forgotten; the oldest sample goes once the history
-    /// is full.
-    pub(crate) fn record(&mut self, snapshot: &RegistrySnapshot, unix_ms: u64) {
+    /// Adds a sample of `snapshot` taken at `unix_ms` (shown) and `now`
+    /// (rates are measured with it, so a step of the wall clock does not
+    /// skew them). Series gone from the registry are forgotten; the oldest
+    /// sample goes once the history is full.
+    pub(crate) fn record(&mut self, snapshot: &RegistrySnapshot, unix_ms: u64, now: Instant) {
         let seq = self.last() + 1;
-        let seconds = self
-            .times
-            .back()
-            .map_or(0.0, |last| unix_ms.saturating_sub(*last) as f64 / 1000.0);
+        let seconds = self.last_instant.map_or(0.0, |last| {
+            now.saturating_duration_since(last).as_secs_f64()
+        });
+        self.last_instant = Some(now);
         self.times.push_back(unix_ms);
         for entry in &snapshot.metrics {
             let shape = match &entry.snapshot {
@@ -166,6 +189,7 @@ impl History {
                     series.values.push_back(rate);
                 }
                 MetricSnapshot::Meter(m) => {
+                    series.restart_if_lower(m.count);
                     let rate = series.rate(m.count as f64, seconds);
                     series.values.push_back(rate);
                 }
@@ -187,14 +211,17 @@ impl History {
         }
     }
 
-    /// The sample times after sequence number `after`.
-    pub(crate) fn times_after(&self, after: u64) -> impl Iterator<Item = u64> + '_ {
-        let skip = after.saturating_add(1).saturating_sub(self.first) as usize;
-        self.times.iter().copied().skip(skip)
+    /// The sample times after sequence number `after` up to `last`.
+    pub(crate) fn times_after(&self, after: u64, last: u64) -> impl Iterator<Item = u64> + '_ {
+        let first = after.saturating_add(1).max(self.first);
+        let skip = (first - self.first) as usize;
+        let take = (last + 1).saturating_sub(first) as usize;
+        self.times.iter().copied().skip(skip).take(take)
     }
 
-    /// Heap bytes held by the points (not the distributions kept for the
-    /// next interval, which share the registry snapshot's counts).
+    /// Heap bytes held by the points (not the bucket counts each timer and
+    /// histogram keeps from the previous sample, to measure the next
+    /// interval).
     pub(crate) fn point_bytes(&self) -> usize {
         self.times.capacity() * 8
             + self
@@ -220,12 +247,13 @@ mod tests {
         for _ in 0..100 {
             timer.update(Duration::from_millis(1));
         }
-        history.record(&registry.snapshot(), 10_000);
+        let t0 = Instant::now();
+        history.record(&registry.snapshot(), 10_000, t0);
         for _ in 0..50 {
             timer.update(Duration::from_millis(100));
         }
         jobs.inc(20);
-        history.record(&registry.snapshot(), 15_000);
+        history.record(&registry.snapshot(), 15_000, t0 + Duration::from_secs(5));
 
         let t = &history.series[&MetricKey::new("t")];
         assert_eq!(t.len(), 2);
@@ -246,12 +274,14 @@ mod tests {
         let gauge = registry.gauge("g").unwrap();
         registry.counter("gone").unwrap();
         let mut history = History::new(3);
+        let t0 = Instant::now();
         for i in 0..10 {
             gauge.update(i);
             if i == 5 {
                 registry.unregister("gone");
             }
-            history.record(&registry.snapshot(), i as u64 * 1000);
+            let at = t0 + Duration::from_secs(i as u64);
+            history.record(&registry.snapshot(), i as u64 * 1000, at);
         }
         assert_eq!(history.times.len(), 3);
         assert_eq!((history.first, history.last()), (8, 10));
@@ -259,8 +289,39 @@ mod tests {
         assert_eq!(g.first, 8);
         assert_eq!(g.values, [7.0, 8.0, 9.0]);
         assert!(!history.series.contains_key(&MetricKey::new("gone")));
-        let (first, after) = g.values_after(9);
+        let (first, after) = g.values_after(9, 10);
         assert_eq!((first, after.collect::<Vec<_>>()), (10, vec![9.0]));
-        assert_eq!(history.times_after(9).collect::<Vec<_>>(), [9000]);
+        assert_eq!(history.times_after(9, 10).collect::<Vec<_>>(), [9000]);
+        // Fallen behind, and at most up to a sample.
+        let (first, some) = g.values_after(2, 9);
+        assert_eq!((first, some.collect::<Vec<_>>()), (8, vec![7.0, 8.0]));
+        assert_eq!(history.times_after(2, 9).collect::<Vec<_>>(), [7000, 8000]);
+    }
+
+    #[test]
+    fn a_timer_registered_again_starts_its_intervals_afresh() {
+        let registry = Registry::new();
+        let timer = registry.timer("t").unwrap();
+        for _ in 0..100 {
+            timer.update(Duration::from_millis(1));
+        }
+        let mut history = History::new(10);
+        let t0 = Instant::now();
+        history.record(&registry.snapshot(), 0, t0);
+        registry.unregister("t");
+        let again = registry.timer("t").unwrap();
+        again.update(Duration::from_millis(50));
+        history.record(&registry.snapshot(), 1000, t0 + Duration::from_secs(1));
+        let t = &history.series[&MetricKey::new("t")];
+        // No negative rate, no partial interval: nothing to measure from.
+        assert!(
+            t.values.iter().skip(4).all(|v| v.is_nan()),
+            "{:?}",
+            t.values
+        );
+        again.update(Duration::from_millis(50));
+        history.record(&registry.snapshot(), 2000, t0 + Duration::from_secs(2));
+        let t = &history.series[&MetricKey::new("t")];
+        assert_eq!(t.values[8], 1.0);
     }
 }

@@ -38,5 +38,6 @@ mod page;
 
 pub use dashboard::{
     Dashboard, DashboardBuilder, DashboardRender, DEFAULT_HISTORY, DEFAULT_INTERVAL, MAX_SAMPLES,
+    MAX_SAMPLES_PER_ANSWER,
 };
 pub use tachymeter_report::{ReportError, StopOutcome};

@@ -204,3 +204,45 @@ fn a_poll_that_fell_behind_gets_what_the_history_still_holds() {
     assert_eq!(g["points"].as_array().unwrap().len(), 3);
     dashboard.stop();
 }
+
+#[test]
+fn a_long_history_comes_in_bounded_answers() {
+    let registry = Registry::new();
+    registry.gauge("g").unwrap().update(2);
+    registry
+        .gauge(tachymeter_core::MetricKey::new("g").with_label("x", "1"))
+        .unwrap();
+    let dashboard = Dashboard::builder(&registry)
+        .interval(Duration::from_secs(1))
+        .history(Duration::from_secs(1000))
+        .start()
+        .unwrap();
+    for _ in 0..799 {
+        dashboard.sample_now();
+    }
+    let max = tachymeter_dashboard::MAX_SAMPLES_PER_ANSWER as u64;
+    let first = data(&dashboard, 0);
+    assert_eq!(
+        (first["last"].as_u64(), first["more"].as_bool()),
+        (Some(max), Some(true))
+    );
+    assert_eq!(first["times"].as_array().unwrap().len() as u64, max);
+    let rest = data(&dashboard, max);
+    assert_eq!(
+        (rest["last"].as_u64(), rest["more"].as_bool()),
+        (Some(800), Some(false))
+    );
+    assert_eq!(rest["times"].as_array().unwrap().len() as u64, 800 - max);
+    assert_eq!(first["started"], rest["started"]);
+    let g: Vec<&Value> = rest["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["id"].as_str().unwrap().starts_with("g\0"))
+        .collect();
+    // Two series whose displayed keys could clash have distinct ids.
+    assert_eq!(g.len(), 2);
+    assert_ne!(g[0]["id"], g[1]["id"]);
+    assert_eq!(g[0]["points"].as_array().unwrap().len() as u64, 800 - max);
+    dashboard.stop();
+}

@@ -17,8 +17,10 @@ use tachymeter_core::{Counter, Registry};
 /// | `dropped-lines` | lines of failed reports that were not written |
 ///
 /// Every line handed to [`send`](Self::send) is counted once, as sent or
-/// as dropped. Counts being cumulative, a dropped line's value goes with
-/// the next report that gets through.
+/// as dropped. A line that a timed-out write cut in two counts as sent:
+/// its rest goes first on the next send (unless the backend closes the
+/// connection first). Counts being cumulative, a dropped line's value goes
+/// with the next report that gets through.
 ///
 /// ```
 /// use std::time::Duration;
@@ -27,8 +29,9 @@ use tachymeter_core::{Counter, Registry};
 ///
 /// let registry = Registry::new();
 /// let settings = PushSettings::new("carbon", Duration::from_millis(200));
-/// // Nothing listens on port 9 (discard) here: the connection fails.
-/// let mut sender = LineSender::new(&registry, &settings, "127.0.0.1:9")?;
+/// // A port nothing listens on any more: the connection fails.
+/// let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+/// let mut sender = LineSender::new(&registry, &settings, closed.to_string())?;
 /// assert!(sender.send("a 1 1700000000\nb 2 1700000000\n", 2).is_err());
 /// let dropped = registry.counter("reporter.carbon.dropped-lines")?;
 /// assert_eq!(dropped.count(), 2);
@@ -110,8 +113,12 @@ impl LineSender {
                     self.connected();
                 }
                 self.write_failures.inc(1);
-                let written = text.as_bytes().get(..*written).unwrap_or_default();
-                written.iter().filter(|&&b| b == b'\n').count() as u64
+                let part = text.as_bytes().get(..*written).unwrap_or_default();
+                let whole = part.iter().filter(|&&b| b == b'\n').count() as u64;
+                // A line of this text cut by a timeout is finished first on
+                // the next send: it goes out whole.
+                let cut = *written > 0 && self.sender.has_unfinished_line();
+                whole + u64::from(cut)
             }
         };
         let whole = whole.min(lines);

@@ -230,6 +230,19 @@ impl TcpSender {
         self.unfinished.clear();
     }
 
+    /// Whether the last failed write cut a line whose rest waits to go
+    /// first on the next send (and on drop).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let sender = tachymeter_report::TcpSender::new("127.0.0.1:2003", Duration::from_secs(1));
+    /// assert!(!sender.has_unfinished_line());
+    /// ```
+    pub fn has_unfinished_line(&self) -> bool {
+        !self.unfinished.is_empty()
+    }
+
     /// Writes all of `bytes`, connecting first if needed.
     ///
     /// # Errors

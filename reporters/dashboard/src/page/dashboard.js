@@ -11,7 +11,8 @@
     times: [], // Unix ms of each sample kept
     capacity: 2,
     intervalMs: 5000,
-    series: new Map(), // key -> series
+    series: new Map(), // id -> series
+    started: undefined, // when the service's dashboard started
     polls: 0,
     timer: null,
   };
@@ -49,6 +50,7 @@
       case "seconds": return scaled(v * 1e9, DURATION);
       case "bytes": return scaled(v, BYTES);
       case "percent": return sig3(v) + " %";
+      case "ratio": return sig3(v * 100) + " %";
       default: return scaled(v, PLAIN).trim();
     }
   }
@@ -60,26 +62,35 @@
 
   // ---- merging a poll ---------------------------------------------------
 
-  // Adds a poll's answer; false when it cannot follow what was kept and
-  // the whole history must be asked for again.
+  // Forgets every sample kept (the series' cards stay).
+  function forget(first) {
+    state.times = [];
+    state.first = first;
+    for (const s of state.series.values()) s.points = [];
+  }
+
+  // Adds a poll's answer; false when it belongs to another run of the
+  // service, whose whole history must then be asked for.
   function merge(data) {
     state.intervalMs = Math.max(100, data.interval_ms);
     state.capacity = data.capacity;
-    if (data.last < state.last) {
+    if (state.started !== undefined && data.started !== state.started) {
       // The service restarted: its samples are numbered afresh.
+      state.started = data.started;
       state.last = 0;
-      state.times = [];
-      for (const s of state.series.values()) s.points = [];
+      forget(1);
       return false;
     }
-    if (data.first !== state.last + 1) {
-      // We fell behind its history (a sleeping laptop): keep what it has.
-      state.times = [];
-      state.first = data.first;
-      for (const s of state.series.values()) s.points = [];
+    state.started = data.started;
+    if (data.first > state.last + 1 || state.times.length === 0) {
+      // We fell behind its history (a sleeping laptop), or had nothing:
+      // keep what it has.
+      forget(data.first);
     }
-    state.times.push(...data.times);
-    state.last = data.last;
+    // Samples we have already (an answer overlapping another) are skipped.
+    const skip = Math.max(0, state.last + 1 - data.first);
+    state.times.push(...data.times.slice(skip));
+    state.last = Math.max(state.last, data.last);
     const trim = state.times.length - state.capacity;
     if (trim > 0) {
       state.times.splice(0, trim);
@@ -88,12 +99,12 @@
     state.now = data.now;
     const seen = new Set();
     for (const m of data.metrics) {
-      seen.add(m.key);
-      let s = state.series.get(m.key);
+      seen.add(m.id);
+      let s = state.series.get(m.id);
       if (!s || s.kind !== m.kind) {
         if (s) s.card.remove();
         s = { key: m.key, kind: m.kind, points: [], first: m.first, card: null };
-        state.series.set(m.key, s);
+        state.series.set(m.id, s);
       }
       s.unit = m.unit;
       s.help = m.help;
@@ -102,10 +113,10 @@
       s.bars = m.bars || [];
       addPoints(s, m);
     }
-    for (const [key, s] of state.series) {
-      if (!seen.has(key)) {
+    for (const [id, s] of state.series) {
+      if (!seen.has(id)) {
         s.card.remove();
-        state.series.delete(key);
+        state.series.delete(id);
       }
     }
     return true;
@@ -261,10 +272,13 @@
       svg.append(svgEl("text", { x: PAD.left - 4, y: yy + 3, "text-anchor": "end" }, format(v, unit)));
     }
     const minutes = span / 60000;
-    const step = minutes > 20 ? 10 : minutes > 6 ? 5 : minutes > 2 ? 1 : 0.25;
+    // About six labels, at round times.
+    const step = [0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720].find((m) => minutes / m <= 6) || 1440;
     for (let m = 0; m <= minutes + 1e-9; m += step) {
       const xx = x(end - m * 60000);
-      const label = m === 0 ? "now" : (m >= 1 ? `−${m} min` : `−${Math.round(m * 60)} s`);
+      const label = m === 0 ? "now"
+        : m >= 60 ? `−${Number((m / 60).toFixed(1))} h`
+        : m >= 1 ? `−${m} min` : `−${Math.round(m * 60)} s`;
       svg.append(svgEl("text", { x: xx, y: h - 4, "text-anchor": m === 0 ? "end" : "middle" }, label));
     }
     for (const [cls, i] of lines) {
@@ -273,7 +287,7 @@
       s.points.forEach((p, k) => {
         const t = state.times[s.first - state.first + k];
         const v = p ? p[i] : null;
-        if (v === null || v === undefined || t === undefined) {
+        if (v === null || v === undefined || t === undefined || t < start) {
           pen = false;
           return;
         }
@@ -328,7 +342,8 @@
     } else if (svgs.value) {
       linePlot(svgs.value, s, [["value", 0]], s.unit);
     } else {
-      linePlot(svgs.rate, s, [["rate", 0]], undefined);
+      // A counter's or meter's rate is in its unit per second.
+      linePlot(svgs.rate, s, [["rate", 0]], s.unit);
     }
   }
 
@@ -358,13 +373,28 @@
 
   // ---- polling ----------------------------------------------------------
 
-  async function poll() {
+  // One poll at a time: a refresh asked for while one runs gets that one.
+  let running = null;
+
+  function poll() {
+    if (!running) {
+      running = pollOnce().finally(() => {
+        running = null;
+      });
+    }
+    return running;
+  }
+
+  async function pollOnce() {
     clearTimeout(state.timer);
     try {
-      const response = await fetch(`${location.pathname}?data&after=${state.last}`, { cache: "no-store" });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      if (!merge(await response.json())) {
-        return poll();
+      let again = true;
+      // A restart asks for the whole history; a long one comes in parts.
+      for (let answers = 0; again && answers < 100; answers++) {
+        const response = await fetch(`${location.pathname}?data&after=${state.last}`, { cache: "no-store" });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        const data = await response.json();
+        again = !merge(data) || data.more;
       }
       for (const s of state.series.values()) draw(s);
       refreshFilter();
@@ -384,7 +414,13 @@
     resizing = setTimeout(() => { for (const s of state.series.values()) draw(s); }, 150);
   });
 
-  // For tests and the console: the state, and a poll on demand.
-  window.dashboard = { state, refresh: poll };
+  // A poll that starts after the call (waiting for one that runs).
+  async function refresh() {
+    if (running) await running;
+    return poll();
+  }
+
+  // For tests and the console: the state, and a fresh poll on demand.
+  window.dashboard = { state, refresh };
   poll();
 })();
