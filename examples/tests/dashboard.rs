@@ -345,14 +345,15 @@ fn check_cards(snapshot: &tachymeter_core::RegistrySnapshot, cards: &Value) {
                     "{key}"
                 );
                 let fields = &card["fields"];
-                assert_eq!(fields["count"][1].as_f64(), Some(t.count() as f64), "{key}");
-                assert_eq!(
-                    parse_shown(fields["count"][0].as_str().unwrap()),
-                    t.count() as f64
-                );
+                let shown = fields["count"][1].as_f64().unwrap();
+                assert_eq!(parse_shown(fields["count"][0].as_str().unwrap()), shown);
                 if !key.contains("book") {
+                    // Still recording (the reporters' own): as read a moment
+                    // before the registry was.
+                    assert!(shown <= t.count() as f64, "{key}: {shown} > {}", t.count());
                     continue;
                 }
+                assert_eq!(shown, t.count() as f64, "{key}");
                 assert!(card["lines"].as_u64().unwrap() >= 3, "{key}: {card}");
                 assert_eq!(
                     card["bars"].as_u64().unwrap(),
