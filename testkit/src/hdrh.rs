@@ -2,13 +2,11 @@
 //! `hdrh`), in a virtual environment of its own, to read interval logs with
 //! a second implementation.
 
+use crate::error::{Error, Result};
+use crate::install::install_once;
+use crate::process::find_program;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use crate::error::{Error, Result};
-use crate::process::find_program;
 
 /// The PyPI packages installed, pinned: `hdrhistogram` and the two
 /// packages it needs at run time.
@@ -39,64 +37,39 @@ pub fn hdrh_venv_dir() -> PathBuf {
 /// The environment is built in a fresh directory and renamed into place,
 /// so concurrent test processes are safe.
 pub fn ensure_hdrh() -> Result<PathBuf> {
-    static INSTALLING: Mutex<()> = Mutex::new(());
-    let _guard = INSTALLING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let dir = hdrh_venv_dir();
     let python = |root: &Path| root.join("bin").join("python");
-    if check(&python(&dir)).is_ok() {
-        return Ok(python(&dir));
+    let installed = install_once(
+        &dir,
+        |root| check(&python(root)).is_ok(),
+        |staging| {
+            let python3 = find_program("python3", INSTALL_PYTHON)?;
+            run(
+                Command::new(&python3).args(["-m", "venv"]).arg(staging),
+                &format!("python3 -m venv {}", staging.display()),
+                &format!("python3's venv module is missing or broken: `{INSTALL_PYTHON}`"),
+            )?;
+            run(
+                Command::new(python(staging))
+                    .args([
+                        "-m",
+                        "pip",
+                        "install",
+                        "--disable-pip-version-check",
+                        "--no-input",
+                        "--quiet",
+                    ])
+                    .args(HDRH_PACKAGES),
+                &format!("pip install {}", HDRH_PACKAGES.join(" ")),
+                "pip could not install the packages from PyPI (is PyPI reachable?)",
+            )
+        },
+    );
+    if let Err(error) = installed {
+        // Says what the environment lacks, when it is there but unusable.
+        check(&python(&dir))?;
+        return Err(error);
     }
-    let python3 = find_program("python3", INSTALL_PYTHON)?;
-    let parent = dir.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let staging = parent.join(format!(".hdrh-venv-{}-{nanos}", std::process::id()));
-    let cleanup = |error: Error| {
-        let _ = std::fs::remove_dir_all(&staging);
-        error
-    };
-    run(
-        Command::new(&python3).args(["-m", "venv"]).arg(&staging),
-        &format!("python3 -m venv {}", staging.display()),
-        &format!("python3's venv module is missing or broken: `{INSTALL_PYTHON}`"),
-    )
-    .map_err(cleanup)?;
-    run(
-        Command::new(python(&staging))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--quiet",
-            ])
-            .args(HDRH_PACKAGES),
-        &format!("pip install {}", HDRH_PACKAGES.join(" ")),
-        "pip could not install the packages from PyPI (is PyPI reachable?)",
-    )
-    .map_err(cleanup)?;
-    if std::fs::rename(&staging, &dir).is_err() {
-        // Another process (or an older, broken environment) is in the way.
-        if check(&python(&dir)).is_err() {
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::rename(&staging, &dir).map_err(|e| {
-                cleanup(Error::io(
-                    format!("renaming {} to {}", staging.display(), dir.display()),
-                    e,
-                ))
-            })?;
-        } else {
-            let _ = std::fs::remove_dir_all(&staging);
-        }
-    }
-    check(&python(&dir))?;
     Ok(python(&dir))
 }
 

@@ -51,6 +51,7 @@ mod error;
 mod hdrh;
 pub mod http;
 mod influxdb;
+mod install;
 pub mod port;
 mod process;
 mod prometheus;

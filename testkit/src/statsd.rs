@@ -4,14 +4,14 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
 use crate::carbon::Carbon;
 use crate::dir::TempDir;
 use crate::error::{Error, Result};
+use crate::install::install_once;
 use crate::port;
 use crate::process::{find_program, retry_on_port_clash, ServerProcess, DEFAULT_START_TIMEOUT};
 use crate::sink::LineSink;
@@ -375,62 +375,42 @@ pub fn statsd_install_dir() -> PathBuf {
 /// The package is installed into a fresh directory which is then renamed into
 /// place, so concurrent installs from several test processes are safe.
 pub fn ensure_installed() -> Result<PathBuf> {
-    static INSTALLING: Mutex<()> = Mutex::new(());
-    let _guard = INSTALLING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let dir = statsd_install_dir();
     let stats_js = |root: &Path| root.join("node_modules/statsd/stats.js");
-    if stats_js(&dir).is_file() {
-        return Ok(stats_js(&dir));
-    }
-    let npm = find_program("npm", INSTALL_NODE)?;
-    let parent = dir.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let staging = parent.join(format!(".statsd-{}-{nanos}", std::process::id()));
-    let output = Command::new(npm)
-        .args(["install", "--prefix"])
-        .arg(&staging)
-        .args([
-            "--no-audit",
-            "--no-fund",
-            "--omit=optional",
-            "--no-package-lock",
-            STATSD_PACKAGE,
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::io(format!("running npm install {STATSD_PACKAGE}"), e))?;
-    if !output.status.success() || !stats_js(&staging).is_file() {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(Error::protocol(
-            format!(
-                "npm install --prefix {} {STATSD_PACKAGE}",
-                staging.display()
-            ),
-            format!(
-                "{}; stdout: {} stderr: {}",
-                output.status,
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
-        ));
-    }
-    if std::fs::rename(&staging, &dir).is_err() {
-        // Another process installed it first.
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    if stats_js(&dir).is_file() {
-        Ok(stats_js(&dir))
-    } else {
-        Err(Error::protocol(
-            format!("installing {STATSD_PACKAGE}"),
-            format!("{} is missing after install", stats_js(&dir).display()),
-        ))
-    }
+    install_once(
+        &dir,
+        |root| stats_js(root).is_file(),
+        |staging| {
+            let npm = find_program("npm", INSTALL_NODE)?;
+            let output = Command::new(npm)
+                .args(["install", "--prefix"])
+                .arg(staging)
+                .args([
+                    "--no-audit",
+                    "--no-fund",
+                    "--omit=optional",
+                    "--no-package-lock",
+                    STATSD_PACKAGE,
+                ])
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| Error::io(format!("running npm install {STATSD_PACKAGE}"), e))?;
+            if output.status.success() && stats_js(staging).is_file() {
+                return Ok(());
+            }
+            Err(Error::protocol(
+                format!(
+                    "npm install --prefix {} {STATSD_PACKAGE}",
+                    staging.display()
+                ),
+                format!(
+                    "{}; stdout: {} stderr: {}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                ),
+            ))
+        },
+    )?;
+    Ok(stats_js(&dir))
 }
