@@ -79,4 +79,4 @@ pub use statsd::{
     STATSD_DIR_ENV, STATSD_PACKAGE,
 };
 pub use victoria::VictoriaMetrics;
-pub use writer::{FailingWriter, SharedWriter};
+pub use writer::{FailingWriter, FlakyWriter, SharedWriter};

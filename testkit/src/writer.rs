@@ -41,3 +41,52 @@ impl Write for FailingWriter {
         Ok(())
     }
 }
+
+/// A writer into a [`SharedWriter`] that takes `budget` bytes, fails once
+/// (`connection reset`) when they are spent, then takes everything; at
+/// most `chunk` bytes per write (default unbounded), to cut writes short.
+#[derive(Debug, Clone)]
+pub struct FlakyWriter {
+    out: SharedWriter,
+    budget: Option<usize>,
+    chunk: usize,
+}
+
+impl FlakyWriter {
+    /// Fails once after `budget` bytes into `out`.
+    pub fn new(out: SharedWriter, budget: usize) -> Self {
+        Self {
+            out,
+            budget: Some(budget),
+            chunk: usize::MAX,
+        }
+    }
+
+    /// Takes at most `chunk` bytes (at least 1) per write.
+    pub fn chunk(mut self, chunk: usize) -> Self {
+        self.chunk = chunk.max(1);
+        self
+    }
+}
+
+impl Write for FlakyWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let buf = &buf[..buf.len().min(self.chunk)];
+        match self.budget {
+            Some(0) => {
+                self.budget = None;
+                Err(io::Error::other("connection reset"))
+            }
+            Some(left) => {
+                let n = left.min(buf.len());
+                self.budget = Some(left - n);
+                self.out.write(&buf[..n])
+            }
+            None => self.out.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -4,41 +4,11 @@
 mod common;
 
 use common::{base_time, parse, registry, TestResult};
-use std::io::{self, Write};
+use std::io;
 use std::time::Duration;
 use tachymeter_core::Registry;
 use tachymeter_hdrlog::{HdrLogReporter, PeriodicReporter, Report};
-use tachymeter_testkit::{FailingWriter, SharedWriter};
-
-/// Takes `budget` bytes, fails once it is spent, then takes everything,
-/// `chunk` bytes per write at most.
-struct Flaky {
-    out: SharedWriter,
-    budget: Option<usize>,
-    chunk: usize,
-}
-
-impl Write for Flaky {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let buf = &buf[..buf.len().min(self.chunk)];
-        match self.budget {
-            Some(0) => {
-                self.budget = None;
-                Err(io::Error::other("connection reset"))
-            }
-            Some(left) => {
-                let n = left.min(buf.len());
-                self.budget = Some(left - n);
-                self.out.write(&buf[..n])
-            }
-            None => self.out.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+use tachymeter_testkit::{FailingWriter, FlakyWriter, SharedWriter};
 
 /// Three reports of two series through a writer that fails once after
 /// `budget` bytes; the log and how many values each tag got in all.
@@ -47,11 +17,7 @@ fn run(budget: usize, chunk: usize) -> Result<(String, [u64; 2], u32), Box<dyn s
     let a = registry.timer("a")?;
     let b = registry.histogram("b")?;
     let out = SharedWriter::default();
-    let writer = Flaky {
-        out: out.clone(),
-        budget: Some(budget),
-        chunk,
-    };
+    let writer = FlakyWriter::new(out.clone(), budget).chunk(chunk);
     let mut reporter = HdrLogReporter::builder(writer)
         .base_time(base_time())
         .build(&registry)?;

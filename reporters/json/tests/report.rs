@@ -7,7 +7,7 @@ use std::time::Duration;
 use tachymeter_core::{ManualClock, Registry};
 use tachymeter_json::{to_json, write_json_every, JsonReport};
 use tachymeter_report::Report;
-use tachymeter_testkit::{FailingWriter, SharedWriter};
+use tachymeter_testkit::{FailingWriter, FlakyWriter, SharedWriter};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -47,38 +47,10 @@ fn a_boxed_writer_is_accepted() -> TestResult {
 
 #[test]
 fn a_line_cut_short_never_corrupts_the_next_one() -> TestResult {
-    /// Takes `budget` bytes, fails once it is spent, then takes everything.
-    struct Flaky {
-        out: SharedWriter,
-        budget: Option<usize>,
-    }
-    impl Write for Flaky {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            match self.budget {
-                Some(0) => {
-                    self.budget = None;
-                    Err(io::Error::other("connection reset"))
-                }
-                Some(left) => {
-                    let n = left.min(buf.len());
-                    self.budget = Some(left - n);
-                    self.out.write(&buf[..n])
-                }
-                None => self.out.write(buf),
-            }
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
     let registry = Registry::new();
     registry.counter("jobs")?.inc(1);
     let out = SharedWriter::default();
-    let mut report = JsonReport::new(Flaky {
-        out: out.clone(),
-        budget: Some(5),
-    });
+    let mut report = JsonReport::new(FlakyWriter::new(out.clone(), 5));
     let error = report.report(&registry.snapshot()).unwrap_err();
     assert_eq!(error.to_string(), "connection reset");
     report.report(&registry.snapshot())?;
