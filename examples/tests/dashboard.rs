@@ -12,50 +12,7 @@ use std::time::{Duration, Instant};
 use tachymeter_core::{MetricSnapshot, Registry};
 use tachymeter_dashboard::Dashboard;
 use tachymeter_examples::books::{app_with_dashboard, Book, Store};
-use tachymeter_testkit::{http, target_dir, Browser};
-
-/// A server on a thread of its own, stopped when dropped.
-struct Server {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<thread::JoinHandle<()>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.stop.take().map(|stop| stop.send(()));
-        let _ = self.thread.take().map(thread::JoinHandle::join);
-    }
-}
-
-/// Serves `app` on `addr` (port 0 for any free one).
-fn serve(app: axum::Router, addr: &str) -> Server {
-    let listener = std::net::TcpListener::bind(addr).unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let thread = thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-    });
-    Server {
-        addr,
-        stop: Some(stop),
-        thread: Some(thread),
-    }
-}
+use tachymeter_testkit::{http, target_dir, Browser, ServedRouter};
 
 /// The books service with a dashboard sampling every 500 ms.
 fn books(registry: &Registry) -> (axum::Router, Dashboard) {
@@ -147,8 +104,8 @@ return out;
 fn the_dashboard_shows_every_timer_live_in_a_real_browser() {
     let registry = Registry::new();
     let (app, dashboard) = books(&registry);
-    let server = serve(app, "127.0.0.1:0");
-    let addr = server.addr;
+    let server = ServedRouter::start(app).unwrap();
+    let addr = server.addr();
     let stop = Arc::new(AtomicBool::new(false));
     let loader = load(addr, Arc::clone(&stop));
 
@@ -281,7 +238,7 @@ fn the_dashboard_shows_every_timer_live_in_a_real_browser() {
     dashboard.stop();
     let registry = Registry::new();
     let (app, dashboard) = books(&registry);
-    let _server = serve(app, &addr.to_string());
+    let _server = ServedRouter::start_on(app, addr).unwrap();
     for _ in 0..3 {
         http::get(&format!("http://{addr}/books/1")).unwrap();
     }

@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 use tachymeter_core::{Metric, Registry};
+use tachymeter_testkit::ServedRouter;
 use tachymeter_tower::{HttpMetricsLayer, Measure};
 
 fn counter(registry: &Registry, name: &str) -> i64 {
@@ -29,24 +30,6 @@ fn timed(registry: &Registry, name: &str) -> u64 {
         Some(Metric::Timer(t)) => t.count(),
         other => panic!("{name}: expected a timer, found {other:?}"),
     }
-}
-
-/// Serves `router` on 127.0.0.1 from a background runtime.
-fn serve(router: Router) -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, router).await.unwrap();
-        });
-    });
-    addr
 }
 
 /// Sends one request on its own connection and reads the answer to its end.
@@ -90,7 +73,8 @@ fn heads_without_a_body_end_the_request_and_are_timed() {
         .route("/no-content", get(with_body(StatusCode::NO_CONTENT)))
         .route("/not-modified", get(with_body(StatusCode::NOT_MODIFIED)))
         .layer(HttpMetricsLayer::measuring(&registry, "web", Measure::Body).unwrap());
-    let addr = serve(app);
+    let server = ServedRouter::start(app).unwrap();
+    let addr = server.addr();
 
     const ROUNDS: u64 = 20;
     for _ in 0..ROUNDS {

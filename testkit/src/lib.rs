@@ -57,6 +57,8 @@ mod process;
 mod prometheus;
 mod promtool;
 mod pushgateway;
+#[cfg(feature = "axum")]
+mod router;
 mod sink;
 mod statsd;
 mod victoria;
@@ -73,6 +75,8 @@ pub use process::{find_program, ServerProcess, DEFAULT_START_TIMEOUT, STOP_GRACE
 pub use prometheus::{Prometheus, PrometheusOptions, Sample, TargetHealth};
 pub use promtool::{CheckOutcome, Promtool};
 pub use pushgateway::Pushgateway;
+#[cfg(feature = "axum")]
+pub use router::ServedRouter;
 pub use sink::LineSink;
 pub use statsd::{
     ensure_installed as ensure_statsd_installed, statsd_install_dir, Statsd, StatsdOptions,
