@@ -132,9 +132,20 @@ impl Dashboard {
     }
 
     /// Takes a sample now, besides those taken every interval (the next
-    /// one still comes on time).
+    /// one still comes on time), and returns once it is in the history.
     pub fn sample_now(&self) {
-        sample(&self.inner.history, &self.inner.registry);
+        let sampler = self
+            .inner
+            .sampler
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match sampler.as_ref() {
+            // On the sampling thread, in turn with the scheduled samples.
+            Some(sampler) => {
+                sampler.report_now();
+            }
+            None => sample(&self.inner.history, &self.inner.registry.snapshot()),
+        }
     }
 
     /// Heap bytes the history's points hold now (see the type's memory
@@ -235,12 +246,11 @@ impl DashboardBuilder {
         let samples = self.history.as_nanos() / self.interval.as_nanos().max(1);
         let capacity = (samples as usize).saturating_add(1).clamp(3, MAX_SAMPLES);
         let history = Arc::new(Mutex::new(History::new(capacity)));
-        sample(&history, &self.registry);
+        sample(&history, &self.registry.snapshot());
         let sampler = PeriodicReporter::builder(&self.registry, self.interval)
             .name("dashboard")
             .start(Sampler {
                 history: Arc::clone(&history),
-                registry: self.registry.clone(),
             })?;
         Ok(Dashboard {
             inner: Arc::new(Inner {
@@ -272,27 +282,21 @@ impl Render for DashboardRender {
     }
 }
 
-/// Adds a sample to the history every interval.
+/// Adds each snapshot to the history, on the sampling thread: scheduled
+/// samples and [`Dashboard::sample_now`]'s come in turn, in order.
 struct Sampler {
     history: Arc<Mutex<History>>,
-    registry: Registry,
 }
 
 impl Report for Sampler {
-    /// Samples under the history's lock rather than the snapshot given, so
-    /// that a [`Dashboard::sample_now`] at the same moment cannot add an
-    /// older snapshot after a newer one.
-    fn report(&mut self, _snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
-        sample(&self.history, &self.registry);
+    fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
+        sample(&self.history, snapshot);
         Ok(())
     }
 }
 
-/// Takes a snapshot and adds it, both under the lock (a snapshot never
-/// blocks the recording threads).
-fn sample(history: &Mutex<History>, registry: &Registry) {
-    let mut history = lock(history);
-    history.record(&registry.snapshot(), unix_ms(), Instant::now());
+fn sample(history: &Mutex<History>, snapshot: &RegistrySnapshot) {
+    lock(history).record(snapshot, unix_ms(), Instant::now());
 }
 
 /// The history, even if a panic poisoned its lock (it is left consistent:
