@@ -17,7 +17,7 @@ use tachymeter_core::{
     Registry, RegistrySnapshot,
 };
 use tachymeter_report::{
-    own_metric_name, write_counting, DurationUnit, PeriodicReporter, Report, ReportError,
+    cut_line, own_metric_name, write_counting, DurationUnit, PeriodicReporter, Report, ReportError,
     SeriesNames,
 };
 
@@ -364,15 +364,9 @@ impl Report for HdrLogReporter {
                 let n = *n;
                 // Whatever is cut goes out first next time: the header's
                 // rest, and the rest of the line cut.
-                let line_end = if n == 0 || self.buf[n - 1] == b'\n' {
-                    n
-                } else {
-                    self.buf[n..]
-                        .iter()
-                        .position(|&b| b == b'\n')
-                        .map_or(self.buf.len(), |i| n + i + 1)
-                };
-                let end = line_end.max(carried);
+                let end = cut_line(&self.buf, n, carried)
+                    .map_or(n, |rest| rest.end)
+                    .max(carried);
                 self.carry = self.buf[n..end].to_vec();
                 end
             }

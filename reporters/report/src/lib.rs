@@ -74,4 +74,4 @@ pub use quiet::Quiet;
 pub use report::{Report, ReportError};
 pub use schedule::{Due, Schedule, MAX_WAIT};
 pub use tcp::{SendError, Sent, TcpSender, INITIAL_BACKOFF, MAX_BACKOFF};
-pub use write::write_counting;
+pub use write::{cut_line, write_counting};

@@ -1,6 +1,7 @@
 //! A persistent TCP connection for line protocols (Graphite plaintext,
 //! OpenTSDB telnet `put`), with bounded attempts and reconnection backoff.
 
+use crate::write::cut_line;
 use crate::MAX_WAIT;
 use std::fmt;
 use std::io::{self, ErrorKind, Write};
@@ -311,21 +312,6 @@ impl Drop for TcpSender {
     }
 }
 
-/// When a write of `data` (whose first `carried` bytes are the rest of a
-/// line cut earlier) stopped after `written` bytes in the middle of a line,
-/// the range of the rest of that line (through its line feed, or to the
-/// end); `None` when it stopped between lines.
-fn cut_line(data: &[u8], written: usize, carried: usize) -> Option<std::ops::Range<usize>> {
-    let inside = written < carried || (written > 0 && data[written - 1] != b'\n');
-    inside.then(|| {
-        let end = data[written..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(data.len(), |i| written + i + 1);
-        written..end
-    })
-}
-
 /// Resolves `target` and connects to the first address that answers.
 fn connect(target: &str, timeout: Duration) -> io::Result<TcpStream> {
     let addrs: Vec<SocketAddr> = target.to_socket_addrs()?.collect();
@@ -405,24 +391,6 @@ mod tests {
     use std::net::TcpListener;
 
     const TIMEOUT: Duration = Duration::from_millis(300);
-
-    #[test]
-    fn the_rest_of_a_cut_line_is_kept() {
-        let data = b"a 1 1\nb 2 1\nc 3 1\n";
-        // Between lines, or nothing written: nothing to finish.
-        assert_eq!(cut_line(data, 0, 0), None);
-        assert_eq!(cut_line(data, 6, 0), None);
-        assert_eq!(cut_line(data, data.len(), 0), None);
-        // In the middle of a line: its rest, through the line feed.
-        assert_eq!(cut_line(data, 8, 0), Some(8..12));
-        assert_eq!(cut_line(data, 17, 0), Some(17..18));
-        // Still inside the rest of a line carried from before (here the
-        // first 4 bytes), even with nothing written.
-        assert_eq!(cut_line(data, 0, 4), Some(0..6));
-        assert_eq!(cut_line(data, 3, 4), Some(3..6));
-        // A line without its line feed: to the end.
-        assert_eq!(cut_line(b"a 1 1\nb 2", 8, 0), Some(8..9));
-    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_and_resets() {

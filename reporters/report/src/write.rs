@@ -1,5 +1,6 @@
 //! [`write_counting`]: `write_all` for reporters that must know how much
-//! of a failed write went out.
+//! of a failed write went out, and [`cut_line`]: what of a line a failed
+//! write left unwritten.
 
 use std::io::{self, Write};
 
@@ -49,4 +50,51 @@ pub fn write_counting(writer: &mut dyn Write, mut buf: &[u8]) -> Result<(), (usi
         }
     }
     Ok(())
+}
+
+/// When a write of `data` (whose first `carried` bytes are the rest of a
+/// line cut earlier) stopped after `written` bytes in the middle of a line,
+/// the range of the rest of that line (through its line feed, or to the
+/// end), to write first next time, so that no reader ever sees half a line
+/// followed by another; `None` when it stopped between lines.
+///
+/// ```
+/// use tachymeter_report::cut_line;
+///
+/// let data = b"a 1 1\nb 2 1\n";
+/// assert_eq!(cut_line(data, 6, 0), None); // between lines
+/// assert_eq!(cut_line(data, 8, 0), Some(8..12)); // in `b 2 1`
+/// ```
+pub fn cut_line(data: &[u8], written: usize, carried: usize) -> Option<std::ops::Range<usize>> {
+    let inside = written < carried || (written > 0 && data[written - 1] != b'\n');
+    inside.then(|| {
+        let end = data[written..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(data.len(), |i| written + i + 1);
+        written..end
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rest_of_a_cut_line_is_kept() {
+        let data = b"a 1 1\nb 2 1\nc 3 1\n";
+        // Between lines, or nothing written: nothing to finish.
+        assert_eq!(cut_line(data, 0, 0), None);
+        assert_eq!(cut_line(data, 6, 0), None);
+        assert_eq!(cut_line(data, data.len(), 0), None);
+        // In the middle of a line: its rest, through the line feed.
+        assert_eq!(cut_line(data, 8, 0), Some(8..12));
+        assert_eq!(cut_line(data, 17, 0), Some(17..18));
+        // Still inside the rest of a line carried from before (here the
+        // first 4 bytes), even with nothing written.
+        assert_eq!(cut_line(data, 0, 4), Some(0..6));
+        assert_eq!(cut_line(data, 3, 4), Some(3..6));
+        // A line without its line feed: to the end.
+        assert_eq!(cut_line(b"a 1 1\nb 2", 8, 0), Some(8..9));
+    }
 }
