@@ -7,6 +7,11 @@
 //! Before the group runs, the bench counts heap allocations per request of
 //! each router once warm; after it, it prints each layer's overhead over
 //! `noop_layer` from criterion's medians of this run.
+//!
+//! The process simulates a 64-CPU machine (`METRICS_CORE_PARALLELISM=64`
+//! unless set), and `metrics_tower_combined_late` measures `HttpMetricsLayer`
+//! on a worker that other busy threads recorded into before: the cost the
+//! 9th to 64th worker of such a machine pays.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, Uri};
@@ -19,7 +24,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
-use tachymeter_benches::{criterion_config, median_ns};
+use tachymeter_benches::{criterion_config, median_ns, EarlyThreads};
 use tachymeter_core::{Registry, RegistryError};
 use tokio::runtime::Runtime;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
@@ -34,6 +39,17 @@ const COUNTED_REQUESTS: u64 = 1000;
 const ROUNDS: usize = 31;
 /// Requests per case per round of the interleaved check.
 const SLICE_REQUESTS: u64 = 5_000;
+/// `HttpMetricsLayer` on a worker that was not among the first recorders:
+/// [`EARLY_THREADS`] other threads sent requests through it first and stay
+/// alive.
+const LATE: &str = "metrics_tower_combined_late";
+/// Threads that record into [`LATE`]'s metrics before the bench does, each
+/// sending [`EARLY_REQUESTS`]: enough to take every owned stripe of its
+/// timer on a 64-CPU machine (2 first recorders, 6 more by their load), so
+/// the bench's thread writes shared stripes, as the 9th to 64th busy worker
+/// of such a machine would.
+const EARLY_THREADS: usize = 8;
+const EARLY_REQUESTS: u64 = 20_000;
 /// The largest acceptable cost of `HttpMetricsLayer` (timer, status classes,
 /// outcomes, in-flight) over the no-op layer, per request.
 const TARGET_OVERHEAD_NS: f64 = 150.0;
@@ -153,7 +169,8 @@ struct Case {
 /// every request (a clone of the boxed handler and of the stored layer: one
 /// more allocation per request for any layer that is not zero-sized).
 fn cases(rt: &Runtime) -> Result<Vec<Case>, RegistryError> {
-    let (timed_registry, combined_registry, route_registry, head_registry) = (
+    let (timed_registry, combined_registry, route_registry, head_registry, late_registry) = (
+        Registry::new(),
         Registry::new(),
         Registry::new(),
         Registry::new(),
@@ -171,6 +188,7 @@ fn cases(rt: &Runtime) -> Result<Vec<Case>, RegistryError> {
             "bench-inflight",
         )?);
     let combined = tachymeter_tower::HttpMetricsLayer::new(&combined_registry, "bench")?;
+    let late = tachymeter_tower::HttpMetricsLayer::new(&late_registry, "bench")?;
     let route_layer = tachymeter_tower::RouteMetricsLayer::new(&route_registry, "http")?;
     // `pair` installs the Prometheus recorder as the global `metrics`
     // recorder and spawns its upkeep task; it starts no HTTP listener.
@@ -210,6 +228,12 @@ fn cases(rt: &Runtime) -> Result<Vec<Case>, RegistryError> {
             short: "combined",
             router: router(get(book).layer(combined)),
             _registry: Some(combined_registry),
+        },
+        Case {
+            id: LATE,
+            short: "combined_late",
+            router: router(get(book).layer(late)),
+            _registry: Some(late_registry),
         },
         Case {
             id: "metrics_tower_route_layer",
@@ -331,7 +355,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 /// ` (target <= +150 ns) ok` for the case the target is about.
 fn verdict(id: &str, overhead_ns: f64) -> String {
-    if id != "metrics_tower_combined" {
+    if id != "metrics_tower_combined" && id != LATE {
         return String::new();
     }
     let ok = overhead_ns <= TARGET_OVERHEAD_NS;
@@ -390,13 +414,40 @@ fn print_interleaved(cases: &[Case], rounds: &[Vec<f64>]) {
     }
 }
 
+/// Sends [`EARLY_REQUESTS`] through [`LATE`]'s router on each of
+/// [`EARLY_THREADS`] threads, one after another, which then stay alive.
+fn early_threads(cases: &[Case]) -> EarlyThreads {
+    let late = cases
+        .iter()
+        .find(|c| c.id == LATE)
+        .map(|c| c.router.clone())
+        .expect("the late case");
+    EarlyThreads::start(EARLY_THREADS, move |_| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a current-thread tokio runtime");
+        let mut router = late.clone();
+        rt.block_on(async {
+            for _ in 0..EARLY_REQUESTS {
+                black_box(request(&mut router).await);
+            }
+        });
+    })
+}
+
 fn main() -> Result<(), RegistryError> {
     let started = SystemTime::now();
+    // A 64-CPU machine (unless told otherwise), as the late case describes;
+    // before anything records, since the core reads it once.
+    if std::env::var_os(tachymeter_core::PARALLELISM_VAR).is_none() {
+        std::env::set_var(tachymeter_core::PARALLELISM_VAR, "64");
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .expect("a current-thread tokio runtime");
     let cases = cases(&rt)?;
+    let early = early_threads(&cases);
 
     let allocations: Vec<(&str, f64)> = cases
         .iter()
@@ -431,5 +482,6 @@ fn main() -> Result<(), RegistryError> {
     if let Some(rounds) = interleaved {
         print_interleaved(&cases, &rounds);
     }
+    drop(early);
     Ok(())
 }

@@ -13,7 +13,9 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Barrier;
 use std::time::{Duration, Instant, SystemTime};
-use tachymeter_benches::{criterion_config, hdr, log_uniform, print_ratios, RatioCheck};
+use tachymeter_benches::{
+    criterion_config, hdr, log_uniform, print_ratios, EarlyThreads, RatioCheck,
+};
 
 /// Latencies cycled through by every histogram bench (index `& MASK`).
 const VALUES: usize = 4096;
@@ -416,9 +418,133 @@ fn histogram_2threads(c: &mut Criterion) {
     g.finish();
 }
 
+/// One recording operation of a bench function, by value index.
+type Op<'a> = Box<dyn Fn(usize) + Sync + 'a>;
+
+/// Early threads that take every owned stripe of a histogram on a 64-CPU
+/// machine: the first two by recording first, six more by their load.
+const EARLY_OWNERS: usize = 8;
+/// Values each of them records: past the 16,384 shared writes after which a
+/// busy thread claims an owned stripe.
+const EARLY_VALUES: u64 = 20_000;
+/// Rounds of the late group's interleaved check, and values per thread in
+/// each function of a round.
+const LATE_ROUNDS: usize = 21;
+const LATE_SLICE: u64 = 1 << 20;
+
+/// The production case: the two threads timed were not the first of the
+/// process to record, on a simulated 64-CPU machine. Before them:
+///
+/// - `*_late_slots`: two threads recorded into a counter and stay alive, so
+///   they hold the process's first per-thread slots (the group runs before
+///   any other records);
+/// - `*_late_owners`: eight busy threads recorded into the very histogram or
+///   timer and stay alive, so they own all of its owned stripes and the
+///   timed threads write shared ones, as the 9th to 64th busy worker of a
+///   64-CPU machine does.
+///
+/// `hdrhistogram` (one per thread) is the baseline, as in `2threads`. Besides
+/// criterion's medians, an interleaved check times every function in turn
+/// for [`LATE_ROUNDS`] rounds and prints the median of each one's per-round
+/// ratio to the baseline: a slow spell of this shared host then hits both
+/// sides of a ratio alike.
+fn histogram_2threads_late(c: &mut Criterion, rounds: usize) -> Vec<(String, f64)> {
+    let values = latencies();
+    let vals = &values[..];
+    let slots = (
+        tachymeter_core::Histogram::new(),
+        tachymeter_core::Timer::new(),
+    );
+    let owners = (
+        tachymeter_core::Histogram::new(),
+        tachymeter_core::Timer::new(),
+    );
+    let early_slots = {
+        let counter = tachymeter_core::Counter::new();
+        EarlyThreads::start(2, move |_| counter.inc(1))
+    };
+    let early_owners = {
+        let (h, t, values) = (owners.0.clone(), owners.1.clone(), values.clone());
+        // One metric after the other: each thread's shared writes then
+        // reach the promotion count in both.
+        EarlyThreads::start(EARLY_OWNERS, move |_| {
+            for i in 0..EARLY_VALUES as usize {
+                h.update(values[i & MASK]);
+            }
+            for i in 0..EARLY_VALUES as usize {
+                t.update(Duration::from_nanos(values[i & MASK]));
+            }
+        })
+    };
+    let (mut hdr_main, mut hdr_helper) = (hdr(3, vals), hdr(3, vals));
+    let mut hdr_op = |i: usize| {
+        let _ = black_box(hdr_main.record(black_box(vals[i & MASK])));
+    };
+    let mut hdr_helper_op = |i: usize| {
+        let _ = black_box(hdr_helper.record(black_box(vals[(i + HELPER_OFFSET) & MASK])));
+    };
+    let histogram = |h: &tachymeter_core::Histogram, i: usize| h.update(black_box(vals[i & MASK]));
+    let timer = |t: &tachymeter_core::Timer, i: usize| {
+        t.update(Duration::from_nanos(black_box(vals[i & MASK])))
+    };
+    let mut ours: Vec<(String, Op<'_>)> = Vec::new();
+    for (name, (h, t)) in [("late_slots", &slots), ("late_owners", &owners)] {
+        ours.push((
+            format!("metrics_core_histogram_{name}"),
+            Box::new(move |i| histogram(h, i)),
+        ));
+        ours.push((
+            format!("metrics_core_timer_{name}"),
+            Box::new(move |i| timer(t, i)),
+        ));
+    }
+
+    let mut g = c.benchmark_group("histogram/2threads_late");
+    bench_2threads(
+        &mut g,
+        "hdrhistogram",
+        &mut hdr_op,
+        &mut hdr_helper_op,
+        no_reset,
+    );
+    for (name, op) in &ours {
+        bench_2threads(&mut g, name, op, move |i| op(i + HELPER_OFFSET), no_reset);
+    }
+    g.finish();
+
+    // The interleaved check: per round, the baseline then each of ours.
+    let mut ratios = vec![Vec::with_capacity(rounds); ours.len()];
+    for _ in 0..rounds {
+        let base = run_2threads(LATE_SLICE, &mut hdr_op, &mut hdr_helper_op);
+        for ((_, op), ratios) in ours.iter().zip(&mut ratios) {
+            let t = run_2threads(LATE_SLICE, &mut |i| op(i), &mut |i| op(i + HELPER_OFFSET));
+            ratios.push(t.as_secs_f64() / base.as_secs_f64());
+        }
+    }
+    drop((early_slots, early_owners));
+    ours.iter()
+        .zip(ratios)
+        .filter(|(_, r)| !r.is_empty())
+        .map(|((name, _), mut r)| {
+            r.sort_by(f64::total_cmp);
+            (name.clone(), r[r.len() / 2])
+        })
+        .collect()
+}
+
 fn main() {
     let started = SystemTime::now();
+    // A 64-CPU machine (unless told otherwise), as the late group describes;
+    // before anything records, since the core reads it once.
+    if std::env::var_os(tachymeter_core::PARALLELISM_VAR).is_none() {
+        std::env::set_var(tachymeter_core::PARALLELISM_VAR, "64");
+    }
     let mut c = criterion_config(Duration::from_secs(2));
+    // First: its early threads must take the process's first slots. The
+    // interleaved check only when benching (`cargo test --benches` runs each
+    // function once, unoptimised).
+    let bench = std::env::args().any(|arg| arg == "--bench");
+    let late = histogram_2threads_late(&mut c, if bench { LATE_ROUNDS } else { 0 });
     counter_1thread(&mut c);
     counter_2threads(&mut c);
     histogram_1thread(&mut c);
@@ -469,7 +595,45 @@ fn main() {
                 "hdrhistogram",
                 2.0,
             ),
+            RatioCheck::new(
+                "Histogram::update, 2 late threads (first slots taken)",
+                "histogram/2threads_late",
+                "metrics_core_histogram_late_slots",
+                "hdrhistogram",
+                2.0,
+            ),
+            RatioCheck::new(
+                "Timer::update, 2 late threads (first slots taken)",
+                "histogram/2threads_late",
+                "metrics_core_timer_late_slots",
+                "hdrhistogram",
+                2.0,
+            ),
+            RatioCheck::new(
+                "Histogram::update, 2 late threads (owned stripes taken)",
+                "histogram/2threads_late",
+                "metrics_core_histogram_late_owners",
+                "hdrhistogram",
+                2.0,
+            ),
+            RatioCheck::new(
+                "Timer::update, 2 late threads (owned stripes taken)",
+                "histogram/2threads_late",
+                "metrics_core_timer_late_owners",
+                "hdrhistogram",
+                2.0,
+            ),
         ],
         started,
     );
+    if late.is_empty() {
+        return;
+    }
+    println!(
+        "\nlate group, interleaved check ({LATE_ROUNDS} rounds, median of per-round ratios to hdrhistogram)"
+    );
+    for (name, ratio) in late {
+        let verdict = if ratio <= 2.0 { "ok" } else { "MISSED" };
+        println!("  {name:<44} {ratio:>5.2}x (target <= 2.0x) {verdict}");
+    }
 }

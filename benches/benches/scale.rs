@@ -88,10 +88,10 @@ fn main() {
         "{:>11} | {:>10} | {:>11} | {:>13} | {:>13} | {:>8}",
         "parallelism", "heap", "per timer", "per counter", "snapshot", "vs 2"
     );
-    // Two rounds, interleaved, so a noisy moment does not land on one
-    // parallelism only; each figure is the lower of its two medians.
+    // Three rounds, interleaved, so a noisy moment does not land on one
+    // parallelism only; each figure is the lowest of its three medians.
     let mut results: Vec<[f64; 4]> = vec![[f64::INFINITY; 4]; parallelisms.len()];
-    for _round in 0..2 {
+    for _round in 0..3 {
         for (i, &p) in parallelisms.iter().enumerate() {
             let fields = run_child(&exe, p);
             for (best, new) in results[i].iter_mut().zip(fields) {

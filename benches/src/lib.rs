@@ -160,3 +160,45 @@ pub fn print_ratios(checks: &[RatioCheck], since: SystemTime) {
         }
     }
 }
+
+/// Threads that recorded before the measured ones did and stay alive
+/// (blocked) until dropped, as a service's main thread, a reporter's thread
+/// or idle workers would: they hold the first per-thread slots, and own the
+/// stripes of the metrics they recorded into.
+#[derive(Debug)]
+pub struct EarlyThreads {
+    /// Each thread blocks on its receiver until this is dropped.
+    release: Vec<std::sync::mpsc::Sender<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl EarlyThreads {
+    /// Starts `n` threads one after another; thread `i` runs `first(i)`,
+    /// then waits, before thread `i + 1` starts.
+    pub fn start(n: usize, first: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        let first = std::sync::Arc::new(first);
+        let (mut release, mut threads) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            let first = first.clone();
+            let (done, ran) = std::sync::mpsc::channel::<()>();
+            let (go_on, wait) = std::sync::mpsc::channel::<()>();
+            threads.push(std::thread::spawn(move || {
+                first(i);
+                let _ = done.send(());
+                let _ = wait.recv();
+            }));
+            ran.recv().expect("an early thread ran its first records");
+            release.push(go_on);
+        }
+        Self { release, threads }
+    }
+}
+
+impl Drop for EarlyThreads {
+    fn drop(&mut self) {
+        self.release.clear();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! [`Counter`]: a count that goes up (and, like go-metrics', down).
 
-use crate::cells::Cells;
 use crate::offset::Offset;
+use crate::per_thread::cells::Cells;
 use crate::snapshot::CounterSnapshot;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -29,7 +29,6 @@
 #![warn(missing_docs)]
 
 mod buckets;
-mod cells;
 mod clock;
 mod counter;
 mod description;
@@ -40,10 +39,10 @@ mod histogram;
 mod key;
 mod meter;
 mod offset;
+mod per_thread;
 mod rates;
 mod registry;
 mod shard;
-mod slot;
 mod snapshot;
 mod sum;
 mod timer;
@@ -58,11 +57,11 @@ pub use healthcheck::Healthcheck;
 pub use histogram::{Histogram, HistogramConfig};
 pub use key::MetricKey;
 pub use meter::Meter;
+pub use per_thread::{parallelism, PARALLELISM_VAR};
 pub use registry::{
     default_registry, Metric, MetricEntry, MetricKind, Registry, RegistryBuilder, RegistryError,
     RegistrySnapshot, DEFAULT_MAX_SERIES, MAX_OVERFLOW_NAMES, OVERFLOW_LABEL,
 };
-pub use slot::{parallelism, PARALLELISM_VAR};
 pub use snapshot::{
     nanos_to_duration, Bucket, CounterSnapshot, Distribution, HistogramSnapshot, MeterSnapshot,
     MetricSnapshot, TimerSnapshot,
@@ -74,5 +73,6 @@ pub use timer::{Timer, TimerGuard};
 #[doc(hidden)]
 pub mod loom_internals {
     pub use crate::offset::Offset;
+    pub use crate::per_thread::stripe_lock::{Held, StripeLock};
     pub use crate::sum::Sum128;
 }

@@ -1,7 +1,7 @@
 //! [`Meter`]: a count of events and their 1/5/15-minute and mean rates.
 
-use crate::cells::Cells;
 use crate::clock::{system_clock, Clock};
+use crate::per_thread::cells::Cells;
 use crate::rates::{Rates, Spread};
 use crate::snapshot::MeterSnapshot;
 use std::sync::Arc;

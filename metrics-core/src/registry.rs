@@ -1,6 +1,5 @@
 //! [`Registry`]: metrics by name, get-or-register, snapshots of everything.
 
-use crate::cells::Cells;
 use crate::clock::{system_clock, Clock};
 use crate::counter::Counter;
 use crate::description::{Description, Unit};
@@ -9,6 +8,7 @@ use crate::healthcheck::Healthcheck;
 use crate::histogram::{Histogram, HistogramConfig};
 use crate::key::MetricKey;
 use crate::meter::Meter;
+use crate::per_thread::cells::Cells;
 use crate::snapshot::MetricSnapshot;
 use crate::timer::Timer;
 use std::collections::{BTreeMap, HashSet};

@@ -1,11 +1,14 @@
 //! One stripe of a [`Histogram`](crate::Histogram): bucket counts and exact
 //! sum, min, max and variance terms.
 //!
-//! An owned stripe's thread updates it with plain atomic loads and stores
-//! (see [`crate::slot`]); shared stripes use read-modify-write atomics.
+//! A stripe has one writer at a time (its owner, or the holder of its lock:
+//! see [`crate::per_thread`]), which updates it with plain atomic loads and
+//! stores; readers load.
 
 use crate::buckets::Layout;
-use crate::slot;
+use crate::per_thread::slot;
+use crate::per_thread::stripe_lock::StripeLock;
+use crate::per_thread::stripes::Stripe;
 use crate::sum::Sum128;
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::OnceLock;
@@ -15,6 +18,8 @@ use std::sync::OnceLock;
 #[derive(Debug)]
 #[repr(align(128))]
 pub(crate) struct Shard {
+    /// Taken by a writer that does not own the stripe, for one record.
+    lock: StripeLock,
     chunks: Box<[OnceLock<Box<[AtomicU64]>>]>,
     /// Bit `o` set once octave `o`'s chunk exists, so readers skip the
     /// table's empty entries without touching them.
@@ -53,17 +58,11 @@ fn add_f64(cell: &AtomicU64, x: f64) {
     cell.store((f64::from_bits(cell.load(Relaxed)) + x).to_bits(), Relaxed);
 }
 
-fn add_f64_shared(cell: &AtomicU64, x: f64) {
-    // The closure always returns Some, so this never fails.
-    let _ = cell.fetch_update(Relaxed, Relaxed, |b| {
-        Some((f64::from_bits(b) + x).to_bits())
-    });
-}
-
 impl Shard {
     /// A shard whose first value will be `first` (used as the variance shift).
     pub(crate) fn new(layout: &Layout, first: u64) -> Self {
         Self {
+            lock: StripeLock::new(),
             chunks: (0..layout.octaves()).map(|_| OnceLock::new()).collect(),
             present: AtomicU64::new(0),
             sum: Sum128::new(),
@@ -99,14 +98,15 @@ impl Shard {
     }
 
     /// Records `value` (already clamped to the layout's max) as the only
-    /// writer of this shard; `false` if it could not be stored.
+    /// writer of this shard at this moment; `false` if it could not be
+    /// stored.
     #[inline]
-    pub(crate) fn record_owned(&self, layout: &Layout, value: u64, clamped: bool) -> bool {
+    pub(crate) fn record(&self, layout: &Layout, value: u64, clamped: bool) -> bool {
         let Some(bucket) = self.bucket(layout, value) else {
             return false;
         };
         bump(bucket, 1);
-        self.sum.add_owned(value);
+        self.sum.add(value);
         if value < self.min.load(Relaxed) {
             self.min.store(value, Relaxed);
         }
@@ -118,30 +118,6 @@ impl Shard {
         add_f64(&self.dev_sq, d * d);
         if clamped {
             bump(&self.clamped, 1);
-        }
-        true
-    }
-
-    /// Records `value` where other threads may write too; `false` if it
-    /// could not be stored.
-    pub(crate) fn record_shared(&self, layout: &Layout, value: u64, clamped: bool) -> bool {
-        let Some(bucket) = self.bucket(layout, value) else {
-            return false;
-        };
-        bucket.fetch_add(1, Relaxed);
-        self.sum.add_shared(value);
-        // Read first: the read-modify-write is rarely needed.
-        if value < self.min.load(Relaxed) {
-            self.min.fetch_min(value, Relaxed);
-        }
-        if value > self.max.load(Relaxed) {
-            self.max.fetch_max(value, Relaxed);
-        }
-        let d = value as f64 - self.shift;
-        add_f64_shared(&self.dev_sum, d);
-        add_f64_shared(&self.dev_sq, d * d);
-        if clamped {
-            self.clamped.fetch_add(1, Relaxed);
         }
         true
     }
@@ -220,6 +196,12 @@ impl Shard {
                 .filter_map(|c| c.get())
                 .map(|c| c.len() * 8)
                 .sum::<usize>()
+    }
+}
+
+impl Stripe for Shard {
+    fn lock(&self) -> &StripeLock {
+        &self.lock
     }
 }
 

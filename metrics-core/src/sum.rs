@@ -1,8 +1,8 @@
-//! [`Sum128`]: an exact 128-bit sum with a single writer and any number of
-//! readers, built from two `u64` atomics.
+//! [`Sum128`]: an exact 128-bit sum with one writer at a time and any number
+//! of readers, built from two `u64` atomics.
 //!
-//! The writer stores the low half alone while it does not overflow (a plain
-//! load and store). On a carry, once per 2^64, it enters a seqlock: the
+//! The writer stores the low half alone while it does not overflow (a load
+//! and a release store, plain instructions on x86). On a carry, once per 2^64, it enters a seqlock: the
 //! sequence goes odd, both halves are stored, the sequence goes even.
 //! Readers retry while the sequence is odd or changed under them, so they
 //! never see a torn pair.
@@ -30,14 +30,19 @@ impl Sum128 {
         }
     }
 
-    /// Adds `value`. Only one thread may call this at a time (the owner).
+    /// Adds `value`. Only one thread may call this at a time (the stripe's
+    /// writer), each call ordered after the previous one.
     #[inline]
-    pub fn add_owned(&self, value: u64) {
+    pub fn add(&self, value: u64) {
         let (lo, carry) = self.lo.load(Relaxed).overflowing_add(value);
         if carry {
             self.carry(lo);
         } else {
-            self.lo.store(lo, Relaxed);
+            // Release (a plain store on x86): a reader that sees this low
+            // half also sees the carry an earlier writer made, when writers
+            // take turns (a stripe's lock, a slot's hand-over) rather than
+            // follow each other in one thread's program order.
+            self.lo.store(lo, Release);
         }
     }
 
@@ -50,16 +55,6 @@ impl Sum128 {
             .store(self.hi.load(Relaxed).wrapping_add(1), Relaxed);
         self.lo.store(lo, Relaxed);
         self.seq.store(seq.wrapping_add(2), Release);
-    }
-
-    /// Adds `value` where several threads may add at once. A reader racing
-    /// with a carry may see the sum 2^64 low for an instant; only this
-    /// fallback path has that window.
-    pub fn add_shared(&self, value: u64) {
-        let before = self.lo.fetch_add(value, Relaxed);
-        if before.checked_add(value).is_none() {
-            self.hi.fetch_add(1, Relaxed);
-        }
     }
 
     /// The sum.

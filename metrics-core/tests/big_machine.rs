@@ -1,10 +1,11 @@
 //! Memory on a simulated 64-CPU machine: a timer and a counter recorded
-//! into by 64 threads stay within their budgets. Its own process (one
-//! test), because the parallelism is fixed once per process.
+//! into by 64 threads, and one histogram all 64 hit at once, stay within
+//! their budgets. Its own process, because the parallelism is fixed once per
+//! process (both tests set the same value).
 
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
-use tachymeter_core::{Counter, HistogramConfig, ManualClock, Timer};
+use tachymeter_core::{Counter, Histogram, HistogramConfig, ManualClock, Timer};
 
 const THREADS: usize = 64;
 
@@ -53,4 +54,57 @@ fn sixty_four_threads_on_a_64_cpu_machine_stay_within_budget() {
     );
     // Its share is 8 bytes per thread with a cell of its own.
     assert!(counter_bytes >= THREADS * 8, "{counter_bytes}");
+}
+
+/// One histogram that every thread of a 64-CPU machine records into at
+/// once (request latencies, 1 µs to 1 s): exact, and within 256 KiB however
+/// many stripes contention adds.
+#[test]
+fn a_hot_histogram_on_a_64_cpu_machine_is_exact_and_bounded() {
+    std::env::set_var(tachymeter_core::PARALLELISM_VAR, "64");
+    assert_eq!(tachymeter_core::parallelism(), 64);
+    const VALUES: u64 = 40_000;
+
+    let h = Histogram::new();
+    let start = Arc::new(Barrier::new(THREADS + 1));
+    let workers: Vec<_> = (0..THREADS as u64)
+        .map(|t| {
+            let (h, start) = (h.clone(), start.clone());
+            std::thread::spawn(move || {
+                let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ (t + 1);
+                let (mut sum, mut min, mut max) = (0u128, u64::MAX, 0u64);
+                start.wait();
+                for _ in 0..VALUES {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    // Log-uniform from 1 µs to about 1 s.
+                    let v = (1_000u64 << (x % 20)) + (x >> 40) % 1_000;
+                    h.update(v);
+                    sum += u128::from(v);
+                    (min, max) = (min.min(v), max.max(v));
+                }
+                (sum, min, max)
+            })
+        })
+        .collect();
+    start.wait();
+    // Read while they record: every snapshot is consistent.
+    while !workers.iter().all(|w| w.is_finished()) {
+        let s = h.snapshot();
+        let buckets: u64 = s.all_time.buckets().map(|b| b.count).sum();
+        assert_eq!(s.count, buckets);
+    }
+    let (sum, min, max) = workers
+        .into_iter()
+        .map(|w| w.join().unwrap())
+        .fold((0u128, u64::MAX, 0u64), |a, b| {
+            (a.0 + b.0, a.1.min(b.1), a.2.max(b.2))
+        });
+    let s = h.snapshot();
+    assert_eq!(s.count, THREADS as u64 * VALUES);
+    assert_eq!((s.sum, s.min, s.max), (sum, min, max));
+    assert_eq!(s.dropped, 0);
+    let bytes = h.memory_bytes();
+    assert!(bytes <= 256 * 1024, "a hot histogram holds {bytes} bytes");
 }

@@ -41,6 +41,23 @@ fn counter_totals_are_exact() {
 }
 
 #[test]
+fn histogram_totals_are_exact_with_more_threads_than_slots_and_stripes() {
+    // Far more live threads than slots and stripes: most take turns on the
+    // shared stripes, some without a slot at all.
+    let h = Histogram::new();
+    let h2 = h.clone();
+    on_threads(300, move |i| {
+        for v in 0..1000 {
+            h2.update(v * 300 + i as u64);
+        }
+    });
+    let s = h.snapshot();
+    assert_eq!(s.count, 300 * 1000);
+    assert_eq!(s.sum, (0..300_000u128).sum::<u128>());
+    assert_eq!((s.min, s.max), (0, 299_999));
+}
+
+#[test]
 fn counter_totals_are_exact_with_more_threads_than_slots() {
     // Far more live threads than slots: the rest share the fallback cell.
     let c = Counter::new();

@@ -1,7 +1,7 @@
 //! The cells behind [`Counter`](crate::Counter) and [`Meter`](crate::Meter)
 //! counts, kept in per-thread blocks as kernels keep per-CPU counters.
 //!
-//! Every live count gets an index. Each slot (see [`crate::slot`]) has its
+//! Every live count gets an index. Each slot (see [`super::slot`]) has its
 //! own table of blocks, and the cell of count `i` for that slot's thread is
 //! cell `i % BLOCK` of block `i / BLOCK`: 8 bytes per count per recording
 //! thread, with no padding, because a block is only ever written by its own
@@ -12,7 +12,7 @@
 //! counts), and threads without a slot, use the count's one shared cell with
 //! atomic adds. A dropped count zeroes its cells and gives its index back.
 
-use crate::slot::{self, MAX_SLOTS};
+use super::slot::{self, MAX_SLOTS};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering::*};
 use std::sync::{Mutex, OnceLock};

@@ -1,24 +1,7 @@
-//! Per-thread slots: the reason recording needs no atomic read-modify-write.
-//!
-//! A thread that records for the first time claims one of a bounded number
-//! of slots and keeps it until it exits. While it holds slot `i`, it is the
-//! only writer of everything keyed by `i` (its block of counter cells, its
-//! histogram stripe), so it can update those with a plain atomic load and
-//! store (no `lock` prefix, no contention). Readers sum with atomic loads.
-//!
-//! Threads that find every slot taken use shared cells with atomic adds:
-//! slower, still exact. They try again whenever another thread gives a slot
-//! back, so a thread is never stuck on the shared path for life.
-//!
-//! Exclusivity is what keeps counts exact: a slot is released (with
-//! `Release` ordering) only after its thread has stopped using it, and
-//! claimed (with `Acquire`) before a new thread touches it, so the new owner
-//! sees every store of the previous one.
-//!
-//! While the recording path allocates (a thread's first block of cells, a
-//! histogram's first bucket chunk) the thread is marked busy, so a record
-//! made from inside that allocation (a global allocator that counts its own
-//! calls) takes the shared path and never re-enters the allocation.
+//! Per-thread slots (see [the module](super)): claimed on a thread's first
+//! record, given back when it exits, and the busy mark that keeps a record
+//! made from inside the recording path's own allocation from allocating
+//! again.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -61,7 +44,7 @@ impl Drop for SlotGuard {
         let index = self.index.get();
         // From now on this thread uses the shared cells.
         INDEX.with(|i| i.set(EXITING));
-        crate::cells::release_thread();
+        super::cells::release_thread();
         if index < MAX_SLOTS {
             CLAIMED[index].store(false, Ordering::Release);
             RELEASES.fetch_add(1, Ordering::Release);
@@ -77,8 +60,9 @@ impl Drop for SlotGuard {
 /// Set the variable where the detected count is wrong (a container limited
 /// to fewer CPUs than the host shows), or to see how the core behaves on a
 /// bigger machine than the one at hand. Up to `2 × parallelism` threads
-/// (at most 128) get their own cells in every counter and meter; the rest
-/// share one cell per metric.
+/// (at most 128) get their own cells in every counter and meter, the rest
+/// share one cell per metric; a histogram or timer keeps at most
+/// `2 + min(parallelism, 14)` stripes of buckets.
 ///
 /// ```
 /// let cpus = tachymeter_core::parallelism();
@@ -172,74 +156,6 @@ fn claim_busy() -> usize {
     } else {
         CLAIMED[slot].store(false, Ordering::Release);
         EXITING
-    }
-}
-
-/// Where the calling thread writes a striped value.
-pub(crate) enum Writer<'a, T> {
-    /// Its own stripe: it is the only writer.
-    Owned(&'a T),
-    /// A shared stripe: other threads write it too.
-    Shared(&'a T),
-    /// None could be had without allocating while busy.
-    Unavailable,
-}
-
-/// Owned stripes: the threads holding slots `0..OWNED` each write their own.
-pub(crate) const OWNED: usize = 2;
-/// Stripes in all: the owned ones and one shared by every other thread,
-/// written with atomic adds. Only one shared: each more would add its
-/// buckets to every histogram's memory and read.
-pub(crate) const STRIPES: usize = OWNED + 1;
-
-/// A value kept in a bounded number of stripes, created on first use: one
-/// per slot below [`OWNED`], and one that every other thread shares. Memory
-/// and read cost stay bounded whatever the number of threads or CPUs; the
-/// price is that threads beyond the first few pay atomic adds on the shared
-/// stripe, and contend there when many record at once.
-#[derive(Debug)]
-pub(crate) struct Striped<T> {
-    owned: [OnceLock<Box<T>>; OWNED],
-    shared: OnceLock<Box<T>>,
-}
-
-impl<T> Striped<T> {
-    pub(crate) fn new() -> Self {
-        Self {
-            owned: [const { OnceLock::new() }; OWNED],
-            shared: OnceLock::new(),
-        }
-    }
-
-    /// The stripe the calling thread writes to, created by `init` if needed
-    /// (an allocation the first time, never after).
-    #[inline]
-    pub(crate) fn writer(&self, init: impl FnOnce() -> T) -> Writer<'_, T> {
-        match current() {
-            Some(slot) if slot < OWNED => match self.owned[slot].get() {
-                Some(stripe) => Writer::Owned(stripe),
-                None => fill(&self.owned[slot], || Box::new(init()))
-                    .map_or(Writer::Unavailable, Writer::Owned),
-            },
-            _ => match self.shared.get() {
-                Some(stripe) => Writer::Shared(stripe),
-                None => fill(&self.shared, || Box::new(init()))
-                    .map_or(Writer::Unavailable, Writer::Shared),
-            },
-        }
-    }
-
-    /// Every stripe created so far.
-    pub(crate) fn stripes(&self) -> impl Iterator<Item = &T> {
-        self.owned
-            .iter()
-            .chain(std::iter::once(&self.shared))
-            .filter_map(|c| c.get().map(|b| &**b))
-    }
-
-    /// Bytes used by the stripe table itself (stripes not included).
-    pub(crate) fn table_bytes(&self) -> usize {
-        STRIPES * std::mem::size_of::<OnceLock<Box<T>>>()
     }
 }
 
