@@ -22,7 +22,7 @@ fn get(dashboard: &Dashboard, method: Method, uri: &str) -> (StatusCode, String,
     (status, content_type, body)
 }
 
-fn futures_body(body: tachymeter_report::Body) -> String {
+fn futures_body(body: tachymeter_report::ResponseBody) -> String {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

@@ -36,7 +36,7 @@ fn request(method: Method) -> Request<()> {
         .unwrap()
 }
 
-async fn body_bytes(body: tachymeter_report::Body) -> Bytes {
+async fn body_bytes(body: tachymeter_report::ResponseBody) -> Bytes {
     body.collect().await.unwrap().to_bytes()
 }
 

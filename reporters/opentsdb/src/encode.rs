@@ -4,8 +4,11 @@ use crate::host::short_hostname;
 use crate::sanitize::{sanitize, tag_key};
 use std::borrow::Cow;
 use std::fmt::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
 use tachymeter_core::{MetricKey, RegistrySnapshot};
-use tachymeter_report::{fields, DurationUnit, Proposal, SeriesNames, Value};
+use tachymeter_report::{
+    fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Value,
+};
 
 /// The most tags a point may have unless set otherwise: OpenTSDB's default
 /// (`tsd.storage.max_tags`).
@@ -44,27 +47,28 @@ pub const DEFAULT_MAX_LINE_LEN: usize = 1024;
 ///   reads a tag `__name__` as the metric name).
 /// - **Collisions**: two metrics whose sanitised names and tags are equal
 ///   are never merged into one series: the one first sent keeps its name
-///   for as long as the [`SeriesNames`] of
-///   [`encode_named`](Self::encode_named) lives, and the other gets `_2`
-///   (`_3`, …) appended to its metric name (of metrics new in the same
-///   report, one that needed no sanitising first, then the others in
-///   order). [`encode`](Self::encode) settles one snapshot on its own.
+///   for as long as the encoder lives (its [`SeriesNames`]), and the other
+///   gets `_2` (`_3`, …) appended to its metric name (of metrics new in the
+///   same report, one that needed no sanitising first, then the others in
+///   order).
 /// - **Values**: integers as integers (a count above `i64::MAX` as a
 ///   float), other numbers in the shortest form that reads back exactly
 ///   (`0.25`, `3.0`, `1e-7`). NaN and ±Inf (the percentiles of an empty
 ///   window, a float gauge) cannot be sent: they are skipped.
 ///
 /// ```
+/// use std::time::{Duration, UNIX_EPOCH};
 /// use tachymeter_core::{MetricKey, Registry};
 /// use tachymeter_opentsdb::Encoder;
+/// use tachymeter_report::encode_once;
 ///
 /// let registry = Registry::new();
 /// registry.counter(MetricKey::new("requests").with_label("route", "/books"))?.inc(3);
-/// let encoder = Encoder::new().prefix("app").tag("host", "web-1");
-/// let mut out = String::new();
-/// let encoded = encoder.encode(&registry.snapshot(), 1_700_000_000, &mut out);
-/// assert_eq!(out, "put app.requests.count 1700000000 3 host=web-1 route=/books\n");
-/// assert_eq!(encoded.lines, 1);
+/// let mut encoder = Encoder::new().prefix("app").tag("host", "web-1");
+/// let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// let (lines, encoded) = encode_once(&mut encoder, &registry.snapshot(), at);
+/// assert_eq!(lines.as_str(), "put app.requests.count 1700000000 3 host=web-1 route=/books\n");
+/// assert_eq!(encoded.dropped(), 0);
 /// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -76,22 +80,9 @@ pub struct Encoder {
     max_tags: usize,
     max_line_len: usize,
     host: String,
-}
-
-/// What one [`Encoder::encode`] wrote and left out.
-///
-/// See [`Encoder`] for an example.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Encoded {
-    /// Lines written.
-    pub lines: u64,
-    /// NaN or ±Inf values not written.
-    pub skipped_values: u64,
-    /// Metrics not written: more tags than allowed.
-    pub skipped_metrics: u64,
-    /// Lines not written because they were longer than the
-    /// [limit](Encoder::max_line_len).
-    pub skipped_too_long: u64,
+    /// Each series' metric name and tags, settled once for the encoder's
+    /// life.
+    names: SeriesNames,
 }
 
 impl Default for Encoder {
@@ -115,6 +106,7 @@ impl Encoder {
             max_tags: DEFAULT_MAX_TAGS,
             max_line_len: DEFAULT_MAX_LINE_LEN,
             host,
+            names: SeriesNames::new(),
         }
     }
 
@@ -151,7 +143,8 @@ impl Encoder {
 
     /// The most tags a point may have, at least 1 (default
     /// [`DEFAULT_MAX_TAGS`], OpenTSDB's own default; VictoriaMetrics takes
-    /// more). A metric with more is skipped and counted.
+    /// more). A metric with more is left out and counted in
+    /// [`Encoded::too_many_tags`].
     pub fn max_tags(mut self, max: usize) -> Self {
         self.max_tags = max.max(1);
         self
@@ -160,47 +153,30 @@ impl Encoder {
     /// The longest line written, in bytes without the line feed (default
     /// [`DEFAULT_MAX_LINE_LEN`], OpenTSDB's limit; VictoriaMetrics takes
     /// longer ones). A longer line is not written and is counted in
-    /// [`Encoded::skipped_too_long`].
+    /// [`Encoded::too_long`].
     pub fn max_line_len(mut self, max: usize) -> Self {
         self.max_line_len = max;
         self
     }
+}
 
-    /// Appends the lines for `snapshot` at `timestamp` (Unix seconds) to
-    /// `out`; what was written and left out.
-    pub fn encode(&self, snapshot: &RegistrySnapshot, timestamp: u64, out: &mut String) -> Encoded {
-        self.encode_named(&mut SeriesNames::new(), snapshot, timestamp, out)
-    }
+impl Encode for Encoder {
+    type Output = Lines;
 
-    /// [`encode`](Self::encode), with each series' metric name and tags
-    /// settled in `names` and kept there: a series keeps what it was first
-    /// sent as for as long as `names` lives, and no later series takes it
-    /// (see [`SeriesNames`]). [`OpenTsdbReporter`](crate::OpenTsdbReporter)
-    /// keeps one for its life.
-    ///
-    /// ```
-    /// use tachymeter_core::Registry;
-    /// use tachymeter_opentsdb::Encoder;
-    /// use tachymeter_report::SeriesNames;
-    ///
-    /// let (registry, mut names) = (Registry::new(), SeriesNames::new());
-    /// let encoder = Encoder::new().tag("host", "h");
-    /// registry.counter("a b")?.inc(1);
-    /// let mut out = String::new();
-    /// encoder.encode_named(&mut names, &registry.snapshot(), 1, &mut out);
-    /// registry.counter("a_b")?.inc(2);
-    /// out.clear();
-    /// encoder.encode_named(&mut names, &registry.snapshot(), 2, &mut out);
-    /// assert_eq!(out, "put a_b.count 2 1 host=h\nput a_b_2.count 2 2 host=h\n");
-    /// # Ok::<(), tachymeter_core::RegistryError>(())
-    /// ```
-    pub fn encode_named(
-        &self,
-        names: &mut SeriesNames,
+    /// Writes the lines of `snapshot` at `time` (in Unix seconds), each
+    /// series under the name and tags it was first sent with (see
+    /// [`SeriesNames`]).
+    fn encode(
+        &mut self,
         snapshot: &RegistrySnapshot,
-        timestamp: u64,
-        out: &mut String,
+        time: SystemTime,
+        out: &mut Lines,
     ) -> Encoded {
+        let timestamp = time
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let mut names = std::mem::take(&mut self.names);
         names.settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
             let mut identity = self.name(key.name());
             let name_end = identity.len();
@@ -220,31 +196,33 @@ impl Encoder {
             let (name, tags) = settled.identity.split_at(settled.name_end);
             // Each tag is ` key=value`, and sanitised text has no spaces.
             if tags.matches(' ').count() > self.max_tags {
-                encoded.skipped_metrics += 1;
+                encoded.too_many_tags += 1;
                 continue;
             }
             for field in &fields(&entry.snapshot, self.unit) {
                 if !field.value.is_finite() {
-                    encoded.skipped_values += 1;
+                    encoded.non_finite += 1;
                     continue;
                 }
-                let start = out.len();
-                // Writing to a String cannot fail.
-                let _ = write!(out, "put {name}.{} {timestamp} ", field.path_suffix());
-                write_value(out, field.value);
-                out.push_str(tags);
-                if out.len() - start > self.max_line_len {
-                    out.truncate(start);
-                    encoded.skipped_too_long += 1;
-                    continue;
+                let fits = out.push_with(|line| {
+                    let start = line.len();
+                    // Writing to a String cannot fail.
+                    let _ = write!(line, "put {name}.{} {timestamp} ", field.path_suffix());
+                    write_value(line, field.value);
+                    line.push_str(tags);
+                    line.len() - start <= self.max_line_len
+                });
+                if !fits {
+                    encoded.too_long += 1;
                 }
-                out.push('\n');
-                encoded.lines += 1;
             }
         }
+        self.names = names;
         encoded
     }
+}
 
+impl Encoder {
     /// Whether `key`'s name and labels are written as they are.
     fn is_verbatim(&self, key: &MetricKey) -> bool {
         let borrowed = |c: &Cow<'_, str>| matches!(c, Cow::Borrowed(_));
@@ -312,6 +290,26 @@ fn write_value(out: &mut String, value: Value) {
 mod tests {
     use super::*;
 
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tachymeter_core::{ManualClock, MetricKey, Registry};
+    use tachymeter_report::{encode_once, Payload};
+
+    const TS: u64 = 1_700_000_000;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    /// The lines of `registry` at `TS` with a fresh copy of `encoder`, and
+    /// their count.
+    fn encode(encoder: &Encoder, registry: &Registry) -> (Vec<String>, Encoded) {
+        let (out, encoded) = encode_once(&mut encoder.clone(), &registry.snapshot(), at(TS));
+        let lines: Vec<String> = out.iter().map(str::to_string).collect();
+        assert_eq!(lines.len() as u64, out.points());
+        (lines, encoded)
+    }
+
     #[test]
     fn lines_longer_than_the_limit_are_skipped_and_counted() {
         let registry = Registry::new();
@@ -321,32 +319,15 @@ mod tests {
             .counter(MetricKey::new("long").with_label("url", &long))
             .unwrap()
             .inc(2);
-        let mut out = String::new();
-        let encoded = Encoder::new()
-            .tag("host", "h")
-            .encode(&registry.snapshot(), 7, &mut out);
-        assert_eq!(out, "put short.count 7 1 host=h\n");
-        assert_eq!((encoded.lines, encoded.skipped_too_long), (1, 1));
-        let mut out = String::new();
-        let encoded = Encoder::new().tag("host", "h").max_line_len(4096).encode(
-            &registry.snapshot(),
-            7,
-            &mut out,
+        let (lines, encoded) = encode(&Encoder::new().tag("host", "h"), &registry);
+        assert_eq!(lines, ["put short.count 1700000000 1 host=h"]);
+        assert_eq!(encoded.too_long, 1);
+        let (lines, encoded) = encode(
+            &Encoder::new().tag("host", "h").max_line_len(4096),
+            &registry,
         );
-        assert_eq!((encoded.lines, encoded.skipped_too_long), (2, 0));
-        assert!(out.lines().all(|l| l.len() <= 4096));
-    }
-    use std::sync::Arc;
-    use std::time::Duration;
-    use tachymeter_core::{ManualClock, MetricKey, Registry};
-
-    const TS: u64 = 1_700_000_000;
-
-    fn encode(encoder: &Encoder, registry: &Registry) -> (Vec<String>, Encoded) {
-        let mut out = String::new();
-        let encoded = encoder.encode(&registry.snapshot(), TS, &mut out);
-        assert!(out.is_empty() || out.ends_with('\n'));
-        (out.lines().map(str::to_string).collect(), encoded)
+        assert_eq!((lines.len(), encoded.too_long), (2, 0));
+        assert!(lines.iter().all(|l| l.len() <= 4096));
     }
 
     fn test_encoder() -> Encoder {
@@ -399,14 +380,8 @@ mod tests {
             expected.push(format!("app.t.{s}"));
         }
         assert_eq!(names, expected);
-        assert_eq!(encoded.lines, expected.len() as u64);
-        assert_eq!(
-            encoded,
-            Encoded {
-                lines: 32,
-                ..Encoded::default()
-            }
-        );
+        assert_eq!(lines.len(), 32);
+        assert_eq!(encoded, Encoded::default());
         assert_eq!(lines[0], "put app.c.count 1700000000 3 host=h");
         assert_eq!(lines[1], "put app.f.value 1700000000 0.25 host=h");
         assert_eq!(lines[2], "put app.g.value 1700000000 -7 host=h");
@@ -449,10 +424,8 @@ mod tests {
         assert_eq!(
             encoded,
             Encoded {
-                lines: 5,
-                skipped_values: 8,
-                skipped_metrics: 0,
-                skipped_too_long: 0,
+                non_finite: 8,
+                ..Encoded::default()
             }
         );
     }
@@ -519,12 +492,11 @@ mod tests {
             .with_label("k=v", "v w\r\n")
             .with_label("q\"", "'\\");
         registry.counter(key).unwrap().inc(2);
-        let (lines, encoded) = encode(&test_encoder().prefix("p q"), &registry);
+        let (lines, _) = encode(&test_encoder().prefix("p q"), &registry);
         assert_eq!(
             lines,
             ["put p_q.a_b_put_x_1_1_host_evil.count 1700000000 2 _name__=x host=h k_v=v_w__ q_=__"]
         );
-        assert_eq!(encoded.lines, 1);
     }
 
     #[test]
@@ -550,15 +522,12 @@ mod tests {
             )
             .unwrap()
             .inc(6);
-        let encoder = test_encoder();
-        let mut names = SeriesNames::new();
-        let counts = |names: &mut SeriesNames| {
-            let mut out = String::new();
-            let encoded =
-                encoder.encode_named(names, &registry.snapshot(), 1_700_000_000, &mut out);
-            assert_eq!(encoded.skipped_metrics, 0);
+        let mut encoder = test_encoder();
+        let counts = |encoder: &mut Encoder| {
+            let (out, encoded) = encode_once(encoder, &registry.snapshot(), at(TS));
+            assert_eq!(encoded.too_many_tags, 0);
             let mut counts: Vec<String> = out
-                .lines()
+                .iter()
                 .filter(|l| l.contains(".count "))
                 .map(String::from)
                 .collect();
@@ -566,7 +535,7 @@ mod tests {
             counts
         };
         // The histogram `a_b` needs no sanitising: it keeps `a_b`.
-        let first = counts(&mut names);
+        let first = counts(&mut encoder);
         assert_eq!(
             first,
             [
@@ -580,7 +549,7 @@ mod tests {
         );
         // A newcomer never takes a name already sent.
         registry.counter("a.b").unwrap().inc(9);
-        let mut later = counts(&mut names);
+        let mut later = counts(&mut encoder);
         later.retain(|l| !l.starts_with("put a.b."));
         assert_eq!(later, first);
     }
@@ -595,7 +564,7 @@ mod tests {
         registry.counter(key).unwrap().inc(1);
         let (lines, encoded) = encode(&test_encoder(), &registry);
         assert!(lines.is_empty());
-        assert_eq!(encoded.skipped_metrics, 1);
+        assert_eq!(encoded.too_many_tags, 1);
         let (lines, _) = encode(&test_encoder().max_tags(9), &registry);
         assert_eq!(lines.len(), 1);
     }

@@ -7,8 +7,8 @@
 //! use std::time::Duration;
 //!
 //! let registry = Registry::new();
-//! let reporter = tachymeter_opentsdb::OpenTsdbReporter::builder("tsdb.internal:4242")
-//!     .prefix("app")
+//! let reporter = tachymeter_opentsdb::builder("tsdb.internal:4242")
+//!     .map_encoder(|e| e.prefix("app"))
 //!     .start(&registry, Duration::from_secs(10))?;
 //! # Ok::<(), tachymeter_report::ReportError>(())
 //! ```
@@ -23,21 +23,20 @@
 //! …
 //! ```
 //!
-//! - [`Encoder`] turns a snapshot into those lines (a pure function): names,
-//!   tags (a default `host` tag plus each metric's labels), sanitising
-//!   ([`sanitize`]), what is skipped (NaN, ±Inf, collisions).
-//! - [`OpenTsdbReporter`] writes them with
-//!   [`tachymeter_report::TcpSender`] (bounded connects and writes, backoff,
-//!   reconnection) as a [`Report`];
-//!   [`OpenTsdbReporterBuilder::start`] runs it on a
-//!   [`tachymeter_report::PeriodicReporter`].
+//! - [`Encoder`] turns a snapshot into those lines (an
+//!   [`Encode`](tachymeter_report::Encode)r): names, tags (a default `host`
+//!   tag plus each metric's labels), sanitising ([`sanitize`]), what is left
+//!   out (NaN, ±Inf, too many tags, too long).
+//! - [`builder`] joins it to a [`TcpLines`] transport (bounded connects
+//!   and writes, backoff, reconnection) in a [`Push`], which
+//!   [`start`](Push::start)s it on a [`PeriodicReporter`].
 //!
 //! Anything that accepts OpenTSDB telnet lines works as the server:
 //! OpenTSDB itself (port 4242), VictoriaMetrics (`-opentsdbListenAddr`),
 //! and others. VictoriaMetrics truncates tag values longer than 16 KiB.
 //! A report whose write times out halfway through a line never leaves that
 //! line cut short: the connection stays open and the rest of the line is
-//! written first on the next attempt (see [`tachymeter_report::TcpSender`]),
+//! written first on the next attempt (see [`tachymeter_report::TcpLines`]),
 //! so a server that reads a line at end of stream, as VictoriaMetrics does,
 //! never takes a cut line for a point.
 #![forbid(unsafe_code)]
@@ -48,11 +47,12 @@ mod host;
 mod reporter;
 mod sanitize;
 
-pub use encode::{Encoded, Encoder, DEFAULT_MAX_LINE_LEN, DEFAULT_MAX_TAGS};
-pub use reporter::{OpenTsdbReporter, OpenTsdbReporterBuilder, DEFAULT_TIMEOUT};
+pub use encode::{Encoder, DEFAULT_MAX_LINE_LEN, DEFAULT_MAX_TAGS};
+pub use reporter::{builder, OpenTsdbReporter};
 pub use sanitize::sanitize;
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
 pub use tachymeter_report::{
-    DurationUnit, PeriodicReporter, Quiet, Report, ReportError, SeriesNames,
+    DurationUnit, Encoded, PeriodicReporter, Push, Quiet, Report, ReportError, SeriesNames,
+    TcpLines,
 };

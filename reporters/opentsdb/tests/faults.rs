@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 use tachymeter_core::Registry;
-use tachymeter_opentsdb::OpenTsdbReporter;
 use tachymeter_report::PeriodicReporter;
 use tachymeter_testkit::{port, BlackHole, VictoriaMetrics};
 
@@ -70,9 +69,8 @@ fn recovers_from_three_crashes_and_sends_the_true_total() {
             }
         })
     };
-    let reporter = OpenTsdbReporter::builder(vm.opentsdb_addr().to_string())
-        .prefix("crash")
-        .tag("host", "test")
+    let reporter = tachymeter_opentsdb::builder(vm.opentsdb_addr().to_string())
+        .map_encoder(|e| e.prefix("crash").tag("host", "test"))
         .timeout(Duration::from_millis(500))
         .start(&registry, NEVER)
         .unwrap();
@@ -121,27 +119,27 @@ fn a_black_hole_ends_each_report_by_the_write_timeout() {
     }
     // A backoff far longer than the test, so the report after the failure
     // waits whatever the machine's load.
-    let reporter = OpenTsdbReporter::builder(hole.addr().to_string())
+    let reporter = tachymeter_opentsdb::builder(hole.addr().to_string())
         .timeout(Duration::from_millis(300))
         .backoff(BACKOFF, BACKOFF)
         .start(&registry, NEVER)
         .unwrap();
     // The socket buffers take a few reports; then a write times out.
     let mut reports = 0;
-    while count(&registry, "reporter.opentsdb.write-failures") == 0 {
+    while count(&registry, "reporter.opentsdb.send-failures") == 0 {
         assert!(reports < 32, "no write timed out in {reports} reports");
         // Finished within the reporter's wait (twice the timeout + 1 s).
         assert!(reporter.report_now());
         reports += 1;
     }
-    assert_eq!(count(&registry, "reporter.opentsdb.write-failures"), 1);
+    assert_eq!(count(&registry, "reporter.opentsdb.send-failures"), 1);
     assert_eq!(count(&registry, "reporter.opentsdb.failures"), 1);
     assert_eq!(count(&registry, "reporter.opentsdb.connects"), 1);
     // The next report waits for the backoff instead of writing or
     // connecting again: it fails at once.
     assert!(reporter.report_now());
     assert_eq!(count(&registry, "reporter.opentsdb.failures"), 2);
-    assert_eq!(count(&registry, "reporter.opentsdb.write-failures"), 1);
+    assert_eq!(count(&registry, "reporter.opentsdb.send-failures"), 1);
     assert_eq!(count(&registry, "reporter.opentsdb.connects"), 1);
     assert!(hole.accepted() <= 1);
     let outcome = reporter.stop();
@@ -155,7 +153,7 @@ fn a_dead_port_fails_fast_and_backs_off() {
     let registry = Registry::new();
     registry.counter("c").unwrap().inc(1);
     let timeout = Duration::from_secs(10);
-    let reporter = OpenTsdbReporter::builder(format!("127.0.0.1:{port}"))
+    let reporter = tachymeter_opentsdb::builder(format!("127.0.0.1:{port}"))
         .timeout(timeout)
         .backoff(BACKOFF, BACKOFF)
         .start(&registry, NEVER)

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tachymeter_core::{ManualClock, MetricKey, Registry};
-use tachymeter_opentsdb::{sanitize, OpenTsdbReporter};
+use tachymeter_opentsdb::sanitize;
 use tachymeter_report::{fields, DurationUnit, Value};
 use tachymeter_testkit::VictoriaMetrics;
 
@@ -41,9 +41,8 @@ fn every_kind_reads_back_with_the_values_recorded() {
     timer.update(Duration::from_millis(1));
     timer.update(Duration::from_millis(3));
 
-    let reporter = OpenTsdbReporter::builder(vm.opentsdb_addr().to_string())
-        .prefix("kinds")
-        .tag("host", "test")
+    let reporter = tachymeter_opentsdb::builder(vm.opentsdb_addr().to_string())
+        .map_encoder(|e| e.prefix("kinds").tag("host", "test"))
         .start(&registry, NEVER)
         .unwrap();
     assert!(reporter.report_now());
@@ -117,7 +116,7 @@ fn every_kind_reads_back_with_the_values_recorded() {
     assert_eq!(route.1, tags(&[("host", "test"), ("route", "/books")]));
 
     // Every line the reporter wrote was inserted, none refused.
-    let lines = count(&registry, "reporter.opentsdb.sent-lines");
+    let lines = count(&registry, "reporter.opentsdb.sent-points");
     assert!(lines as usize > expected.len());
     assert_eq!(inserted(&vm), lines as f64);
     assert_eq!(rejected(&vm), 0.0);
@@ -181,10 +180,12 @@ fn hostile_names_are_never_refused_and_never_inject_a_point() {
         registry.counter(key.clone()).unwrap().inc(by as u64);
         *truth.entry(key).or_default() += by;
     }
-    let reporter = OpenTsdbReporter::builder(vm.opentsdb_addr().to_string())
-        .prefix("hostile")
-        .tag("host", "test")
-        .tag("env x", "a=b c\n")
+    let reporter = tachymeter_opentsdb::builder(vm.opentsdb_addr().to_string())
+        .map_encoder(|e| {
+            e.prefix("hostile")
+                .tag("host", "test")
+                .tag("env x", "a=b c\n")
+        })
         .start(&registry, NEVER)
         .unwrap();
     assert!(reporter.report_now());
@@ -263,9 +264,12 @@ fn hostile_names_are_never_refused_and_never_inject_a_point() {
     assert_eq!(rejected(&vm), 0.0);
     assert_eq!(
         inserted(&vm),
-        count(&registry, "reporter.opentsdb.sent-lines") as f64
+        count(&registry, "reporter.opentsdb.sent-points") as f64
     );
-    assert_eq!(count(&registry, "reporter.opentsdb.skipped-metrics"), 0);
+    assert_eq!(
+        count(&registry, "reporter.opentsdb.dropped-too-many-tags"),
+        0
+    );
     drop(reporter);
 }
 
@@ -276,9 +280,8 @@ fn hostile_names_are_never_refused_and_never_inject_a_point() {
 fn a_later_metric_never_takes_a_series_already_sent() {
     let vm = VictoriaMetrics::start().unwrap();
     let registry = Registry::new();
-    let reporter = OpenTsdbReporter::builder(vm.opentsdb_addr().to_string())
-        .prefix("clash")
-        .tag("host", "test")
+    let reporter = tachymeter_opentsdb::builder(vm.opentsdb_addr().to_string())
+        .map_encoder(|e| e.prefix("clash").tag("host", "test"))
         .start(&registry, NEVER)
         .unwrap();
     registry.counter("a b").unwrap().inc(111);

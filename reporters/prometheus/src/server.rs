@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tachymeter_report::{Body, Render, RenderService};
+use tachymeter_report::{Render, RenderService, ResponseBody};
 use tokio::sync::oneshot;
 use tower_service::Service;
 
@@ -45,7 +45,7 @@ pub struct MetricsServer {
 }
 
 /// Answers one request on a route.
-type Handler = Arc<dyn Fn(Request<Incoming>) -> Response<Body> + Send + Sync>;
+type Handler = Arc<dyn Fn(Request<Incoming>) -> Response<ResponseBody> + Send + Sync>;
 
 /// A [`MetricsServer`] to be, with `/metrics` and any other routes; from
 /// [`PrometheusExporter::server`].
@@ -196,7 +196,7 @@ async fn accept(
                 let response = match route {
                     Some((_, handler)) => handler(request),
                     None => {
-                        let mut response = Response::new(Body::default());
+                        let mut response = Response::new(ResponseBody::default());
                         *response.status_mut() = StatusCode::NOT_FOUND;
                         response
                     }

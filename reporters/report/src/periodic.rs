@@ -1,6 +1,6 @@
 //! A [`Report`] run every interval on its own thread.
 
-use crate::{Quiet, Report, ReportError, Schedule, MAX_WAIT};
+use crate::{Own, Quiet, Report, ReportError, Schedule, MAX_WAIT};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -10,19 +10,6 @@ use tachymeter_core::{Clock, Counter, Registry, Timer};
 /// How long [`PeriodicReporter::stop`] and
 /// [`PeriodicReporter::report_now`] wait for a report by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The name of a reporter's own metric: `reporter.<reporter>.<what>`, the
-/// convention every reporter's counts follow.
-///
-/// ```
-/// assert_eq!(
-///     tachymeter_report::own_metric_name("graphite", "connects"),
-///     "reporter.graphite.connects"
-/// );
-/// ```
-pub fn own_metric_name(reporter: &str, what: &str) -> String {
-    format!("reporter.{reporter}.{what}")
-}
 
 /// Runs a [`Report`] every interval on a thread of its own.
 ///
@@ -79,6 +66,7 @@ pub struct PeriodicReporterBuilder {
     name: String,
     timeout: Duration,
     quiet: Quiet,
+    own_metrics: bool,
 }
 
 /// What [`PeriodicReporter::stop`] saw.
@@ -157,6 +145,7 @@ impl PeriodicReporter {
             name: "reporter".to_string(),
             timeout: DEFAULT_TIMEOUT,
             quiet: Quiet::default(),
+            own_metrics: true,
         }
     }
 
@@ -254,6 +243,14 @@ impl PeriodicReporterBuilder {
         self
     }
 
+    /// Whether the reporter counts its reports in the registry as
+    /// `reporter.<name>.*` (default `true`); with `false` they are counted
+    /// nowhere.
+    pub fn own_metrics(mut self, on: bool) -> Self {
+        self.own_metrics = on;
+        self
+    }
+
     /// Registers the reporter's own metrics and starts its thread.
     ///
     /// Fails if the interval is zero, if one of the own metric names is
@@ -266,13 +263,17 @@ impl PeriodicReporterBuilder {
                 .into());
         }
         let registry = self.registry;
-        let own_name = |what: &str| own_metric_name(&self.name, what);
+        let own = if self.own_metrics {
+            Own::new(&registry, &self.name)
+        } else {
+            Own::off(&self.name)
+        };
         let own = OwnMetrics {
-            reports: registry.counter(own_name("reports"))?,
-            failures: registry.counter(own_name("failures"))?,
-            panics: registry.counter(own_name("panics"))?,
-            skipped: registry.counter(own_name("skipped-ticks"))?,
-            duration: registry.timer(own_name("duration"))?,
+            reports: own.counter("reports")?,
+            failures: own.counter("failures")?,
+            panics: own.counter("panics")?,
+            skipped: own.counter("skipped-ticks")?,
+            duration: own.timer("duration")?,
         };
         let control = Arc::new(Control::default());
         let worker = Worker {

@@ -1,201 +1,317 @@
-//! [`PushSettings`]: what every push reporter's builder holds besides its
-//! backend's own settings, and what it does with them.
+//! [`Push`]: an [`Encode`]r and a [`Transport`] made one push reporter, with
+//! the settings every push reporter shares.
 
-use crate::{own_metric_name, PeriodicReporter, Quiet, Report, ReportError, TcpSender};
-use crate::{INITIAL_BACKOFF, MAX_BACKOFF};
-use std::time::Duration;
-use tachymeter_core::{Counter, Registry};
+use crate::{Encode, Encoded, Own, Payload, PeriodicReporter, Quiet, Report, ReportError};
+use crate::{Settings, Transport, INITIAL_BACKOFF, MAX_BACKOFF};
+use std::time::{Duration, SystemTime};
+use tachymeter_core::{Counter, Registry, RegistrySnapshot};
 
-/// A push reporter's name, the time each attempt may take and the wait
-/// after a failure: what the Graphite, InfluxDB, StatsD and OpenTSDB
-/// builders share, so that a backend adds only its encoder and its
-/// transport. Each series' wire name is settled by
-/// [`SeriesNames`](crate::SeriesNames), also shared.
+/// Builds a push reporter from an encoder (what to send) and a transport
+/// (how it gets there), with the settings every push reporter shares: its
+/// name, the time an attempt may take, the backoff after a failure, which
+/// series to leave out, and whether it counts what it does in the registry.
+///
+/// Each backend crate gives a `Push` with its encoder and transport set:
+/// `tachymeter_graphite::builder("carbon:2003")`, …; its encoder's and
+/// transport's own settings are on them ([`map_encoder`](Self::map_encoder),
+/// [`map_transport`](Self::map_transport)).
 ///
 /// ```
+/// use std::time::{Duration, SystemTime};
 /// use tachymeter_core::{Registry, RegistrySnapshot};
-/// use tachymeter_report::{PushSettings, Report, ReportError};
-/// use std::time::Duration;
+/// use tachymeter_report::{Encode, Encoded, Lines, Push, TcpLines};
 ///
-/// /// A backend that counts the series it would send.
-/// struct Tally {
-///     series: tachymeter_core::Counter,
-/// }
+/// /// `<series count> <unix seconds>`.
+/// struct Size;
 ///
-/// impl Report for Tally {
-///     fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
-///         self.series.inc(snapshot.metrics.len() as u64);
-///         Ok(())
+/// impl Encode for Size {
+///     type Output = Lines;
+///
+///     fn encode(&mut self, s: &RegistrySnapshot, at: SystemTime, out: &mut Lines) -> Encoded {
+///         let secs = at.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_secs();
+///         out.push(&format!("{} {secs}", s.metrics.len()));
+///         Encoded::default()
 ///     }
 /// }
 ///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
 /// let registry = Registry::new();
-/// let settings = PushSettings::new("tally", Duration::from_secs(2));
-/// let series = settings.own_counter(&registry, "series")?; // reporter.tally.series
-/// let reporter = settings.start(&registry, Duration::from_secs(10), Tally { series }, 1)?;
+/// let reporter = Push::new("size", Size, TcpLines::new(listener.local_addr()?.to_string()))
+///     .timeout(Duration::from_millis(500))
+///     .start(&registry, Duration::from_secs(10))?;
 /// assert!(reporter.stop().final_report_sent);
-/// # Ok::<(), ReportError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct PushSettings {
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `build` or `start`"]
+pub struct Push<E, T> {
+    encoder: E,
+    transport: T,
     name: String,
-    timeout: Duration,
+    timeout: Option<Duration>,
     backoff: (Duration, Duration),
     quiet: Quiet,
+    own_metrics: bool,
 }
 
-impl PushSettings {
-    /// A reporter named `name` whose attempts may each take `timeout`,
-    /// backing off from [`INITIAL_BACKOFF`] up to [`MAX_BACKOFF`].
-    pub fn new(name: &str, timeout: Duration) -> Self {
-        PushSettings {
+impl<E, T> Push<E, T>
+where
+    E: Encode,
+    T: Transport<E::Output>,
+{
+    /// A reporter named `name` that encodes with `encoder` and sends with
+    /// `transport`.
+    pub fn new(name: &str, encoder: E, transport: T) -> Self {
+        Push {
+            encoder,
+            transport,
             name: name.to_string(),
-            timeout,
+            timeout: None,
             backoff: (INITIAL_BACKOFF, MAX_BACKOFF),
             quiet: Quiet::default(),
+            own_metrics: true,
         }
     }
 
-    /// The name: the periodic reporter's thread is `metrics-<name>` and the
-    /// reporter's own metrics are `reporter.<name>.*`.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// How long one attempt (a connection, a write, a request) may take.
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// The first wait after a failure, and the longest: it doubles in
-    /// between.
-    pub fn backoff(&self) -> (Duration, Duration) {
-        self.backoff
-    }
-
-    /// Sets the [`name`](Self::name).
-    pub fn set_name(&mut self, name: impl Into<String>) {
+    /// The reporter's name: its thread is `metrics-<name>` and its own
+    /// metrics are `reporter.<name>.*`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
+        self
     }
 
-    /// Sets the [`timeout`](Self::timeout).
-    pub fn set_timeout(&mut self, timeout: Duration) {
-        self.timeout = timeout;
+    /// How long one attempt (a connection, a write, a request) may take
+    /// (default: the transport's, 2 s for TCP and UDP, 5 s for HTTP).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
     }
 
-    /// Sets the [`backoff`](Self::backoff).
-    pub fn set_backoff(&mut self, initial: Duration, max: Duration) {
+    /// The wait after a failed attempt before the next one (sends in
+    /// between fail at once): `initial`, doubling up to `max`. Default
+    /// 0.5 s doubling up to 30 s.
+    pub fn backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.backoff = (initial, max);
+        self
     }
 
-    /// Sets which series [`start`](Self::start)'s reports leave out (see
-    /// [`Quiet`]).
-    pub fn set_quiet(&mut self, quiet: Quiet) {
+    /// Which series the reports leave out: zero, unchanged, or the
+    /// reporters' own (default none; see [`Quiet`]).
+    pub fn quiet(mut self, quiet: Quiet) -> Self {
         self.quiet = quiet;
+        self
     }
 
-    /// The reporter's own counter `reporter.<name>.<what>` in `registry`.
+    /// Whether the reporter counts what it does in the registry as
+    /// `reporter.<name>.*` (default `true`; see [`Own`] for the names).
+    pub fn own_metrics(mut self, on: bool) -> Self {
+        self.own_metrics = on;
+        self
+    }
+
+    /// Replaces the encoder.
+    pub fn encoder(mut self, encoder: E) -> Self {
+        self.encoder = encoder;
+        self
+    }
+
+    /// Changes the encoder: `.map_encoder(|e| e.prefix("app"))`.
+    pub fn map_encoder(mut self, f: impl FnOnce(E) -> E) -> Self {
+        self.encoder = f(self.encoder);
+        self
+    }
+
+    /// Replaces the transport.
+    pub fn transport(mut self, transport: T) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// Changes the transport: `.map_transport(|t| t.batch(1_000))`.
+    pub fn map_transport(mut self, f: impl FnOnce(T) -> T) -> Self {
+        self.transport = f(self.transport);
+        self
+    }
+
+    fn settings(&self) -> Settings {
+        Settings {
+            timeout: self
+                .timeout
+                .unwrap_or_else(|| self.transport.default_timeout()),
+            backoff: self.backoff,
+        }
+    }
+
+    /// The reporter, to run by hand ([`Report::report`]) or hand to a
+    /// [`PeriodicReporter`]; its own counters are registered in `registry`
+    /// now. Nothing is connected yet.
     ///
     /// # Errors
     ///
-    /// When that name is taken by another kind of metric.
-    pub fn own_counter(&self, registry: &Registry, what: &str) -> Result<Counter, ReportError> {
-        Ok(registry.counter(own_metric_name(&self.name, what))?)
+    /// When one of its own metric names is taken by another kind of metric,
+    /// or the transport's settings cannot work (a URL that does not parse).
+    pub fn build(mut self, registry: &Registry) -> Result<PushReporter<E, T>, ReportError> {
+        let own = if self.own_metrics {
+            Own::new(registry, &self.name)
+        } else {
+            Own::off(&self.name)
+        };
+        let settings = self.settings();
+        self.transport.prepare(&settings, &own)?;
+        Ok(PushReporter {
+            dropped: Dropped::register(&own)?,
+            encoder: self.encoder,
+            transport: self.transport,
+            out: E::Output::default(),
+            name: self.name,
+            warned: false,
+        })
     }
 
-    /// A [`TcpSender`] to `target` (`host:port`) with this timeout and
-    /// backoff.
-    pub fn tcp_sender(&self, target: impl Into<String>) -> TcpSender {
-        TcpSender::new(target, self.timeout).backoff(self.backoff.0, self.backoff.1)
-    }
-
-    /// Runs `reporter` every `interval` on a thread of its own, named after
-    /// the reporter, until the returned [`PeriodicReporter`] is stopped or
-    /// dropped, which sends one final report. A report may make up to
-    /// `attempts` attempts of [`timeout`](Self::timeout) each: stopping
-    /// waits for it that long and one second more (at least
-    /// [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT) when `attempts` is 0).
+    /// Reports `registry` every `interval` on a thread of its own until the
+    /// returned [`PeriodicReporter`] is stopped or dropped, which sends one
+    /// final report and waits for it as long as the transport's attempts
+    /// may take, and one second more.
     ///
     /// # Errors
     ///
-    /// When a metric name of the periodic reporter is taken by another kind
-    /// of metric, or the thread cannot be started.
-    pub fn start<R: Report + Send + 'static>(
-        &self,
+    /// As [`build`](Self::build), or when the thread cannot be started or
+    /// the interval is zero.
+    pub fn start(
+        self,
         registry: &Registry,
         interval: Duration,
-        reporter: R,
-        attempts: u32,
     ) -> Result<PeriodicReporter, ReportError> {
-        let mut builder = PeriodicReporter::builder(registry, interval)
-            .name(&self.name)
-            .quiet(self.quiet.clone());
-        if attempts > 0 {
-            let wait = self
-                .timeout
-                .saturating_mul(attempts)
-                .saturating_add(Duration::from_secs(1));
-            builder = builder.timeout(wait);
-        }
-        builder.start(reporter)
+        let wait = self
+            .settings()
+            .timeout
+            .saturating_mul(self.transport.attempts().max(1))
+            .saturating_add(Duration::from_secs(1));
+        let (name, quiet, own) = (self.name.clone(), self.quiet.clone(), self.own_metrics);
+        let reporter = self.build(registry)?;
+        PeriodicReporter::builder(registry, interval)
+            .name(&name)
+            .quiet(quiet)
+            .own_metrics(own)
+            .timeout(wait)
+            .start(reporter)
     }
 }
 
-/// The setters every push reporter's builder shares, written once: in an
-/// `impl` block of a builder with a field `push:`
-/// [`PushSettings`], `push_setters!(name: "graphite")` adds `name` (its
-/// default given) and `quiet`; `push_setters!(name: "graphite", backoff)`
-/// adds `backoff` too, for builders whose transport backs off after a
-/// failure (a [`TcpSender`]). The builder keeps its own `timeout`, whose
-/// meaning depends on its transport.
+/// A push reporter: encodes each snapshot and sends it (see [`Push`]).
 ///
-/// ```
-/// use std::time::Duration;
-/// use tachymeter_report::{PushSettings, Quiet};
-///
-/// /// A builder of a reporter to some backend.
-/// pub struct TallyBuilder {
-///     push: PushSettings,
-/// }
-///
-/// impl TallyBuilder {
-///     tachymeter_report::push_setters!(name: "tally", backoff);
-/// }
-///
-/// let builder = TallyBuilder { push: PushSettings::new("tally", Duration::from_secs(1)) }
-///     .name("tally-eu")
-///     .quiet(Quiet::default().zero(true))
-///     .backoff(Duration::from_secs(1), Duration::from_secs(60));
-/// assert_eq!(builder.push.name(), "tally-eu");
-/// assert_eq!(builder.push.backoff().1, Duration::from_secs(60));
-/// ```
-#[macro_export]
-macro_rules! push_setters {
-    (name: $default:literal, backoff) => {
-        $crate::push_setters!(name: $default);
+/// Besides its transport's own counters it counts what its encoder left
+/// out: `dropped-non-finite`, `dropped-too-long`, `dropped-too-many-tags`,
+/// `dropped-clash` and `saturated-values` (see [`Encoded`]).
+#[derive(Debug)]
+pub struct PushReporter<E: Encode, T> {
+    encoder: E,
+    transport: T,
+    out: E::Output,
+    dropped: Dropped,
+    name: String,
+    /// Whether points left out for another reason than NaN were logged.
+    warned: bool,
+}
 
-        /// The wait after a failed connection attempt or write before the
-        /// next one (reports in between fail at once): `initial`, doubling
-        /// up to `max`. Default 0.5 s doubling up to 30 s.
-        pub fn backoff(mut self, initial: ::std::time::Duration, max: ::std::time::Duration) -> Self {
-            self.push.set_backoff(initial, max);
-            self
-        }
-    };
-    (name: $default:literal) => {
-        /// Which series the reports leave out: zero, unchanged, or the
-        /// reporters' own (default none; see
-        /// [`Quiet`](tachymeter_report::Quiet)).
-        pub fn quiet(mut self, quiet: $crate::Quiet) -> Self {
-            self.push.set_quiet(quiet);
-            self
-        }
+impl<E, T> PushReporter<E, T>
+where
+    E: Encode,
+    T: Transport<E::Output>,
+{
+    /// Its encoder.
+    pub fn encoder(&self) -> &E {
+        &self.encoder
+    }
 
-        /// The reporter's name: its thread is `metrics-<name>` and its own
-        #[doc = concat!("metrics are `reporter.<name>.*`. Default `", $default, "`.")]
-        pub fn name(mut self, name: impl ::std::convert::Into<::std::string::String>) -> Self {
-            self.push.set_name(name);
-            self
+    /// Its transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Where it sends: `host:port` or a URL.
+    pub fn target(&self) -> &str {
+        self.transport.target()
+    }
+}
+
+impl<E, T> Report for PushReporter<E, T>
+where
+    E: Encode,
+    T: Transport<E::Output>,
+{
+    /// Encodes `snapshot` at the current time and sends it.
+    fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
+        self.out.clear();
+        let encoded = self
+            .encoder
+            .encode(snapshot, SystemTime::now(), &mut self.out);
+        self.dropped.count(&encoded);
+        let left_out = encoded.too_long + encoded.too_many_tags + encoded.clash;
+        if left_out > 0 && !self.warned {
+            self.warned = true;
+            log::warn!(
+                "metrics reporter {:?}: left out {} points longer than the backend takes, {} \
+                 metrics with more tags than it takes and {} points whose series is another \
+                 metric's once names are cleaned (counted in reporter.{}.dropped-*; said once)",
+                self.name,
+                encoded.too_long,
+                encoded.too_many_tags,
+                encoded.clash,
+                self.name
+            );
         }
-    };
+        let points = self.out.points();
+        if points == 0 {
+            self.encoder.delivered(snapshot, &self.out, 0);
+            return Ok(());
+        }
+        match self.transport.send(&self.out) {
+            Ok(()) => {
+                self.encoder.delivered(snapshot, &self.out, points);
+                Ok(())
+            }
+            Err(undelivered) => {
+                self.encoder
+                    .delivered(snapshot, &self.out, undelivered.delivered);
+                Err(undelivered.error)
+            }
+        }
+    }
+}
+
+/// The counters of what an encoder left out.
+#[derive(Debug)]
+struct Dropped {
+    non_finite: Counter,
+    too_long: Counter,
+    too_many_tags: Counter,
+    clash: Counter,
+    saturated: Counter,
+}
+
+impl Dropped {
+    fn register(own: &Own) -> Result<Self, ReportError> {
+        Ok(Dropped {
+            non_finite: own.counter("dropped-non-finite")?,
+            too_long: own.counter("dropped-too-long")?,
+            too_many_tags: own.counter("dropped-too-many-tags")?,
+            clash: own.counter("dropped-clash")?,
+            saturated: own.counter("saturated-values")?,
+        })
+    }
+
+    fn count(&self, encoded: &Encoded) {
+        for (counter, n) in [
+            (&self.non_finite, encoded.non_finite),
+            (&self.too_long, encoded.too_long),
+            (&self.too_many_tags, encoded.too_many_tags),
+            (&self.clash, encoded.clash),
+            (&self.saturated, encoded.saturated),
+        ] {
+            if n > 0 {
+                counter.inc(n);
+            }
+        }
+    }
 }

@@ -7,13 +7,13 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body as _;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use tachymeter_report::{Body, RenderService, Rendered};
+use tachymeter_report::{RenderService, Rendered, ResponseBody};
 use tower_service::Service;
 
 fn call<F: tachymeter_report::Render>(
     service: &mut RenderService<F>,
     method: Method,
-) -> Response<Body> {
+) -> Response<ResponseBody> {
     let request = Request::builder()
         .method(method)
         .uri("/metrics")

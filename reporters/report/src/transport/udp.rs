@@ -1,4 +1,5 @@
-//! The UDP socket to the daemon.
+//! [`Udp`]: the transport of [`Datagrams`] (StatsD), on a UDP socket
+//! connected to the daemon.
 //!
 //! The socket is connected to the daemon's address, so the kernel reports
 //! the ICMP "port unreachable" a datagram to a closed port brings back, on
@@ -13,10 +14,13 @@
 //! its own and is waited for at most the timeout; a lookup still running
 //! is waited for again by the next report instead of starting another.
 
+use super::{Settings, Transport, Undelivered};
+use crate::{Datagrams, Own, ReportError};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
+use tachymeter_core::Counter;
 
 /// How long the probe waits for a "port unreachable": enough on a host or
 /// a LAN; a farther daemon that is down may go unnoticed.
@@ -30,34 +34,69 @@ enum Target {
     Host(String),
 }
 
-/// What sending one report's datagrams did.
-#[derive(Debug, Default)]
-pub(crate) struct Delivery {
-    /// Datagrams taken as delivered: the first `delivered`.
-    pub(crate) delivered: usize,
-    /// A new socket was connected after an earlier one was dropped.
-    pub(crate) reconnected: bool,
-    /// A datagram sent after the previous report's check was refused: some
-    /// of that report may not have arrived.
-    pub(crate) late_refusal: Option<io::Error>,
-    /// Why the report could not be sent (entirely).
-    pub(crate) error: Option<io::Error>,
-}
-
-/// A UDP socket connected to the daemon, connected again after failures.
+/// Sends [`Datagrams`] to a daemon at `host:port` on a connected UDP
+/// socket, connected again after a failure (the host name looked up again).
+/// Its own counters (see [`Own`]): `connects`, `connect-failures` (failed
+/// lookups and connections), `send-failures` (a send refused, or a daemon
+/// found not listening) and `sent-points`. Points of datagrams that were
+/// not delivered are not counted as dropped: an encoder sending changes
+/// (StatsD) sends them with the next report.
+///
+/// ```
+/// use tachymeter_core::Registry;
+/// use tachymeter_report::{Datagrams, Own, Settings, Transport, Udp};
+///
+/// let daemon = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// let mut udp = Udp::new(&daemon.local_addr()?.to_string())?;
+/// udp.prepare(&Settings::default(), &Own::off("statsd"))?;
+/// let mut datagrams = Datagrams::default();
+/// datagrams.push("jobs:1|c");
+/// assert!(udp.send(&datagrams).is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
-pub(crate) struct Connection {
+pub struct Udp {
+    address: String,
     target: Target,
     timeout: Duration,
     socket: Option<UdpSocket>,
     lookup: Option<Receiver<io::Result<SocketAddr>>>,
-    connected_once: bool,
+    own: Option<Counters>,
 }
 
-impl Connection {
-    /// `address` is `host:port` (a name or an IP address; IPv6 in
+#[derive(Debug)]
+struct Counters {
+    name: String,
+    connects: Counter,
+    connect_failures: Counter,
+    send_failures: Counter,
+    sent: Counter,
+}
+
+/// What sending one report's datagrams did.
+#[derive(Debug, Default)]
+struct Delivery {
+    /// Datagrams taken as delivered: the first `delivered`.
+    delivered: usize,
+    /// A new socket was connected.
+    connected: bool,
+    /// A datagram sent after the previous report's check was refused: some
+    /// of that report may not have arrived.
+    late_refusal: Option<io::Error>,
+    /// Why the report could not be sent (entirely).
+    error: Option<io::Error>,
+    /// The error was the lookup's or the connection's.
+    connect_failed: bool,
+}
+
+impl Udp {
+    /// To `address`, `host:port` (a name or an IP address; IPv6 in
     /// brackets). Nothing is looked up nor connected yet.
-    pub(crate) fn new(address: &str, timeout: Duration) -> io::Result<Self> {
+    ///
+    /// # Errors
+    ///
+    /// When `address` is not `host:port`.
+    pub fn new(address: &str) -> io::Result<Self> {
         let target = match address.parse::<SocketAddr>() {
             Ok(addr) => Target::Addr(addr),
             Err(_) => match address.rsplit_once(':') {
@@ -74,31 +113,33 @@ impl Connection {
                 }
             },
         };
-        Ok(Connection {
+        Ok(Udp {
+            address: address.to_string(),
             target,
-            timeout: timeout.max(Duration::from_millis(1)),
+            timeout: Settings::default().timeout,
             socket: None,
             lookup: None,
-            connected_once: false,
+            own: None,
         })
     }
 
     /// Sends `datagrams` in order, after checking the daemon listens.
-    pub(crate) fn send(&mut self, datagrams: &[Vec<u8>]) -> Delivery {
+    fn deliver(&mut self, datagrams: &[&[u8]]) -> Delivery {
         let mut delivery = Delivery::default();
         if self.socket.is_none() {
             match self.connect() {
                 Ok(socket) => {
-                    delivery.reconnected = self.connected_once;
-                    self.connected_once = true;
+                    delivery.connected = true;
                     self.socket = Some(socket);
                 }
                 Err(e) => {
                     delivery.error = Some(e);
+                    delivery.connect_failed = true;
                     return delivery;
                 }
             }
         }
+        let count = datagrams.len();
         let Some(socket) = &self.socket else {
             return delivery;
         };
@@ -116,11 +157,11 @@ impl Connection {
             }
             match socket.take_error() {
                 Ok(Some(e)) => {
-                    delivery.delivered = datagrams.len().saturating_sub(1);
+                    delivery.delivered = count.saturating_sub(1);
                     Err(e)
                 }
                 _ => {
-                    delivery.delivered = datagrams.len();
+                    delivery.delivered = count;
                     Ok(())
                 }
             }
@@ -190,6 +231,69 @@ impl Connection {
     }
 }
 
+impl Transport<Datagrams> for Udp {
+    fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), ReportError> {
+        self.timeout = settings.timeout.max(Duration::from_millis(1));
+        self.own = Some(Counters {
+            name: own.name().to_string(),
+            connects: own.counter("connects")?,
+            connect_failures: own.counter("connect-failures")?,
+            send_failures: own.counter("send-failures")?,
+            sent: own.counter("sent-points")?,
+        });
+        Ok(())
+    }
+
+    fn send(&mut self, datagrams: &Datagrams) -> Result<(), Undelivered> {
+        let grams: Vec<&[u8]> = datagrams.iter().collect();
+        let delivery = self.deliver(&grams);
+        let delivered = datagrams.points_in(delivery.delivered);
+        if let Some(own) = &self.own {
+            own.sent.inc(delivered);
+            if delivery.connected {
+                own.connects.inc(1);
+            }
+            if let Some(e) = &delivery.late_refusal {
+                own.send_failures.inc(1);
+                log::warn!(
+                    "metrics reporter {:?}: a datagram sent by the previous report was refused \
+                     ({e}); some of it may be lost",
+                    own.name
+                );
+            }
+            if delivery.error.is_some() {
+                let failures = if delivery.connect_failed {
+                    &own.connect_failures
+                } else {
+                    &own.send_failures
+                };
+                failures.inc(1);
+            }
+        }
+        match delivery.error {
+            None => Ok(()),
+            Some(e) => Err(Undelivered::new(
+                delivered,
+                format!(
+                    "sending to {}: {e} ({} of {} datagrams delivered)",
+                    self.address,
+                    delivery.delivered,
+                    datagrams.len()
+                ),
+            )),
+        }
+    }
+
+    fn target(&self) -> &str {
+        &self.address
+    }
+
+    /// A lookup and a send.
+    fn attempts(&self) -> u32 {
+        2
+    }
+}
+
 /// Sends an empty datagram and waits [`PROBE_WAIT`] for a refusal.
 fn probe(socket: &UdpSocket) -> io::Result<()> {
     socket.send(&[])?;
@@ -216,13 +320,10 @@ mod tests {
     #[test]
     fn addresses_need_a_port() {
         for ok in ["127.0.0.1:8125", "[::1]:8125", "statsd.local:8125"] {
-            assert!(Connection::new(ok, Duration::from_secs(1)).is_ok(), "{ok}");
+            assert!(Udp::new(ok).is_ok(), "{ok}");
         }
         for bad in ["", "statsd", ":8125", "host:port", "host:70000", "::1:8125"] {
-            assert!(
-                Connection::new(bad, Duration::from_secs(1)).is_err(),
-                "{bad}"
-            );
+            assert!(Udp::new(bad).is_err(), "{bad}");
         }
     }
 
@@ -231,16 +332,16 @@ mod tests {
         let closed = UdpSocket::bind("127.0.0.1:0").unwrap();
         let addr = closed.local_addr().unwrap();
         drop(closed);
-        let mut connection = Connection::new(&addr.to_string(), Duration::from_secs(1)).unwrap();
-        let delivery = connection.send(&[b"a:1|c".to_vec()]);
+        let mut connection = Udp::new(&addr.to_string()).unwrap();
+        let delivery = connection.deliver(&[&b"a:1|c"[..]]);
         assert_eq!(delivery.delivered, 0);
         let error = delivery.error.expect("refused");
         assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
         // Listening again: the next report connects a new socket.
         let open = UdpSocket::bind(addr).unwrap();
-        let delivery = connection.send(&[b"a:1|c".to_vec()]);
+        let delivery = connection.deliver(&[&b"a:1|c"[..]]);
         assert!(delivery.error.is_none(), "{:?}", delivery.error);
-        assert!(delivery.reconnected);
+        assert!(delivery.connected);
         assert_eq!(delivery.delivered, 1);
         let mut buffer = [0u8; 64];
         assert_eq!(open.recv(&mut buffer).unwrap(), 0); // the probe
@@ -250,9 +351,9 @@ mod tests {
 
     #[test]
     fn an_unknown_host_fails_the_send() {
-        let mut connection =
-            Connection::new("no-such-host.invalid:8125", Duration::from_secs(3)).unwrap();
-        let delivery = connection.send(&[b"a:1|c".to_vec()]);
+        let mut connection = Udp::new("no-such-host.invalid:8125").unwrap();
+        connection.timeout = Duration::from_secs(3);
+        let delivery = connection.deliver(&[&b"a:1|c"[..]]);
         assert!(delivery.error.is_some());
         assert_eq!(delivery.delivered, 0);
     }

@@ -1,19 +1,14 @@
-//! A persistent TCP connection for line protocols (Graphite plaintext,
-//! OpenTSDB telnet `put`), with bounded attempts and reconnection backoff.
+//! [`TcpLines`]: the transport of line protocols (Graphite plaintext,
+//! OpenTSDB telnet `put`) over one persistent TCP connection
+//! ([`TcpSender`]), with bounded attempts and reconnection backoff.
 
+use super::{Backoff, Settings, Transport, Undelivered};
 use crate::write::cut_line;
-use crate::MAX_WAIT;
+use crate::{Lines, Own, Payload, ReportError, MAX_WAIT};
 use std::fmt;
 use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
-
-/// The first wait after a failed connection attempt or write; it doubles
-/// after each further failure up to [`MAX_BACKOFF`].
-pub const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
-
-/// The longest wait between two attempts.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Why [`TcpSender::send`] sent nothing, or not everything.
 ///
@@ -90,47 +85,6 @@ pub struct Sent {
     /// A new connection was opened first (the first one, or after the
     /// previous one broke).
     pub connected: bool,
-}
-
-/// Exponential backoff between attempts.
-#[derive(Debug, Clone)]
-struct Backoff {
-    initial: Duration,
-    max: Duration,
-    current: Duration,
-    next_attempt: Option<Instant>,
-}
-
-impl Backoff {
-    fn new() -> Self {
-        Self::between(INITIAL_BACKOFF, MAX_BACKOFF)
-    }
-
-    fn between(initial: Duration, max: Duration) -> Self {
-        let max = max.min(MAX_WAIT);
-        let initial = initial.min(max);
-        Backoff {
-            initial,
-            max,
-            current: initial,
-            next_attempt: None,
-        }
-    }
-
-    /// Time left before an attempt is allowed at `now`.
-    fn wait_at(&self, now: Instant) -> Option<Duration> {
-        let next = self.next_attempt?;
-        (now < next).then(|| next - now)
-    }
-
-    fn failed(&mut self, now: Instant) {
-        self.next_attempt = Some(now + self.current);
-        self.current = (self.current * 2).min(self.max);
-    }
-
-    fn succeeded(&mut self) {
-        *self = Backoff::between(self.initial, self.max);
-    }
 }
 
 /// One TCP connection to `host:port`, opened on first use and reopened
@@ -384,43 +338,160 @@ fn write_within(
     Ok(())
 }
 
+/// Sends [`Lines`] over one [`TcpSender`]: a connection opened on the first
+/// send, reopened after it breaks, and a backoff after each failure. Its
+/// own counters (see [`Own`]): `connects`, `connect-failures`,
+/// `send-failures` (writes that failed or timed out), `backed-off`,
+/// `sent-points` and `dropped-unsent`.
+///
+/// Every line is counted once, as sent or dropped. A line that a timed-out
+/// write cut in two counts as sent: its rest goes first on the next send
+/// (unless the backend closes the connection first). Counts being
+/// cumulative, a dropped line's value goes with the next report that gets
+/// through.
+///
+/// ```
+/// use tachymeter_core::Registry;
+/// use tachymeter_report::{Lines, Own, Settings, TcpLines, Transport};
+///
+/// let registry = Registry::new();
+/// // A port nothing listens on any more: the connection fails.
+/// let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+/// let mut transport = TcpLines::new(closed.to_string());
+/// transport.prepare(&Settings::default(), &Own::new(&registry, "carbon"))?;
+/// let mut lines = Lines::default();
+/// lines.push("a 1 1700000000");
+/// lines.push("b 2 1700000000");
+/// assert_eq!(transport.send(&lines).unwrap_err().delivered, 0);
+/// assert_eq!(registry.counter("reporter.carbon.dropped-unsent")?.count(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct TcpLines {
+    target: String,
+    live: Option<Live>,
+}
+
+/// A prepared [`TcpLines`]: its sender and counters.
+#[derive(Debug)]
+struct Live {
+    sender: TcpSender,
+    name: String,
+    connects: tachymeter_core::Counter,
+    connect_failures: tachymeter_core::Counter,
+    send_failures: tachymeter_core::Counter,
+    backed_off: tachymeter_core::Counter,
+    sent: tachymeter_core::Counter,
+    dropped: tachymeter_core::Counter,
+}
+
+impl TcpLines {
+    /// To `target`, `host:port` (the host name is looked up again on every
+    /// connection attempt). Nothing is connected yet.
+    pub fn new(target: impl Into<String>) -> Self {
+        TcpLines {
+            target: target.into(),
+            live: None,
+        }
+    }
+
+    /// Whether a connection is open.
+    pub fn is_connected(&self) -> bool {
+        self.live.as_ref().is_some_and(|l| l.sender.is_connected())
+    }
+}
+
+impl Transport<Lines> for TcpLines {
+    fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), ReportError> {
+        let (initial, max) = settings.backoff;
+        self.live = Some(Live {
+            sender: TcpSender::new(self.target.clone(), settings.timeout).backoff(initial, max),
+            name: own.name().to_string(),
+            connects: own.counter("connects")?,
+            connect_failures: own.counter("connect-failures")?,
+            send_failures: own.counter("send-failures")?,
+            backed_off: own.counter("backed-off")?,
+            sent: own.counter("sent-points")?,
+            dropped: own.counter("dropped-unsent")?,
+        });
+        Ok(())
+    }
+
+    fn send(&mut self, lines: &Lines) -> Result<(), Undelivered> {
+        let Some(live) = &mut self.live else {
+            return Err(Undelivered::new(0, "the transport was not prepared"));
+        };
+        let text = lines.as_str();
+        let total = lines.points();
+        let error = match live.sender.send(text.as_bytes()) {
+            Ok(sent) => {
+                if sent.connected {
+                    live.connected();
+                }
+                live.sent.inc(total);
+                return Ok(());
+            }
+            Err(error) => error,
+        };
+        let whole = match &error {
+            SendError::BackingOff { .. } => {
+                live.backed_off.inc(1);
+                0
+            }
+            SendError::Connect { .. } => {
+                live.connect_failures.inc(1);
+                0
+            }
+            SendError::Write {
+                written, connected, ..
+            } => {
+                if *connected {
+                    live.connected();
+                }
+                live.send_failures.inc(1);
+                let part = text.as_bytes().get(..*written).unwrap_or_default();
+                let whole = part.iter().filter(|&&b| b == b'\n').count() as u64;
+                // A line of this text cut by a timeout is finished first on
+                // the next send: it goes out whole.
+                let cut = *written > 0 && live.sender.has_unfinished_line();
+                whole + u64::from(cut)
+            }
+        };
+        let whole = whole.min(total);
+        live.sent.inc(whole);
+        live.dropped.inc(total - whole);
+        Err(Undelivered::new(whole, error))
+    }
+
+    fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// A connection attempt and a write.
+    fn attempts(&self) -> u32 {
+        2
+    }
+}
+
+impl Live {
+    fn connected(&self) {
+        self.connects.inc(1);
+        log::info!(
+            "metrics reporter {:?}: connected to {}",
+            self.name,
+            self.sender.target()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::INITIAL_BACKOFF;
     use std::io::Read;
     use std::net::TcpListener;
 
     const TIMEOUT: Duration = Duration::from_millis(300);
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap_and_resets() {
-        let start = Instant::now();
-        let mut backoff = Backoff::new();
-        assert_eq!(backoff.wait_at(start), None);
-        backoff.failed(start);
-        assert_eq!(backoff.wait_at(start), Some(INITIAL_BACKOFF));
-        assert_eq!(backoff.wait_at(start + INITIAL_BACKOFF), None);
-        let mut waits = Vec::new();
-        for _ in 0..10 {
-            backoff.failed(start);
-            waits.push(backoff.wait_at(start).unwrap());
-        }
-        assert_eq!(waits[0], INITIAL_BACKOFF * 2);
-        assert!(waits.windows(2).all(|w| w[0] <= w[1]));
-        assert_eq!(*waits.last().unwrap(), MAX_BACKOFF);
-        backoff.succeeded();
-        assert_eq!(backoff.wait_at(start), None);
-
-        let mut custom = Backoff::between(Duration::from_secs(2), Duration::from_secs(5));
-        custom.failed(start);
-        assert_eq!(custom.wait_at(start), Some(Duration::from_secs(2)));
-        custom.failed(start);
-        custom.failed(start);
-        assert_eq!(custom.wait_at(start), Some(Duration::from_secs(5)));
-        custom.succeeded();
-        custom.failed(start);
-        assert_eq!(custom.wait_at(start), Some(Duration::from_secs(2)));
-    }
 
     #[test]
     fn sends_reconnects_after_the_peer_closes_and_backs_off_when_down() {

@@ -133,9 +133,9 @@ impl Drop for Slot<'_> {
 }
 
 impl<F: Render, B> tower_service::Service<Request<B>> for RenderService<F> {
-    type Response = Response<Body>;
+    type Response = Response<ResponseBody>;
     type Error = Infallible;
-    type Future = Ready<Result<Response<Body>, Infallible>>;
+    type Future = Ready<Result<Response<ResponseBody>, Infallible>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -166,7 +166,7 @@ impl<F: Render, B> tower_service::Service<Request<B>> for RenderService<F> {
         drop(slot);
         let length = HeaderValue::from(rendered.body.len());
         let body = if head { Bytes::new() } else { rendered.body };
-        let mut response = Response::new(Body::new(body));
+        let mut response = Response::new(ResponseBody::new(body));
         response
             .headers_mut()
             .insert(CONTENT_TYPE, rendered.content_type);
@@ -180,8 +180,8 @@ impl<F: Render, B> tower_service::Service<Request<B>> for RenderService<F> {
     }
 }
 
-fn plain(status: StatusCode, message: &'static str) -> Response<Body> {
-    let mut response = Response::new(Body::new(Bytes::from_static(message.as_bytes())));
+fn plain(status: StatusCode, message: &'static str) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::new(Bytes::from_static(message.as_bytes())));
     *response.status_mut() = status;
     response.headers_mut().insert(
         CONTENT_TYPE,
@@ -192,11 +192,11 @@ fn plain(status: StatusCode, message: &'static str) -> Response<Body> {
 
 /// The body of a [`RenderService`] response: one chunk of bytes.
 #[derive(Debug, Default)]
-pub struct Body {
+pub struct ResponseBody {
     data: Option<Bytes>,
 }
 
-impl Body {
+impl ResponseBody {
     fn new(data: Bytes) -> Self {
         Self {
             data: (!data.is_empty()).then_some(data),
@@ -204,7 +204,7 @@ impl Body {
     }
 }
 
-impl http_body::Body for Body {
+impl http_body::Body for ResponseBody {
     type Data = Bytes;
     type Error = Infallible;
 
