@@ -183,6 +183,21 @@ impl Datagrams {
     pub fn points_in(&self, datagrams: usize) -> u64 {
         self.points.iter().take(datagrams).sum()
     }
+
+    /// How many of the first datagrams hold `points` points between them:
+    /// the datagrams delivered, from the points a transport says it
+    /// delivered.
+    pub fn datagrams_in(&self, points: u64) -> usize {
+        let mut left = points;
+        self.points
+            .iter()
+            .take_while(|&&n| {
+                let whole = n <= left;
+                left = left.saturating_sub(n);
+                whole
+            })
+            .count()
+    }
 }
 
 impl Payload for Datagrams {

@@ -15,39 +15,37 @@
 //! sends one value per line, as DogStatsD agents expect.
 
 use crate::name::{clean_prefix, WireName};
-use crate::packet::Packer;
 use crate::sample::{samples, Sample};
 use crate::series::Series;
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::time::SystemTime;
 use tachymeter_core::{HistogramSnapshot, MetricKey, MetricSnapshot, RegistrySnapshot};
-use tachymeter_report::{DurationUnit, Proposal, SeriesNames};
+use tachymeter_report::{
+    Datagrams, DurationUnit, Encode, Encoded, Proposal, SeriesNames, DEFAULT_MAX_DATAGRAM,
+};
+
+/// The default most values sent per timer or histogram per report.
+pub const DEFAULT_MAX_TIMER_VALUES: usize = 256;
+
+/// The largest payload of a UDP datagram over IPv4.
+const MAX_UDP_PAYLOAD: usize = 65_507;
 
 /// How lines are written.
 #[derive(Debug, Clone)]
-pub(crate) struct Options {
-    pub(crate) prefix: String,
-    pub(crate) tags: Vec<(String, String)>,
-    pub(crate) dogstatsd: bool,
-    pub(crate) max_packet_size: usize,
-    pub(crate) max_timer_values: usize,
-    pub(crate) unit: DurationUnit,
+struct Options {
+    prefix: String,
+    tags: Vec<(String, String)>,
+    dogstatsd: bool,
+    max_packet_size: usize,
+    max_timer_values: usize,
+    unit: DurationUnit,
 }
 
-/// Values dropped by one report, by reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Dropped {
-    /// Their line alone is longer than a datagram may be.
-    pub(crate) too_long: u64,
-    /// NaN or ±Inf gauges.
-    pub(crate) non_finite: u64,
-}
-
-/// One report's datagrams, and what to remember once some are sent.
+/// What the last report would change in what the daemon was sent, once
+/// its datagrams are.
 #[derive(Debug, Default)]
-pub(crate) struct Batch {
-    pub(crate) datagrams: Vec<Vec<u8>>,
-    pub(crate) dropped: Dropped,
+struct Pending {
     changes: Vec<Change>,
     marks: Vec<Mark>,
 }
@@ -77,34 +75,124 @@ struct Mark {
     reach: u64,
 }
 
-/// Encodes snapshots, remembering per series what the daemon was sent.
+/// Turns snapshots into StatsD lines packed into [`Datagrams`] (see the
+/// [crate docs](crate) for the lines, names and datagrams), remembering per
+/// series what the daemon was sent: each report sends what changed since
+/// the last report that was delivered, counter deltas and timer values
+/// being remembered as sent only once their datagram was.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use tachymeter_core::Registry;
+/// use tachymeter_report::{encode_once, Encode};
+/// use tachymeter_statsd::Encoder;
+///
+/// let registry = Registry::new();
+/// registry.counter("jobs")?.inc(3);
+/// let mut encoder = Encoder::new().prefix("app");
+/// let (datagrams, _) = encode_once(&mut encoder, &registry.snapshot(), SystemTime::now());
+/// assert_eq!(datagrams.iter().collect::<Vec<_>>(), [b"app.jobs:3|c"]);
+/// # Ok::<(), tachymeter_core::RegistryError>(())
+/// ```
 #[derive(Debug)]
-pub(crate) struct Encoder {
+pub struct Encoder {
     options: Options,
     /// Each series' wire name, settled once for the encoder's life.
     names: SeriesNames,
     series: HashMap<MetricKey, Series>,
     epoch: u64,
+    pending: Pending,
+}
+
+impl Default for Encoder {
+    /// [`Encoder::new`].
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Encoder {
-    pub(crate) fn new(mut options: Options) -> Self {
-        options.prefix = clean_prefix(&options.prefix);
+    /// No prefix, labels as name segments, datagrams of at most
+    /// [`DEFAULT_MAX_DATAGRAM`] bytes, [`DEFAULT_MAX_TIMER_VALUES`] values
+    /// per timer, durations in milliseconds.
+    pub fn new() -> Self {
         Encoder {
-            options,
+            options: Options {
+                prefix: String::new(),
+                tags: Vec::new(),
+                dogstatsd: false,
+                max_packet_size: DEFAULT_MAX_DATAGRAM,
+                max_timer_values: DEFAULT_MAX_TIMER_VALUES,
+                unit: DurationUnit::Milliseconds,
+            },
             names: SeriesNames::new(),
             series: HashMap::new(),
             epoch: 0,
+            pending: Pending::default(),
         }
     }
 
-    /// The lines for `snapshot`, packed into datagrams. Pass the batch to
-    /// [`commit`](Self::commit) with the same snapshot once it was sent.
-    pub(crate) fn encode(&mut self, snapshot: &RegistrySnapshot) -> Batch {
+    /// Puts `prefix` and a `.` before every name (cleaned like names;
+    /// default none).
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.options.prefix = clean_prefix(prefix);
+        self
+    }
+
+    /// Sends labels as DogStatsD tags (`|#name:value,…`) instead of path
+    /// segments of the name (`.name.value`). Default off. With tags on, a
+    /// timer sends one value per line, as DogStatsD agents require.
+    pub fn dogstatsd_tags(mut self, on: bool) -> Self {
+        self.options.dogstatsd = on;
+        self
+    }
+
+    /// Adds a label to every series (a series' own label of the same name
+    /// wins; an empty value adds nothing): a tag with
+    /// [`dogstatsd_tags`](Self::dogstatsd_tags), else two more segments of
+    /// each name.
+    pub fn tag(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.options.tags.retain(|(n, _)| *n != name);
+        self.options.tags.push((name, value.into()));
+        self
+    }
+
+    /// The largest datagram sent, in bytes (default
+    /// [`DEFAULT_MAX_DATAGRAM`], 1432, what fits an Ethernet frame; use 512
+    /// across the internet; at most 65,507). A line longer than that is
+    /// dropped and counted, never cut.
+    pub fn max_packet_size(mut self, bytes: usize) -> Self {
+        self.options.max_packet_size = bytes.min(MAX_UDP_PAYLOAD);
+        self
+    }
+
+    /// The most values a timer or histogram sends per report (default
+    /// [`DEFAULT_MAX_TIMER_VALUES`]; at least 64). Beyond it the values
+    /// are sent as the means of groups of consecutive values with a sample
+    /// rate: StatsD's count stays exact, its percentiles move by at most
+    /// one group (see the [crate docs](crate)).
+    pub fn max_timer_values(mut self, values: usize) -> Self {
+        self.options.max_timer_values = values.max(64);
+        self
+    }
+
+    /// The unit timer values are sent in (default milliseconds, which is
+    /// what StatsD's `|ms` means; histograms are sent unscaled).
+    pub fn duration_unit(mut self, unit: DurationUnit) -> Self {
+        self.options.unit = unit;
+        self
+    }
+
+    /// The lines for `snapshot`, packed into `out`; what they would change
+    /// is kept until [`commit`](Self::commit).
+    fn encode_datagrams(&mut self, snapshot: &RegistrySnapshot, out: &mut Datagrams) -> Encoded {
         self.track(snapshot);
+        out.set_max(self.options.max_packet_size);
         let mut lines = Lines {
-            packer: Packer::new(self.options.max_packet_size),
-            batch: Batch::default(),
+            packer: out,
+            pending: Pending::default(),
+            encoded: Encoded::default(),
             line: String::new(),
         };
         let options = &self.options;
@@ -112,7 +200,7 @@ impl Encoder {
             let Some(series) = self.series.get_mut(&entry.key) else {
                 continue;
             };
-            let change = lines.batch.changes.len();
+            let change = lines.pending.changes.len();
             let wire = &series.wire;
             match &entry.snapshot {
                 MetricSnapshot::Counter(c) => {
@@ -134,7 +222,7 @@ impl Encoder {
                         push_f64(&mut text, *value);
                         lines.gauge(wire, *value, &text);
                     } else {
-                        lines.batch.dropped.non_finite += 1;
+                        lines.encoded.non_finite += 1;
                     }
                 }
                 MetricSnapshot::Histogram(h) => {
@@ -154,22 +242,23 @@ impl Encoder {
                 _ => {}
             }
         }
-        let mut batch = lines.batch;
-        batch.datagrams = lines.packer.finish();
-        batch
+        self.pending = lines.pending;
+        lines.encoded
     }
 
-    /// Remembers as sent what `batch` holds in its first `delivered`
-    /// datagrams (all of it, and what it dropped, when every datagram was).
-    pub(crate) fn commit(&mut self, snapshot: &RegistrySnapshot, batch: &Batch, delivered: usize) {
-        let all = delivered >= batch.datagrams.len();
-        let mut reach = vec![0u64; batch.changes.len()];
-        for mark in &batch.marks {
+    /// Remembers as sent what the last encoding (of `snapshot`, in
+    /// `datagrams` datagrams) holds in its first `delivered` datagrams (all
+    /// of it, and what it dropped, when every datagram was).
+    fn commit(&mut self, snapshot: &RegistrySnapshot, datagrams: usize, delivered: usize) {
+        let pending = std::mem::take(&mut self.pending);
+        let all = delivered >= datagrams;
+        let mut reach = vec![0u64; pending.changes.len()];
+        for mark in &pending.marks {
             if all || mark.datagram < delivered {
                 reach[mark.change] = reach[mark.change].max(mark.reach);
             }
         }
-        for (change, reach) in batch.changes.iter().zip(reach) {
+        for (change, reach) in pending.changes.iter().zip(reach) {
             if reach == 0 {
                 continue;
             }
@@ -241,17 +330,37 @@ impl Encoder {
     }
 }
 
+impl Encode for Encoder {
+    type Output = Datagrams;
+
+    /// What changed since the last delivered report (StatsD lines carry no
+    /// time: `time` is not used).
+    fn encode(
+        &mut self,
+        snapshot: &RegistrySnapshot,
+        _: SystemTime,
+        out: &mut Datagrams,
+    ) -> Encoded {
+        self.encode_datagrams(snapshot, out)
+    }
+
+    fn delivered(&mut self, snapshot: &RegistrySnapshot, out: &Datagrams, points: u64) {
+        self.commit(snapshot, out.len(), out.datagrams_in(points));
+    }
+}
+
 /// Lines being written for one report.
-struct Lines {
-    packer: Packer,
-    batch: Batch,
+struct Lines<'a> {
+    packer: &'a mut Datagrams,
+    pending: Pending,
+    encoded: Encoded,
     /// Reused for each line.
     line: String,
 }
 
-impl Lines {
+impl Lines<'_> {
     fn change(&mut self, entry: usize, what: What) {
-        self.batch.changes.push(Change { entry, what });
+        self.pending.changes.push(Change { entry, what });
     }
 
     /// Packs `self.line` (worth `values` values) for `change`, reaching
@@ -261,12 +370,12 @@ impl Lines {
         let datagram = match self.packer.push(&self.line) {
             Some(datagram) => datagram,
             None => {
-                self.batch.dropped.too_long += values;
+                self.encoded.too_long += values;
                 self.packer.position()
             }
         };
         if let Some((change, reach)) = change {
-            self.batch.marks.push(Mark {
+            self.pending.marks.push(Mark {
                 datagram,
                 change,
                 reach,
@@ -400,31 +509,26 @@ mod tests {
     use std::time::Duration;
     use tachymeter_core::{MetricKey, Registry};
 
-    fn options() -> Options {
-        Options {
-            prefix: String::new(),
-            tags: Vec::new(),
-            dogstatsd: false,
-            max_packet_size: 1432,
-            max_timer_values: 256,
-            unit: DurationUnit::Milliseconds,
-        }
+    /// The datagrams of one report, and what it left out.
+    fn encode(encoder: &mut Encoder, snapshot: &RegistrySnapshot) -> (Datagrams, Encoded) {
+        let mut out = Datagrams::default();
+        let encoded = encoder.encode_datagrams(snapshot, &mut out);
+        (out, encoded)
     }
 
-    fn text(batch: &Batch) -> Vec<String> {
-        batch
-            .datagrams
+    fn text(datagrams: &Datagrams) -> Vec<String> {
+        datagrams
             .iter()
-            .map(|d| String::from_utf8(d.clone()).unwrap())
+            .map(|d| String::from_utf8(d.to_vec()).unwrap())
             .collect()
     }
 
     /// Encodes and commits everything, as a report that was sent would.
     fn sent(encoder: &mut Encoder, registry: &Registry) -> Vec<String> {
         let snapshot = registry.snapshot();
-        let batch = encoder.encode(&snapshot);
-        encoder.commit(&snapshot, &batch, batch.datagrams.len());
-        text(&batch)
+        let (out, _) = encode(encoder, &snapshot);
+        encoder.commit(&snapshot, out.len(), out.len());
+        text(&out)
     }
 
     #[test]
@@ -440,7 +544,7 @@ mod tests {
             .unwrap()
             .update(Duration::from_micros(1500));
         registry.gauge("g").unwrap().update(5);
-        let mut encoder = Encoder::new(options());
+        let mut encoder = Encoder::new();
         assert_eq!(
             sent(&mut encoder, &registry),
             ["a:3|c\nb:0|g\nb:-4|g\nc:2.5|g\nd:2|c\ne:7|ms\nf:1.5|ms\ng:5|g"]
@@ -460,10 +564,10 @@ mod tests {
         let timer = registry.timer("t").unwrap();
         counter.inc(2);
         timer.update(Duration::from_millis(3));
-        let mut encoder = Encoder::new(options());
+        let mut encoder = Encoder::new();
         let snapshot = registry.snapshot();
-        let batch = encoder.encode(&snapshot);
-        encoder.commit(&snapshot, &batch, 0);
+        let (out, _) = encode(&mut encoder, &snapshot);
+        encoder.commit(&snapshot, out.len(), 0);
         counter.inc(1);
         timer.update(Duration::from_millis(3));
         assert_eq!(sent(&mut encoder, &registry), ["a:3|c\nt:3|ms:3|ms"]);
@@ -477,10 +581,10 @@ mod tests {
         registry.gauge_f64("inf").unwrap().update(f64::NEG_INFINITY);
         registry.gauge_f64("zero").unwrap().update(-0.0);
         registry.gauge_f64("tiny").unwrap().update(-1e-300);
-        let mut encoder = Encoder::new(options());
-        let batch = encoder.encode(&registry.snapshot());
-        assert_eq!(text(&batch), ["tiny:0|g\ntiny:-1e-300|g\nzero:0|g"]);
-        assert_eq!(batch.dropped.non_finite, 2);
+        let mut encoder = Encoder::new();
+        let (out, encoded) = encode(&mut encoder, &registry.snapshot());
+        assert_eq!(text(&out), ["tiny:0|g\ntiny:-1e-300|g\nzero:0|g"]);
+        assert_eq!(encoded.non_finite, 2);
     }
 
     #[test]
@@ -494,13 +598,11 @@ mod tests {
         for ms in 1..=100 {
             timer.update(Duration::from_millis(ms));
         }
-        let mut opts = options();
-        opts.max_packet_size = 32;
-        let mut encoder = Encoder::new(opts);
+        let mut encoder = Encoder::new().max_packet_size(32);
         let snapshot = registry.snapshot();
-        let batch = encoder.encode(&snapshot);
-        assert_eq!(batch.dropped.too_long, 1);
-        let datagrams = text(&batch);
+        let (out, encoded) = encode(&mut encoder, &snapshot);
+        assert_eq!(encoded.too_long, 1);
+        let datagrams = text(&out);
         assert!(datagrams.iter().all(|d| d.len() <= 32), "{datagrams:?}");
         let lines: Vec<&str> = datagrams.iter().flat_map(|d| d.split('\n')).collect();
         assert_eq!(lines.iter().filter(|l| l.ends_with("|c")).count(), 50);
@@ -511,10 +613,10 @@ mod tests {
             .sum();
         assert_eq!(timer_values, 100);
         // The long counter is not tried again.
-        encoder.commit(&snapshot, &batch, batch.datagrams.len());
-        let again = encoder.encode(&registry.snapshot());
-        assert!(again.datagrams.is_empty());
-        assert_eq!(again.dropped.too_long, 0);
+        encoder.commit(&snapshot, out.len(), out.len());
+        let (again, encoded) = encode(&mut encoder, &registry.snapshot());
+        assert!(again.is_empty());
+        assert_eq!(encoded.too_long, 0);
     }
 
     #[test]
@@ -524,13 +626,12 @@ mod tests {
         for _ in 0..10 {
             timer.update(Duration::from_millis(1));
         }
-        let mut opts = options();
-        opts.max_packet_size = 12; // "t:1|ms:1|ms" = 11 bytes: two per line
-        let mut encoder = Encoder::new(opts);
+        // "t:1|ms:1|ms" = 11 bytes: two per line
+        let mut encoder = Encoder::new().max_packet_size(12);
         let snapshot = registry.snapshot();
-        let batch = encoder.encode(&snapshot);
-        assert_eq!(batch.datagrams.len(), 5);
-        encoder.commit(&snapshot, &batch, 2);
+        let (out, _) = encode(&mut encoder, &snapshot);
+        assert_eq!(out.len(), 5);
+        encoder.commit(&snapshot, out.len(), 2);
         let rest = sent(&mut encoder, &registry);
         let values: usize = rest.iter().map(|d| d.matches("|ms").count()).sum();
         assert_eq!(values, 6);
@@ -543,9 +644,7 @@ mod tests {
         for us in 0..1000u64 {
             timer.update(Duration::from_micros(1000 + us));
         }
-        let mut opts = options();
-        opts.max_timer_values = 64;
-        let mut encoder = Encoder::new(opts);
+        let mut encoder = Encoder::new().max_timer_values(64);
         let datagrams = sent(&mut encoder, &registry);
         let mut count = 0.0;
         let mut values = 0;
@@ -578,11 +677,10 @@ mod tests {
             .gauge(MetricKey::new("g").with_label("a", "b"))
             .unwrap()
             .update(-1);
-        let mut opts = options();
-        opts.dogstatsd = true;
-        opts.prefix = "app".into();
-        opts.tags = vec![("host".into(), "h 1".into())];
-        let mut encoder = Encoder::new(opts);
+        let mut encoder = Encoder::new()
+            .dogstatsd_tags(true)
+            .prefix("app")
+            .tag("host", "h 1");
         assert_eq!(
             sent(&mut encoder, &registry),
             ["app.g:0|g|#a:b,host:h_1\napp.g:-1|g|#a:b,host:h_1\n\
@@ -595,7 +693,7 @@ mod tests {
         let registry = Registry::new();
         registry.counter("a b").unwrap().inc(1);
         registry.counter("a:b").unwrap().inc(4);
-        let mut encoder = Encoder::new(options());
+        let mut encoder = Encoder::new();
         // In snapshot order (by name): `a b`, then `a:b`.
         assert_eq!(sent(&mut encoder, &registry), ["a_b:1|c\na_b_2:4|c"]);
         // `a_b`, registered later, never takes a name already sent.
@@ -618,10 +716,10 @@ mod tests {
         registry.counter("q b").unwrap().inc(1);
         registry.gauge("q_b").unwrap().update(5);
         registry.gauge("q:b").unwrap().update(6);
-        let mut encoder = Encoder::new(options());
-        let batch = encoder.encode(&registry.snapshot());
+        let mut encoder = Encoder::new();
+        let (out, _) = encode(&mut encoder, &registry.snapshot());
         // A name needing no change first: the gauge `q_b` keeps its own.
-        assert_eq!(text(&batch), ["q_b:1|c\nq_b_2:6|g\nq_b:5|g"]);
+        assert_eq!(text(&out), ["q_b:1|c\nq_b_2:6|g\nq_b:5|g"]);
     }
 
     #[test]
@@ -635,15 +733,12 @@ mod tests {
             .counter(MetricKey::new("m_n").with_label("k", "v"))
             .unwrap()
             .inc(2);
-        let mut encoder = Encoder::new(options());
+        let mut encoder = Encoder::new();
         assert_eq!(
             sent(&mut encoder, &registry),
             ["m_n_2.k.v:1|c\nm_n.k.v:2|c"]
         );
-        let mut encoder = Encoder::new(Options {
-            dogstatsd: true,
-            ..options()
-        });
+        let mut encoder = Encoder::new().dogstatsd_tags(true);
         assert_eq!(
             sent(&mut encoder, &registry),
             ["m_n_2:1|c|#k:v\nm_n:2|c|#k:v"]

@@ -6,7 +6,7 @@
 //! use std::time::Duration;
 //!
 //! let registry = Registry::new();
-//! let reporter = tachymeter_statsd::StatsdReporter::builder("127.0.0.1:8125")
+//! let reporter = tachymeter_statsd::builder("127.0.0.1:8125")
 //!     .start(&registry, Duration::from_secs(10))?;
 //! registry.timer("db.query")?.update(Duration::from_millis(12));
 //! reporter.stop(); // one final report
@@ -19,7 +19,7 @@
 //! |---|---|
 //! | counter, meter | `name:<delta>\|c`: the change since the last report that was delivered (negative if a counter went down); nothing if unchanged |
 //! | gauge | `name:<value>\|g`; a negative value as `name:0\|g` then `name:-5\|g` in the same datagram, since a leading sign means a change to StatsD; NaN and ±Inf are dropped (`dropped-non-finite`) |
-//! | timer | `name:<v1>\|ms:<v2>\|ms…`: the durations recorded since the last report, in the [`duration_unit`](StatsdReporterBuilder::duration_unit) (milliseconds by default) |
+//! | timer | `name:<v1>\|ms:<v2>\|ms…`: the durations recorded since the last report, in the [`duration_unit`](Encoder::duration_unit) (milliseconds by default) |
 //! | histogram | like a timer, values unscaled, also `\|ms` (the only distribution type of the reference daemon; DogStatsD agents read `ms` as a histogram too) |
 //!
 //! Meters' rates and the histograms' statistics are not sent: StatsD
@@ -31,7 +31,7 @@
 //! maximum: each value is within the histogram's relative error (0.79 % by
 //! default) of the one recorded, and so are StatsD's `mean`, `lower`,
 //! `upper`, `upper_90` and `median`; its `count` is exact. A timer sends at
-//! most [`max_timer_values`](StatsdReporterBuilder::max_timer_values) per
+//! most [`max_timer_values`](Encoder::max_timer_values) per
 //! report: beyond that, consecutive values are grouped and each group sent
 //! once as its mean with the sample rate `|@1/size`, sizes being powers of
 //! two so that StatsD's count (which adds `1/rate` per value) stays exact.
@@ -45,14 +45,14 @@
 //!
 //! # Names
 //!
-//! A name is the [`prefix`](StatsdReporterBuilder::prefix) and `.`, then the
+//! A name is the [`prefix`](Encoder::prefix) and `.`, then the
 //! metric's name, with every character outside `[A-Za-z0-9_.-]` replaced by
 //! `_` (one per character): such names can never break a line or a
 //! datagram, and the reference daemon stores them as sent (it would delete
 //! or rewrite anything else). Labels (the metric's own and those added with
-//! [`tag`](StatsdReporterBuilder::tag)) are sorted by name and appended as
+//! [`tag`](Encoder::tag)) are sorted by name and appended as
 //! two segments each, `name.label.value`, with dots in them replaced too;
-//! with [`dogstatsd_tags`](StatsdReporterBuilder::dogstatsd_tags) they are
+//! with [`dogstatsd_tags`](Encoder::dogstatsd_tags) they are
 //! sent as `|#label:value,…`, cleaned the same way. Two series of one kind
 //! that end up with the same name and tags are never merged: the series
 //! first sent under a name keeps it for the reporter's life, and the other
@@ -62,7 +62,7 @@
 //! # Datagrams
 //!
 //! Lines are packed into datagrams of at most
-//! [`max_packet_size`](StatsdReporterBuilder::max_packet_size) bytes
+//! [`max_packet_size`](Encoder::max_packet_size) bytes
 //! (default 1432), separated by line feeds; a timer's values are split
 //! over as many lines as needed. A single line that cannot fit is dropped
 //! and counted (`dropped-too-long`), never cut.
@@ -72,12 +72,12 @@
 //! UDP has no answer, but a socket connected to a closed port is told so on
 //! a later call. Each report first sends an empty datagram (which the
 //! daemon ignores) and waits 5 ms for such an error: a daemon that is down
-//! fails the report, which is logged and counted (`send-errors`, and the
+//! fails the report, which is logged and counted (`send-failures`, and the
 //! periodic reporter's `failures`), and what it would have sent stays for
 //! the next report: counter deltas and timer values are only remembered as
 //! sent once their datagram was. After a failure the host name is looked
-//! up again and a new socket connected (`reconnects`). Lookups and sends
-//! are bounded by the [`timeout`](StatsdReporterBuilder::timeout).
+//! up again and a new socket connected (`connects`). Lookups and sends
+//! are bounded by the [`timeout`](tachymeter_report::Push::timeout).
 //!
 //! What UDP cannot tell: datagrams lost in the network or dropped by a busy
 //! daemon; a daemon that dies between the check and the sends (the
@@ -92,17 +92,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod connection;
 mod encode;
 mod name;
-mod packet;
 mod reporter;
 mod sample;
 mod series;
 
-pub use reporter::{
-    StatsdReporter, StatsdReporterBuilder, DEFAULT_MAX_PACKET_SIZE, DEFAULT_MAX_TIMER_VALUES,
-};
+pub use encode::{Encoder, DEFAULT_MAX_TIMER_VALUES};
+pub use reporter::{builder, StatsdReporter};
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
-pub use tachymeter_report::{DurationUnit, PeriodicReporter, Quiet, Report, ReportError};
+pub use tachymeter_report::{
+    DurationUnit, Encoded, PeriodicReporter, Push, Quiet, Report, ReportError, Udp,
+    DEFAULT_MAX_DATAGRAM,
+};

@@ -4,7 +4,6 @@
 use std::time::Duration;
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_report::Report;
-use tachymeter_statsd::StatsdReporter;
 use tachymeter_testkit::{Statsd, StatsdOptions, VictoriaMetrics};
 
 #[test]
@@ -25,10 +24,8 @@ fn tags_arrive_as_labels_with_their_values() {
     for ms in [2, 4, 6] {
         timer.update(Duration::from_millis(ms));
     }
-    let mut reporter = StatsdReporter::builder(statsd.udp_addr().to_string())
-        .prefix("v")
-        .dogstatsd_tags(true)
-        .tag("env", "prod eu")
+    let mut reporter = tachymeter_statsd::builder(statsd.udp_addr().to_string())
+        .map_encoder(|e| e.prefix("v").dogstatsd_tags(true).tag("env", "prod eu"))
         .build(&registry)
         .unwrap();
     reporter.report(&registry.snapshot()).unwrap();

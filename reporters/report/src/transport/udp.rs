@@ -47,7 +47,7 @@ enum Target {
 /// use tachymeter_report::{Datagrams, Own, Settings, Transport, Udp};
 ///
 /// let daemon = std::net::UdpSocket::bind("127.0.0.1:0")?;
-/// let mut udp = Udp::new(&daemon.local_addr()?.to_string())?;
+/// let mut udp = Udp::new(daemon.local_addr()?.to_string());
 /// udp.prepare(&Settings::default(), &Own::off("statsd"))?;
 /// let mut datagrams = Datagrams::default();
 /// datagrams.push("jobs:1|c");
@@ -57,7 +57,8 @@ enum Target {
 #[derive(Debug)]
 pub struct Udp {
     address: String,
-    target: Target,
+    /// Parsed from `address` when prepared.
+    target: Option<Target>,
     timeout: Duration,
     socket: Option<UdpSocket>,
     lookup: Option<Receiver<io::Result<SocketAddr>>>,
@@ -91,36 +92,18 @@ struct Delivery {
 
 impl Udp {
     /// To `address`, `host:port` (a name or an IP address; IPv6 in
-    /// brackets). Nothing is looked up nor connected yet.
-    ///
-    /// # Errors
-    ///
-    /// When `address` is not `host:port`.
-    pub fn new(address: &str) -> io::Result<Self> {
-        let target = match address.parse::<SocketAddr>() {
-            Ok(addr) => Target::Addr(addr),
-            Err(_) => match address.rsplit_once(':') {
-                Some((host, port))
-                    if !host.is_empty() && !host.contains(':') && port.parse::<u16>().is_ok() =>
-                {
-                    Target::Host(address.to_string())
-                }
-                _ => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        format!("StatsD address {address:?} is not host:port"),
-                    ))
-                }
-            },
-        };
-        Ok(Udp {
-            address: address.to_string(),
-            target,
+    /// brackets, the name looked up again on every connect). Nothing is
+    /// looked up nor connected yet; an address that is not `host:port` is
+    /// refused when the reporter is built.
+    pub fn new(address: impl Into<String>) -> Self {
+        Udp {
+            address: address.into(),
+            target: None,
             timeout: Settings::default().timeout,
             socket: None,
             lookup: None,
             own: None,
-        })
+        }
     }
 
     /// Sends `datagrams` in order, after checking the daemon listens.
@@ -191,8 +174,9 @@ impl Udp {
     /// for at most the timeout.
     fn resolve(&mut self) -> io::Result<SocketAddr> {
         let host = match &self.target {
-            Target::Addr(addr) => return Ok(*addr),
-            Target::Host(host) => host.clone(),
+            Some(Target::Addr(addr)) => return Ok(*addr),
+            Some(Target::Host(host)) => host.clone(),
+            None => return Err(io::Error::other("the transport was not prepared")),
         };
         let answer = match self.lookup.take() {
             Some(pending) => pending,
@@ -200,7 +184,7 @@ impl Udp {
                 let (tx, rx) = mpsc::channel();
                 let name = host.clone();
                 std::thread::Builder::new()
-                    .name("tachymeter-statsd-lookup".to_string())
+                    .name("tachymeter-udp-lookup".to_string())
                     .spawn(move || {
                         let found = name.to_socket_addrs().and_then(|mut all| {
                             all.next().ok_or_else(|| {
@@ -233,6 +217,7 @@ impl Udp {
 
 impl Transport<Datagrams> for Udp {
     fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), ReportError> {
+        self.target = Some(parse(&self.address)?);
         self.timeout = settings.timeout.max(Duration::from_millis(1));
         self.own = Some(Counters {
             name: own.name().to_string(),
@@ -294,6 +279,24 @@ impl Transport<Datagrams> for Udp {
     }
 }
 
+/// `host:port`, or an IP address and port.
+fn parse(address: &str) -> io::Result<Target> {
+    if let Ok(addr) = address.parse::<SocketAddr>() {
+        return Ok(Target::Addr(addr));
+    }
+    match address.rsplit_once(':') {
+        Some((host, port))
+            if !host.is_empty() && !host.contains(':') && port.parse::<u16>().is_ok() =>
+        {
+            Ok(Target::Host(address.to_string()))
+        }
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("address {address:?} is not host:port"),
+        )),
+    }
+}
+
 /// Sends an empty datagram and waits [`PROBE_WAIT`] for a refusal.
 fn probe(socket: &UdpSocket) -> io::Result<()> {
     socket.send(&[])?;
@@ -332,7 +335,8 @@ mod tests {
         let closed = UdpSocket::bind("127.0.0.1:0").unwrap();
         let addr = closed.local_addr().unwrap();
         drop(closed);
-        let mut connection = Udp::new(&addr.to_string()).unwrap();
+        let mut connection = Udp::new(addr.to_string());
+        connection.prepare(&Settings::default(), &Own::off("t")).unwrap();
         let delivery = connection.deliver(&[&b"a:1|c"[..]]);
         assert_eq!(delivery.delivered, 0);
         let error = delivery.error.expect("refused");
@@ -351,8 +355,12 @@ mod tests {
 
     #[test]
     fn an_unknown_host_fails_the_send() {
-        let mut connection = Udp::new("no-such-host.invalid:8125").unwrap();
-        connection.timeout = Duration::from_secs(3);
+        let mut connection = Udp::new("no-such-host.invalid:8125");
+        let settings = Settings {
+            timeout: Duration::from_secs(3),
+            ..Settings::default()
+        };
+        connection.prepare(&settings, &Own::off("t")).unwrap();
         let delivery = connection.deliver(&[&b"a:1|c"[..]]);
         assert!(delivery.error.is_some());
         assert_eq!(delivery.delivered, 0);
