@@ -1,12 +1,16 @@
-//! [`Format`]: a snapshot as Graphite plaintext lines, a pure function.
+//! [`Encoder`]: a snapshot as Graphite plaintext lines.
 
 use crate::path::PathBuilder;
 use std::fmt::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
 use tachymeter_core::RegistrySnapshot;
-use tachymeter_report::{fields, DurationUnit, Proposal, SeriesNames, Value};
+use tachymeter_report::{
+    fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Value,
+};
 
 /// How a [`RegistrySnapshot`] becomes Graphite plaintext: one line
-/// `path value unix_seconds` per number, with go-metrics' paths.
+/// `path value unix_seconds` per number, with go-metrics' paths. The
+/// [`Encode`]r of [`GraphiteReporter`](crate::GraphiteReporter).
 ///
 /// | metric | paths |
 /// |---|---|
@@ -45,13 +49,13 @@ use tachymeter_report::{fields, DurationUnit, Proposal, SeriesNames, Value};
 /// to the later key. Two series that end up with the same path stay apart:
 /// the series first sent under a path keeps it (of series new in the same
 /// snapshot, one that needed no change first, then the others in order),
-/// and the other gets `_2`, `_3`, … appended to its metric name, kept as
-/// long as the [`SeriesNames`] of [`encode_named`](Self::encode_named)
-/// lives ([`encode`](Self::encode) settles one snapshot on its own).
+/// and the other gets `_2`, `_3`, … appended to its metric name, kept for
+/// as long as the encoder lives (its [`SeriesNames`]; see
+/// [`encode`](Self::encode)).
 ///
 /// **Values.** Integers are written as integers, floats in the shortest
 /// form that reads back as the same `f64`. NaN and ±Inf, which carbon
-/// drops, are not written and are counted in [`Encoded::skipped`]: the
+/// drops, are not written and are counted in [`Encoded::non_finite`]: the
 /// percentiles of a histogram with nothing in its recent window are NaN,
 /// so this is routine for idle histograms and timers.
 ///
@@ -63,46 +67,38 @@ use tachymeter_report::{fields, DurationUnit, Proposal, SeriesNames, Value};
 /// precision is lost.
 ///
 /// ```
+/// use std::time::{Duration, UNIX_EPOCH};
 /// use tachymeter_core::{MetricKey, Registry};
-/// use tachymeter_graphite::Format;
+/// use tachymeter_graphite::Encoder;
+/// use tachymeter_report::encode_once;
 ///
 /// let registry = Registry::new();
 /// registry.counter(MetricKey::new("http.requests").with_label("code", "200"))?.inc(3);
 /// registry.gauge("queue depth")?.update(-2);
+/// let at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 ///
-/// let mut out = String::new();
-/// let format = Format::new().prefix("app");
-/// let encoded = format.encode(&registry.snapshot(), 1_700_000_000, &mut out);
+/// let mut encoder = Encoder::new().prefix("app");
+/// let (lines, encoded) = encode_once(&mut encoder, &registry.snapshot(), at);
 /// assert_eq!(
-///     out,
+///     lines.as_str(),
 ///     "app.http.requests.code.200.count 3 1700000000\n\
 ///      app.queue_depth.value -2 1700000000\n"
 /// );
-/// assert_eq!((encoded.lines, encoded.skipped), (2, 0));
+/// assert_eq!(encoded.dropped(), 0);
 ///
-/// out.clear();
-/// Format::new().tags(true).encode(&registry.snapshot(), 1_700_000_000, &mut out);
-/// assert!(out.starts_with("http.requests.count;code=200 3 1700000000\n"));
+/// let (lines, _) = encode_once(&mut Encoder::new().tags(true), &registry.snapshot(), at);
+/// assert!(lines.as_str().starts_with("http.requests.count;code=200 3 1700000000\n"));
 /// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Format {
+#[derive(Debug, Clone, Default)]
+pub struct Encoder {
     paths: PathBuilder,
     unit: DurationUnit,
+    /// Each series' path, settled once for the encoder's life.
+    names: SeriesNames,
 }
 
-/// What [`Format::encode`] wrote.
-///
-/// See [`Format::encode`] for an example.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Encoded {
-    /// Lines written (one value each).
-    pub lines: usize,
-    /// Values left out because they were NaN or infinite.
-    pub skipped: usize,
-}
-
-impl Format {
+impl Encoder {
     /// No prefix, tags off, durations in milliseconds.
     pub fn new() -> Self {
         Self::default()
@@ -112,10 +108,10 @@ impl Format {
     /// every path. Default none.
     ///
     /// ```
-    /// use tachymeter_graphite::Format;
+    /// use tachymeter_graphite::Encoder;
     ///
-    /// let format = Format::new().prefix("eu-1.web 01.");
-    /// assert_eq!(format.prefix_path(), "eu-1.web_01");
+    /// let encoder = Encoder::new().prefix("eu-1.web 01.");
+    /// assert_eq!(encoder.prefix_path(), "eu-1.web_01");
     /// ```
     pub fn prefix(mut self, prefix: &str) -> Self {
         self.paths.set_prefix(prefix);
@@ -125,9 +121,9 @@ impl Format {
     /// The prefix as it is written (sanitised, no trailing dot).
     ///
     /// ```
-    /// use tachymeter_graphite::Format;
+    /// use tachymeter_graphite::Encoder;
     ///
-    /// assert_eq!(Format::new().prefix_path(), "");
+    /// assert_eq!(Encoder::new().prefix_path(), "");
     /// ```
     pub fn prefix_path(&self) -> &str {
         self.paths.prefix()
@@ -137,9 +133,9 @@ impl Format {
     /// instead of path segments. Default off.
     ///
     /// ```
-    /// use tachymeter_graphite::Format;
+    /// use tachymeter_graphite::Encoder;
     ///
-    /// assert!(Format::new().tags(true).has_tags());
+    /// assert!(Encoder::new().tags(true).has_tags());
     /// ```
     pub fn tags(mut self, on: bool) -> Self {
         self.paths.tags = on;
@@ -149,9 +145,9 @@ impl Format {
     /// Whether labels are written as tags; see [`tags`](Self::tags).
     ///
     /// ```
-    /// use tachymeter_graphite::Format;
+    /// use tachymeter_graphite::Encoder;
     ///
-    /// assert!(!Format::new().has_tags());
+    /// assert!(!Encoder::new().has_tags());
     /// ```
     pub fn has_tags(&self) -> bool {
         self.paths.tags
@@ -161,85 +157,76 @@ impl Format {
     /// Default milliseconds.
     ///
     /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
     /// use tachymeter_core::Registry;
-    /// use tachymeter_graphite::{DurationUnit, Format};
-    /// use std::time::Duration;
+    /// use tachymeter_graphite::{DurationUnit, Encoder};
+    /// use tachymeter_report::encode_once;
     ///
     /// let registry = Registry::new();
     /// registry.timer("t")?.update(Duration::from_micros(1500));
-    /// let mut out = String::new();
-    /// Format::new()
-    ///     .duration_unit(DurationUnit::Microseconds)
-    ///     .encode(&registry.snapshot(), 1, &mut out);
-    /// assert!(out.contains("t.max 1500 1\n"), "{out}");
+    /// let mut encoder = Encoder::new().duration_unit(DurationUnit::Microseconds);
+    /// let at = UNIX_EPOCH + Duration::from_secs(1);
+    /// let (lines, _) = encode_once(&mut encoder, &registry.snapshot(), at);
+    /// assert!(lines.as_str().contains("t.max 1500 1\n"), "{lines:?}");
     /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
     pub fn duration_unit(mut self, unit: DurationUnit) -> Self {
         self.unit = unit;
         self
     }
+}
 
-    /// Appends the lines of `snapshot`, each stamped `timestamp` (Unix
-    /// seconds), to `out`. Pure: no I/O, no clock.
-    ///
-    /// ```
-    /// use tachymeter_core::Registry;
-    /// use tachymeter_graphite::Format;
-    ///
-    /// let registry = Registry::new();
-    /// registry.histogram("h")?; // nothing recorded: NaN percentiles
-    /// let mut out = String::new();
-    /// let encoded = Format::new().encode(&registry.snapshot(), 7, &mut out);
-    /// assert_eq!((encoded.lines, encoded.skipped), (5, 5));
-    /// assert!(out.starts_with("h.count 0 7\nh.min 0 7\n"));
-    /// # Ok::<(), tachymeter_core::RegistryError>(())
-    /// ```
-    pub fn encode(&self, snapshot: &RegistrySnapshot, timestamp: u64, out: &mut String) -> Encoded {
-        self.encode_named(&mut SeriesNames::new(), snapshot, timestamp, out)
-    }
+impl Encode for Encoder {
+    type Output = Lines;
 
-    /// [`encode`](Self::encode), with each series' path settled in `names`
-    /// and kept there: a series keeps the path it was first sent under for
-    /// as long as `names` lives, and no later series takes it (see
-    /// [`SeriesNames`]). [`GraphiteReporter`](crate::GraphiteReporter)
-    /// keeps one for its life.
+    /// Writes the lines of `snapshot`, each stamped `time` in Unix seconds.
+    /// Each series keeps the path it was first written under for as long as
+    /// the encoder lives, and no later series takes it (see
+    /// [`SeriesNames`]).
     ///
     /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
     /// use tachymeter_core::Registry;
-    /// use tachymeter_graphite::Format;
-    /// use tachymeter_report::SeriesNames;
+    /// use tachymeter_graphite::Encoder;
+    /// use tachymeter_report::encode_once;
     ///
-    /// let (registry, format, mut names) = (Registry::new(), Format::new(), SeriesNames::new());
+    /// let (registry, mut encoder) = (Registry::new(), Encoder::new());
+    /// let at = |secs| UNIX_EPOCH + Duration::from_secs(secs);
     /// registry.counter("a b")?.inc(111);
-    /// let mut out = String::new();
-    /// format.encode_named(&mut names, &registry.snapshot(), 1, &mut out);
-    /// assert_eq!(out, "a_b.count 111 1\n");
+    /// let (lines, _) = encode_once(&mut encoder, &registry.snapshot(), at(1));
+    /// assert_eq!(lines.as_str(), "a_b.count 111 1\n");
     /// // `a_b`, registered later, gets a path of its own.
     /// registry.counter("a_b")?.inc(222);
-    /// out.clear();
-    /// format.encode_named(&mut names, &registry.snapshot(), 2, &mut out);
-    /// assert_eq!(out, "a_b.count 111 2\na_b_2.count 222 2\n");
+    /// let (lines, _) = encode_once(&mut encoder, &registry.snapshot(), at(2));
+    /// assert_eq!(lines.as_str(), "a_b.count 111 2\na_b_2.count 222 2\n");
+    ///
+    /// // Nothing recorded: the percentiles are NaN, left out and counted.
+    /// registry.histogram("h")?;
+    /// let (lines, encoded) = encode_once(&mut Encoder::new(), &registry.snapshot(), at(7));
+    /// assert_eq!(encoded.non_finite, 5);
+    /// assert!(lines.as_str().contains("h.count 0 7\nh.min 0 7\n"));
     /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
-    pub fn encode_named(
-        &self,
-        names: &mut SeriesNames,
+    fn encode(
+        &mut self,
         snapshot: &RegistrySnapshot,
-        timestamp: u64,
-        out: &mut String,
+        time: SystemTime,
+        out: &mut Lines,
     ) -> Encoded {
-        names.settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
-            let path = self.paths.path(key);
-            Proposal {
-                identity: path.base,
-                name_end: path.name_end,
-                space: 0,
-                verbatim: path.clean,
-            }
-        });
+        let timestamp = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        self.names
+            .settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
+                let path = self.paths.path(key);
+                Proposal {
+                    identity: path.base,
+                    name_end: path.name_end,
+                    space: 0,
+                    verbatim: path.clean,
+                }
+            });
         let mut encoded = Encoded::default();
         for entry in &snapshot.metrics {
-            let Some(settled) = names.get(&entry.key) else {
+            let Some(settled) = self.names.get(&entry.key) else {
                 continue;
             };
             // The field suffix goes after the name when labels are tags,
@@ -252,18 +239,21 @@ impl Format {
             let (head, tail) = settled.identity.split_at(split);
             for field in &fields(&entry.snapshot, self.unit) {
                 if !field.value.is_finite() {
-                    encoded.skipped += 1;
+                    encoded.non_finite += 1;
                     continue;
                 }
-                out.push_str(head);
-                out.push('.');
-                out.push_str(field.path_suffix());
-                out.push_str(tail);
-                out.push(' ');
-                push_value(out, field.value);
-                // Writing to a String cannot fail.
-                let _ = writeln!(out, " {timestamp}");
-                encoded.lines += 1;
+                out.push_with(|line| {
+                    line.push_str(head);
+                    line.push('.');
+                    line.push_str(field.path_suffix());
+                    line.push_str(tail);
+                    line.push(' ');
+                    push_value(line, field.value);
+                    // Writing to a String cannot fail.
+                    let _ = write!(line, " {timestamp}");
+                    // Paths are bounded (`MAX_PATH_LEN`): no line is too long.
+                    true
+                });
             }
         }
         encoded
@@ -293,11 +283,23 @@ mod tests {
     use super::*;
     use std::time::Duration;
     use tachymeter_core::{MetricKey, Registry};
+    use tachymeter_report::{encode_once, Payload};
 
     fn value(v: Value) -> String {
         let mut out = String::new();
         push_value(&mut out, v);
         out
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    /// The text `encoder` writes for `registry` at `secs`, and its account.
+    fn encode(encoder: &mut Encoder, registry: &Registry, secs: u64) -> (String, Encoded) {
+        let (lines, encoded) = encode_once(encoder, &registry.snapshot(), at(secs));
+        assert_eq!(lines.iter().count() as u64, lines.points());
+        (lines.as_str().to_string(), encoded)
     }
 
     #[test]
@@ -332,10 +334,7 @@ mod tests {
             .timer("t")
             .unwrap()
             .update(Duration::from_millis(5));
-        let mut out = String::new();
-        let encoded = Format::new()
-            .prefix("p")
-            .encode(&registry.snapshot(), 42, &mut out);
+        let (out, encoded) = encode(&mut Encoder::new().prefix("p"), &registry, 42);
         let paths: Vec<&str> = out
             .lines()
             .map(|l| {
@@ -397,13 +396,8 @@ mod tests {
         .flat_map(|(name, suffixes)| suffixes.iter().map(move |s| format!("p.{name}.{s}")))
         .collect();
         assert_eq!(paths, expected);
-        assert_eq!(
-            encoded,
-            Encoded {
-                lines: 31,
-                skipped: 0
-            }
-        );
+        assert_eq!(paths.len(), 31);
+        assert_eq!(encoded, Encoded::default());
         assert!(out.contains("p.c.count 4 42\n"));
         assert!(out.contains("p.g.value 0.25 42\n"));
         assert!(out.contains("p.h.max 9 42\n"));
@@ -420,14 +414,13 @@ mod tests {
             .unwrap()
             .update(f64::NEG_INFINITY);
         registry.gauge_f64("ok").unwrap().update(1.5);
-        let mut out = String::new();
-        let encoded = Format::new().encode(&registry.snapshot(), 1, &mut out);
+        let (out, encoded) = encode(&mut Encoder::new(), &registry, 1);
         assert_eq!(out, "ok.value 1.5 1\n");
         assert_eq!(
             encoded,
             Encoded {
-                lines: 1,
-                skipped: 3
+                non_finite: 3,
+                ..Encoded::default()
             }
         );
     }
@@ -452,11 +445,8 @@ mod tests {
             registry.counter(key).unwrap().inc(i as u64 + 1);
         }
         for tags in [false, true] {
-            let mut out = String::new();
-            let encoded = Format::new()
-                .tags(tags)
-                .encode(&registry.snapshot(), 9, &mut out);
-            assert_eq!(encoded.lines, hostile.len());
+            let (out, encoded) = encode(&mut Encoder::new().tags(tags), &registry, 9);
+            assert_eq!(encoded, Encoded::default());
             assert_eq!(out.lines().count(), hostile.len());
             let mut seen = std::collections::HashSet::new();
             for line in out.lines() {
@@ -489,17 +479,15 @@ mod tests {
         for (i, name) in ["a b", "a_b", "a;b", "a_b_2"].iter().enumerate() {
             registry.counter(*name).unwrap().inc(i as u64 + 1);
         }
-        let format = Format::new();
-        let mut names = SeriesNames::new();
-        let paths = |names: &mut SeriesNames| {
-            let mut out = String::new();
-            format.encode_named(names, &registry.snapshot(), 1, &mut out);
+        let mut encoder = Encoder::new();
+        let mut paths = |registry: &Registry| {
+            let (out, _) = encode(&mut encoder, registry, 1);
             let mut lines: Vec<String> = out.lines().map(String::from).collect();
             lines.sort();
             lines
         };
         // Names needing no change first, then the others in registry order.
-        let first = paths(&mut names);
+        let first = paths(&registry);
         assert_eq!(
             first,
             [
@@ -511,7 +499,7 @@ mod tests {
         );
         // Later reports, and a newcomer: nobody moves.
         registry.counter("a.b").unwrap().inc(5);
-        let mut later = paths(&mut names);
+        let mut later = paths(&registry);
         later.retain(|l| l != "a.b.count 5 1");
         assert_eq!(later, first);
         // With tags, the number goes on the name, before the tags.
@@ -524,10 +512,20 @@ mod tests {
             .counter(MetricKey::new("m").with_label("k", "a_b"))
             .unwrap()
             .inc(2);
-        let mut out = String::new();
-        Format::new()
-            .tags(true)
-            .encode(&registry.snapshot(), 1, &mut out);
+        let (out, _) = encode(&mut Encoder::new().tags(true), &registry, 1);
         assert_eq!(out, "m_2.count;k=a_b 1 1\nm.count;k=a_b 2 1\n");
+    }
+
+    #[test]
+    fn timestamps_are_whole_unix_seconds() {
+        let registry = Registry::new();
+        registry.counter("c").unwrap().inc(1);
+        let time = at(1_700_000_000) + Duration::from_millis(999);
+        let (lines, _) = encode_once(&mut Encoder::new(), &registry.snapshot(), time);
+        assert_eq!(lines.as_str(), "c.count 1 1700000000\n");
+        // Before 1970 (a clock set wrong): 0 rather than a panic.
+        let before = UNIX_EPOCH - Duration::from_secs(5);
+        let (lines, _) = encode_once(&mut Encoder::new(), &registry.snapshot(), before);
+        assert_eq!(lines.as_str(), "c.count 1 0\n");
     }
 }

@@ -8,20 +8,21 @@
 //! use std::time::Duration;
 //!
 //! let registry = Registry::new();
-//! let reporter = tachymeter_graphite::GraphiteReporter::builder("carbon.internal:2003")
-//!     .prefix("app")
+//! let reporter = tachymeter_graphite::builder("carbon.internal:2003")
+//!     .map_encoder(|e| e.prefix("app"))
 //!     .start(&registry, Duration::from_secs(10))?;
 //! # Ok::<(), tachymeter_report::ReportError>(())
 //! ```
 //!
-//! - [`Format`] turns a [`RegistrySnapshot`](tachymeter_core::RegistrySnapshot)
-//!   into lines, a pure function: the paths, how hostile names and labels
-//!   are made safe, and what happens to NaN are documented there.
-//! - [`GraphiteReporter`] writes them through
-//!   [`tachymeter_report::TcpSender`], every connection attempt and write
-//!   bounded by a timeout, with backoff, and counts its own failures in the
-//!   registry; [`GraphiteReporterBuilder::start`] runs it on a
-//!   [`tachymeter_report::PeriodicReporter`].
+//! - [`Encoder`] turns a [`RegistrySnapshot`](tachymeter_core::RegistrySnapshot)
+//!   into lines (an [`Encode`](tachymeter_report::Encode)r): the paths, how
+//!   hostile names and labels are made safe, and what happens to NaN are
+//!   documented there.
+//! - [`builder`] joins it to a [`TcpLines`] transport (every connection
+//!   attempt and write bounded by a timeout, backoff, reconnection) in a
+//!   [`Push`], which counts the reporter's own failures in the registry and
+//!   [`start`](Push::start)s it on a [`PeriodicReporter`]; built, it is a
+//!   [`GraphiteReporter`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -29,11 +30,12 @@ mod encode;
 mod path;
 mod reporter;
 
-pub use encode::{Encoded, Format};
+pub use encode::Encoder;
 pub use path::{MAX_PATH_LEN, MAX_SEGMENT_LEN};
-pub use reporter::{GraphiteReporter, GraphiteReporterBuilder, DEFAULT_TIMEOUT};
+pub use reporter::{builder, GraphiteReporter};
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
 pub use tachymeter_report::{
-    DurationUnit, PeriodicReporter, Quiet, Report, ReportError, SeriesNames,
+    DurationUnit, Encoded, PeriodicReporter, Push, Quiet, Report, ReportError, SeriesNames,
+    TcpLines,
 };

@@ -59,7 +59,7 @@ pub(crate) struct SeriesPath {
     pub(crate) clean: bool,
 }
 
-/// Builds paths from keys; see [`Format`](crate::Format) for the rules.
+/// Builds paths from keys; see [`Encoder`](crate::Encoder) for the rules.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct PathBuilder {
     /// The sanitised prefix, dot-separated, without a trailing dot.

@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tachymeter_core::{MetricKey, Registry};
-use tachymeter_graphite::GraphiteReporter;
 use tachymeter_report::Report;
 use tachymeter_testkit::Carbon;
 
@@ -79,8 +78,8 @@ fn every_kind_reads_back_with_the_values_recorded() {
         .unwrap()
         .inc(7);
     let own = Registry::new();
-    let mut reporter = GraphiteReporter::builder(carbon.line_addr().to_string())
-        .prefix("app")
+    let mut reporter = tachymeter_graphite::builder(carbon.line_addr().to_string())
+        .map_encoder(|e| e.prefix("app"))
         .build(&own)
         .unwrap();
 
@@ -119,7 +118,7 @@ fn every_kind_reads_back_with_the_values_recorded() {
     // Nothing else: no NaN gauge, no percentile of the idle histogram.
     wait_for_exactly(&carbon, &expected);
     // The NaN gauge and the idle histogram's five percentiles.
-    assert_eq!(count(&own, "reporter.graphite.skipped-values"), 6);
+    assert_eq!(count(&own, "reporter.graphite.dropped-non-finite"), 6);
     assert_eq!(count(&own, "reporter.graphite.connects"), 1);
     assert_no_rejected_lines(&carbon);
 }
@@ -140,8 +139,8 @@ fn hostile_names_and_labels_are_neither_rejected_nor_injected() {
     for (name, n, _) in clashes {
         registry.counter(name).unwrap().inc(n);
     }
-    let mut reporter = GraphiteReporter::builder(carbon.line_addr().to_string())
-        .prefix("hostile")
+    let mut reporter = tachymeter_graphite::builder(carbon.line_addr().to_string())
+        .map_encoder(|e| e.prefix("hostile"))
         .build(&Registry::new())
         .unwrap();
     let (_, _, outcome) = report_once(&mut reporter, &registry);
@@ -182,8 +181,8 @@ fn recovers_from_three_crashes_and_ends_with_the_true_counts() {
             n
         })
     };
-    let reporter = GraphiteReporter::builder(carbon.line_addr().to_string())
-        .prefix("crash")
+    let reporter = tachymeter_graphite::builder(carbon.line_addr().to_string())
+        .map_encoder(|e| e.prefix("crash"))
         .timeout(Duration::from_secs(1))
         .start(&registry, Duration::from_secs(3600))
         .unwrap();
@@ -216,7 +215,7 @@ fn recovers_from_three_crashes_and_ends_with_the_true_counts() {
     report_until_sent();
     assert_eq!(own("connects"), 4);
     assert_eq!(own("connect-failures"), 3);
-    assert_eq!(own("write-failures"), 0);
+    assert_eq!(own("send-failures"), 0);
 
     for path in ["crash.work.count", "crash.latency.count"] {
         let (_, read) = carbon
@@ -240,8 +239,8 @@ fn names_without_segments_stay_in_the_prefix_namespace() {
     registry.counter("").unwrap().inc(1);
     registry.counter(".").unwrap().inc(2);
     registry.counter("..").unwrap().inc(3);
-    let mut reporter = GraphiteReporter::builder(carbon.line_addr().to_string())
-        .prefix("app")
+    let mut reporter = tachymeter_graphite::builder(carbon.line_addr().to_string())
+        .map_encoder(|e| e.prefix("app"))
         .build(&Registry::new())
         .unwrap();
     let (_, _, outcome) = report_once(&mut reporter, &registry);
@@ -274,7 +273,7 @@ fn a_later_metric_never_takes_a_path_already_sent() {
     let carbon = Carbon::start().unwrap();
     let registry = Registry::new();
     registry.counter("a b").unwrap().inc(111);
-    let mut reporter = GraphiteReporter::builder(carbon.line_addr().to_string())
+    let mut reporter = tachymeter_graphite::builder(carbon.line_addr().to_string())
         .build(&Registry::new())
         .unwrap();
     let (from, _, outcome) = report_once(&mut reporter, &registry);

@@ -5,10 +5,9 @@ mod common;
 
 use common::*;
 use std::io::ErrorKind;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 use tachymeter_core::{MetricKey, Registry};
-use tachymeter_graphite::GraphiteReporter;
-use tachymeter_report::SendError;
+use tachymeter_report::{encode_once, Payload, SendError};
 use tachymeter_testkit::BlackHole;
 
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -46,16 +45,16 @@ fn a_backend_that_never_reads_ends_the_report_by_its_write_timeout_then_backs_of
     let counters = Registry::new();
     // A backoff far longer than the test, so the reports after the failure
     // wait whatever the machine's load.
-    let mut reporter = GraphiteReporter::builder(hole.addr().to_string())
+    let mut reporter = tachymeter_graphite::builder(hole.addr().to_string())
         .timeout(TIMEOUT)
         .backoff(BACKOFF, BACKOFF)
         .build(&counters)
         .unwrap();
-    let mut text = String::new();
-    let lines = reporter
-        .format()
-        .encode(&data.snapshot(), 0, &mut text)
-        .lines as i64;
+    // What the reporter's encoder writes, on a copy of it.
+    let mut encoder = reporter.encoder().clone();
+    let (text, _) = encode_once(&mut encoder, &data.snapshot(), UNIX_EPOCH);
+    let lines = text.points() as i64;
+    let text = text.as_str();
     assert!(text.len() > 20 << 20, "{} bytes", text.len());
 
     let (_, _, outcome) = report_once(&mut reporter, &data);
@@ -70,11 +69,11 @@ fn a_backend_that_never_reads_ends_the_report_by_its_write_timeout_then_backs_of
         _ => panic!("expected a write timeout, got {error}"),
     }
     assert_eq!(own(&counters, "connects"), 1);
-    assert_eq!(own(&counters, "write-failures"), 1);
-    let dropped = own(&counters, "dropped-lines");
+    assert_eq!(own(&counters, "send-failures"), 1);
+    let dropped = own(&counters, "dropped-unsent");
     assert!(dropped > 0 && dropped < lines, "{dropped} of {lines}");
     // Every line is counted once: written whole, or dropped.
-    assert_eq!(own(&counters, "sent-lines") + dropped, lines);
+    assert_eq!(own(&counters, "sent-points") + dropped, lines);
 
     // Reports right after it wait for the backoff instead of connecting.
     let small = Registry::new();
@@ -92,7 +91,7 @@ fn a_backend_that_never_reads_ends_the_report_by_its_write_timeout_then_backs_of
     }
     assert_eq!(own(&counters, "backed-off"), 5);
     assert_eq!(own(&counters, "connects"), 1);
-    assert_eq!(own(&counters, "dropped-lines"), dropped + 5);
+    assert_eq!(own(&counters, "dropped-unsent"), dropped + 5);
     let deadline = Instant::now() + WAIT;
     while hole.accepted() == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
@@ -104,7 +103,7 @@ fn a_backend_that_never_reads_ends_the_report_by_its_write_timeout_then_backs_of
 fn stop_returns_while_the_backend_never_reads() {
     let hole = BlackHole::start().unwrap();
     let data = big_registry();
-    let reporter = GraphiteReporter::builder(hole.addr().to_string())
+    let reporter = tachymeter_graphite::builder(hole.addr().to_string())
         .timeout(TIMEOUT)
         .start(&data, LONG)
         .unwrap();
@@ -113,7 +112,7 @@ fn stop_returns_while_the_backend_never_reads() {
     let outcome = reporter.stop();
     assert!(outcome.final_report_sent);
     assert_eq!((outcome.reports, outcome.failures), (0, 1));
-    assert_eq!(own(&data, "write-failures"), 1);
+    assert_eq!(own(&data, "send-failures"), 1);
     assert_eq!(own(&data, "connects"), 1);
 }
 
@@ -122,7 +121,7 @@ fn a_dead_port_fails_fast_with_backoff_and_is_counted() {
     let port = tachymeter_testkit::port::free_tcp_port().unwrap();
     let registry = Registry::new();
     registry.counter("x").unwrap().inc(1);
-    let reporter = GraphiteReporter::builder(format!("127.0.0.1:{port}"))
+    let reporter = tachymeter_graphite::builder(format!("127.0.0.1:{port}"))
         .timeout(Duration::from_secs(1))
         .backoff(BACKOFF, BACKOFF)
         .start(&registry, LONG)
@@ -134,7 +133,7 @@ fn a_dead_port_fails_fast_with_backoff_and_is_counted() {
     assert_eq!(own(&registry, "connect-failures"), 1);
     assert_eq!(own(&registry, "backed-off"), 3);
     assert_eq!(own(&registry, "connects"), 0);
-    assert!(own(&registry, "dropped-lines") > 0);
+    assert!(own(&registry, "dropped-unsent") > 0);
     let outcome = reporter.stop();
     assert!(outcome.final_report_sent);
     assert_eq!((outcome.reports, outcome.failures), (0, 5));
@@ -144,8 +143,8 @@ fn a_dead_port_fails_fast_with_backoff_and_is_counted() {
 fn a_name_taken_by_an_own_counter_is_an_error_at_start() {
     let registry = Registry::new();
     registry.gauge("reporter.graphite.connects").unwrap();
-    let builder = GraphiteReporter::builder("127.0.0.1:1");
-    assert!(builder.clone().build(&registry).is_err());
-    assert!(builder.clone().start(&registry, LONG).is_err());
-    assert!(builder.name("carbon-2").build(&registry).is_ok());
+    let builder = || tachymeter_graphite::builder("127.0.0.1:1");
+    assert!(builder().build(&registry).is_err());
+    assert!(builder().start(&registry, LONG).is_err());
+    assert!(builder().name("carbon-2").build(&registry).is_ok());
 }

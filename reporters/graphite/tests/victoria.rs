@@ -5,9 +5,9 @@ mod common;
 
 use common::*;
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 use tachymeter_core::{MetricKey, Registry};
-use tachymeter_graphite::GraphiteReporter;
-use tachymeter_report::Report;
+use tachymeter_report::{encode_once, Payload, Report};
 use tachymeter_testkit::{http, VictoriaMetrics};
 
 /// A counter of VictoriaMetrics' own about Graphite rows
@@ -77,9 +77,8 @@ fn every_kind_reads_back_with_tags() {
     let vm = VictoriaMetrics::start().unwrap();
     let registry = Registry::new();
     record_kinds(&registry, &[("host", "web-1"), ("route", "/books/{id}")]);
-    let mut reporter = GraphiteReporter::builder(vm.graphite_addr().to_string())
-        .prefix("app")
-        .tags(true)
+    let mut reporter = tachymeter_graphite::builder(vm.graphite_addr().to_string())
+        .map_encoder(|e| e.prefix("app").tags(true))
         .build(&Registry::new())
         .unwrap();
     let snapshot = registry.snapshot();
@@ -127,14 +126,16 @@ fn hostile_round_trip(tags: bool, expected: impl Fn(&MetricKey) -> Series) {
     registry.counter("dup key").unwrap().inc(100);
     registry.counter("dup_key").unwrap().inc(200);
 
-    let mut reporter = GraphiteReporter::builder(vm.graphite_addr().to_string())
-        .prefix("hostile")
-        .tags(tags)
+    let mut reporter = tachymeter_graphite::builder(vm.graphite_addr().to_string())
+        .map_encoder(|e| e.prefix("hostile").tags(tags))
         .build(&Registry::new())
         .unwrap();
     let snapshot = registry.snapshot();
-    let mut out = String::new();
-    let lines = reporter.format().encode(&snapshot, 0, &mut out).lines;
+    // What the reporter's encoder writes, on a copy of it.
+    let mut encoder = reporter.encoder().clone();
+    let lines = encode_once(&mut encoder, &snapshot, SystemTime::now())
+        .0
+        .points();
     reporter.report(&snapshot).unwrap();
 
     let mut want: BTreeMap<Series, f64> = hostile
@@ -149,13 +150,13 @@ fn hostile_round_trip(tags: bool, expected: impl Fn(&MetricKey) -> Series) {
     want.insert(plain("hostile.dup_key.count"), 200.0);
     want.insert(plain("hostile.dup_key_2.count"), 100.0);
     assert_eq!(want.len(), hostile.len() + 3, "the expected series clash");
-    assert_eq!(lines, want.len());
+    assert_eq!(lines, want.len() as u64);
 
-    wait_for_rows(&vm, lines as u64);
+    wait_for_rows(&vm, lines);
     let stored = series(&vm, "hostile", want.len());
     assert_eq!(stored, want);
     assert_eq!(graphite_rows(&vm, "vm_rows_invalid_total"), 0);
-    assert_eq!(graphite_rows(&vm, "vm_rows_inserted_total"), lines as u64);
+    assert_eq!(graphite_rows(&vm, "vm_rows_inserted_total"), lines);
 }
 
 #[test]

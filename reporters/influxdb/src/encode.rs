@@ -7,22 +7,24 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 use tachymeter_core::{MetricEntry, MetricKey, RegistrySnapshot};
-use tachymeter_report::{fields, DurationUnit, Proposal, SeriesNames, Value};
+use tachymeter_report::{
+    fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Value,
+};
 
 /// The longest key, in bytes, that InfluxDB takes: it stores each field
 /// under the series key (the measurement and tags as written on the line,
 /// escapes included, up to the space before the fields), then `#!~#`, then
 /// the field name, and refuses a line where that is longer (`max key
 /// length exceeded`). The [`Encoder`] leaves such a point out and counts
-/// it in [`Encoded::dropped_too_long`].
+/// it in [`Encoded::too_long`].
 pub const MAX_KEY_LENGTH: usize = 65_535;
 
 /// What InfluxDB puts between the series key and a field name.
 const FIELD_SEPARATOR: &str = "#!~#";
 
 /// Turns a [`RegistrySnapshot`] into InfluxDB line protocol: one point
-/// (line) per metric, all with the same timestamp. A pure function of its
-/// input, with no I/O.
+/// (line) per metric, all with the same timestamp. No I/O: it only
+/// remembers each series' key between snapshots.
 ///
 /// - **Measurement**: the prefix followed by the metric's name.
 /// - **Tags**: the global tags and the metric's labels, sorted by key; a
@@ -35,9 +37,9 @@ const FIELD_SEPARATOR: &str = "#!~#";
 /// - **Types**: counts, integer gauges and histogram min/max are integers
 ///   (`1i`); everything else is always a float (`1.0`, `2.5e-7`), so a
 ///   field keeps one type forever. An unsigned count above `i64::MAX` is
-///   written as `i64::MAX` and counted in [`Encoded::saturated_fields`].
+///   written as `i64::MAX` and counted in [`Encoded::saturated`].
 /// - **NaN and ±Inf** cannot be written: the field is left out and counted
-///   in [`Encoded::dropped_fields`]; a metric left with no field writes no
+///   in [`Encoded::non_finite`]; a metric left with no field writes no
 ///   line.
 /// - **Hostile text** is made safe: control characters (line feeds
 ///   included) become spaces, `,` `=` and spaces are escaped, a backslash
@@ -49,11 +51,10 @@ const FIELD_SEPARATOR: &str = "#!~#";
 ///   as the same InfluxDB series once cleaned (`req\n` and `req ` are both
 ///   `req\ `). They are never merged: the series first written under a
 ///   series key (escaped measurement and sorted escaped tags) keeps it for
-///   as long as the [`SeriesNames`] of [`encode_named`](Self::encode_named)
-///   lives, and the other gets `_2` (`_3`, …) appended to its measurement
-///   (of series new in the same snapshot, one that needed no cleaning
-///   first, then the others in order; [`encode`](Self::encode) settles one
-///   snapshot on its own). InfluxDB
+///   as long as the encoder lives (its [`SeriesNames`]), and the other gets
+///   `_2` (`_3`, …) appended to its measurement (of series new in the same
+///   snapshot, one that needed no cleaning first, then the others in
+///   order), counted in [`Encoded::clash`]. InfluxDB
 ///   also fixes each field's type per measurement, across its series: a
 ///   point that would give a field another type than an earlier point of
 ///   its measurement did (an integer gauge `m{k=1}` and a float gauge
@@ -65,25 +66,26 @@ const FIELD_SEPARATOR: &str = "#!~#";
 /// - **Key length**: a point whose series key as written, plus 4 bytes and
 ///   its longest field name, is longer than [`MAX_KEY_LENGTH`] bytes would
 ///   be refused by the server; it is left out and counted in
-///   [`Encoded::dropped_too_long`].
+///   [`Encoded::too_long`].
 ///
 /// ```
 /// use tachymeter_core::{MetricKey, Registry};
 /// use tachymeter_influxdb::{Encoder, Precision};
+/// use tachymeter_report::encode_once;
 /// use std::time::{Duration, UNIX_EPOCH};
 ///
 /// let registry = Registry::new();
 /// registry.counter(MetricKey::new("http requests").with_label("route", "/a,b"))?.inc(3);
 /// registry.gauge_f64("load")?.update(f64::NAN);
 ///
-/// let encoder = Encoder::new().tag("host", "web-1").precision(Precision::Seconds);
+/// let mut encoder = Encoder::new().tag("host", "web-1").precision(Precision::Seconds);
 /// let time = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-/// let encoded = encoder.encode(&registry.snapshot(), time);
+/// let (lines, encoded) = encode_once(&mut encoder, &registry.snapshot(), time);
 /// assert_eq!(
-///     encoded.lines,
-///     [r"http\ requests,host=web-1,route=/a\,b count=3i 1700000000"]
+///     lines.as_str(),
+///     "http\\ requests,host=web-1,route=/a\\,b count=3i 1700000000\n"
 /// );
-/// assert_eq!(encoded.dropped_fields, 1); // the NaN gauge
+/// assert_eq!(encoded.non_finite, 1); // the NaN gauge
 /// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -93,27 +95,8 @@ pub struct Encoder {
     tags: Vec<(String, String)>,
     unit: DurationUnit,
     precision: Precision,
-}
-
-/// What [`Encoder::encode`] made of a snapshot.
-///
-/// See [`Encoder`] for an example.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Encoded {
-    /// One line per point, without the final line feed.
-    pub lines: Vec<String>,
-    /// Fields left out because they were NaN or ±Inf.
-    pub dropped_fields: u64,
-    /// Unsigned values above `i64::MAX`, written as `i64::MAX`.
-    pub saturated_fields: u64,
-    /// Points left out because a field would take another type than an
-    /// earlier point of the same measurement gave it, or because two of the
-    /// metric's labels end up with the same tag key.
-    pub dropped_clashes: u64,
-    /// Points left out because their series key, with a field name, is
-    /// longer than [`MAX_KEY_LENGTH`] bytes.
-    pub dropped_too_long: u64,
+    /// Each series key, settled once for the encoder's life.
+    names: SeriesNames,
 }
 
 impl Encoder {
@@ -158,47 +141,20 @@ impl Encoder {
         self.precision = precision;
         self
     }
+}
 
-    /// The precision timestamps are written in.
-    #[cfg(feature = "http")]
-    pub(crate) fn timestamp_precision(&self) -> Precision {
-        self.precision
-    }
+impl Encode for Encoder {
+    type Output = Lines;
 
-    /// One line per metric of `snapshot`, stamped with `time`, but for
-    /// the points left out and counted (see the [`Encoder`]'s rules).
-    pub fn encode(&self, snapshot: &RegistrySnapshot, time: SystemTime) -> Encoded {
-        self.encode_named(&mut SeriesNames::new(), snapshot, time)
-    }
-
-    /// [`encode`](Self::encode), with each series key settled in `names`
-    /// and kept there: a series keeps the key it was first written under
-    /// for as long as `names` lives, and no later series takes it (see
-    /// [`SeriesNames`]). [`InfluxReporter`](crate::InfluxReporter)
-    /// keeps one for its life.
-    ///
-    /// ```
-    /// use tachymeter_core::Registry;
-    /// use tachymeter_influxdb::{Encoder, Precision};
-    /// use tachymeter_report::SeriesNames;
-    /// use std::time::UNIX_EPOCH;
-    ///
-    /// let (registry, mut names) = (Registry::new(), SeriesNames::new());
-    /// let encoder = Encoder::new().precision(Precision::Seconds);
-    /// registry.counter("req ")?.inc(100);
-    /// encoder.encode_named(&mut names, &registry.snapshot(), UNIX_EPOCH);
-    /// // `req\n` cleans to `req ` too, and sorts first: it gets a name of its own.
-    /// registry.counter("req\n")?.inc(5);
-    /// let encoded = encoder.encode_named(&mut names, &registry.snapshot(), UNIX_EPOCH);
-    /// assert_eq!(encoded.lines, [r"req\ _2 count=5i 0", r"req\  count=100i 0"]);
-    /// # Ok::<(), tachymeter_core::RegistryError>(())
-    /// ```
-    pub fn encode_named(
-        &self,
-        names: &mut SeriesNames,
+    /// One line per metric of `snapshot`, stamped with `time`, but for the
+    /// points left out and counted (see the [`Encoder`]'s rules).
+    fn encode(
+        &mut self,
         snapshot: &RegistrySnapshot,
         time: SystemTime,
+        out: &mut Lines,
     ) -> Encoded {
+        let mut names = std::mem::take(&mut self.names);
         names.settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
             match self.series_key(key) {
                 Some((identity, name_end, verbatim)) => Proposal {
@@ -218,47 +174,40 @@ impl Encoder {
             }
         });
         let timestamp = self.precision.timestamp(time);
-        let mut out = Encoded::default();
+        let mut encoded = Encoded::default();
         let mut points = Vec::with_capacity(snapshot.metrics.len());
         for entry in &snapshot.metrics {
-            if let Some(point) = self.line(names, entry, timestamp, &mut out) {
+            if let Some(point) = self.line(&names, entry, timestamp, &mut encoded) {
                 points.push(point);
             }
         }
+        self.names = names;
         // Keep only points whose fields have the type the measurement's
         // earlier points gave them: InfluxDB fixes a field's type per
         // measurement, not per series.
         let mut types: HashMap<(&str, &str), bool> = HashMap::new();
-        let keep: Vec<bool> = points
-            .iter()
-            .map(|point| {
-                let measurement = point.measurement();
-                let fields: Vec<(&str, bool)> = point.fields().collect();
-                let fits = fields.iter().all(|(name, integer)| {
-                    types
-                        .get(&(measurement, *name))
-                        .is_none_or(|t| t == integer)
-                });
-                if fits {
-                    for (name, integer) in fields {
-                        types.insert((measurement, name), integer);
-                    }
+        for point in &points {
+            let measurement = point.measurement();
+            let fields: Vec<(&str, bool)> = point.fields().collect();
+            let fits = fields.iter().all(|(name, integer)| {
+                types
+                    .get(&(measurement, *name))
+                    .is_none_or(|t| t == integer)
+            });
+            if fits {
+                for (name, integer) in fields {
+                    types.insert((measurement, name), integer);
                 }
-                fits
-            })
-            .collect();
-        drop(types);
-        out.lines.reserve_exact(points.len());
-        for (point, keep) in points.into_iter().zip(keep) {
-            if keep {
-                out.lines.push(point.line);
+                out.push(&point.line);
             } else {
-                out.dropped_clashes += 1;
+                encoded.clash += 1;
             }
         }
-        out
+        encoded
     }
+}
 
+impl Encoder {
     /// The series key of `key` as written (escaped measurement, then
     /// `,key=value` per tag), where the measurement ends in it, and
     /// whether nothing was cleaned; `None` if two labels have the same
@@ -302,7 +251,7 @@ impl Encoder {
         // measurement (never empty) has.
         let settled = names.get(&entry.key).filter(|s| s.name_end > 0);
         let Some(settled) = settled else {
-            counts.dropped_clashes += 1;
+            counts.clash += 1;
             return None;
         };
         let mut line = String::with_capacity(settled.identity.len() + 96);
@@ -322,7 +271,7 @@ impl Encoder {
                 }
                 Value::Unsigned(v) => {
                     let v = i64::try_from(v).unwrap_or_else(|_| {
-                        counts.saturated_fields += 1;
+                        counts.saturated += 1;
                         i64::MAX
                     });
                     let _ = write!(line, "{v}i");
@@ -333,7 +282,7 @@ impl Encoder {
                     let _ = write!(line, "{v:?}");
                 }
                 Value::Float(_) => {
-                    counts.dropped_fields += 1;
+                    counts.non_finite += 1;
                     line.truncate(start);
                     continue;
                 }
@@ -345,7 +294,7 @@ impl Encoder {
             return None;
         }
         if key_length + FIELD_SEPARATOR.len() + longest_field > MAX_KEY_LENGTH {
-            counts.dropped_too_long += 1;
+            counts.too_long += 1;
             return None;
         }
         let fields = line.len();
@@ -421,12 +370,34 @@ mod tests {
 
     const TIME: u64 = 1_700_000_000;
 
-    fn encode(encoder: &Encoder, registry: &Registry) -> Encoded {
+    /// The lines of one encoding, and what it left out, by reason.
+    struct Written {
+        lines: Vec<String>,
+        dropped_fields: u64,
+        saturated_fields: u64,
+        dropped_clashes: u64,
+        dropped_too_long: u64,
+    }
+
+    /// Encodes with `encoder` as it is (its names kept), at `time`.
+    fn encode_at(encoder: &mut Encoder, registry: &Registry, time: SystemTime) -> Written {
+        let (out, encoded) = tachymeter_report::encode_once(encoder, &registry.snapshot(), time);
+        Written {
+            lines: out.iter().map(str::to_string).collect(),
+            dropped_fields: encoded.non_finite,
+            saturated_fields: encoded.saturated,
+            dropped_clashes: encoded.clash,
+            dropped_too_long: encoded.too_long,
+        }
+    }
+
+    fn encode(encoder: &Encoder, registry: &Registry) -> Written {
         let time = UNIX_EPOCH + Duration::from_secs(TIME);
-        encoder
-            .clone()
-            .precision(Precision::Seconds)
-            .encode(&registry.snapshot(), time)
+        encode_at(
+            &mut encoder.clone().precision(Precision::Seconds),
+            registry,
+            time,
+        )
     }
 
     fn field_names(line: &str) -> Vec<&str> {
@@ -634,10 +605,9 @@ mod tests {
             .timer("lat\n")
             .unwrap()
             .update(Duration::from_millis(5));
-        let encoder = Encoder::new().precision(Precision::Seconds);
-        let mut names = SeriesNames::new();
+        let mut encoder = Encoder::new().precision(Precision::Seconds);
         let time = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let encoded = encoder.encode_named(&mut names, &registry.snapshot(), time);
+        let encoded = encode_at(&mut encoder, &registry, time);
         let mut keys: Vec<&str> = encoded.lines.iter().map(|l| key_of(l)).collect();
         keys.sort();
         // A name needing no cleaning keeps it; the others are numbered in
@@ -666,7 +636,7 @@ mod tests {
         assert_eq!(encoded.dropped_clashes, 0);
         // They keep their names in later reports.
         registry.counter("req\t").unwrap().inc(9);
-        let later = encoder.encode_named(&mut names, &registry.snapshot(), time);
+        let later = encode_at(&mut encoder, &registry, time);
         assert!(later
             .lines
             .contains(&r"req\ _2 count=1i 1700000000".to_string()));

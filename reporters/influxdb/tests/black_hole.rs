@@ -6,7 +6,7 @@ mod common;
 use common::{buffered, own};
 use std::time::Duration;
 use tachymeter_core::Registry;
-use tachymeter_influxdb::InfluxReporter;
+use tachymeter_influxdb::Endpoint;
 use tachymeter_testkit::BlackHole;
 
 #[test]
@@ -19,9 +19,10 @@ fn a_black_hole_never_holds_the_reporter() {
     let capacity = 8;
     // `report_now` and `stop` wait up to twice the timeout plus a second:
     // the bound a report must end within.
-    let reporter = InfluxReporter::v1(&format!("http://{}", hole.addr()), "db")
+    let reporter = Endpoint::v1(&format!("http://{}", hole.addr()), "db")
+        .builder()
+        .map_transport(|t| t.buffer(capacity))
         .timeout(Duration::from_millis(300))
-        .buffer_capacity(capacity)
         .name("hole")
         .start(&registry, Duration::from_secs(3600))
         .unwrap();
@@ -35,7 +36,7 @@ fn a_black_hole_never_holds_the_reporter() {
             (report * points - capacity) as i64
         );
     }
-    assert!(own(&registry, "hole", "failed-requests") >= 3);
+    assert!(own(&registry, "hole", "send-failures") >= 3);
     assert_eq!(own(&registry, "hole", "sent-points"), 0);
     assert!(hole.accepted() > 0, "it did connect");
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tachymeter_core::{MetricKey, Registry};
-use tachymeter_influxdb::{InfluxReporter, Precision};
+use tachymeter_influxdb::{Endpoint, Precision};
 use tachymeter_report::Report;
 use tachymeter_testkit::InfluxDb;
 
@@ -60,8 +60,9 @@ fn every_kind_reads_back_with_the_values_recorded() {
     for ms in 1..=100 {
         timer.update(Duration::from_millis(ms));
     }
-    let mut reporter = InfluxReporter::v1(&url(&influx), DB)
-        .tag("host", "web-1")
+    let mut reporter = Endpoint::v1(&url(&influx), DB)
+        .builder()
+        .map_encoder(|e| e.tag("host", "web-1"))
         .build(&registry)
         .unwrap();
     reporter.report(&registry.snapshot()).unwrap();
@@ -143,7 +144,7 @@ fn every_kind_reads_back_with_the_values_recorded() {
 
     let sent = own(&registry, "influxdb", "sent-points");
     assert_eq!(sent, registry.len() as i64, "every metric is one point");
-    assert_eq!(own(&registry, "influxdb", "rejected-batches"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
 }
 
 #[test]
@@ -177,17 +178,20 @@ fn hostile_names_are_neither_rejected_nor_injected() {
     expected.insert(stored_as("req _2"), 12);
     // Too long a key for InfluxDB: left out, the rest of its batch stored.
     registry.counter("y".repeat(70_000)).unwrap().inc(13);
-    let mut reporter = InfluxReporter::v1(&url(&influx), DB)
-        .tag(global[0].0, global[0].1)
-        .tag(global[1].0, global[1].1)
-        .batch_size(50)
+    let mut reporter = Endpoint::v1(&url(&influx), DB)
+        .builder()
+        .map_encoder(|e| {
+            e.tag(global[0].0, global[0].1)
+                .tag(global[1].0, global[1].1)
+        })
+        .map_transport(|t| t.batch(50))
         .build(&registry)
         .unwrap();
     reporter.report(&registry.snapshot()).unwrap();
 
-    assert_eq!(own(&registry, "influxdb", "rejected-batches"), 0);
-    assert_eq!(own(&registry, "influxdb", "dropped-rejected"), 0);
-    assert_eq!(own(&registry, "influxdb", "dropped-clashes"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-clash"), 0);
     assert_eq!(own(&registry, "influxdb", "dropped-too-long"), 1);
     let all = series(&influx, DB);
     let lat = find(&all, "lat ");
@@ -224,7 +228,8 @@ fn nan_and_infinity_are_dropped_and_counted() {
         .unwrap()
         .update(f64::NEG_INFINITY);
     registry.gauge_f64("fine").unwrap().update(0.25);
-    let mut reporter = InfluxReporter::v1(&url(&influx), DB)
+    let mut reporter = Endpoint::v1(&url(&influx), DB)
+        .builder()
         .build(&registry)
         .unwrap();
     reporter.report(&registry.snapshot()).unwrap();
@@ -233,8 +238,8 @@ fn nan_and_infinity_are_dropped_and_counted() {
     let names: Vec<_> = all.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["fine"]);
     assert_eq!(float(&all[0], "value"), 0.25);
-    assert_eq!(own(&registry, "influxdb", "dropped-fields"), 3);
-    assert_eq!(own(&registry, "influxdb", "rejected-batches"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-non-finite"), 3);
+    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
 }
 
 #[test]
@@ -242,19 +247,23 @@ fn unknown_database_is_refused_once_not_retried() {
     let influx = influx();
     let registry = Registry::new();
     registry.counter("c").unwrap().inc(1);
-    let mut reporter = InfluxReporter::v1(&url(&influx), "missing")
+    let mut reporter = Endpoint::v1(&url(&influx), "missing")
+        .builder()
         .build(&registry)
         .unwrap();
     let points = registry.len() as i64;
     let err = reporter.report(&registry.snapshot()).unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");
     assert!(err.to_string().contains("database not found"), "{err}");
-    assert_eq!(own(&registry, "influxdb", "rejected-batches"), 1);
-    assert_eq!(own(&registry, "influxdb", "dropped-rejected"), points);
-    assert_eq!(own(&registry, "influxdb", "failed-requests"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-refused"), points);
+    assert_eq!(own(&registry, "influxdb", "send-failures"), 0);
     assert_eq!(own(&registry, "influxdb", "retries"), 0);
     assert_eq!(own(&registry, "influxdb", "sent-points"), 0);
-    assert_eq!(reporter.buffered(), 0, "refused points are not kept");
+    assert_eq!(
+        reporter.transport().buffered(),
+        0,
+        "refused points are not kept"
+    );
 
     // Once the database exists, only the new report arrives.
     influx.create_database("missing").unwrap();
@@ -277,13 +286,14 @@ fn partial_write_counts_only_the_refused_points() {
     let registry = Registry::new();
     registry.counter("c").unwrap().inc(3);
     registry.counter("d").unwrap().inc(4);
-    let mut reporter = InfluxReporter::v1(&url(&influx), DB)
+    let mut reporter = Endpoint::v1(&url(&influx), DB)
+        .builder()
         .build(&registry)
         .unwrap();
     let points = registry.len() as i64;
     let err = reporter.report(&registry.snapshot()).unwrap_err();
     assert!(err.to_string().contains("partial write"), "{err}");
-    assert_eq!(own(&registry, "influxdb", "dropped-rejected"), 1);
+    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 1);
     assert_eq!(own(&registry, "influxdb", "sent-points"), points - 1);
     assert_eq!(int(find(&series(&influx, DB), "d"), "count"), 4);
 }
@@ -305,8 +315,9 @@ fn kill_and_restart_lose_nothing() {
             }
         })
     };
-    let mut reporter = InfluxReporter::v1(&url(&influx), DB)
+    let mut reporter = Endpoint::v1(&url(&influx), DB)
         .precision(Precision::Nanoseconds)
+        .builder()
         .timeout(Duration::from_secs(2))
         .build(&registry)
         .unwrap();
@@ -315,7 +326,7 @@ fn kill_and_restart_lose_nothing() {
         reporter.report(&registry.snapshot()).unwrap();
         reports += 1;
         influx.kill();
-        let failed_before = own(&registry, "influxdb", "failed-requests");
+        let failed_before = own(&registry, "influxdb", "send-failures");
         for _ in 0..2 {
             let err = reporter.report(&registry.snapshot()).unwrap_err();
             assert!(
@@ -324,13 +335,20 @@ fn kill_and_restart_lose_nothing() {
             );
             reports += 1;
         }
-        assert!(own(&registry, "influxdb", "failed-requests") > failed_before);
-        assert!(reporter.buffered() >= 2, "round {round}");
-        assert_eq!(buffered(&registry, "influxdb"), reporter.buffered() as i64);
+        assert!(own(&registry, "influxdb", "send-failures") > failed_before);
+        assert!(reporter.transport().buffered() >= 2, "round {round}");
+        assert_eq!(
+            buffered(&registry, "influxdb"),
+            reporter.transport().buffered() as i64
+        );
         influx.restart().unwrap();
         reporter.report(&registry.snapshot()).unwrap();
         reports += 1;
-        assert_eq!(reporter.buffered(), 0, "round {round}: delivered");
+        assert_eq!(
+            reporter.transport().buffered(),
+            0,
+            "round {round}: delivered"
+        );
     }
     running.store(false, Ordering::Relaxed);
     worker.join().unwrap();
@@ -343,7 +361,7 @@ fn kill_and_restart_lose_nothing() {
     assert_eq!(int(work, "count"), recorded.load(Ordering::Relaxed) as i64);
     assert!(own(&registry, "influxdb", "retries") >= 6);
     assert_eq!(own(&registry, "influxdb", "dropped-overflow"), 0);
-    assert_eq!(own(&registry, "influxdb", "rejected-batches"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
 }
 
 #[test]
@@ -351,10 +369,11 @@ fn a_full_buffer_drops_the_oldest_points() {
     let influx = influx();
     let registry = Registry::new();
     let step = registry.counter("step").unwrap();
-    let points = registry.len() + 11; // and the reporter's own metrics
-    let mut reporter = InfluxReporter::v1(&url(&influx), DB)
+    let points = registry.len() + 12; // and the reporter's own metrics
+    let mut reporter = Endpoint::v1(&url(&influx), DB)
         .precision(Precision::Nanoseconds)
-        .buffer_capacity(2 * points)
+        .builder()
+        .map_transport(|t| t.buffer(2 * points))
         .build(&registry)
         .unwrap();
     assert_eq!(registry.len(), points);
@@ -362,7 +381,7 @@ fn a_full_buffer_drops_the_oldest_points() {
     for report in 1..=3 {
         step.inc(1);
         reporter.report(&registry.snapshot()).unwrap_err();
-        assert_eq!(reporter.buffered(), points * report.min(2));
+        assert_eq!(reporter.transport().buffered(), points * report.min(2));
     }
     assert_eq!(
         own(&registry, "influxdb", "dropped-overflow"),
@@ -401,13 +420,14 @@ fn one_measurement_never_gets_a_field_with_two_types() {
         .timer(key("x ", "2"))
         .unwrap()
         .update(Duration::from_millis(3));
-    let mut reporter = InfluxReporter::v1(&url(&influx), DB)
+    let mut reporter = Endpoint::v1(&url(&influx), DB)
+        .builder()
         .build(&registry)
         .unwrap();
     reporter.report(&registry.snapshot()).unwrap();
-    assert_eq!(own(&registry, "influxdb", "rejected-batches"), 0);
-    assert_eq!(own(&registry, "influxdb", "dropped-rejected"), 0);
-    assert_eq!(own(&registry, "influxdb", "dropped-clashes"), 2);
+    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-clash"), 2);
 
     let all = series(&influx, DB);
     let m = find(&all, "m ");
@@ -419,8 +439,8 @@ fn one_measurement_never_gets_a_field_with_two_types() {
 
     // The next report again writes the same points, and is taken whole.
     reporter.report(&registry.snapshot()).unwrap();
-    assert_eq!(own(&registry, "influxdb", "rejected-batches"), 0);
-    assert_eq!(own(&registry, "influxdb", "dropped-clashes"), 4);
+    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-clash"), 4);
 }
 
 /// A series key carries one metric for the reporter's life: `req\n`,
@@ -432,8 +452,9 @@ fn a_later_metric_never_takes_a_series_already_written() {
     let influx = influx();
     let registry = Registry::new();
     registry.counter("req ").unwrap().inc(100);
-    let mut reporter = InfluxReporter::v1(&url(&influx), DB)
+    let mut reporter = Endpoint::v1(&url(&influx), DB)
         .precision(Precision::Nanoseconds)
+        .builder()
         .build(&Registry::new())
         .unwrap();
     reporter.report(&registry.snapshot()).unwrap();

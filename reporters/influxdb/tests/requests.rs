@@ -8,7 +8,7 @@ mod common;
 use common::{own, WAIT};
 use std::time::Duration;
 use tachymeter_core::Registry;
-use tachymeter_influxdb::{InfluxReporter, Precision};
+use tachymeter_influxdb::{Endpoint, Precision};
 use tachymeter_report::Report;
 use tachymeter_testkit::LineSink;
 
@@ -23,17 +23,17 @@ fn v2_sends_the_token_org_bucket_and_precision() {
     let sink = LineSink::start().unwrap();
     let registry = Registry::new();
     registry.counter("jobs").unwrap().inc(5);
-    let mut reporter =
-        InfluxReporter::v2(&format!("http://{}", sink.addr()), "ac me", "b/1", "s3cr3t")
-            .precision(Precision::Microseconds)
-            .timeout(Duration::from_millis(200))
-            .build(&registry)
-            .unwrap();
+    let mut reporter = Endpoint::v2(&format!("http://{}", sink.addr()), "ac me", "b/1", "s3cr3t")
+        .precision(Precision::Microseconds)
+        .builder()
+        .timeout(Duration::from_millis(200))
+        .build(&registry)
+        .unwrap();
     let err = reporter.report(&registry.snapshot()).unwrap_err();
     assert!(err.to_string().contains("timed out"), "{err}");
     wait_for(
         &sink,
-        "POST /api/v2/write?org=ac+me&bucket=b%2F1&precision=us HTTP/1.1",
+        "POST /api/v2/write?org=ac%20me&bucket=b%2F1&precision=us HTTP/1.1",
     );
     wait_for(&sink, "authorization: Token s3cr3t");
     wait_for(&sink, "content-type: text/plain; charset=utf-8");
@@ -46,8 +46,9 @@ fn v2_sends_the_token_org_bucket_and_precision() {
 fn v1_sends_basic_credentials() {
     let sink = LineSink::start().unwrap();
     let registry = Registry::new();
-    let mut reporter = InfluxReporter::v1(&format!("http://{}", sink.addr()), "db")
+    let mut reporter = Endpoint::v1(&format!("http://{}", sink.addr()), "db")
         .credentials("user", "pa:ss")
+        .builder()
         .timeout(Duration::from_millis(200))
         .build(&registry)
         .unwrap();
@@ -107,17 +108,17 @@ fn unparsed_lines_of_a_partial_write_are_not_counted_as_sent() {
     registry.counter("a").unwrap().inc(1);
     registry.counter("b").unwrap().inc(2);
     registry.counter("c").unwrap().inc(3);
-    let mut reporter = InfluxReporter::v1(&url, "db")
+    let mut reporter = Endpoint::v1(&url, "db")
+        .builder()
         .timeout(WAIT)
         .build(&registry)
         .unwrap();
     let points = registry.len() as i64;
     let err = reporter.report(&registry.snapshot()).unwrap_err();
-    assert!(err.to_string().contains("dropped 2 points"), "{err}");
+    assert!(err.to_string().contains("refused 2 points"), "{err}");
     let sent = server.join().unwrap();
     assert_eq!(sent.len() as i64, points);
-    assert_eq!(own(&registry, "influxdb", "rejected-batches"), 1);
-    assert_eq!(own(&registry, "influxdb", "dropped-rejected"), 2);
+    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 2);
     assert_eq!(own(&registry, "influxdb", "sent-points"), points - 2);
-    assert_eq!(reporter.buffered(), 0);
+    assert_eq!(reporter.transport().buffered(), 0);
 }

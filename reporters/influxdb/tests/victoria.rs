@@ -9,7 +9,7 @@ use common::{hostile_counters, own, WAIT};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tachymeter_core::{MetricKey, Registry};
-use tachymeter_influxdb::InfluxReporter;
+use tachymeter_influxdb::Endpoint;
 use tachymeter_report::Report;
 use tachymeter_testkit::{http, VictoriaMetrics};
 
@@ -77,8 +77,9 @@ fn v1_write_reads_back_every_kind() {
         .timer("latency")
         .unwrap()
         .update(Duration::from_micros(1500));
-    let mut reporter = InfluxReporter::v1(&vm.url(""), DB)
-        .tag("host", "web-1")
+    let mut reporter = Endpoint::v1(&vm.url(""), DB)
+        .builder()
+        .map_encoder(|e| e.tag("host", "web-1"))
         .build(&registry)
         .unwrap();
     reporter.report(&registry.snapshot()).unwrap();
@@ -108,16 +109,17 @@ fn v2_write_with_a_token_is_accepted() {
     let vm = VictoriaMetrics::start().unwrap();
     let registry = Registry::new();
     registry.counter("jobs").unwrap().inc(5);
-    let mut reporter = InfluxReporter::v2(&vm.url(""), "acme", "metrics", "s3cr3t")
+    let mut reporter = Endpoint::v2(&vm.url(""), "acme", "metrics", "s3cr3t")
+        .builder()
         .build(&registry)
         .unwrap();
     assert!(reporter
-        .url()
+        .target()
         .contains("/api/v2/write?org=acme&bucket=metrics"));
     reporter.report(&registry.snapshot()).unwrap();
     let all = stored(&vm, 1);
     assert_eq!(all[&("jobs_count".to_string(), BTreeMap::new())], 5.0);
-    assert_eq!(own(&registry, "influxdb", "rejected-batches"), 0);
+    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
 }
 
 #[test]
@@ -132,9 +134,12 @@ fn hostile_names_are_neither_rejected_nor_injected() {
             ((format!("{name}_count"), tags), value as f64)
         })
         .collect();
-    let mut reporter = InfluxReporter::v1(&vm.url(""), DB)
-        .tag(global[0].0, global[0].1)
-        .tag(global[1].0, global[1].1)
+    let mut reporter = Endpoint::v1(&vm.url(""), DB)
+        .builder()
+        .map_encoder(|e| {
+            e.tag(global[0].0, global[0].1)
+                .tag(global[1].0, global[1].1)
+        })
         .build(&registry)
         .unwrap();
     reporter.report(&registry.snapshot()).unwrap();

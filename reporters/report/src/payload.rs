@@ -71,9 +71,53 @@ impl Payload for Lines {
         self.count
     }
 
+    /// Empties it; the memory of a rare huge report is let go once reports
+    /// are small again.
     fn clear(&mut self) {
+        release_excess(&mut self.text);
         self.text.clear();
         self.count = 0;
+    }
+}
+
+/// Shrinks `buffer`'s memory to its length when it holds more than four
+/// times that and more than 256 KiB, before it is cleared and reused: a
+/// huge report's memory is let go at the next, small one.
+fn release_excess(buffer: &mut impl Buffer) {
+    let len = buffer.length();
+    if buffer.room() > 4 * len.max(1 << 16) {
+        buffer.shrink(len);
+    }
+}
+
+/// What [`release_excess`] needs of a `String` or a `Vec<u8>`.
+trait Buffer {
+    fn length(&self) -> usize;
+    fn room(&self) -> usize;
+    fn shrink(&mut self, to: usize);
+}
+
+impl Buffer for String {
+    fn length(&self) -> usize {
+        self.len()
+    }
+    fn room(&self) -> usize {
+        self.capacity()
+    }
+    fn shrink(&mut self, to: usize) {
+        self.shrink_to(to);
+    }
+}
+
+impl Buffer for Vec<u8> {
+    fn length(&self) -> usize {
+        self.len()
+    }
+    fn room(&self) -> usize {
+        self.capacity()
+    }
+    fn shrink(&mut self, to: usize) {
+        self.shrink_to(to);
     }
 }
 
@@ -270,7 +314,31 @@ impl Payload for Body {
     }
 
     fn clear(&mut self) {
+        release_excess(&mut self.bytes);
         self.bytes.clear();
         self.points = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_of_a_huge_report_is_let_go_once_reports_are_small() {
+        let mut out = Lines::default();
+        let line = "x".repeat(1000);
+        for _ in 0..1000 {
+            out.push(&line);
+        }
+        let huge = out.text.capacity();
+        // Cleared after the huge report: kept, the next may be as big.
+        out.clear();
+        assert_eq!(out.text.capacity(), huge);
+        out.push("small 1 1");
+        // Cleared after a small one: let go.
+        out.clear();
+        assert!(out.text.capacity() < 1 << 16, "{}", out.text.capacity());
+        assert_eq!(out.points(), 0);
     }
 }

@@ -107,6 +107,35 @@ struct Live {
     buffered: Gauge,
 }
 
+/// What the server refused of a request it answered.
+#[derive(Debug, Default)]
+struct Refusal {
+    points: u64,
+    status: u16,
+    message: String,
+}
+
+impl Refusal {
+    /// The error for a send whose points were refused.
+    fn describe(&self, url: &str) -> String {
+        format!(
+            "{url} answered {} and refused {} points: {}",
+            self.status, self.points, self.message
+        )
+    }
+
+    /// Adds `later`'s points to these, keeping the latest answer.
+    fn and(self, later: Refusal) -> Refusal {
+        if later.points == 0 {
+            return self;
+        }
+        Refusal {
+            points: self.points + later.points,
+            ..later
+        }
+    }
+}
+
 /// How one request ended.
 enum Outcome {
     /// The server took it; `refused` of its points it did not.
@@ -165,10 +194,18 @@ impl Http {
         self
     }
 
-    /// Adds a header to every request.
+    /// Adds a header to every request (one that cannot be sent, such as a
+    /// value with a line feed, fails when the reporter is built).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
         self
+    }
+
+    /// Authenticates every request with HTTP basic authentication.
+    pub fn basic_auth(self, user: &str, password: &str) -> Self {
+        let mut value = "Basic ".to_string();
+        base64(&mut value, format!("{user}:{password}").as_bytes());
+        self.header("Authorization", &value)
     }
 
     /// Lines per request, at least 1 (default: all in one).
@@ -226,7 +263,7 @@ impl Http {
         content_type: &str,
         points: u64,
         deadline: Instant,
-    ) -> Result<u64, String> {
+    ) -> Result<Refusal, String> {
         let mut attempt = 0;
         let mut last = None;
         loop {
@@ -253,7 +290,11 @@ impl Http {
                             self.url
                         );
                     }
-                    return Ok(refused);
+                    return Ok(Refusal {
+                        points: refused,
+                        status,
+                        message,
+                    });
                 }
                 Outcome::Failed { why, retry_after } => {
                     live.failures.inc(1);
@@ -312,6 +353,7 @@ impl Http {
             .build();
         let mut response = match live.agent.run(request) {
             Ok(response) => response,
+            Err(e @ ureq::Error::Timeout(_)) => return failed(format!("timed out ({e})")),
             Err(e) => return failed(e.to_string()),
         };
         let status = response.status().as_u16();
@@ -362,10 +404,10 @@ impl Transport<Body> for Http {
         let deadline = Instant::now() + self.timeout * 2;
         let points = body.points();
         match self.request(live, body.bytes(), body.content_type(), points, deadline) {
-            Ok(0) => Ok(()),
-            Ok(refused) => Err(Undelivered::new(
-                points - refused,
-                format!("{} refused {refused} of {points} points", self.url),
+            Ok(Refusal { points: 0, .. }) => Ok(()),
+            Ok(refusal) => Err(Undelivered::new(
+                points - refusal.points,
+                refusal.describe(&self.url),
             )),
             Err(why) => {
                 live.unsent.inc(points);
@@ -437,7 +479,7 @@ impl Http {
                 live.name
             );
         }
-        let (mut refused, mut body) = (0, String::new());
+        let (mut refused, mut body) = (Refusal::default(), String::new());
         let mut failure = None;
         while !self.waiting.is_empty() {
             let n = self.waiting.len().min(self.batch);
@@ -448,7 +490,7 @@ impl Http {
             }
             let content_type = "text/plain; charset=utf-8";
             match self.request(live, body.as_bytes(), content_type, n as u64, deadline) {
-                Ok(r) => refused += r,
+                Ok(r) => refused = refused.and(r),
                 Err(why) => {
                     failure = Some(why);
                     break;
@@ -468,13 +510,13 @@ impl Http {
             Some(why) => Err(Undelivered::new(
                 total.saturating_sub(waiting as u64),
                 format!(
-                    "no answer from {}: {why} ({waiting} points wait for the next report)",
+                    "no answer from {}: {why} ({waiting} points kept for the next report)",
                     self.url
                 ),
             )),
-            None if refused > 0 => Err(Undelivered::new(
-                total.saturating_sub(refused),
-                format!("{} refused {refused} points", self.url),
+            None if refused.points > 0 => Err(Undelivered::new(
+                total.saturating_sub(refused.points),
+                refused.describe(&self.url),
             )),
             None => Ok(()),
         }
@@ -489,6 +531,13 @@ fn prepare(http: &mut Http, settings: &Settings, own: &Own) -> Result<(), Report
         .map_err(|e| format!("invalid URL {:?}: {e}", http.url))?;
     if uri.host().is_none() || !matches!(uri.scheme_str(), Some("http" | "https")) {
         return Err(format!("invalid URL {:?}: not http(s)://host…", http.url).into());
+    }
+    for (name, value) in &http.headers {
+        let valid = ureq::http::HeaderName::from_bytes(name.as_bytes()).is_ok()
+            && ureq::http::HeaderValue::from_str(value).is_ok();
+        if !valid {
+            return Err(format!("the header {name:?} holds characters a header cannot carry").into());
+        }
     }
     http.timeout = settings.timeout.max(Duration::from_millis(1));
     let agent = ureq::Agent::config_builder()
@@ -525,6 +574,24 @@ fn escape(out: &mut String, text: &str) {
     }
 }
 
+/// Appends `bytes` in base64 (RFC 4648, with padding).
+fn base64(out: &mut String, bytes: &[u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
 /// An answer's text, trimmed and shortened for a message.
 fn shorten(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
@@ -532,5 +599,51 @@ fn shorten(body: &[u8]) -> String {
     match text.char_indices().nth(MAX_MESSAGE) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_rfc_examples() {
+        for (text, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            let mut out = String::new();
+            base64(&mut out, text.as_bytes());
+            assert_eq!(out, encoded, "{text}");
+        }
+    }
+
+    #[test]
+    fn queries_are_escaped_and_headers_checked() {
+        let http = Http::post("http://h:1/write")
+            .query("db", "my db&x")
+            .query("precision", "u");
+        assert_eq!(http.url(), "http://h:1/write?db=my%20db%26x&precision=u");
+        let own = Own::off("t");
+        let mut bad = Http::post("http://h:1/").header("Authorization", "Token a\nb");
+        let err = Transport::<Body>::prepare(&mut bad, &Settings::default(), &own).unwrap_err();
+        assert!(err.to_string().contains("Authorization"), "{err}");
+        for url in ["127.0.0.1:8086", "not a url", "ftp://h/"] {
+            let mut bad = Http::post(url);
+            assert!(Transport::<Body>::prepare(&mut bad, &Settings::default(), &own).is_err());
+        }
+    }
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary() {
+        let text = "é".repeat(MAX_MESSAGE + 10);
+        let short = shorten(text.as_bytes());
+        assert_eq!(short.chars().count(), MAX_MESSAGE + 1);
+        assert!(short.ends_with('…'));
     }
 }

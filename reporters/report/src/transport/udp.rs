@@ -323,10 +323,12 @@ mod tests {
     #[test]
     fn addresses_need_a_port() {
         for ok in ["127.0.0.1:8125", "[::1]:8125", "statsd.local:8125"] {
-            assert!(Udp::new(ok).is_ok(), "{ok}");
+            assert!(parse(ok).is_ok(), "{ok}");
         }
         for bad in ["", "statsd", ":8125", "host:port", "host:70000", "::1:8125"] {
-            assert!(Udp::new(bad).is_err(), "{bad}");
+            assert!(parse(bad).is_err(), "{bad}");
+            let mut udp = Udp::new(bad);
+            assert!(udp.prepare(&Settings::default(), &Own::off("t")).is_err());
         }
     }
 
