@@ -17,7 +17,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_examples::env_u64;
-use tachymeter_graphite::GraphiteReporter;
 
 fn main() -> ExitCode {
     let Ok(addr) = std::env::var("GRAPHITE_ADDR") else {
@@ -46,8 +45,8 @@ fn run(addr: &str, prefix: &str) -> Result<(), Box<dyn std::error::Error + Send 
     let registry = Registry::new();
 
     // The one line that starts pushing.
-    let reporter = GraphiteReporter::builder(addr)
-        .prefix(prefix)
+    let reporter = tachymeter_graphite::builder(addr)
+        .map_encoder(|e| e.prefix(prefix))
         .start(&registry, interval)?;
     println!(
         "pushing to {addr} every {} s, {reports} times{}",

@@ -19,10 +19,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_examples::env_u64;
-use tachymeter_influxdb::{InfluxReporter, InfluxReporterBuilder};
+use tachymeter_influxdb::{Encoder, Http, Push};
 
 /// The reporter the environment asks for, or what to set.
-fn from_env() -> Result<InfluxReporterBuilder, String> {
+fn from_env() -> Result<Push<Encoder, Http>, String> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let url = var("INFLUXDB_URL");
     let v1 = var("INFLUXDB_DB");
@@ -32,9 +32,9 @@ fn from_env() -> Result<InfluxReporterBuilder, String> {
         var("INFLUXDB_TOKEN"),
     );
     match (url, v1, v2) {
-        (Some(url), Some(db), _) => Ok(InfluxReporter::v1(&url, &db)),
+        (Some(url), Some(db), _) => Ok(tachymeter_influxdb::v1(&url, &db)),
         (Some(url), None, (Some(org), Some(bucket), Some(token))) => {
-            Ok(InfluxReporter::v2(&url, &org, &bucket, &token))
+            Ok(tachymeter_influxdb::v2(&url, &org, &bucket, &token))
         }
         _ => Err(
             "set INFLUXDB_URL (e.g. http://127.0.0.1:8086) and either INFLUXDB_DB \
@@ -67,15 +67,14 @@ fn main() -> ExitCode {
 }
 
 fn run(
-    builder: InfluxReporterBuilder,
+    builder: Push<Encoder, Http>,
     interval: Duration,
     reports: u64,
 ) -> Result<(), tachymeter_report::ReportError> {
     let registry = Registry::new();
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "example".to_string());
     let reporter = builder
-        .tag("host", &host)
-        .prefix("example.")
+        .map_encoder(|e| e.tag("host", &host).prefix("example."))
         .start(&registry, interval)?;
 
     // A simulated handler per route: a timer, a counter of answers by

@@ -22,7 +22,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_examples::env_u64;
-use tachymeter_opentsdb::OpenTsdbReporter;
 
 fn main() -> ExitCode {
     let Some(addr) = std::env::var("OPENTSDB_ADDR")
@@ -50,8 +49,8 @@ fn main() -> ExitCode {
 
 fn run(addr: &str, interval: Duration, reports: u64) -> Result<(), tachymeter_report::ReportError> {
     let registry = Registry::new();
-    let reporter = OpenTsdbReporter::builder(addr)
-        .prefix("example")
+    let reporter = tachymeter_opentsdb::builder(addr)
+        .map_encoder(|e| e.prefix("example"))
         .start(&registry, interval)?;
     println!(
         "writing to OpenTSDB at {addr} every {} s, {reports} reports",

@@ -19,7 +19,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_examples::env_u64;
-use tachymeter_statsd::StatsdReporter;
 
 fn main() -> ExitCode {
     let Some(addr) = std::env::var("STATSD_ADDR").ok().filter(|a| !a.is_empty()) else {
@@ -50,9 +49,8 @@ fn run(
     reports: u64,
 ) -> Result<(), tachymeter_report::ReportError> {
     let registry = Registry::new();
-    let reporter = StatsdReporter::builder(addr)
-        .prefix("example")
-        .dogstatsd_tags(dogstatsd)
+    let reporter = tachymeter_statsd::builder(addr)
+        .map_encoder(|e| e.prefix("example").dogstatsd_tags(dogstatsd))
         .start(&registry, interval)?;
 
     let routes = ["get-book", "put-book"];

@@ -11,11 +11,7 @@ use std::net::{TcpListener, UdpSocket};
 use std::time::{Duration, SystemTime};
 use tachymeter_benches::{criterion_config, log_uniform, print_ratios, RatioCheck};
 use tachymeter_core::{Registry, Timer};
-use tachymeter_graphite::GraphiteReporter;
-use tachymeter_influxdb::InfluxReporter;
-use tachymeter_opentsdb::OpenTsdbReporter;
 use tachymeter_report::PeriodicReporter;
-use tachymeter_statsd::StatsdReporter;
 use tachymeter_testkit::BlackHole;
 
 const INTERVAL: Duration = Duration::from_millis(50);
@@ -77,21 +73,21 @@ fn start(backend: &Backend, registry: &Registry) -> Running {
         Backend::Alone => None,
         Backend::GraphiteBlackHole => {
             let h = hole();
-            let reporter = GraphiteReporter::builder(h.addr().to_string())
+            let reporter = tachymeter_graphite::builder(h.addr().to_string())
                 .timeout(TIMEOUT)
                 .start(registry, INTERVAL);
             running._hole = Some(h);
             Some(reporter.unwrap())
         }
         Backend::GraphiteDeadPort => Some(
-            GraphiteReporter::builder(dead_port())
+            tachymeter_graphite::builder(dead_port())
                 .timeout(TIMEOUT)
                 .start(registry, INTERVAL)
                 .unwrap(),
         ),
         Backend::OpenTsdbBlackHole => {
             let h = hole();
-            let reporter = OpenTsdbReporter::builder(h.addr().to_string())
+            let reporter = tachymeter_opentsdb::builder(h.addr().to_string())
                 .timeout(TIMEOUT)
                 .start(registry, INTERVAL);
             running._hole = Some(h);
@@ -99,7 +95,7 @@ fn start(backend: &Backend, registry: &Registry) -> Running {
         }
         Backend::InfluxBlackHole => {
             let h = hole();
-            let reporter = InfluxReporter::v1(&format!("http://{}", h.addr()), "bench")
+            let reporter = tachymeter_influxdb::v1(&format!("http://{}", h.addr()), "bench")
                 .timeout(TIMEOUT)
                 .start(registry, INTERVAL);
             running._hole = Some(h);
@@ -107,7 +103,7 @@ fn start(backend: &Backend, registry: &Registry) -> Running {
         }
         Backend::StatsdUnread => {
             let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-            let reporter = StatsdReporter::builder(socket.local_addr().unwrap().to_string())
+            let reporter = tachymeter_statsd::builder(socket.local_addr().unwrap().to_string())
                 .start(registry, INTERVAL);
             running._socket = Some(socket);
             Some(reporter.unwrap())

@@ -8,7 +8,7 @@
 //!   or inject a point; NaN and ±Inf are left out and counted.
 //! - [`Endpoint`] (feature `http`, on by default): where the points go,
 //!   and a push reporter writing there, the encoder on the
-//!   [`Http`](tachymeter_report::Http) transport: batches, a bounded buffer
+//!   [`Http`] transport: batches, a bounded buffer
 //!   for when the server is away, retries for failures that may pass, and
 //!   a timeout on everything.
 //!

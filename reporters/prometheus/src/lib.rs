@@ -61,7 +61,7 @@ pub use native::NativeHistograms;
 #[cfg(feature = "protobuf")]
 pub use protobuf::PROTOBUF_CONTENT_TYPE;
 #[cfg(feature = "push")]
-pub use push::{PushError, Pushgateway};
+pub use push::{PushEncoder, PushError, Pushgateway};
 #[cfg(feature = "server")]
 pub use server::{MetricsServer, MetricsServerBuilder};
 pub use service::PrometheusService;
@@ -69,4 +69,4 @@ pub use service::PrometheusService;
 /// needs no other dependency.
 pub use tachymeter_report::RenderService;
 #[cfg(feature = "push")]
-pub use tachymeter_report::{PeriodicReporter, ReportError};
+pub use tachymeter_report::{Http, PeriodicReporter, Push, ReportError};

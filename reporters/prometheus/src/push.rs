@@ -1,50 +1,97 @@
-//! Pushing to a Prometheus Pushgateway (feature `push`).
+//! Pushing to a Prometheus Pushgateway (feature `push`): the text
+//! exposition of each snapshot ([`PushEncoder`]) on the
+//! [`Http`] transport.
 
 use crate::names::label_name;
 use crate::{Format, PrometheusExporter};
 use std::fmt;
-use std::time::Duration;
-use tachymeter_report::{PeriodicReporter, Report, ReportError};
+use std::time::{Duration, SystemTime};
+use tachymeter_core::RegistrySnapshot;
+use tachymeter_report::{
+    Body, Encode, Encoded, Http, HttpError, Own, PeriodicReporter, Push, ReportError, Settings,
+    Transport,
+};
 
-/// Pushes a [`PrometheusExporter`]'s exposition to a Pushgateway, in the
-/// text format and without timestamps, under
+/// A snapshot as the Prometheus text exposition, without timestamps (the
+/// Pushgateway refuses them), named by a [`PrometheusExporter`]: what a
+/// push to a Pushgateway carries.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use tachymeter_core::Registry;
+/// use tachymeter_prometheus::{PrometheusExporter, PushEncoder};
+/// use tachymeter_report::encode_once;
+///
+/// let registry = Registry::new();
+/// registry.counter("rows")?.inc(3);
+/// let mut encoder = PushEncoder::new(&PrometheusExporter::new(&registry));
+/// let (body, _) = encode_once(&mut encoder, &registry.snapshot(), SystemTime::now());
+/// assert!(std::str::from_utf8(body.bytes())?.contains("\nrows_total 3\n"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PushEncoder {
+    exporter: PrometheusExporter,
+}
+
+impl PushEncoder {
+    /// The exposition `exporter` gives (its names, quantiles, buckets).
+    pub fn new(exporter: &PrometheusExporter) -> Self {
+        PushEncoder {
+            exporter: exporter.clone(),
+        }
+    }
+}
+
+impl Encode for PushEncoder {
+    type Output = Body;
+
+    /// The text exposition of `snapshot`; its points are its samples.
+    fn encode(&mut self, snapshot: &RegistrySnapshot, _: SystemTime, out: &mut Body) -> Encoded {
+        let text = self.exporter.encode(snapshot, Format::Text);
+        let samples = text.lines().filter(|l| !l.starts_with('#')).count() as u64;
+        out.set(Format::Text.content_type(), text.into_bytes(), samples);
+        Encoded::default()
+    }
+}
+
+/// Pushes a [`PrometheusExporter`]'s exposition of its registry to a
+/// Pushgateway, in the text format and without timestamps, under
 /// `/metrics/job/<job>/<label>/<value>…`.
 ///
 /// - [`push`](Self::push) replaces the group (HTTP `PUT`),
 ///   [`push_add`](Self::push_add) merges into it (`POST`),
-///   [`delete`](Self::delete) removes it.
+///   [`delete`](Self::delete) removes it; each blocks until the
+///   Pushgateway answers, at most twice the [`timeout`](Self::timeout)
+///   (default 10 s), a request that gets no answer or a 429 or 5xx being
+///   sent again twice.
+/// - [`every`](Self::every) pushes (`PUT`) on a
+///   [`PeriodicReporter`] thread, so a slow or dead Pushgateway never holds
+///   up the application; failures are logged and counted there
+///   ([`builder`](Self::builder) gives the [`Push`] to configure first).
 /// - Grouping values (and the job) that are empty, only dots, or hold
 ///   anything but `A–Z a–z 0–9 - . _ ~` go in the `<label>@base64/<value>`
 ///   form the Pushgateway requires for `/` (URL-safe base64).
-/// - Every request ends by its [`timeout`](Self::timeout) (default 10 s).
-/// - [`every`](Self::every) pushes on a
-///   [`PeriodicReporter`](tachymeter_report::PeriodicReporter) thread, so a
-///   slow or dead Pushgateway never holds up the application; failures are
-///   logged and counted there.
 ///
-/// HTTPS needs one of reqwest's TLS features, enabled in the application's
-/// own `Cargo.toml` (e.g. `reqwest = { version = "0.12", features =
-/// ["rustls-tls"] }`).
+/// HTTPS needs `ureq`'s `rustls` feature, enabled in the application's own
+/// `Cargo.toml`.
 ///
 /// ```no_run
 /// use tachymeter_core::Registry;
 /// use tachymeter_prometheus::{PrometheusExporter, Pushgateway};
 ///
-/// # async fn run() -> Result<(), tachymeter_prometheus::PushError> {
 /// let registry = Registry::new();
 /// registry.counter("batch.rows")?.inc(1_000);
 /// let pushgateway = Pushgateway::new("http://127.0.0.1:9091", "nightly-batch", &PrometheusExporter::new(&registry))
 ///     .grouping("instance", "db-1");
-/// pushgateway.push().await?;
-/// # Ok(()) }
+/// pushgateway.push()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Pushgateway {
     exporter: PrometheusExporter,
     url: String,
-    client: reqwest::Client,
     timeout: Duration,
-    runtime: Option<tokio::runtime::Runtime>,
 }
 
 /// Why a push failed.
@@ -59,11 +106,9 @@ pub enum PushError {
         message: String,
     },
     /// No answer: connection refused, timeout, …
-    Transport(reqwest::Error),
-    /// A metric name was refused by the registry.
-    Registry(tachymeter_core::RegistryError),
-    /// The runtime for blocking pushes could not be started.
-    Runtime(std::io::Error),
+    Unreachable(String),
+    /// The URL or a grouping value cannot make a request.
+    Invalid(String),
 }
 
 impl fmt::Display for PushError {
@@ -72,29 +117,13 @@ impl fmt::Display for PushError {
             PushError::Rejected { status, message } => {
                 write!(f, "the Pushgateway answered {status}: {}", message.trim())
             }
-            PushError::Transport(e) => write!(f, "no answer from the Pushgateway: {e}"),
-            PushError::Registry(e) => e.fmt(f),
-            PushError::Runtime(e) => write!(f, "cannot start the push runtime: {e}"),
+            PushError::Unreachable(why) => write!(f, "no answer from the Pushgateway: {why}"),
+            PushError::Invalid(why) => write!(f, "cannot push: {why}"),
         }
     }
 }
 
-impl std::error::Error for PushError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            PushError::Transport(e) => Some(e),
-            PushError::Registry(e) => Some(e),
-            PushError::Runtime(e) => Some(e),
-            PushError::Rejected { .. } => None,
-        }
-    }
-}
-
-impl From<tachymeter_core::RegistryError> for PushError {
-    fn from(e: tachymeter_core::RegistryError) -> Self {
-        PushError::Registry(e)
-    }
-}
+impl std::error::Error for PushError {}
 
 impl Pushgateway {
     /// Pushes `exporter`'s metrics to the Pushgateway at `base_url` (e.g.
@@ -106,9 +135,7 @@ impl Pushgateway {
         Self {
             exporter: exporter.clone(),
             url,
-            client: reqwest::Client::new(),
             timeout: Duration::from_secs(10),
-            runtime: None,
         }
     }
 
@@ -130,71 +157,81 @@ impl Pushgateway {
     }
 
     /// Replaces the group with the current metrics (`PUT`).
-    pub async fn push(&self) -> Result<(), PushError> {
-        self.send(reqwest::Method::PUT, true).await
+    ///
+    /// # Errors
+    ///
+    /// When the Pushgateway refuses them or does not answer.
+    pub fn push(&self) -> Result<(), PushError> {
+        self.send(Http::put(&self.url), true)
     }
 
     /// Merges the current metrics into the group (`POST`).
-    pub async fn push_add(&self) -> Result<(), PushError> {
-        self.send(reqwest::Method::POST, true).await
+    ///
+    /// # Errors
+    ///
+    /// When the Pushgateway refuses them or does not answer.
+    pub fn push_add(&self) -> Result<(), PushError> {
+        self.send(Http::post(&self.url), true)
     }
 
     /// Deletes the group.
-    pub async fn delete(&self) -> Result<(), PushError> {
-        self.send(reqwest::Method::DELETE, false).await
+    ///
+    /// # Errors
+    ///
+    /// When the Pushgateway refuses or does not answer.
+    pub fn delete(&self) -> Result<(), PushError> {
+        self.send(Http::delete(&self.url), false)
     }
 
-    /// [`push`](Self::push), blocking the calling thread. Not for use inside
-    /// an async runtime (use `push().await` there).
-    pub fn push_blocking(&mut self) -> Result<(), PushError> {
-        let runtime = match self.runtime.take() {
-            Some(runtime) => runtime,
-            None => tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(PushError::Runtime)?,
-        };
-        // Only the runtime's own `block_on` drives its I/O and timers.
-        let outcome = runtime.block_on(self.push());
-        self.runtime = Some(runtime);
-        outcome
+    /// A push reporter named `pushgateway` replacing the group (`PUT`) on
+    /// each report, with this timeout: its own counts are
+    /// `reporter.pushgateway.*` (see [`Own`]).
+    pub fn builder(self) -> Push<PushEncoder, Http> {
+        Push::new(
+            "pushgateway",
+            PushEncoder::new(&self.exporter),
+            Http::put(&self.url),
+        )
+        .timeout(self.timeout)
     }
 
     /// Pushes (`PUT`) every `interval` on a reporter thread of its own
     /// (named `pushgateway`), and once more when it is stopped.
+    ///
+    /// # Errors
+    ///
+    /// As [`Push::start`].
     pub fn every(self, interval: Duration) -> Result<PeriodicReporter, ReportError> {
         let registry = self.exporter.registry().clone();
-        PeriodicReporter::builder(&registry, interval)
-            .name("pushgateway")
-            .timeout(self.timeout + Duration::from_secs(1))
-            .start(self)
+        self.builder().start(&registry, interval)
     }
 
-    async fn send(&self, method: reqwest::Method, with_body: bool) -> Result<(), PushError> {
-        let mut request = self.client.request(method, &self.url).timeout(self.timeout);
+    /// One request of `http`, with the registry's exposition if `with_body`.
+    fn send(&self, mut http: Http, with_body: bool) -> Result<(), PushError> {
+        let settings = Settings {
+            timeout: self.timeout,
+            ..Settings::default()
+        };
+        let own = Own::off("pushgateway");
+        Transport::<Body>::prepare(&mut http, &settings, &own)
+            .map_err(|e| PushError::Invalid(e.to_string()))?;
+        let mut body = Body::default();
         if with_body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, Format::Text.content_type())
-                .body(self.exporter.render(Format::Text));
+            let snapshot = self.exporter.registry().snapshot();
+            PushEncoder::new(&self.exporter).encode(&snapshot, SystemTime::now(), &mut body);
         }
-        let response = request.send().await.map_err(PushError::Transport)?;
-        let status = response.status();
-        if status.is_success() {
+        let Err(undelivered) = http.send(&body) else {
             return Ok(());
-        }
-        let message = response.text().await.unwrap_or_default();
-        Err(PushError::Rejected {
-            status: status.as_u16(),
-            message,
+        };
+        Err(match undelivered.error.downcast_ref::<HttpError>() {
+            Some(HttpError::Refused {
+                status, message, ..
+            }) => PushError::Rejected {
+                status: *status,
+                message: message.clone(),
+            },
+            _ => PushError::Unreachable(undelivered.error.to_string()),
         })
-    }
-}
-
-impl Report for Pushgateway {
-    /// Pushes the registry's current metrics; the snapshot handed in is not
-    /// used, as the exporter takes its own.
-    fn report(&mut self, _: &tachymeter_core::RegistrySnapshot) -> Result<(), ReportError> {
-        self.push_blocking().map_err(ReportError::new)
     }
 }
 

@@ -34,10 +34,10 @@ fn a_push_is_read_back_with_its_grouping_key() {
         .unwrap()
         .update(Duration::from_millis(250));
     let exporter = PrometheusExporter::new(&registry);
-    let mut pusher = Pusher::new(&server.base_url(), "nightly/batch", &exporter)
+    let pusher = Pusher::new(&server.base_url(), "nightly/batch", &exporter)
         .grouping("path", "/var/data")
         .grouping("instance", "db-1");
-    pusher.push_blocking().unwrap();
+    pusher.push().unwrap();
 
     let rows = pushed_lines(&server, "batch_rows_total");
     assert_eq!(rows.len(), 1, "{rows:?}");
@@ -57,12 +57,12 @@ fn a_push_is_read_back_with_its_grouping_key() {
 
     // A second push replaces the group's values.
     registry.counter("batch.rows").unwrap().inc(500);
-    pusher.push_blocking().unwrap();
+    pusher.push().unwrap();
     assert!(pushed_lines(&server, "batch_rows_total")[0].ends_with(" 1500"));
 }
 
 #[test]
-fn async_push_add_and_delete() {
+fn push_add_and_delete() {
     let server = Pushgateway::start().expect("the Pushgateway starts (./test.sh installs it)");
     let registry = Registry::new();
     registry.gauge("queue.depth").unwrap().update(4);
@@ -71,13 +71,9 @@ fn async_push_add_and_delete() {
         "worker",
         &PrometheusExporter::new(&registry),
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(pusher.push_add()).unwrap();
+    pusher.push_add().unwrap();
     assert_eq!(pushed_lines(&server, "queue_depth").len(), 1);
-    runtime.block_on(pusher.delete()).unwrap();
+    pusher.delete().unwrap();
     assert!(pushed_lines(&server, "queue_depth").is_empty());
 }
 
@@ -89,12 +85,12 @@ fn a_rejected_push_says_why() {
     let counters = Registry::new();
     counters.counter("shared").unwrap().inc(1);
     Pusher::new(&server.base_url(), "a", &PrometheusExporter::new(&counters))
-        .push_blocking()
+        .push()
         .unwrap();
     let gauges = Registry::new();
     gauges.gauge("shared_total").unwrap().update(1);
-    let mut pusher = Pusher::new(&server.base_url(), "b", &PrometheusExporter::new(&gauges));
-    match pusher.push_blocking() {
+    let pusher = Pusher::new(&server.base_url(), "b", &PrometheusExporter::new(&gauges));
+    match pusher.push() {
         Err(PushError::Rejected { status, message }) => {
             assert_eq!(status, 400, "{message}");
             assert!(!message.is_empty());
@@ -112,22 +108,19 @@ fn a_dead_or_silent_pushgateway_fails_within_the_timeout() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let mut pusher =
+    let pusher =
         Pusher::new(&format!("http://{dead}"), "j", &exporter).timeout(Duration::from_millis(500));
-    assert!(matches!(
-        pusher.push_blocking(),
-        Err(PushError::Transport(_))
-    ));
+    assert!(matches!(pusher.push(), Err(PushError::Unreachable(_))));
 
     // A listener that accepts and never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = silent.local_addr().unwrap();
-    let mut pusher =
+    let pusher =
         Pusher::new(&format!("http://{addr}"), "j", &exporter).timeout(Duration::from_millis(500));
     let start = Instant::now();
-    let outcome = pusher.push_blocking();
+    let outcome = pusher.push();
     assert!(
-        matches!(outcome, Err(PushError::Transport(_))),
+        matches!(outcome, Err(PushError::Unreachable(_))),
         "{outcome:?}"
     );
     // Generous: the point is that it ends, not how fast.

@@ -88,7 +88,7 @@ pub use render_service::{Render, RenderService, Rendered, ResponseBody};
 pub use report::{Report, ReportError};
 pub use schedule::{Due, Schedule, MAX_WAIT};
 #[cfg(feature = "http-transport")]
-pub use transport::{Answer, Http, RETRYABLE};
+pub use transport::{Answer, Http, HttpError, RETRYABLE};
 pub use transport::{
     SendError, Sent, Settings, TcpLines, TcpSender, Transport, Udp, Undelivered, INITIAL_BACKOFF,
     MAX_BACKOFF,

@@ -107,6 +107,60 @@ struct Live {
     buffered: Gauge,
 }
 
+/// Why an [`Http`] send did not deliver everything: the server refused
+/// points, or did not answer in time.
+///
+/// It is the error inside the [`Undelivered`] an [`Http`] send returns, so
+/// callers can tell the two apart with `downcast_ref::<HttpError>()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The server answered, and refused `points` points.
+    Refused {
+        /// The URL.
+        url: String,
+        /// The (last) status it answered with.
+        status: u16,
+        /// Points it refused.
+        points: u64,
+        /// Its message, shortened.
+        message: String,
+    },
+    /// No answer, or only retryable ones, within the time allowed; the
+    /// points that wait in the buffer are `waiting`.
+    NoAnswer {
+        /// The URL.
+        url: String,
+        /// The last failure.
+        why: String,
+        /// Points kept for the next send.
+        waiting: usize,
+    },
+}
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HttpError::Refused {
+                url,
+                status,
+                points,
+                message,
+            } => write!(
+                f,
+                "{url} answered {status} and refused {points} points: {message}"
+            ),
+            HttpError::NoAnswer { url, why, waiting } if *waiting > 0 => write!(
+                f,
+                "no answer from {url}: {why} ({waiting} points kept for the next report)"
+            ),
+            HttpError::NoAnswer { url, why, .. } => write!(f, "no answer from {url}: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for HttpError {}
+
 /// What the server refused of a request it answered.
 #[derive(Debug, Default)]
 struct Refusal {
@@ -117,11 +171,13 @@ struct Refusal {
 
 impl Refusal {
     /// The error for a send whose points were refused.
-    fn describe(&self, url: &str) -> String {
-        format!(
-            "{url} answered {} and refused {} points: {}",
-            self.status, self.points, self.message
-        )
+    fn describe(&self, url: &str) -> HttpError {
+        HttpError::Refused {
+            url: url.to_string(),
+            status: self.status,
+            points: self.points,
+            message: self.message.clone(),
+        }
     }
 
     /// Adds `later`'s points to these, keeping the latest answer.
@@ -404,10 +460,13 @@ impl Transport<Body> for Http {
         let deadline = Instant::now() + self.timeout * 2;
         let points = body.points();
         match self.request(live, body.bytes(), body.content_type(), points, deadline) {
-            Ok(Refusal { points: 0, .. }) => Ok(()),
+            // A request with no points (a `DELETE`) fails by its status.
+            Ok(Refusal {
+                points: 0, status, ..
+            }) if (200..300).contains(&status) || points > 0 => Ok(()),
             Ok(refusal) => Err(Undelivered::new(
                 points - refusal.points,
-                refusal.describe(&self.url),
+                ReportError::new(refusal.describe(&self.url)),
             )),
             Err(why) => {
                 live.unsent.inc(points);
@@ -509,14 +568,15 @@ impl Http {
         match failure {
             Some(why) => Err(Undelivered::new(
                 total.saturating_sub(waiting as u64),
-                format!(
-                    "no answer from {}: {why} ({waiting} points kept for the next report)",
-                    self.url
-                ),
+                ReportError::new(HttpError::NoAnswer {
+                    url: self.url.clone(),
+                    why,
+                    waiting,
+                }),
             )),
             None if refused.points > 0 => Err(Undelivered::new(
                 total.saturating_sub(refused.points),
-                refused.describe(&self.url),
+                ReportError::new(refused.describe(&self.url)),
             )),
             None => Ok(()),
         }
@@ -536,7 +596,9 @@ fn prepare(http: &mut Http, settings: &Settings, own: &Own) -> Result<(), Report
         let valid = ureq::http::HeaderName::from_bytes(name.as_bytes()).is_ok()
             && ureq::http::HeaderValue::from_str(value).is_ok();
         if !valid {
-            return Err(format!("the header {name:?} holds characters a header cannot carry").into());
+            return Err(
+                format!("the header {name:?} holds characters a header cannot carry").into(),
+            );
         }
     }
     http.timeout = settings.timeout.max(Duration::from_millis(1));

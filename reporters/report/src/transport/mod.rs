@@ -17,7 +17,7 @@ mod udp;
 pub(crate) use backoff::Backoff;
 pub use backoff::{INITIAL_BACKOFF, MAX_BACKOFF};
 #[cfg(feature = "http-transport")]
-pub use http::{Answer, Http, RETRYABLE};
+pub use http::{Answer, Http, HttpError, RETRYABLE};
 pub use tcp::{SendError, Sent, TcpLines, TcpSender};
 pub use udp::Udp;
 

@@ -147,7 +147,7 @@ impl TcpSender {
 
     /// Sets the wait after a failed attempt: `initial` after the first,
     /// doubling after each further one up to `max` (defaults
-    /// [`INITIAL_BACKOFF`] and [`MAX_BACKOFF`]; each at most [`MAX_WAIT`]).
+    /// [`INITIAL_BACKOFF`](crate::INITIAL_BACKOFF) and [`MAX_BACKOFF`](crate::MAX_BACKOFF); each at most [`MAX_WAIT`]).
     ///
     /// ```
     /// use tachymeter_report::TcpSender;

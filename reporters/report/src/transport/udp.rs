@@ -338,7 +338,9 @@ mod tests {
         let addr = closed.local_addr().unwrap();
         drop(closed);
         let mut connection = Udp::new(addr.to_string());
-        connection.prepare(&Settings::default(), &Own::off("t")).unwrap();
+        connection
+            .prepare(&Settings::default(), &Own::off("t"))
+            .unwrap();
         let delivery = connection.deliver(&[&b"a:1|c"[..]]);
         assert_eq!(delivery.delivered, 0);
         let error = delivery.error.expect("refused");
