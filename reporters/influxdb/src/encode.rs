@@ -44,9 +44,13 @@ const FIELD_SEPARATOR: &str = "#!~#";
 /// - **Hostile text** is made safe: control characters (line feeds
 ///   included) become spaces, `,` `=` and spaces are escaped, a backslash
 ///   that would read as an escape becomes `/`, a measurement starting with
-///   `#` starts with `_` instead, an empty one is `_`, and the tag keys
-///   `time`, `_measurement` and `_field` get a trailing `_` (an empty one is
-///   `_`).
+///   `#` starts with `_` instead, an empty one is `_`, the measurements
+///   InfluxDB 1.x keeps for itself (`_name`, `_series`, `_tags`, `_tagKey`,
+///   `_tagKeys`, `_fieldKeys`, `_measurements`: written, they could never be
+///   read back) and the tag keys `time`, `_measurement` and `_field` get a
+///   trailing `_` (an empty key is `_`). A name or key that is replaced
+///   counts as cleaned: `_` itself keeps the series `_`, and an empty name
+///   is the one numbered (`__2`).
 /// - **Clashes**: names and labels that differ in the registry can end up
 ///   as the same InfluxDB series once cleaned (`req\n` and `req ` are both
 ///   `req\ `). They are never merged: the series first written under a
@@ -116,8 +120,8 @@ impl Encoder {
     /// key; an empty value removes it. A metric's own label with the same
     /// key wins.
     pub fn tag(mut self, key: &str, value: &str) -> Self {
-        let key = escape::tag_key_name(key).into_owned();
-        let value = escape::clean(value).into_owned();
+        let key = escape::tag_key_name(key).as_str().to_string();
+        let value = escape::clean(value).as_str().to_string();
         let found = self.tags.binary_search_by(|(k, _)| k.cmp(&key));
         match (found, value.is_empty()) {
             (Ok(i), true) => {
@@ -215,17 +219,16 @@ impl Encoder {
     fn series_key(&self, key: &MetricKey) -> Option<(String, usize, bool)> {
         let tags = self.tags_of(key)?;
         let mut line = String::with_capacity(64);
+        let prefixed;
         let name = if self.prefix.is_empty() {
             escape::measurement_name(key.name())
         } else {
-            escape::measurement_name(&format!("{}{}", self.prefix, key.name()))
-                .into_owned()
-                .into()
+            prefixed = format!("{}{}", self.prefix, key.name());
+            escape::measurement_name(&prefixed)
         };
-        let verbatim = matches!(name, Cow::Borrowed(_))
+        let verbatim = !name.is_changed()
             && key.labels().iter().all(|(k, v)| {
-                matches!(escape::tag_key_name(k), Cow::Borrowed(_))
-                    && matches!(escape::clean(v), Cow::Borrowed(_))
+                !escape::tag_key_name(k).is_changed() && !escape::clean(v).is_changed()
             });
         escape::measurement(&mut line, &name);
         let measurement = line.len();
@@ -315,7 +318,12 @@ impl Encoder {
             .labels()
             .iter()
             .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (escape::tag_key_name(k), escape::clean(v)))
+            .map(|(k, v)| {
+                (
+                    escape::tag_key_name(k).into_cow(),
+                    escape::clean(v).into_cow(),
+                )
+            })
             .collect();
         tags.sort_by(|a, b| a.0.cmp(&b.0));
         if tags.windows(2).any(|pair| pair[0].0 == pair[1].0) {

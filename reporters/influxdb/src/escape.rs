@@ -15,12 +15,15 @@
 //! - `,` and space are escaped with a backslash everywhere, and `=` too in
 //!   tag keys and values.
 //! - A measurement that is empty or starts with `#` (a comment line) gets
-//!   `_` in place of nothing or of the `#`.
+//!   `_` in place of nothing or of the `#`; one InfluxDB 1.x keeps for
+//!   itself (`_name`, `_series`, `_tags`, `_tagKey`, `_tagKeys`,
+//!   `_fieldKeys`, `_measurements`: writes to them are taken, but they
+//!   cannot be read back) gets a trailing `_`.
 //! - A tag key that is empty becomes `_`; `time` (refused by InfluxDB 1.x),
 //!   `_measurement` and `_field` (reserved by InfluxDB 2.x) get a trailing
 //!   `_`.
 
-use std::borrow::Cow;
+use tachymeter_report::Cleaned;
 
 /// Characters before which a backslash would read as an escape somewhere
 /// (InfluxDB 1.x unescapes `\"` in measurements).
@@ -31,15 +34,26 @@ fn is_special(c: char) -> bool {
 /// Tag keys InfluxDB refuses or reserves.
 const RESERVED_KEYS: [&str; 3] = ["time", "_measurement", "_field"];
 
+/// Measurements InfluxDB 1.x reads as its own system sources.
+const RESERVED_MEASUREMENTS: [&str; 7] = [
+    "_name",
+    "_series",
+    "_tags",
+    "_tagKey",
+    "_tagKeys",
+    "_fieldKeys",
+    "_measurements",
+];
+
 /// `raw` with control characters turned into spaces and backslashes that
 /// would read as escapes (last, or before `\`, `,`, `=`, space or `"`)
 /// turned into `/`: the text the server will store.
-pub(crate) fn clean(raw: &str) -> Cow<'_, str> {
+pub(crate) fn clean(raw: &str) -> Cleaned<'_> {
     let risky = |(i, c): (usize, char)| {
         c.is_control() || (c == '\\' && raw[i + 1..].chars().next().is_none_or(is_special))
     };
     if !raw.char_indices().any(risky) {
-        return Cow::Borrowed(raw);
+        return Cleaned::unchanged(raw);
     }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw
@@ -53,33 +67,29 @@ pub(crate) fn clean(raw: &str) -> Cow<'_, str> {
             out.push(c);
         }
     }
-    Cow::Owned(out)
+    Cleaned::changed(out)
 }
 
 /// The measurement `name` stands for: [`clean`]ed, `_` if empty, with `_`
-/// in place of a leading `#`.
-pub(crate) fn measurement_name(name: &str) -> Cow<'_, str> {
-    let name = clean(name);
-    if name.is_empty() {
-        "_".into()
-    } else if let Some(rest) = name.strip_prefix('#') {
-        format!("_{rest}").into()
-    } else {
-        name
-    }
+/// in place of a leading `#`, and a trailing `_` if reserved.
+pub(crate) fn measurement_name(name: &str) -> Cleaned<'_> {
+    clean(name).or_underscore().then(|name| {
+        if let Some(rest) = name.strip_prefix('#') {
+            Some(format!("_{rest}"))
+        } else {
+            RESERVED_MEASUREMENTS
+                .contains(&name)
+                .then(|| format!("{name}_"))
+        }
+    })
 }
 
 /// The tag key `key` stands for: [`clean`]ed, `_` if empty, with a
 /// trailing `_` if reserved.
-pub(crate) fn tag_key_name(key: &str) -> Cow<'_, str> {
-    let key = clean(key);
-    if key.is_empty() {
-        "_".into()
-    } else if RESERVED_KEYS.contains(&key.as_ref()) {
-        format!("{key}_").into()
-    } else {
-        key
-    }
+pub(crate) fn tag_key_name(key: &str) -> Cleaned<'_> {
+    clean(key)
+        .or_underscore()
+        .then(|key| RESERVED_KEYS.contains(&key).then(|| format!("{key}_")))
 }
 
 /// Appends a measurement made by [`measurement_name`], escaped.
@@ -166,7 +176,13 @@ mod tests {
         assert_eq!(tag_key_name("_time"), "_time");
         assert_eq!(tag_key_name("host"), "host");
         assert_eq!(tag_key_name("ti\nme"), "ti me");
-        assert!(matches!(clean("plain"), Cow::Borrowed(_)));
+        assert!(!clean("plain").is_changed());
+        assert!(tag_key_name("").is_changed());
+        assert!(!tag_key_name("_").is_changed());
+        assert!(measurement_name("").is_changed());
+        assert!(!measurement_name("_").is_changed());
+        assert_eq!(&*measurement_name("_series"), "_series_");
+        assert_eq!(&*measurement_name("_Series"), "_Series");
     }
 
     /// No output, whatever the input, holds a line break or an odd run of

@@ -471,3 +471,75 @@ fn a_later_metric_never_takes_a_series_already_written() {
     assert_eq!(counts("req "), [100, 100]);
     assert_eq!(counts("req _2"), [5]);
 }
+
+/// A name that needs no cleaning keeps its own series: `_` stays `_`, and
+/// the empty name (cleaned to `_`) is the one numbered; the same for an
+/// empty label key against a label key `_`.
+#[test]
+fn a_name_cleaned_to_underscore_never_takes_the_name_underscore() {
+    let influx = influx();
+    let registry = Registry::new();
+    registry.counter("").unwrap().inc(1);
+    registry.counter("_").unwrap().inc(2);
+    registry
+        .counter(MetricKey::new("m").with_label("", "v"))
+        .unwrap()
+        .inc(3);
+    registry
+        .counter(MetricKey::new("m").with_label("_", "v"))
+        .unwrap()
+        .inc(4);
+    let mut reporter = Endpoint::v1(&url(&influx), DB)
+        .builder()
+        .build(&registry)
+        .unwrap();
+    reporter.report(&registry.snapshot()).unwrap();
+    let all = series(&influx, DB);
+    let count = |name: &str, tags: &[(&str, &str)]| {
+        let wanted: std::collections::BTreeMap<String, String> = tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let found = all
+            .iter()
+            .find(|s| s.name == name && s.tags == wanted)
+            .unwrap_or_else(|| panic!("no series {name:?} {tags:?} in {all:#?}"));
+        int(found, "count")
+    };
+    assert_eq!(count("_", &[]), 2, "`_` keeps its name");
+    assert_eq!(count("__2", &[]), 1, "the empty name is numbered");
+    assert_eq!(count("m", &[("_", "v")]), 4, "the key `_` keeps its series");
+    assert_eq!(count("m_2", &[("_", "v")]), 3, "the empty key is numbered");
+}
+
+/// Measurement names InfluxDB 1.x keeps for itself are written with a
+/// trailing `_`, as reserved tag keys are: each reads back.
+#[test]
+fn reserved_measurement_names_are_renamed_and_read_back() {
+    let influx = influx();
+    let registry = Registry::new();
+    let reserved = [
+        "_name",
+        "_series",
+        "_tags",
+        "_tagKeys",
+        "_fieldKeys",
+        "_measurements",
+        "_tagKey",
+    ];
+    for (i, name) in reserved.iter().enumerate() {
+        registry.counter(*name).unwrap().inc(i as u64 + 1);
+    }
+    let mut reporter = Endpoint::v1(&url(&influx), DB)
+        .builder()
+        .build(&registry)
+        .unwrap();
+    reporter.report(&registry.snapshot()).unwrap();
+    for (i, name) in reserved.iter().enumerate() {
+        let body = influx
+            .query(DB, &format!("SELECT \"count\" FROM \"{name}_\""))
+            .unwrap();
+        let value = &body["results"][0]["series"][0]["values"][0][1];
+        assert_eq!(value.as_i64(), Some(i as i64 + 1), "{name}_: {body}");
+    }
+}

@@ -60,6 +60,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod clean;
 mod encode;
 mod fields;
 mod names;
@@ -75,6 +76,7 @@ mod schedule;
 mod transport;
 mod write;
 
+pub use clean::{push_replaced, Cleaned};
 pub use encode::{encode_once, Encode, Encoded};
 pub use fields::{fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
 pub use names::{numbered_name, Proposal, SeriesNames, Settled, MAX_RETIRED_NAMES};
