@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use tachymeter_core::MetricKey;
-use tachymeter_report::numbered_name;
+use tachymeter_report::{numbered_name, push_replaced};
 
 /// The longest path segment, tag key or tag value, in bytes: whisper makes
 /// one file or directory per segment, and file names end at 255 bytes.
@@ -30,19 +30,11 @@ fn plain_value(c: char) -> bool {
 /// to [`MAX_SEGMENT_LEN`] bytes (all kept characters are ASCII). Whether
 /// anything changed.
 fn push_sanitised(out: &mut String, raw: &str, keep: impl Fn(char) -> bool) -> bool {
-    let mut changed = false;
-    for (n, c) in raw.chars().enumerate() {
-        if n == MAX_SEGMENT_LEN {
-            return true;
-        }
-        if keep(c) {
-            out.push(c);
-        } else {
-            out.push('_');
-            changed = true;
-        }
-    }
-    changed
+    let cut = raw
+        .char_indices()
+        .nth(MAX_SEGMENT_LEN)
+        .map_or(raw.len(), |(at, _)| at);
+    push_replaced(out, &raw[..cut], keep) || cut < raw.len()
 }
 
 /// A series' path without its field suffix: `base[..split]` gets the

@@ -2,7 +2,7 @@
 //! long a tag may be.
 
 use tachymeter_core::MetricKey;
-use tachymeter_report::Proposal;
+use tachymeter_report::{push_replaced, Proposal};
 
 /// The longest tag, in bytes, before a `_2`, `_3`, … is added to tell two
 /// series apart: a longer one is cut (at a character boundary).
@@ -23,16 +23,7 @@ fn keep(c: char) -> bool {
 /// Appends `raw` with every character [`keep`] rejects replaced by `_`.
 /// Whether anything was replaced.
 fn push_clean(out: &mut String, raw: &str) -> bool {
-    let mut changed = false;
-    for c in raw.chars() {
-        if keep(c) {
-            out.push(c);
-        } else {
-            out.push('_');
-            changed = true;
-        }
-    }
-    changed
+    push_replaced(out, raw, keep)
 }
 
 /// The tag a series is written with, before any `_2`, `_3`, … that tells it

@@ -1,7 +1,7 @@
 //! A snapshot as OpenTSDB telnet `put` lines.
 
 use crate::host::short_hostname;
-use crate::sanitize::{sanitize, tag_key};
+use crate::sanitize::{cleaned, sanitize, tag_key};
 use std::borrow::Cow;
 use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -120,7 +120,7 @@ impl Encoder {
     /// an empty `value` removes it (`.tag("host", "")` drops the default
     /// `host` tag). Key and value are sanitised.
     pub fn tag(mut self, key: &str, value: &str) -> Self {
-        let key = tag_key(key).into_owned();
+        let key = tag_key(key).as_str().to_string();
         let value = sanitize(value).into_owned();
         let found = self.tags.binary_search_by(|(k, _)| k.cmp(&key));
         match (found, key.is_empty() || value.is_empty()) {
@@ -225,20 +225,22 @@ impl Encode for Encoder {
 impl Encoder {
     /// Whether `key`'s name and labels are written as they are.
     fn is_verbatim(&self, key: &MetricKey) -> bool {
-        let borrowed = |c: &Cow<'_, str>| matches!(c, Cow::Borrowed(_));
-        borrowed(&sanitize(key.name()))
+        !cleaned(key.name()).or_underscore().is_changed()
             && key.labels().iter().all(|(k, v)| {
-                !k.is_empty() && !v.is_empty() && borrowed(&tag_key(k)) && borrowed(&sanitize(v))
+                !k.is_empty()
+                    && !v.is_empty()
+                    && !tag_key(k).is_changed()
+                    && !cleaned(v).is_changed()
             })
     }
 
-    /// `prefix.name`, sanitised.
+    /// `prefix.name`, sanitised (`_` if empty).
     fn name(&self, name: &str) -> String {
-        let name = sanitize(name);
+        let name = cleaned(name).or_underscore();
         if self.prefix.is_empty() {
-            name.into_owned()
+            name.as_str().to_string()
         } else {
-            format!("{}.{name}", self.prefix)
+            format!("{}.{}", self.prefix, name.as_str())
         }
     }
 
@@ -248,7 +250,7 @@ impl Encoder {
         let mut tags: Vec<(Cow<'_, str>, Cow<'_, str>)> =
             Vec::with_capacity(self.tags.len() + key.labels().len());
         for (key, value) in key.labels() {
-            let key = tag_key(key);
+            let key = tag_key(key).into_cow();
             let value = sanitize(value);
             if !key.is_empty() && !value.is_empty() && !tags.iter().any(|(k, _)| *k == key) {
                 tags.push((key, value));
@@ -552,6 +554,23 @@ mod tests {
         let mut later = counts(&mut encoder);
         later.retain(|l| !l.starts_with("put a.b."));
         assert_eq!(later, first);
+    }
+
+    #[test]
+    fn an_empty_name_is_underscore_and_never_takes_the_name_underscore() {
+        let registry = Registry::new();
+        registry.counter("").unwrap().inc(1);
+        registry.counter("_").unwrap().inc(2);
+        let (lines, _) = encode(&test_encoder(), &registry);
+        assert_eq!(
+            lines,
+            [
+                "put __2.count 1700000000 1 host=h",
+                "put _.count 1700000000 2 host=h"
+            ]
+        );
+        let (lines, _) = encode(&test_encoder().prefix("app"), &registry);
+        assert_eq!(lines[0], "put app.__2.count 1700000000 1 host=h");
     }
 
     #[test]

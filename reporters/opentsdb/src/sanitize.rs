@@ -1,6 +1,7 @@
 //! The characters OpenTSDB accepts in metric names and tags.
 
 use std::borrow::Cow;
+use tachymeter_report::Cleaned;
 
 /// Whether OpenTSDB accepts `c` in a metric name, tag key or tag value:
 /// ASCII letters and digits, `-`, `_`, `.`, `/`, and letters of other
@@ -34,28 +35,22 @@ fn allowed(c: char) -> bool {
 /// assert_eq!(sanitize("café"), "café");
 /// ```
 pub fn sanitize(text: &str) -> Cow<'_, str> {
-    if text.chars().all(allowed) {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Owned(
-            text.chars()
-                .map(|c| if allowed(c) { c } else { '_' })
-                .collect(),
-        )
-    }
+    cleaned(text).into_cow()
+}
+
+/// [`sanitize`]d, and whether anything was replaced.
+pub(crate) fn cleaned(text: &str) -> Cleaned<'_> {
+    Cleaned::replace(text, allowed)
 }
 
 /// A tag key: [`sanitize`]d, and with leading underscores cut to one, as
 /// keys starting with `__` are reserved by Prometheus-style backends
 /// (VictoriaMetrics takes a tag `__name__` as the metric name).
-pub(crate) fn tag_key(key: &str) -> Cow<'_, str> {
-    let key = sanitize(key);
-    let extra = key.bytes().take_while(|&b| b == b'_').count().max(1) - 1;
-    if extra == 0 {
-        key
-    } else {
-        Cow::Owned(key[extra..].to_string())
-    }
+pub(crate) fn tag_key(key: &str) -> Cleaned<'_> {
+    cleaned(key).then(|key| {
+        let extra = key.bytes().take_while(|&b| b == b'_').count().max(1) - 1;
+        (extra > 0).then(|| key[extra..].to_string())
+    })
 }
 
 #[cfg(test)]
@@ -66,7 +61,9 @@ mod tests {
     fn allowed_text_is_borrowed() {
         for text in ["", "a.b-c_d/e", "ABCxyz019", "größe", "日本語", "Ωμέγα"] {
             assert!(matches!(sanitize(text), Cow::Borrowed(_)), "{text}");
+            assert!(!cleaned(text).is_changed(), "{text}");
         }
+        assert!(tag_key("__name").is_changed());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! from one scrape to the next.
 
 use std::collections::{HashMap, HashSet};
-use tachymeter_report::numbered_name;
+use tachymeter_report::{numbered_name, push_replaced};
 
 /// `raw` with every character outside `[a-zA-Z0-9_]` replaced by `_`, and
 /// a `_` in front if it would start with a digit (or be empty). Colons are
@@ -32,7 +32,7 @@ fn sanitize(raw: &str, valid: impl Fn(char) -> bool) -> String {
     if raw.chars().next().is_none_or(|c| c.is_ascii_digit()) {
         out.push('_');
     }
-    out.extend(raw.chars().map(|c| if valid(c) { c } else { '_' }));
+    push_replaced(&mut out, raw, valid);
     out
 }
 

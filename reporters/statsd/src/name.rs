@@ -8,6 +8,7 @@
 //! non-ASCII letters are deleted), so the name sent is the name stored.
 
 use tachymeter_core::MetricKey;
+use tachymeter_report::push_replaced;
 
 /// Whether StatsD keeps `c` in a name as it is.
 fn is_safe(c: char) -> bool {
@@ -22,16 +23,7 @@ fn push_clean(out: &mut String, text: &str, dots: bool) -> bool {
         out.push('_');
         return false;
     }
-    let mut verbatim = true;
-    out.extend(text.chars().map(|c| {
-        if is_safe(c) && (dots || c != '.') {
-            c
-        } else {
-            verbatim = false;
-            '_'
-        }
-    }));
-    verbatim
+    !push_replaced(out, text, |c| is_safe(c) && (dots || c != '.'))
 }
 
 /// Appends `name` cleaned, its `.`-separated segments kept but empty ones
