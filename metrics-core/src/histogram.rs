@@ -8,7 +8,7 @@ use crate::shard::{Shard, ShardStats};
 use crate::snapshot::{Distribution, HistogramSnapshot};
 use crate::window::Window;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The precision, range and window of a [`Histogram`] or
@@ -131,6 +131,21 @@ struct Inner {
     dropped: AtomicU64,
     clock: Arc<dyn Clock>,
     created: Instant,
+    /// What the last read found, reused while no stripe has changed; the
+    /// lock also puts reads one after another, so a later read never sees
+    /// less than an earlier one.
+    last: Mutex<Option<LastRead>>,
+}
+
+/// A read's merged values, for the next read to reuse if nothing changed.
+#[derive(Debug)]
+struct LastRead {
+    stripes: usize,
+    stats: ShardStats,
+    all_time: Arc<Counts>,
+    /// The window's start then, and the recent values against it.
+    front: Instant,
+    recent: Arc<Counts>,
 }
 
 /// The histogram's state read at one instant, before building a snapshot.
@@ -160,6 +175,7 @@ impl Histogram {
                 clock,
                 created,
                 dropped: AtomicU64::new(0),
+                last: Mutex::new(None),
             }),
         }
     }
@@ -195,6 +211,7 @@ impl Histogram {
 
     pub(crate) fn read(&self) -> Reading {
         let inner = &*self.inner;
+        let mut last = inner.last.lock().unwrap_or_else(|e| e.into_inner());
         let now = inner.clock.now();
         // The stripes as they are now, taken once: one created during the
         // read would shift the positions `counted` is kept by.
@@ -203,42 +220,35 @@ impl Histogram {
             *slot = Some(stripe);
         }
         let stripes = stripes.iter().flatten();
-        // Room for every octave any stripe has, so reading never reallocates.
-        let octaves = stripes
+        // Every flag is taken (and cleared), whatever the first says.
+        let changed = stripes
             .clone()
-            .fold(0u64, |bits, s| bits | s.octaves_present());
-        let mut counts = Counts::with_chunks(&inner.layout, octaves.count_ones() as usize);
-        // Octave by octave, every stripe into one chunk: each bucket of the
-        // result is written once.
-        let mut counted = [0u64; MAX_STRIPES];
-        let mut bits = octaves;
-        while bits != 0 {
-            let octave = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            counts.push_chunk(octave, |dst| {
-                let mut added = 0u64;
-                for (stripe, count) in stripes.clone().zip(counted.iter_mut()) {
-                    let n = stripe.add_octave(octave, dst);
-                    *count = count.wrapping_add(n);
-                    added = added.wrapping_add(n);
-                }
-                added
-            });
-        }
-        let stats = stripes
-            .zip(counted)
-            .map(|(stripe, count)| stripe.stats(count))
-            .fold(ShardStats::default(), ShardStats::merge);
-        let all_time = Arc::new(counts);
+            .fold(false, |changed, s| s.take_changed() | changed);
+        let count = stripes.clone().count();
+        let reused = last.as_ref().filter(|l| !changed && l.stripes == count);
+        let (stats, all_time) = match reused {
+            Some(l) => (l.stats, Arc::clone(&l.all_time)),
+            None => merge(&inner.layout, stripes.copied()),
+        };
         // Until the window first slides (its start is the histogram's
         // creation), the recent values are all of them: share the counts.
-        let (recent, recent_span) = inner.window.recent(now, &all_time, |front| {
-            if front.is_empty() {
-                Arc::clone(&all_time)
-            } else {
-                Arc::new(all_time.since(front))
+        let mut front_at = now;
+        let (recent, recent_span) = inner.window.recent(now, &all_time, |at, front| {
+            front_at = at;
+            match reused.filter(|l| l.front == at) {
+                Some(l) => Arc::clone(&l.recent),
+                None if front.is_empty() => Arc::clone(&all_time),
+                None => Arc::new(all_time.since(front)),
             }
         });
+        *last = Some(LastRead {
+            stripes: count,
+            stats,
+            all_time: Arc::clone(&all_time),
+            front: front_at,
+            recent: Arc::clone(&recent),
+        });
+        drop(last);
         Reading {
             stats,
             all_time,
@@ -333,6 +343,40 @@ impl Histogram {
             + inner.shards.all().map(Shard::bytes).sum::<usize>()
             + inner.window.bytes()
     }
+}
+
+/// Every stripe's buckets merged octave by octave into one [`Counts`] (each
+/// bucket of the result written once), and their statistics, with counts
+/// equal to the buckets read.
+fn merge<'s>(
+    layout: &Layout,
+    stripes: impl Iterator<Item = &'s Shard> + Clone,
+) -> (ShardStats, Arc<Counts>) {
+    // Room for every octave any stripe has, so reading never reallocates.
+    let octaves = stripes
+        .clone()
+        .fold(0u64, |bits, s| bits | s.octaves_present());
+    let mut counts = Counts::with_chunks(layout, octaves.count_ones() as usize);
+    let mut counted = [0u64; MAX_STRIPES];
+    let mut bits = octaves;
+    while bits != 0 {
+        let octave = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        counts.push_chunk(octave, |dst| {
+            let mut added = 0u64;
+            for (stripe, count) in stripes.clone().zip(counted.iter_mut()) {
+                let n = stripe.add_octave(octave, dst);
+                *count = count.wrapping_add(n);
+                added = added.wrapping_add(n);
+            }
+            added
+        });
+    }
+    let stats = stripes
+        .zip(counted)
+        .map(|(stripe, count)| stripe.stats(count))
+        .fold(ShardStats::default(), ShardStats::merge);
+    (stats, Arc::new(counts))
 }
 
 impl Default for Histogram {

@@ -31,17 +31,21 @@
 mod buckets;
 mod clock;
 mod counter;
+mod default_registry;
 mod description;
+mod error;
 mod ewma;
 mod gauge;
 mod healthcheck;
 mod histogram;
 mod key;
 mod meter;
+mod metric;
 mod offset;
 mod per_thread;
 mod rates;
 mod registry;
+mod series;
 mod shard;
 mod snapshot;
 mod sum;
@@ -50,21 +54,22 @@ mod window;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use counter::Counter;
+pub use default_registry::default_registry;
 pub use description::{Description, Unit};
+pub use error::RegistryError;
 pub use ewma::{Ewma, TICK_INTERVAL};
 pub use gauge::{FunctionalGauge, Gauge, GaugeF64};
 pub use healthcheck::Healthcheck;
 pub use histogram::{Histogram, HistogramConfig};
 pub use key::MetricKey;
 pub use meter::Meter;
+pub use metric::{Metric, MetricKind};
 pub use per_thread::{parallelism, PARALLELISM_VAR};
-pub use registry::{
-    default_registry, Metric, MetricEntry, MetricKind, Registry, RegistryBuilder, RegistryError,
-    RegistrySnapshot, DEFAULT_MAX_SERIES, MAX_OVERFLOW_NAMES, OVERFLOW_LABEL,
-};
+pub use registry::{Registry, RegistryBuilder};
+pub use series::{DEFAULT_MAX_SERIES, MAX_OVERFLOW_NAMES, OVERFLOW_LABEL};
 pub use snapshot::{
     nanos_to_duration, Bucket, CounterSnapshot, Distribution, HistogramSnapshot, MeterSnapshot,
-    MetricSnapshot, TimerSnapshot,
+    MetricEntry, MetricSnapshot, RegistrySnapshot, TimerSnapshot,
 };
 pub use timer::{Timer, TimerGuard};
 

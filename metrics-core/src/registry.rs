@@ -3,268 +3,22 @@
 use crate::clock::{system_clock, Clock};
 use crate::counter::Counter;
 use crate::description::{Description, Unit};
+use crate::error::RegistryError;
 use crate::gauge::{FunctionalGauge, Gauge, GaugeF64};
 use crate::healthcheck::Healthcheck;
 use crate::histogram::{Histogram, HistogramConfig};
 use crate::key::MetricKey;
 use crate::meter::Meter;
+use crate::metric::{Metric, MetricKind};
 use crate::per_thread::cells::Cells;
-use crate::snapshot::MetricSnapshot;
+use crate::series::{
+    is_overflow, Series, DEFAULT_MAX_SERIES, FOLDS_KEPT, MAX_OVERFLOW_NAMES, OVERFLOW_LABEL,
+};
+use crate::snapshot::{MetricEntry, MetricSnapshot, RegistrySnapshot};
 use crate::timer::Timer;
-use std::collections::{BTreeMap, HashSet};
-use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
-
-/// The default cap on series in a registry.
-pub const DEFAULT_MAX_SERIES: usize = 10_000;
-
-/// The label that marks a series holding what did not fit under the cap.
-pub const OVERFLOW_LABEL: &str = "overflow";
-
-/// How many per-name overflow series (`name{overflow="true"}`) a full
-/// registry creates; later names fold into `registry.overflow.<kind>`.
-pub const MAX_OVERFLOW_NAMES: usize = 16;
-
-/// A registered metric: a cheap handle, clone it freely.
-///
-/// ```
-/// use tachymeter_core::{Metric, MetricKind, Registry};
-///
-/// let registry = Registry::new();
-/// registry.timer("db.query")?;
-/// for (key, metric) in registry.metrics() {
-///     assert_eq!((key.name(), metric.kind()), ("db.query", MetricKind::Timer));
-///     if let Metric::Timer(timer) = metric {
-///         assert_eq!(timer.count(), 0);
-///     }
-/// }
-/// # Ok::<(), tachymeter_core::RegistryError>(())
-/// ```
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum Metric {
-    /// A [`Counter`].
-    Counter(Counter),
-    /// A [`Gauge`].
-    Gauge(Gauge),
-    /// A [`GaugeF64`].
-    GaugeF64(GaugeF64),
-    /// A [`FunctionalGauge`].
-    FunctionalGauge(FunctionalGauge),
-    /// A [`Meter`].
-    Meter(Meter),
-    /// A [`Histogram`].
-    Histogram(Histogram),
-    /// A [`Timer`].
-    Timer(Timer),
-}
-
-/// The type of a [`Metric`].
-///
-/// ```
-/// use tachymeter_core::{MetricKind, Registry};
-///
-/// let registry = Registry::new();
-/// registry.meter("logins")?;
-/// assert_eq!(registry.get("logins").map(|m| m.kind()), Some(MetricKind::Meter));
-/// assert_eq!(MetricKind::Meter.as_str(), "meter");
-/// # Ok::<(), tachymeter_core::RegistryError>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum MetricKind {
-    /// [`Counter`].
-    Counter,
-    /// [`Gauge`].
-    Gauge,
-    /// [`GaugeF64`].
-    GaugeF64,
-    /// [`FunctionalGauge`].
-    FunctionalGauge,
-    /// [`Meter`].
-    Meter,
-    /// [`Histogram`].
-    Histogram,
-    /// [`Timer`].
-    Timer,
-}
-
-impl MetricKind {
-    /// A lower-case name: `counter`, `gauge`, `gauge_f64`, …
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MetricKind::Counter => "counter",
-            MetricKind::Gauge => "gauge",
-            MetricKind::GaugeF64 => "gauge_f64",
-            MetricKind::FunctionalGauge => "functional_gauge",
-            MetricKind::Meter => "meter",
-            MetricKind::Histogram => "histogram",
-            MetricKind::Timer => "timer",
-        }
-    }
-}
-
-impl fmt::Display for MetricKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Metric {
-    /// Its type.
-    pub fn kind(&self) -> MetricKind {
-        match self {
-            Metric::Counter(_) => MetricKind::Counter,
-            Metric::Gauge(_) => MetricKind::Gauge,
-            Metric::GaugeF64(_) => MetricKind::GaugeF64,
-            Metric::FunctionalGauge(_) => MetricKind::FunctionalGauge,
-            Metric::Meter(_) => MetricKind::Meter,
-            Metric::Histogram(_) => MetricKind::Histogram,
-            Metric::Timer(_) => MetricKind::Timer,
-        }
-    }
-
-    /// A point-in-time copy.
-    pub fn snapshot(&self) -> MetricSnapshot {
-        match self {
-            Metric::Counter(c) => MetricSnapshot::Counter(c.snapshot()),
-            Metric::Gauge(g) => MetricSnapshot::Gauge { value: g.value() },
-            Metric::GaugeF64(g) => MetricSnapshot::GaugeF64 { value: g.value() },
-            Metric::FunctionalGauge(g) => MetricSnapshot::GaugeF64 { value: g.value() },
-            Metric::Meter(m) => MetricSnapshot::Meter(m.snapshot()),
-            Metric::Histogram(h) => MetricSnapshot::Histogram(h.snapshot()),
-            Metric::Timer(t) => MetricSnapshot::Timer(t.snapshot()),
-        }
-    }
-}
-
-macro_rules! metric_from {
-    ($($variant:ident),*) => {$(
-        impl From<$variant> for Metric {
-            fn from(m: $variant) -> Self {
-                Metric::$variant(m)
-            }
-        }
-    )*};
-}
-metric_from!(
-    Counter,
-    Gauge,
-    GaugeF64,
-    FunctionalGauge,
-    Meter,
-    Histogram,
-    Timer
-);
-
-/// Why a registry refused a request.
-///
-/// ```
-/// use tachymeter_core::{MetricKind, Registry, RegistryError};
-///
-/// let registry = Registry::new();
-/// registry.counter("jobs")?;
-/// match registry.gauge("jobs") {
-///     Err(RegistryError::TypeClash { existing, .. }) => assert_eq!(existing, MetricKind::Counter),
-///     other => panic!("{other:?}"),
-/// }
-/// # Ok::<(), RegistryError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RegistryError {
-    /// The name is already used by a metric of another type.
-    TypeClash {
-        /// The name (prefix included).
-        name: String,
-        /// The type it has.
-        existing: MetricKind,
-        /// The type asked for.
-        requested: MetricKind,
-    },
-    /// [`Registry::register`] was given a key that is already registered.
-    Duplicate {
-        /// The key (prefix included).
-        key: MetricKey,
-    },
-    /// [`Registry::register`] was given a new key while the registry holds
-    /// [`max_series`](RegistryBuilder::max_series) series.
-    Full {
-        /// The key (prefix included).
-        key: MetricKey,
-        /// The cap.
-        max_series: usize,
-    },
-}
-
-impl fmt::Display for RegistryError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RegistryError::TypeClash {
-                name,
-                existing,
-                requested,
-            } => write!(
-                f,
-                "metric name `{name}` is already a {existing}, so it cannot be a {requested}: \
-                 use another name, or unregister the {existing} first"
-            ),
-            RegistryError::Duplicate { key } => write!(
-                f,
-                "metric `{key}` is already registered: use the get-or-register methods \
-                 (`counter`, `timer`, …) to share it, or unregister it first"
-            ),
-            RegistryError::Full { key, max_series } => write!(
-                f,
-                "metric `{key}` was not registered: the registry holds its maximum of \
-                 {max_series} series; raise `RegistryBuilder::max_series` or unregister \
-                 series you no longer need"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for RegistryError {}
-
-/// The outcome of [`Registry::snapshot`]: every metric in name order.
-///
-/// ```
-/// use tachymeter_core::{MetricSnapshot, Registry};
-///
-/// let registry = Registry::new();
-/// registry.counter("b")?.inc(1);
-/// registry.gauge("a")?.update(7);
-/// let snapshot = registry.snapshot();
-/// let names: Vec<&str> = snapshot.metrics.iter().map(|e| e.key.name()).collect();
-/// assert_eq!(names, ["a", "b"]);
-/// assert!(matches!(snapshot.metrics[0].snapshot, MetricSnapshot::Gauge { value: 7 }));
-/// # Ok::<(), tachymeter_core::RegistryError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct RegistrySnapshot {
-    /// Every metric, sorted by name then labels.
-    pub metrics: Vec<MetricEntry>,
-    /// New series that were folded into an overflow series because the
-    /// registry was full (see [`Registry::folded_series`]).
-    pub folded_series: u64,
-}
-
-/// One metric in a [`RegistrySnapshot`]: its key and its values (see
-/// [`RegistrySnapshot`] for an example).
-#[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct MetricEntry {
-    /// Its name and labels.
-    pub key: MetricKey,
-    /// Its values.
-    pub snapshot: MetricSnapshot,
-    /// What it means, if its name was described
-    /// ([`Registry::describe`]).
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
-    pub description: Option<Arc<Description>>,
-}
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Builds a [`Registry`] with a clock, a series cap and histogram defaults.
 ///
@@ -316,6 +70,8 @@ impl RegistryBuilder {
                 histogram: self.histogram,
                 folded: AtomicU64::new(0),
                 generation: AtomicU64::new(0),
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                handles: Mutex::new(None),
             }),
             prefix: Arc::from(""),
         }
@@ -377,67 +133,16 @@ struct Shared {
     folded: AtomicU64,
     /// Bumped after every change to the set of series.
     generation: AtomicU64,
+    /// Tells this registry's snapshots from other registries'.
+    id: u64,
+    /// The handles of every series in key order, as of a generation, so a
+    /// snapshot taken into a buffer that lists the same series copies no
+    /// key.
+    handles: Mutex<Option<(u64, Arc<[Metric]>)>>,
 }
 
-/// At least how many folded keys a registry remembers (as 8-byte hashes),
-/// to count each folded series once.
-const FOLDS_KEPT: usize = 1024;
-
-/// The registered series, and what the cap needs to know about them.
-#[derive(Debug, Default)]
-struct Series {
-    map: BTreeMap<MetricKey, Metric>,
-    /// Overflow series in `map` (their key has the overflow label).
-    overflow: usize,
-    /// Hashes of the keys folded so far, so that asking again for a folded
-    /// series does not count it twice (at most [`FOLDS_KEPT`] or
-    /// `max_series` kept, whichever is more; past that every request for a
-    /// key not kept counts).
-    folded: HashSet<u64>,
-}
-
-fn is_overflow(key: &MetricKey) -> bool {
-    key.labels()
-        .iter()
-        .any(|(k, v)| k == OVERFLOW_LABEL && v == "true")
-}
-
-impl Series {
-    /// Series that are not overflow series.
-    fn ordinary(&self) -> usize {
-        self.map.len() - self.overflow
-    }
-
-    fn insert(&mut self, key: MetricKey, metric: Metric) {
-        if is_overflow(&key) {
-            self.overflow += 1;
-        }
-        self.map.insert(key, metric);
-    }
-
-    fn remove(&mut self, key: &MetricKey) -> Option<Metric> {
-        let removed = self.map.remove(key);
-        if removed.is_some() && is_overflow(key) {
-            self.overflow -= 1;
-        }
-        removed
-    }
-
-    /// Whether `key` is folded for the first time (as far as can be told).
-    fn first_fold(&mut self, key: &MetricKey, max: usize) -> bool {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        key.hash(&mut hasher);
-        let hash = hasher.finish();
-        if self.folded.contains(&hash) {
-            false
-        } else {
-            if self.folded.len() < max {
-                self.folded.insert(hash);
-            }
-            true
-        }
-    }
-}
+/// Gives each registry its [`Shared::id`] (0 is "unknown").
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     // The maps stay valid whatever panicked while a guard was held.
@@ -803,17 +508,91 @@ impl Registry {
     /// registry's lock is held only to copy the handles, never while reading
     /// the metrics, so writers and registrations are never held up.
     pub fn snapshot(&self) -> RegistrySnapshot {
-        let mut metrics = snapshot_all(self.metrics());
-        let descriptions = read(&self.shared.descriptions);
-        if !descriptions.is_empty() {
-            for entry in &mut metrics {
-                entry.description = descriptions.get(entry.key.name()).cloned();
+        let mut snapshot = RegistrySnapshot::default();
+        self.snapshot_into(&mut snapshot);
+        snapshot
+    }
+
+    /// [`snapshot`](Self::snapshot), into `snapshot`, reusing its memory:
+    /// when it already lists this registry's series (no series added or
+    /// removed since), only the values are read again, no key is copied.
+    /// What a reporter that reports often keeps between reports.
+    ///
+    /// ```
+    /// use tachymeter_core::{MetricSnapshot, Registry, RegistrySnapshot};
+    ///
+    /// let registry = Registry::new();
+    /// let jobs = registry.counter("jobs")?;
+    /// let mut snapshot = RegistrySnapshot::default();
+    /// for done in 1..=3 {
+    ///     jobs.inc(1);
+    ///     registry.snapshot_into(&mut snapshot);
+    ///     assert!(matches!(snapshot.metrics[0].snapshot, MetricSnapshot::Counter(c) if c.count == done));
+    /// }
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
+    /// ```
+    pub fn snapshot_into(&self, snapshot: &mut RegistrySnapshot) {
+        snapshot.folded_series = self.folded_series();
+        if !self.prefix.is_empty() {
+            let metrics = self.metrics();
+            let keys = metrics.iter().map(|(k, _)| k.clone()).collect();
+            let handles: Vec<Metric> = metrics.into_iter().map(|(_, m)| m).collect();
+            self.list(snapshot, keys, (0, 0));
+            values_into(&handles, &mut snapshot.metrics);
+            return;
+        }
+        let (generation, handles) = self.handles();
+        let listing = (self.shared.id, generation);
+        if snapshot.listing == listing && snapshot.metrics.len() == handles.len() {
+            values_into(&handles, &mut snapshot.metrics);
+            return;
+        }
+        // Keys and handles from one read of the map.
+        let series = read(&self.shared.metrics);
+        let listing = (self.shared.id, self.generation());
+        let keys = series.map.keys().cloned().collect();
+        let handles: Vec<Metric> = series.map.values().cloned().collect();
+        drop(series);
+        self.list(snapshot, keys, listing);
+        values_into(&handles, &mut snapshot.metrics);
+    }
+
+    /// Every series' handle in key order, as of the generation returned.
+    fn handles(&self) -> (u64, Arc<[Metric]>) {
+        let mut cached = self
+            .shared
+            .handles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let generation = self.generation();
+        if let Some((g, handles)) = &*cached {
+            if *g == generation {
+                return (generation, Arc::clone(handles));
             }
         }
-        RegistrySnapshot {
-            metrics,
-            folded_series: self.folded_series(),
-        }
+        // Under the read lock the map and its generation agree: a change
+        // bumps the generation while holding the write lock.
+        let series = read(&self.shared.metrics);
+        let generation = self.generation();
+        let handles: Arc<[Metric]> = series.map.values().cloned().collect();
+        drop(series);
+        *cached = Some((generation, Arc::clone(&handles)));
+        (generation, handles)
+    }
+
+    /// Makes `snapshot` list `keys` (values to be read), with their
+    /// descriptions.
+    fn list(&self, snapshot: &mut RegistrySnapshot, keys: Vec<MetricKey>, listing: (u64, u64)) {
+        let descriptions = read(&self.shared.descriptions);
+        snapshot.metrics.clear();
+        snapshot
+            .metrics
+            .extend(keys.into_iter().map(|key| MetricEntry {
+                description: descriptions.get(key.name()).cloned(),
+                key,
+                snapshot: MetricSnapshot::Gauge { value: 0 },
+            }));
+        snapshot.listing = listing;
     }
 
     /// Says what the metrics named `name` (all their label sets) mean, and
@@ -910,20 +689,20 @@ impl Registry {
     }
 }
 
-/// Snapshots of `metrics`, counters and meters summed together (see
-/// [`Cells::sum_many`]).
-fn snapshot_all(metrics: Vec<(MetricKey, Metric)>) -> Vec<MetricEntry> {
+/// Reads the values of `handles` into `entries` (one each, in order),
+/// counters and meters summed together (see [`Cells::sum_many`]).
+fn values_into(handles: &[Metric], entries: &mut [MetricEntry]) {
     // Counters' offsets before their cells are summed.
-    let offsets: Vec<i64> = metrics
+    let offsets: Vec<i64> = handles
         .iter()
-        .filter_map(|(_, m)| match m {
+        .filter_map(|m| match m {
             Metric::Counter(c) => Some(c.offset()),
             _ => None,
         })
         .collect();
-    let cells: Vec<&Cells> = metrics
+    let cells: Vec<&Cells> = handles
         .iter()
-        .filter_map(|(_, m)| match m {
+        .filter_map(|m| match m {
             Metric::Counter(c) => Some(c.cells()),
             Metric::Meter(m) => Some(m.cells()),
             _ => None,
@@ -931,45 +710,25 @@ fn snapshot_all(metrics: Vec<(MetricKey, Metric)>) -> Vec<MetricEntry> {
         .collect();
     let sums = Cells::sum_many(&cells);
     let (mut sums, mut offsets) = (sums.into_iter(), offsets.into_iter());
-    metrics
-        .into_iter()
-        .map(|(key, metric)| {
-            let snapshot = match &metric {
-                Metric::Counter(c) => match (offsets.next(), sums.next()) {
-                    (Some(offset), Some(sum)) => {
-                        MetricSnapshot::Counter(c.snapshot_of(c.count_from(offset, sum)))
-                    }
-                    _ => metric.snapshot(),
-                },
-                Metric::Meter(m) => match sums.next() {
-                    Some(sum) => MetricSnapshot::Meter(m.snapshot_of(sum as u64)),
-                    None => metric.snapshot(),
-                },
+    for (metric, entry) in handles.iter().zip(entries) {
+        entry.snapshot = match metric {
+            Metric::Counter(c) => match (offsets.next(), sums.next()) {
+                (Some(offset), Some(sum)) => {
+                    MetricSnapshot::Counter(c.snapshot_of(c.count_from(offset, sum)))
+                }
                 _ => metric.snapshot(),
-            };
-            MetricEntry {
-                key,
-                snapshot,
-                description: None,
-            }
-        })
-        .collect()
+            },
+            Metric::Meter(m) => match sums.next() {
+                Some(sum) => MetricSnapshot::Meter(m.snapshot_of(sum as u64)),
+                None => metric.snapshot(),
+            },
+            _ => metric.snapshot(),
+        };
+    }
 }
 
 impl Default for Registry {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// A process-wide registry for those who want one; nothing in this library
-/// requires it.
-///
-/// ```
-/// tachymeter_core::default_registry().counter("started")?.inc(1);
-/// # Ok::<(), tachymeter_core::RegistryError>(())
-/// ```
-pub fn default_registry() -> &'static Registry {
-    static DEFAULT: OnceLock<Registry> = OnceLock::new();
-    DEFAULT.get_or_init(Registry::new)
 }

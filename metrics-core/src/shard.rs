@@ -10,7 +10,7 @@ use crate::per_thread::slot;
 use crate::per_thread::stripe_lock::StripeLock;
 use crate::per_thread::stripes::Stripe;
 use crate::sum::Sum128;
-use std::sync::atomic::{AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::OnceLock;
 
 /// Aligned to 128 bytes so the scalars two threads write every time never
@@ -28,6 +28,10 @@ pub(crate) struct Shard {
     min: AtomicU64,
     max: AtomicU64,
     clamped: AtomicU64,
+    /// Set by every record, cleared by a reader that takes the stripe's
+    /// values: a reader that finds every stripe unchanged reuses what it
+    /// read last (see [`Histogram`](crate::Histogram)'s reads).
+    changed: AtomicBool,
     /// Variance terms over `value - shift` (shifted data keeps them exact
     /// enough whatever the magnitude of the values).
     shift: f64,
@@ -69,6 +73,7 @@ impl Shard {
             min: AtomicU64::new(u64::MAX),
             max: AtomicU64::new(0),
             clamped: AtomicU64::new(0),
+            changed: AtomicBool::new(false),
             shift: first as f64,
             dev_sum: AtomicU64::new(0f64.to_bits()),
             dev_sq: AtomicU64::new(0f64.to_bits()),
@@ -119,7 +124,15 @@ impl Shard {
         if clamped {
             bump(&self.clamped, 1);
         }
+        // Last: a reader that sees it unset has seen nothing of this value
+        // (nor will it reuse a reading that lacks it, once it is set).
+        self.changed.store(true, Release);
         true
+    }
+
+    /// Whether a value was recorded since the last call; clears it.
+    pub(crate) fn take_changed(&self) -> bool {
+        self.changed.swap(false, Acquire)
     }
 
     /// Bit `o` set for each octave `o` this shard has counts for.

@@ -4,6 +4,8 @@
 //! `serde` feature every snapshot type implements `serde::Serialize`.
 
 use crate::buckets::{Counts, Layout};
+use crate::description::Description;
+use crate::key::MetricKey;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -371,4 +373,72 @@ pub fn nanos_to_duration(nanos: f64) -> Duration {
     } else {
         Duration::from_nanos(nanos.round() as u64)
     }
+}
+
+/// The outcome of [`Registry::snapshot`](crate::Registry::snapshot): every metric in name order.
+///
+/// ```
+/// use tachymeter_core::{MetricSnapshot, Registry};
+///
+/// let registry = Registry::new();
+/// registry.counter("b")?.inc(1);
+/// registry.gauge("a")?.update(7);
+/// let snapshot = registry.snapshot();
+/// let names: Vec<&str> = snapshot.metrics.iter().map(|e| e.key.name()).collect();
+/// assert_eq!(names, ["a", "b"]);
+/// assert!(matches!(snapshot.metrics[0].snapshot, MetricSnapshot::Gauge { value: 7 }));
+/// # Ok::<(), tachymeter_core::RegistryError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct RegistrySnapshot {
+    /// Every metric, sorted by name then labels.
+    pub metrics: Vec<MetricEntry>,
+    /// New series that were folded into an overflow series because the
+    /// registry was full (see [`Registry::folded_series`](crate::Registry::folded_series)).
+    pub folded_series: u64,
+    /// Which registry's series `metrics` lists, and as of which
+    /// [`generation`](crate::Registry::generation): 0 when unknown.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) listing: (u64, u64),
+}
+
+impl RegistrySnapshot {
+    /// An identity of the set of series it lists: equal for two snapshots
+    /// of one registry between which no series was added or removed and no
+    /// name described, so a reader that prepares work per series (names,
+    /// labels) can keep it while this stays the same. `None` for a
+    /// snapshot of a [`prefixed`](crate::Registry::prefixed) view or one
+    /// made by hand.
+    ///
+    /// ```
+    /// use tachymeter_core::Registry;
+    ///
+    /// let registry = Registry::new();
+    /// let jobs = registry.counter("jobs")?;
+    /// let first = registry.snapshot();
+    /// jobs.inc(1);
+    /// assert_eq!(registry.snapshot().series_id(), first.series_id());
+    /// registry.counter("more")?;
+    /// assert_ne!(registry.snapshot().series_id(), first.series_id());
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
+    /// ```
+    pub fn series_id(&self) -> Option<(u64, u64)> {
+        (self.listing.0 != 0).then_some(self.listing)
+    }
+}
+
+/// One metric in a [`RegistrySnapshot`]: its key and its values (see
+/// [`RegistrySnapshot`] for an example).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct MetricEntry {
+    /// Its name and labels.
+    pub key: MetricKey,
+    /// Its values.
+    pub snapshot: MetricSnapshot,
+    /// What it means, if its name was described
+    /// ([`Registry::describe`](crate::Registry::describe)).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub description: Option<Arc<Description>>,
 }

@@ -49,9 +49,9 @@ impl Window {
         }
     }
 
-    /// Calls `f` with the cumulative counts at the window's start (the
-    /// recent values are `now_counts` minus those) and returns its result
-    /// with how long ago that start is. Also takes a checkpoint of
+    /// Calls `f` with the window's start and the cumulative counts then
+    /// (the recent values are `now_counts` minus those) and returns its
+    /// result with how long ago that start is. Also takes a checkpoint of
     /// `now_counts` if one is due.
     ///
     /// When reads are further apart than the window, the view reaches back to
@@ -60,7 +60,7 @@ impl Window {
         &self,
         now: Instant,
         now_counts: &Counts,
-        f: impl FnOnce(&Counts) -> R,
+        f: impl FnOnce(Instant, &Counts) -> R,
     ) -> (R, Duration) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         // Move the front past checkpoints older than the window, keeping at
@@ -72,7 +72,7 @@ impl Window {
             state.front.0 = t;
             state.front.1.apply_encoded(&delta, false);
         }
-        let result = f(&state.front.1);
+        let result = f(state.front.0, &state.front.1);
         let span = now.saturating_duration_since(state.front.0);
         if now.saturating_duration_since(state.newest()) >= self.step {
             // What arrived since the newest checkpoint.

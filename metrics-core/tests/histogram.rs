@@ -254,3 +254,24 @@ fn memory_per_timer_stays_under_64_kib_for_a_typical_latency_spread() {
     println!("timer uses {bytes} bytes");
     assert!(bytes <= 64 * 1024, "timer uses {bytes} bytes");
 }
+
+/// A read reuses what the previous one merged while nothing was recorded,
+/// and sees every value recorded since as soon as there is one: zero
+/// included, which changes no sum.
+#[test]
+fn a_read_after_new_values_sees_them_even_zeros() {
+    let h = Histogram::new();
+    h.update(5);
+    assert_eq!(h.snapshot().count, 1);
+    let idle = h.snapshot();
+    assert_eq!((idle.count, idle.sum), (1, 5));
+    h.update(0);
+    let s = h.snapshot();
+    assert_eq!((s.count, s.min, s.sum), (2, 0, 5));
+    assert_eq!(s.all_time.buckets().map(|b| b.count).sum::<u64>(), 2);
+    // From another thread (another stripe) too.
+    let h2 = h.clone();
+    std::thread::spawn(move || h2.update(0)).join().unwrap();
+    assert_eq!(h.snapshot().count, 3);
+    assert_eq!(h.snapshot().count, 3);
+}

@@ -39,10 +39,12 @@
 #![warn(missing_docs)]
 
 mod buckets;
+mod builder;
 mod exporter;
 mod format;
 mod names;
 mod native;
+mod plan;
 #[cfg(feature = "protobuf")]
 mod proto;
 #[cfg(feature = "protobuf")]
@@ -52,10 +54,13 @@ mod push;
 #[cfg(feature = "server")]
 mod server;
 mod service;
+mod status;
+mod text;
 mod write;
 
 pub use buckets::Buckets;
-pub use exporter::{PrometheusExporter, PrometheusExporterBuilder, DEFAULT_QUANTILES};
+pub use builder::PrometheusExporterBuilder;
+pub use exporter::{PrometheusExporter, DEFAULT_QUANTILES};
 pub use format::Format;
 pub use native::NativeHistograms;
 #[cfg(feature = "protobuf")]

@@ -2,13 +2,13 @@
 //! protobuf exposition, with native histograms.
 
 use crate::buckets::cumulative;
-use crate::exporter::{Count, SeriesText};
 use crate::names::{Family, Shape};
 use crate::native::{NativeBuckets, ZERO_THRESHOLD};
+use crate::plan::{Count, SeriesText};
 use crate::proto::{self, MetricType};
 use crate::PrometheusExporter;
 use prost::Message;
-use tachymeter_core::{HistogramSnapshot, Metric, MetricSnapshot};
+use tachymeter_core::{HistogramSnapshot, MetricSnapshot, RegistrySnapshot};
 
 /// The `Content-Type` of the protobuf exposition: length-delimited
 /// `io.prometheus.client.MetricFamily` messages.
@@ -46,7 +46,14 @@ impl PrometheusExporter {
     pub fn render_protobuf(&self) -> Vec<u8> {
         let mut state = self.lock();
         let state = &mut *state;
-        self.refresh_plan(state);
+        self.inner.registry.snapshot_into(&mut state.snapshot);
+        let snapshot = &state.snapshot;
+        self.plan(
+            &mut state.names,
+            &mut state.renders,
+            &mut state.plan,
+            snapshot,
+        );
         let mut out = Vec::with_capacity(
             self.inner
                 .capacity
@@ -66,9 +73,11 @@ impl PrometheusExporter {
         for ((f, series), message) in plan.families.iter().zip(messages.iter_mut()) {
             let family = &families[*f];
             match family.shape {
-                Shape::Counter => counters(family, series, message, &mut scratch),
-                Shape::Gauge => gauges(series, message),
-                Shape::Distribution => self.distributions(family, series, message, &mut scratch),
+                Shape::Counter => counters(family, series, snapshot, message, &mut scratch),
+                Shape::Gauge => gauges(series, snapshot, message),
+                Shape::Distribution => {
+                    self.distributions(family, series, snapshot, message, &mut scratch)
+                }
             }
             // Writing into a Vec cannot run out of room, the only way
             // encoding fails.
@@ -78,7 +87,7 @@ impl PrometheusExporter {
     }
 
     /// A family's message with its series' labels, values left to fill.
-    fn template(&self, family: &Family, series: &[(Metric, SeriesText)]) -> proto::MetricFamily {
+    fn template(&self, family: &Family, series: &[(usize, SeriesText)]) -> proto::MetricFamily {
         let kind = match family.shape {
             Shape::Counter => MetricType::Counter,
             Shape::Gauge => MetricType::Gauge,
@@ -112,14 +121,14 @@ impl PrometheusExporter {
     fn distributions(
         &self,
         family: &Family,
-        series: &[(Metric, SeriesText)],
+        series: &[(usize, SeriesText)],
+        snapshot: &RegistrySnapshot,
         message: &mut proto::MetricFamily,
         scratch: &mut Scratch,
     ) {
         let per_unit = if family.seconds { 1e9 } else { 1.0 };
-        for ((metric, _), out) in series.iter().zip(&mut message.metric) {
-            let snapshot = metric.snapshot();
-            let h: &HistogramSnapshot = match &snapshot {
+        for ((i, _), out) in series.iter().zip(&mut message.metric) {
+            let h: &HistogramSnapshot = match &snapshot.metrics[*i].snapshot {
                 MetricSnapshot::Histogram(h) => h,
                 MetricSnapshot::Timer(t) => &t.durations,
                 _ => continue,
@@ -182,14 +191,17 @@ struct Scratch {
 /// member is monotonic, a gauge `name` otherwise, as in the text formats.
 fn counters(
     family: &Family,
-    series: &[(Metric, SeriesText)],
+    series: &[(usize, SeriesText)],
+    snapshot: &RegistrySnapshot,
     message: &mut proto::MetricFamily,
     scratch: &mut Scratch,
 ) {
     scratch.counts.clear();
-    scratch
-        .counts
-        .extend(series.iter().map(|(metric, _)| Count::of_metric(metric)));
+    scratch.counts.extend(
+        series
+            .iter()
+            .map(|(i, _)| Count::of_snapshot(&snapshot.metrics[*i].snapshot)),
+    );
     let monotonic = scratch.counts.iter().flatten().all(Count::is_monotonic);
     let suffix = if monotonic { "_total" } else { "" };
     if message.name.len() != family.name.len() + suffix.len() {
@@ -216,9 +228,13 @@ fn counters(
 }
 
 /// Sets a gauge family's values.
-fn gauges(series: &[(Metric, SeriesText)], message: &mut proto::MetricFamily) {
-    for ((metric, _), out) in series.iter().zip(&mut message.metric) {
-        let value = match metric.snapshot() {
+fn gauges(
+    series: &[(usize, SeriesText)],
+    snapshot: &RegistrySnapshot,
+    message: &mut proto::MetricFamily,
+) {
+    for ((i, _), out) in series.iter().zip(&mut message.metric) {
+        let value = match snapshot.metrics[*i].snapshot {
             MetricSnapshot::Gauge { value } => value as f64,
             MetricSnapshot::GaugeF64 { value } => value,
             _ => continue,

@@ -47,8 +47,10 @@ pub(crate) fn u64_value(out: &mut String, mut n: u64) {
             break;
         }
     }
-    // ASCII digits: pushed as chars, no UTF-8 check needed.
-    out.extend(buf[i..].iter().map(|&d| char::from(d)));
+    // ASCII digits: always UTF-8, and one copy.
+    if let Ok(digits) = std::str::from_utf8(&buf[i..]) {
+        out.push_str(digits);
+    }
 }
 
 /// Appends a signed integer.

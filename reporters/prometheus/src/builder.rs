@@ -1,0 +1,115 @@
+//! [`PrometheusExporterBuilder`]: an exporter's quantiles, buckets, native
+//! histograms and status folding.
+
+use crate::buckets::Buckets;
+use crate::exporter::{Inner, DEFAULT_QUANTILES};
+use crate::native::NativeHistograms;
+use crate::write::f64_value;
+use crate::PrometheusExporter;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
+use tachymeter_core::Registry;
+
+/// Configures a [`PrometheusExporter`].
+///
+/// ```
+/// use tachymeter_core::Registry;
+/// use tachymeter_prometheus::PrometheusExporter;
+///
+/// let registry = Registry::new();
+/// let exporter = PrometheusExporter::builder(&registry)
+///     .quantiles(&[0.5, 0.99])
+///     .fold_status_counters(false)
+///     .build();
+/// # drop(exporter);
+/// ```
+#[derive(Debug, Clone)]
+pub struct PrometheusExporterBuilder {
+    registry: Registry,
+    quantiles: Vec<f64>,
+    buckets: Option<Buckets>,
+    native: Option<NativeHistograms>,
+    fold_status: bool,
+}
+
+impl PrometheusExporterBuilder {
+    pub(crate) fn new(registry: &Registry) -> Self {
+        PrometheusExporterBuilder {
+            registry: registry.clone(),
+            quantiles: DEFAULT_QUANTILES.to_vec(),
+            buckets: None,
+            native: Some(NativeHistograms::default()),
+            fold_status: true,
+        }
+    }
+
+    /// The summary quantiles (each in `0..=1`; others are ignored). Default
+    /// [`DEFAULT_QUANTILES`].
+    pub fn quantiles(mut self, quantiles: &[f64]) -> Self {
+        self.quantiles = quantiles.to_vec();
+        self
+    }
+
+    /// Exports histograms and timers as Prometheus histograms with these
+    /// bounds instead of summaries.
+    pub fn buckets(mut self, buckets: Buckets) -> Self {
+        self.buckets = Some(buckets);
+        self
+    }
+
+    /// How histograms and timers are exported as native histograms in the
+    /// protobuf exposition (feature `protobuf`, on by default), which
+    /// Prometheus asks for when its native histograms are on; `None`
+    /// exports them there as in the text formats instead. Default
+    /// [`NativeHistograms::default`]. With [`buckets`](Self::buckets) too,
+    /// each histogram carries both native and classic buckets, for a
+    /// Prometheus that keeps both. A scraper that asks for protobuf but
+    /// keeps no native histograms (a Prometheus 2.49 or later told to
+    /// scrape protobuf with the feature off) keeps only the classic
+    /// buckets, so set [`buckets`](Self::buckets) for it, or turn native
+    /// histograms off to give it summaries.
+    pub fn native_histograms(mut self, native: Option<NativeHistograms>) -> Self {
+        self.native = native;
+        self
+    }
+
+    /// Whether tachymeter-tower's status counters are folded into families
+    /// with a `code` label (default `true`).
+    pub fn fold_status_counters(mut self, fold: bool) -> Self {
+        self.fold_status = fold;
+        self
+    }
+
+    /// The exporter.
+    pub fn build(self) -> PrometheusExporter {
+        let mut quantiles: Vec<f64> = self
+            .quantiles
+            .into_iter()
+            .filter(|q| (0.0..=1.0).contains(q))
+            // -0.0 would print as "-0.0".
+            .map(|q| q + 0.0)
+            .collect();
+        quantiles.sort_by(f64::total_cmp);
+        quantiles.dedup();
+        let quantile_labels = quantiles
+            .iter()
+            .map(|&q| {
+                let mut label = String::new();
+                f64_value(&mut label, q);
+                label
+            })
+            .collect();
+        PrometheusExporter {
+            inner: Arc::new(Inner {
+                registry: self.registry,
+                quantiles,
+                quantile_labels,
+                buckets: self.buckets,
+                native: self.native,
+                fold_status: self.fold_status,
+                state: Mutex::default(),
+                capacity: AtomicUsize::new(256),
+            }),
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The text formats (Prometheus 0.0.4, OpenMetrics 1.0): a snapshot's
+//! families written through their [`Plan`].
+
+use crate::buckets::cumulative;
+use crate::names::{Family, Names, Shape};
+use crate::plan::{Count, Plan, SeriesText};
+use crate::write::{f64_value, help, i64_value, u64_value};
+use crate::{Buckets, Format, PrometheusExporter};
+use tachymeter_core::{HistogramSnapshot, MetricSnapshot, RegistrySnapshot};
+
+impl PrometheusExporter {
+    /// Writes every family of `plan` with its values from `snapshot`.
+    pub(crate) fn write_text(
+        &self,
+        out: &mut String,
+        names: &Names,
+        plan: &Plan,
+        snapshot: &RegistrySnapshot,
+        format: Format,
+    ) {
+        let mut counts = Vec::new();
+        let mut members = Vec::new();
+        for (family, series) in &plan.families {
+            let family = &names.families[*family];
+            if family.shape == Shape::Counter {
+                counts.clear();
+                counts.extend(series.iter().filter_map(|(i, text)| {
+                    Some((text, Count::of_snapshot(&snapshot.metrics[*i].snapshot)?))
+                }));
+                self.write_counters(out, family, &counts, format);
+            } else {
+                members.clear();
+                members.extend(
+                    series
+                        .iter()
+                        .map(|(i, text)| (text, &snapshot.metrics[*i].snapshot)),
+                );
+                self.write_family(out, family, &members, format);
+            }
+        }
+    }
+
+    /// Writes a counter family: as a counter while every member is
+    /// monotonic and not negative, otherwise as a gauge.
+    pub(crate) fn write_counters(
+        &self,
+        out: &mut String,
+        family: &Family,
+        members: &[(&SeriesText, Count)],
+        format: Format,
+    ) {
+        let om = usize::from(format == Format::OpenMetrics);
+        let monotonic = members.iter().all(|(_, count)| count.is_monotonic());
+        let gauge = usize::from(!monotonic);
+        out.push_str(&family.headers[om + 2 * gauge]);
+        for (text, count) in members {
+            out.push_str(&text.prefix[gauge]);
+            match count {
+                Count::Counter(c) => i64_value(out, c.count),
+                Count::Meter(n) => u64_value(out, *n),
+            }
+            out.push('\n');
+        }
+    }
+
+    /// Writes one family's lines. `members` holds snapshots or references
+    /// to them, so a render reuses one buffer for every family.
+    fn write_family(
+        &self,
+        out: &mut String,
+        family: &Family,
+        members: &[(&SeriesText, &MetricSnapshot)],
+        format: Format,
+    ) {
+        let om = usize::from(format == Format::OpenMetrics);
+        match family.shape {
+            Shape::Counter => {
+                let counts: Vec<(&SeriesText, Count)> = members
+                    .iter()
+                    .filter_map(|(text, s)| Some((*text, Count::of_snapshot(s)?)))
+                    .collect();
+                self.write_counters(out, family, &counts, format);
+            }
+            Shape::Gauge => {
+                out.push_str(&family.headers[om]);
+                for (text, snapshot) in members {
+                    let prefix = &text.prefix[0];
+                    match snapshot {
+                        MetricSnapshot::Gauge { value } => {
+                            out.push_str(prefix);
+                            i64_value(out, *value);
+                        }
+                        MetricSnapshot::GaugeF64 { value } => {
+                            out.push_str(prefix);
+                            f64_value(out, *value);
+                        }
+                        _ => continue,
+                    }
+                    out.push('\n');
+                }
+            }
+            Shape::Distribution => {
+                out.push_str(&family.headers[om]);
+                let per_unit = if family.seconds { 1e9 } else { 1.0 };
+                for (text, snapshot) in members {
+                    let labels = text.labels.as_str();
+                    let h = match snapshot {
+                        MetricSnapshot::Histogram(h) => h,
+                        MetricSnapshot::Timer(t) => &t.durations,
+                        _ => continue,
+                    };
+                    match &self.inner.buckets {
+                        Some(buckets) => {
+                            self.write_histogram(out, labels, family, h, buckets, per_unit)
+                        }
+                        None => self.write_summary(out, labels, family, h, per_unit),
+                    }
+                    sample_line(out, &family.name, "_sum", labels, None);
+                    f64_value(out, h.sum as f64 / per_unit);
+                    out.push('\n');
+                    sample_line(out, &family.name, "_count", labels, None);
+                    u64_value(out, h.count);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+
+    fn write_summary(
+        &self,
+        out: &mut String,
+        labels: &str,
+        family: &Family,
+        h: &HistogramSnapshot,
+        per_unit: f64,
+    ) {
+        let values = h.percentiles(&self.inner.quantiles);
+        for (value, label) in values.into_iter().zip(&self.inner.quantile_labels) {
+            sample_line(out, &family.name, "", labels, Some(("quantile", label)));
+            f64_value(out, value / per_unit);
+            out.push('\n');
+        }
+    }
+
+    fn write_histogram(
+        &self,
+        out: &mut String,
+        labels: &str,
+        family: &Family,
+        h: &HistogramSnapshot,
+        buckets: &Buckets,
+        per_unit: f64,
+    ) {
+        let bounds = buckets.bounds(h, per_unit);
+        let counts = cumulative(h, &bounds, per_unit);
+        let mut le = String::new();
+        for (bound, count) in bounds.iter().zip(counts) {
+            le.clear();
+            f64_value(&mut le, *bound);
+            sample_line(out, &family.name, "_bucket", labels, Some(("le", &le)));
+            u64_value(out, count);
+            out.push('\n');
+        }
+        sample_line(out, &family.name, "_bucket", labels, Some(("le", "+Inf")));
+        u64_value(out, h.count);
+        out.push('\n');
+    }
+}
+
+/// `# HELP` and `# TYPE` lines (and `# UNIT` for OpenMetrics timers).
+pub(crate) fn header(out: &mut String, family: &Family, suffix: &str, kind: &str, format: Format) {
+    let om = format == Format::OpenMetrics;
+    out.push_str("# HELP ");
+    out.push_str(&family.name);
+    out.push_str(suffix);
+    out.push(' ');
+    help(out, &family.help, om);
+    out.push_str("\n# TYPE ");
+    out.push_str(&family.name);
+    out.push_str(suffix);
+    out.push(' ');
+    out.push_str(kind);
+    out.push('\n');
+    if let Some(unit) = family.unit.filter(|_| om) {
+        out.push_str("# UNIT ");
+        out.push_str(&family.name);
+        out.push(' ');
+        out.push_str(unit);
+        out.push('\n');
+    }
+}
+
+/// A sample's name and labels, up to and including the space before its
+/// value. `extra` is a label the exporter adds (its value needs no escaping).
+pub(crate) fn sample_line(
+    out: &mut String,
+    name: &str,
+    suffix: &str,
+    labels: &str,
+    extra: Option<(&str, &str)>,
+) {
+    out.push_str(name);
+    out.push_str(suffix);
+    if labels.is_empty() && extra.is_none() {
+        out.push(' ');
+        return;
+    }
+    out.push('{');
+    out.push_str(labels);
+    if let Some((n, v)) = extra {
+        if !labels.is_empty() {
+            out.push(',');
+        }
+        out.push_str(n);
+        out.push_str("=\"");
+        out.push_str(v);
+        out.push('"');
+    }
+    out.push_str("} ");
+}
