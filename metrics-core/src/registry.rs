@@ -593,6 +593,7 @@ impl Registry {
                 snapshot: MetricSnapshot::Gauge { value: 0 },
             }));
         snapshot.listing = listing;
+        snapshot.listed = snapshot.metrics.len();
     }
 
     /// Says what the metrics named `name` (all their label sets) mean, and

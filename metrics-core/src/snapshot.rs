@@ -401,6 +401,10 @@ pub struct RegistrySnapshot {
     /// [`generation`](crate::Registry::generation): 0 when unknown.
     #[cfg_attr(feature = "serde", serde(skip))]
     pub(crate) listing: (u64, u64),
+    /// How many series the registry listed: more than `metrics` holds once
+    /// a filter left some out.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) listed: usize,
 }
 
 impl RegistrySnapshot {
@@ -425,6 +429,28 @@ impl RegistrySnapshot {
     /// ```
     pub fn series_id(&self) -> Option<(u64, u64)> {
         (self.listing.0 != 0).then_some(self.listing)
+    }
+
+    /// Whether it holds every series the registry held: `false` once a
+    /// filter (such as a reporter's `Quiet`) removed entries. A reporter that
+    /// remembers series between reports forgets a series missing from a
+    /// complete snapshot at once (it is gone from the registry), but not one
+    /// missing from a partial snapshot (it may only have been left out).
+    ///
+    /// ```
+    /// use tachymeter_core::Registry;
+    ///
+    /// let registry = Registry::new();
+    /// registry.counter("a")?;
+    /// registry.counter("b")?;
+    /// let mut snapshot = registry.snapshot();
+    /// assert!(snapshot.is_complete());
+    /// snapshot.metrics.retain(|e| e.key.name() == "a");
+    /// assert!(!snapshot.is_complete());
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
+    /// ```
+    pub fn is_complete(&self) -> bool {
+        self.metrics.len() >= self.listed
     }
 }
 

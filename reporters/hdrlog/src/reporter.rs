@@ -6,19 +6,18 @@ use crate::interval::to_hdr;
 use crate::tag::propose;
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use hdrhistogram::serialization::V2DeflateSerializer;
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tachymeter_core::{
-    Clock, Counter, Distribution, HistogramSnapshot, MetricKey, MetricKind, MetricSnapshot,
-    Registry, RegistrySnapshot,
+    Clock, Counter, Distribution, HistogramSnapshot, MetricKey, MetricSnapshot, Registry,
+    RegistrySnapshot,
 };
 use tachymeter_report::{
-    cut_line, own_metric_name, write_counting, DurationUnit, PeriodicReporter, Report, ReportError,
-    SeriesNames,
+    cut_line, own_metric_name, write_counting, DurationUnit, PeriodicReporter, Previous, Report,
+    ReportError, SeriesNames,
 };
 
 /// Writes every timer's and histogram's values of each interval to an
@@ -72,11 +71,11 @@ use tachymeter_report::{
 /// **Memory**: for each live timer and histogram, the all-time
 /// distribution of the previous report that had it (a shared copy of its
 /// buckets: as much again as the histogram's own all-time counts), and its
-/// tag. A series gone from the registry is forgotten at the next report
-/// (its tag stays reserved, as [`SeriesNames`] says); one that a filter
-/// such as [`Quiet`](tachymeter_report::Quiet) leaves out of a report but
-/// that is still registered is kept, so its next line starts where its
-/// last one ended. A series whose count went down (removed and registered
+/// tag. It remembers them as [`Previous`] does: a series gone from the
+/// registry is forgotten at the next report (its tag stays reserved, as
+/// [`SeriesNames`] says); one that a filter such as
+/// [`Quiet`](tachymeter_report::Quiet) leaves out of a report is kept, so
+/// its next line starts where its last one ended. A series whose count went down (removed and registered
 /// anew between two reports) starts over as if new.
 ///
 /// **Writes**: each report's lines are built in memory, written with one
@@ -106,11 +105,10 @@ use tachymeter_report::{
 /// ```
 pub struct HdrLogReporter {
     writer: Box<dyn Write + Send>,
-    registry: Registry,
     clock: Arc<dyn Clock>,
     origin: Instant,
     names: SeriesNames,
-    previous: HashMap<MetricKey, Previous>,
+    previous: Previous<Since>,
     /// Bytes that the next report writes first: the header until it is
     /// written, then the rest of a line a failed write cut.
     carry: Vec<u8>,
@@ -125,7 +123,7 @@ pub struct HdrLogReporter {
 
 /// What a series' next interval is measured from.
 #[derive(Debug, Clone)]
-struct Previous {
+struct Since {
     all_time: Distribution,
     /// When, since the reporter's origin.
     at: Duration,
@@ -242,23 +240,6 @@ impl HdrLogReporter {
         self.previous.len()
     }
 
-    /// Forgets the series that are neither in this report nor still
-    /// registered.
-    fn forget_gone(&mut self, present: &HashSet<&MetricKey>) {
-        if self.previous.keys().all(|k| present.contains(k)) {
-            return;
-        }
-        let live: HashSet<MetricKey> = self
-            .registry
-            .metrics()
-            .into_iter()
-            .filter(|(_, m)| matches!(m.kind(), MetricKind::Timer | MetricKind::Histogram))
-            .map(|(k, _)| k)
-            .collect();
-        self.previous
-            .retain(|k, _| present.contains(k) || live.contains(k));
-    }
-
     /// Encodes one line into `self.line`.
     fn encode_line(
         &mut self,
@@ -299,15 +280,16 @@ impl Report for HdrLogReporter {
             })
             .collect();
         self.names.settle(series.iter().map(|s| s.0), propose);
-        let present: HashSet<&MetricKey> = series.iter().map(|s| s.0).collect();
-        self.forget_gone(&present);
+        // Series gone from the registry are forgotten; those a filter left
+        // out are kept (see `Previous`).
+        self.previous.finish(snapshot);
 
         self.buf.clear();
         self.buf.append(&mut self.carry);
         let carried = self.buf.len();
         // Each line's end, and what its series is measured from once the
         // line is out.
-        let mut written: Vec<(usize, MetricKey, Previous)> = Vec::new();
+        let mut written: Vec<(usize, MetricKey, Since)> = Vec::new();
         let mut skipped = 0u64;
         for (key, histogram, is_timer) in series {
             let all_time = &histogram.all_time;
@@ -319,12 +301,12 @@ impl Report for HdrLogReporter {
                 Some(p) => (all_time.since(&p.all_time), p.at.min(now)),
                 None => (all_time.clone(), now.saturating_sub(all_time.span)),
             };
-            let next = Previous {
+            let next = Since {
                 all_time: all_time.clone(),
                 at: now,
             };
             if interval.count == 0 && !self.write_empty {
-                self.previous.insert(key.clone(), next);
+                self.previous.insert(key, next);
                 continue;
             }
             let divisor = if is_timer {
@@ -347,7 +329,7 @@ impl Report for HdrLogReporter {
                         "metrics reporter {:?}: interval of {key} not written: {error}",
                         self.name
                     );
-                    self.previous.insert(key.clone(), next);
+                    self.previous.insert(key, next);
                 }
             }
         }
@@ -373,7 +355,7 @@ impl Report for HdrLogReporter {
         };
         for (end, key, next) in written {
             if end <= done {
-                self.previous.insert(key, next);
+                self.previous.insert(&key, next);
             }
         }
         if self.buf.capacity() > 4 * keep {
@@ -451,11 +433,10 @@ impl HdrLogReporterBuilder {
         let base = self.base_time.unwrap_or_else(SystemTime::now);
         Ok(HdrLogReporter {
             writer: self.writer,
-            registry: registry.clone(),
             clock,
             origin,
             names: SeriesNames::new(),
-            previous: HashMap::new(),
+            previous: Previous::new(),
             carry: header(base, self.unit, &self.comments),
             buf: Vec::new(),
             line: Vec::new(),

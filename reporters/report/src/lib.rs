@@ -67,6 +67,7 @@ mod names;
 mod own;
 mod payload;
 mod periodic;
+mod previous;
 mod push;
 mod quiet;
 #[cfg(feature = "http")]
@@ -83,6 +84,7 @@ pub use names::{numbered_name, Proposal, SeriesNames, Settled, MAX_RETIRED_NAMES
 pub use own::{own_metric_name, Own};
 pub use payload::{Body, Datagrams, Lines, Payload, DEFAULT_MAX_DATAGRAM};
 pub use periodic::{PeriodicReporter, PeriodicReporterBuilder, StopOutcome, DEFAULT_TIMEOUT};
+pub use previous::{Previous, MAX_ABSENT_REPORTS};
 pub use push::{Push, PushReporter};
 pub use quiet::Quiet;
 #[cfg(feature = "http")]

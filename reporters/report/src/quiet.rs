@@ -1,7 +1,7 @@
 //! [`Quiet`]: which series a periodic report leaves out.
 
-use std::collections::HashMap;
-use tachymeter_core::{MetricKey, MetricSnapshot, RegistrySnapshot};
+use crate::Previous;
+use tachymeter_core::{MetricSnapshot, RegistrySnapshot};
 
 /// Which series a [`PeriodicReporter`](crate::PeriodicReporter) leaves out
 /// of its reports, for quieter logs and fewer points. By default none:
@@ -36,7 +36,7 @@ pub struct Quiet {
     unchanged: bool,
     own: bool,
     /// What each series showed in the last report that had it.
-    last: HashMap<MetricKey, u128>,
+    last: Previous<u128>,
 }
 
 impl Quiet {
@@ -70,12 +70,12 @@ impl Quiet {
         if !self.is_on() {
             return snapshot;
         }
-        let mut seen = HashMap::with_capacity(if self.unchanged {
-            snapshot.metrics.len()
-        } else {
-            0
-        });
-        let (zero, unchanged, own, last) = (self.zero, self.unchanged, self.own, &self.last);
+        if self.unchanged {
+            // Every series of the registry, shown or not: an unchanged one
+            // stays remembered, a removed one is forgotten.
+            self.last.finish(&snapshot);
+        }
+        let (zero, unchanged, own, last) = (self.zero, self.unchanged, self.own, &mut self.last);
         snapshot.metrics.retain(|entry| {
             if own && entry.key.name().starts_with("reporter.") {
                 return false;
@@ -85,18 +85,14 @@ impl Quiet {
                 return false;
             }
             if unchanged {
-                seen.insert(entry.key.clone(), shows);
-                if last.get(&entry.key) == Some(&shows) {
+                let before = last.get(&entry.key).copied();
+                last.insert(&entry.key, shows);
+                if before == Some(shows) {
                     return false;
                 }
             }
             true
         });
-        if unchanged {
-            // Every series of the registry, shown or not: an unchanged one
-            // stays remembered, a removed one is forgotten.
-            self.last = seen;
-        }
         snapshot
     }
 }

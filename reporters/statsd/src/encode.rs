@@ -22,7 +22,7 @@ use std::fmt::Write;
 use std::time::SystemTime;
 use tachymeter_core::{HistogramSnapshot, MetricKey, MetricSnapshot, RegistrySnapshot};
 use tachymeter_report::{
-    Datagrams, DurationUnit, Encode, Encoded, Proposal, SeriesNames, DEFAULT_MAX_DATAGRAM,
+    Datagrams, DurationUnit, Encode, Encoded, Previous, Proposal, SeriesNames, DEFAULT_MAX_DATAGRAM,
 };
 
 /// The default most values sent per timer or histogram per report.
@@ -99,8 +99,7 @@ pub struct Encoder {
     options: Options,
     /// Each series' wire name, settled once for the encoder's life.
     names: SeriesNames,
-    series: HashMap<MetricKey, Series>,
-    epoch: u64,
+    series: Previous<Series>,
     pending: Pending,
 }
 
@@ -126,8 +125,7 @@ impl Encoder {
                 unit: DurationUnit::Milliseconds,
             },
             names: SeriesNames::new(),
-            series: HashMap::new(),
-            epoch: 0,
+            series: Previous::new(),
             pending: Pending::default(),
         }
     }
@@ -283,10 +281,8 @@ impl Encoder {
 
     /// Settles the wire names of the snapshot's series (once for the
     /// encoder's life: see [`SeriesNames`]), adds its new series and
-    /// forgets those no longer in it.
+    /// forgets those gone from the registry (see [`Previous`]).
     fn track(&mut self, snapshot: &RegistrySnapshot) {
-        self.epoch += 1;
-        let epoch = self.epoch;
         let o = &self.options;
         // The daemon keeps counters, gauges and timers apart: each kind
         // is a space of its own.
@@ -313,20 +309,16 @@ impl Encoder {
                     verbatim: wire.verbatim,
                 }
             });
+        self.series.finish(snapshot);
         for entry in &snapshot.metrics {
-            match self.series.get_mut(&entry.key) {
-                Some(series) => series.epoch = epoch,
-                None => {
-                    let Some(settled) = self.names.get(&entry.key) else {
-                        continue;
-                    };
-                    let wire = WireName::settled(&settled.identity, settled.name_end, o.dogstatsd);
-                    self.series
-                        .insert(entry.key.clone(), Series::new(wire, epoch));
-                }
+            if self.series.get(&entry.key).is_some() {
+                continue;
+            }
+            if let Some(settled) = self.names.get(&entry.key) {
+                let wire = WireName::settled(&settled.identity, settled.name_end, o.dogstatsd);
+                self.series.insert(&entry.key, Series::new(wire));
             }
         }
-        self.series.retain(|_, s| s.epoch == epoch);
     }
 }
 
@@ -572,6 +564,27 @@ mod tests {
         timer.update(Duration::from_millis(3));
         assert_eq!(sent(&mut encoder, &registry), ["a:3|c\nt:3|ms:3|ms"]);
         assert!(sent(&mut encoder, &registry).is_empty());
+    }
+
+    #[test]
+    fn a_counter_a_filter_left_out_sends_only_what_is_new() {
+        // `Quiet` leaves unchanged series out; when the counter changes
+        // again, only its new count is sent, not all of it a second time.
+        let registry = Registry::new();
+        let counter = registry.counter("a").unwrap();
+        counter.inc(5);
+        let mut encoder = Encoder::new();
+        let mut quiet = tachymeter_report::Quiet::default().unchanged(true);
+        let mut report = |encoder: &mut Encoder| {
+            let snapshot = quiet.apply(registry.snapshot());
+            let (out, _) = encode(encoder, &snapshot);
+            encoder.commit(&snapshot, out.len(), out.len());
+            text(&out)
+        };
+        assert_eq!(report(&mut encoder), ["a:5|c"]);
+        assert!(report(&mut encoder).is_empty());
+        counter.inc(2);
+        assert_eq!(report(&mut encoder), ["a:2|c"]);
     }
 
     #[test]

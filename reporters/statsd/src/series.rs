@@ -12,8 +12,6 @@ use tachymeter_core::{CounterSnapshot, HistogramSnapshot};
 #[derive(Debug)]
 pub(crate) struct Series {
     pub(crate) wire: WireName,
-    /// The last report that saw the series in its snapshot.
-    pub(crate) epoch: u64,
     sent: Sent,
 }
 
@@ -27,10 +25,9 @@ enum Sent {
 }
 
 impl Series {
-    pub(crate) fn new(wire: WireName, epoch: u64) -> Self {
+    pub(crate) fn new(wire: WireName) -> Self {
         Series {
             wire,
-            epoch,
             sent: Sent::Nothing,
         }
     }
@@ -119,7 +116,7 @@ mod tests {
     use tachymeter_core::{Histogram, MetricKey};
 
     fn series() -> Series {
-        Series::new(WireName::new("", &MetricKey::new("x"), &[], false), 0)
+        Series::new(WireName::new("", &MetricKey::new("x"), &[], false))
     }
 
     #[test]
