@@ -27,7 +27,7 @@ pub fn env_u64(name: &str, default: u64) -> u64 {
 pub fn report_to_stdout(
     registry: &tachymeter_core::Registry,
     every: std::time::Duration,
-) -> Result<tachymeter_report::PeriodicReporter, tachymeter_report::ReportError> {
+) -> Result<tachymeter_report::PeriodicReporter, tachymeter_report::BuildError> {
     tachymeter_log::LogReporter::builder()
         .sink(tachymeter_log::Sink::writer(std::io::stdout()))
         .title("--- metrics ---")

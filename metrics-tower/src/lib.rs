@@ -52,6 +52,7 @@
 //! - any status code, 0 to 999, is counted; none panics.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "axum")]
 mod axum;
@@ -64,6 +65,7 @@ mod service;
 mod status;
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use crate::axum::{RouteMetrics, RouteMetricsLayer, UNMATCHED_ROUTE};
 pub use body::MetricsBody;
 pub use future::ResponseFuture;

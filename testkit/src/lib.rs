@@ -17,6 +17,8 @@
 //! [`Promtool`] runs `promtool check metrics`. [`http`] is a small blocking
 //! HTTP/1.1 client to talk to the servers, and [`LineSink`] collects lines
 //! sent over TCP; [`BlackHole`] accepts connections and never reads them.
+//! [`HOSTILE_PIECES`] is the text every reporter's tests put in names and
+//! labels, and [`own_count`] reads a reporter's own counter.
 //! Every server can be killed and restarted on the same ports with the same
 //! data (`kill()`, `restart()`), to test recovery.
 //!
@@ -49,9 +51,11 @@ mod chromium;
 mod dir;
 mod error;
 mod hdrh;
+mod hostile;
 pub mod http;
 mod influxdb;
 mod install;
+mod own;
 pub mod port;
 mod process;
 mod prometheus;
@@ -70,7 +74,9 @@ pub use chromium::Browser;
 pub use dir::{target_dir, TempDir, KEEP_DIRS_ENV};
 pub use error::{Error, Result};
 pub use hdrh::{ensure_hdrh, hdrh_venv_dir, HDRH_DIR_ENV, HDRH_PACKAGES};
+pub use hostile::HOSTILE_PIECES;
 pub use influxdb::InfluxDb;
+pub use own::own_count;
 pub use process::{find_program, ServerProcess, DEFAULT_START_TIMEOUT, STOP_GRACE};
 pub use prometheus::{Prometheus, PrometheusOptions, Sample, TargetHealth};
 pub use promtool::{CheckOutcome, Promtool};

@@ -36,6 +36,6 @@ pub use reporter::{builder, GraphiteReporter};
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
 pub use tachymeter_report::{
-    DurationUnit, Encoded, PeriodicReporter, Push, Quiet, Report, ReportError, SeriesNames,
-    TcpLines,
+    BuildError, DurationUnit, Encoded, PeriodicReporter, Push, Quiet, Report, ReportError,
+    SeriesNames, TcpLines,
 };

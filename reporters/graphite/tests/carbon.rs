@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_report::Report;
-use tachymeter_testkit::Carbon;
+use tachymeter_testkit::{own_count, Carbon};
 
 /// Every metric path carbon has a whisper file for.
 fn stored_paths(carbon: &Carbon) -> BTreeSet<String> {
@@ -118,8 +118,8 @@ fn every_kind_reads_back_with_the_values_recorded() {
     // Nothing else: no NaN gauge, no percentile of the idle histogram.
     wait_for_exactly(&carbon, &expected);
     // The NaN gauge and the idle histogram's five percentiles.
-    assert_eq!(count(&own, "reporter.graphite.dropped-non-finite"), 6);
-    assert_eq!(count(&own, "reporter.graphite.connects"), 1);
+    assert_eq!(own_count(&own, "graphite", "dropped-non-finite"), 6);
+    assert_eq!(own_count(&own, "graphite", "connects"), 1);
     assert_no_rejected_lines(&carbon);
 }
 
@@ -186,7 +186,7 @@ fn recovers_from_three_crashes_and_ends_with_the_true_counts() {
         .timeout(Duration::from_secs(1))
         .start(&registry, Duration::from_secs(3600))
         .unwrap();
-    let own = |what: &str| count(&registry, &format!("reporter.graphite.{what}"));
+    let own = |what: &str| own_count(&registry, "graphite", what);
     // Reports until one gets through (a backoff may be running).
     let report_until_sent = || {
         let sent = own("reports");

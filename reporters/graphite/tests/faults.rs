@@ -8,7 +8,7 @@ use std::io::ErrorKind;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_report::{encode_once, Payload, SendError};
-use tachymeter_testkit::BlackHole;
+use tachymeter_testkit::{own_count, BlackHole};
 
 const TIMEOUT: Duration = Duration::from_millis(300);
 const LONG: Duration = Duration::from_secs(3600);
@@ -33,10 +33,6 @@ fn big_registry() -> Registry {
 
 /// Longer than any test: the reports after a failure always wait.
 const BACKOFF: Duration = Duration::from_secs(600);
-
-fn own(registry: &Registry, what: &str) -> i64 {
-    count(registry, &format!("reporter.graphite.{what}"))
-}
 
 #[test]
 fn a_backend_that_never_reads_ends_the_report_by_its_write_timeout_then_backs_off() {
@@ -68,12 +64,15 @@ fn a_backend_that_never_reads_ends_the_report_by_its_write_timeout_then_backs_of
         }
         _ => panic!("expected a write timeout, got {error}"),
     }
-    assert_eq!(own(&counters, "connects"), 1);
-    assert_eq!(own(&counters, "send-failures"), 1);
-    let dropped = own(&counters, "dropped-unsent");
+    assert_eq!(own_count(&counters, "graphite", "connects"), 1);
+    assert_eq!(own_count(&counters, "graphite", "send-failures"), 1);
+    let dropped = own_count(&counters, "graphite", "dropped-unsent");
     assert!(dropped > 0 && dropped < lines, "{dropped} of {lines}");
     // Every line is counted once: written whole, or dropped.
-    assert_eq!(own(&counters, "sent-points") + dropped, lines);
+    assert_eq!(
+        own_count(&counters, "graphite", "sent-points") + dropped,
+        lines
+    );
 
     // Reports right after it wait for the backoff instead of connecting.
     let small = Registry::new();
@@ -89,9 +88,12 @@ fn a_backend_that_never_reads_ends_the_report_by_its_write_timeout_then_backs_of
             "{error}"
         );
     }
-    assert_eq!(own(&counters, "backed-off"), 5);
-    assert_eq!(own(&counters, "connects"), 1);
-    assert_eq!(own(&counters, "dropped-unsent"), dropped + 5);
+    assert_eq!(own_count(&counters, "graphite", "backed-off"), 5);
+    assert_eq!(own_count(&counters, "graphite", "connects"), 1);
+    assert_eq!(
+        own_count(&counters, "graphite", "dropped-unsent"),
+        dropped + 5
+    );
     let deadline = Instant::now() + WAIT;
     while hole.accepted() == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
@@ -112,8 +114,8 @@ fn stop_returns_while_the_backend_never_reads() {
     let outcome = reporter.stop();
     assert!(outcome.final_report_sent);
     assert_eq!((outcome.reports, outcome.failures), (0, 1));
-    assert_eq!(own(&data, "send-failures"), 1);
-    assert_eq!(own(&data, "connects"), 1);
+    assert_eq!(own_count(&data, "graphite", "send-failures"), 1);
+    assert_eq!(own_count(&data, "graphite", "connects"), 1);
 }
 
 #[test]
@@ -130,10 +132,10 @@ fn a_dead_port_fails_fast_with_backoff_and_is_counted() {
         assert!(reporter.report_now());
     }
     // One refused attempt; the reports after it wait for the backoff.
-    assert_eq!(own(&registry, "connect-failures"), 1);
-    assert_eq!(own(&registry, "backed-off"), 3);
-    assert_eq!(own(&registry, "connects"), 0);
-    assert!(own(&registry, "dropped-unsent") > 0);
+    assert_eq!(own_count(&registry, "graphite", "connect-failures"), 1);
+    assert_eq!(own_count(&registry, "graphite", "backed-off"), 3);
+    assert_eq!(own_count(&registry, "graphite", "connects"), 0);
+    assert!(own_count(&registry, "graphite", "dropped-unsent") > 0);
     let outcome = reporter.stop();
     assert!(outcome.final_report_sent);
     assert_eq!((outcome.reports, outcome.failures), (0, 5));

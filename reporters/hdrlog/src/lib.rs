@@ -51,5 +51,5 @@ pub use interval::{error_bound, HDR_SIGNIFICANT_FIGURES};
 pub use reporter::{HdrLogReporter, HdrLogReporterBuilder};
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
-pub use tachymeter_report::{DurationUnit, PeriodicReporter, Report, ReportError};
+pub use tachymeter_report::{BuildError, DurationUnit, PeriodicReporter, Report, ReportError};
 pub use tag::{tag, MAX_TAG_LEN};

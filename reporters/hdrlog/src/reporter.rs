@@ -16,8 +16,8 @@ use tachymeter_core::{
     RegistrySnapshot,
 };
 use tachymeter_report::{
-    cut_line, own_metric_name, write_counting, DurationUnit, PeriodicReporter, Previous, Report,
-    ReportError, SeriesNames,
+    cut_line, own_metric_name, write_counting, BuildError, DurationUnit, PeriodicReporter,
+    Previous, Report, ReportError, SeriesNames,
 };
 
 /// Writes every timer's and histogram's values of each interval to an
@@ -419,14 +419,13 @@ impl HdrLogReporterBuilder {
     }
 
     /// The reporter, to call by hand or hand to a [`PeriodicReporter`]; it
-    /// registers its own counter in `registry`, the registry it reports
-    /// (it looks there for series missing from a report). Nothing is
-    /// written yet: the header goes out with the first report.
+    /// registers its own counter in `registry`. Nothing is written yet: the
+    /// header goes out with the first report.
     ///
     /// # Errors
     ///
     /// When its counter's name is taken by another kind of metric.
-    pub fn build(self, registry: &Registry) -> Result<HdrLogReporter, ReportError> {
+    pub fn build(self, registry: &Registry) -> Result<HdrLogReporter, BuildError> {
         let skipped = registry.counter(own_metric_name(&self.name, "skipped-series"))?;
         let clock = self.clock.unwrap_or_else(|| Arc::clone(registry.clock()));
         let origin = clock.now();
@@ -460,7 +459,7 @@ impl HdrLogReporterBuilder {
         self,
         registry: &Registry,
         interval: Duration,
-    ) -> Result<PeriodicReporter, ReportError> {
+    ) -> Result<PeriodicReporter, BuildError> {
         let name = self.name.clone();
         let reporter = self.build(registry)?;
         PeriodicReporter::builder(registry, interval)

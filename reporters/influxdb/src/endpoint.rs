@@ -57,12 +57,12 @@ enum Api {
 }
 
 impl Endpoint {
-    /// Database `db` of the InfluxDB 1.x at `base_url` (e.g.
+    /// Database `db` of the InfluxDB 1.x at `target`, its base URL (e.g.
     /// `http://127.0.0.1:8086`), through `POST /write?db=<db>&precision=<p>`.
     /// InfluxDB 2.x serves this endpoint too, mapping `db` to a bucket.
-    pub fn v1(base_url: &str, db: &str) -> Self {
+    pub fn v1(target: &str, db: &str) -> Self {
         Endpoint {
-            base_url: base_url.to_string(),
+            base_url: target.to_string(),
             api: Api::V1 {
                 db: db.to_string(),
                 credentials: None,
@@ -71,12 +71,12 @@ impl Endpoint {
         }
     }
 
-    /// `bucket` of organisation `org` on the InfluxDB 2.x at `base_url`,
+    /// `bucket` of organisation `org` on the InfluxDB 2.x at `target`,
     /// through `POST /api/v2/write?org=…&bucket=…&precision=…`,
     /// authenticated with `Authorization: Token <token>`.
-    pub fn v2(base_url: &str, org: &str, bucket: &str, token: &str) -> Self {
+    pub fn v2(target: &str, org: &str, bucket: &str, token: &str) -> Self {
         Endpoint {
-            base_url: base_url.to_string(),
+            base_url: target.to_string(),
             api: Api::V2 {
                 org: org.to_string(),
                 bucket: bucket.to_string(),
@@ -148,8 +148,8 @@ impl Endpoint {
     }
 }
 
-/// [`Endpoint::v1`]`(base_url, db).builder()`: a reporter to database `db`
-/// of the InfluxDB 1.x at `base_url`.
+/// [`Endpoint::v1`]`(target, db).builder()`: a reporter to database `db`
+/// of the InfluxDB 1.x at `target`.
 ///
 /// ```no_run
 /// use tachymeter_core::Registry;
@@ -164,14 +164,14 @@ impl Endpoint {
 /// reporter.stop(); // one final report
 /// # Ok::<(), tachymeter_report::ReportError>(())
 /// ```
-pub fn v1(base_url: &str, db: &str) -> Push<Encoder, Http> {
-    Endpoint::v1(base_url, db).builder()
+pub fn v1(target: &str, db: &str) -> Push<Encoder, Http> {
+    Endpoint::v1(target, db).builder()
 }
 
-/// [`Endpoint::v2`]`(base_url, org, bucket, token).builder()`: a reporter to
-/// `bucket` of organisation `org` on the InfluxDB 2.x at `base_url`.
-pub fn v2(base_url: &str, org: &str, bucket: &str, token: &str) -> Push<Encoder, Http> {
-    Endpoint::v2(base_url, org, bucket, token).builder()
+/// [`Endpoint::v2`]`(target, org, bucket, token).builder()`: a reporter to
+/// `bucket` of organisation `org` on the InfluxDB 2.x at `target`.
+pub fn v2(target: &str, org: &str, bucket: &str, token: &str) -> Push<Encoder, Http> {
+    Endpoint::v2(target, org, bucket, token).builder()
 }
 
 /// How many of a request's points the server refused: none if it stored

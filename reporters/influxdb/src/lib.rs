@@ -26,6 +26,7 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod encode;
 #[cfg(feature = "http")]
@@ -35,14 +36,16 @@ mod precision;
 
 pub use encode::{Encoder, MAX_KEY_LENGTH};
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use endpoint::{v1, v2, Endpoint, InfluxReporter, DEFAULT_BATCH_SIZE, DEFAULT_BUFFER_CAPACITY};
 pub use precision::Precision;
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
 pub use tachymeter_report::{
-    DurationUnit, Encoded, PeriodicReporter, Quiet, Report, ReportError, SeriesNames,
+    BuildError, DurationUnit, Encoded, PeriodicReporter, Quiet, Report, ReportError, SeriesNames,
 };
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use tachymeter_report::{Http, Push};

@@ -3,10 +3,11 @@
 
 mod common;
 
-use common::{buffered, own};
+use common::buffered;
 use std::time::Duration;
 use tachymeter_core::Registry;
 use tachymeter_influxdb::Endpoint;
+use tachymeter_testkit::own_count;
 use tachymeter_testkit::BlackHole;
 
 #[test]
@@ -32,12 +33,12 @@ fn a_black_hole_never_holds_the_reporter() {
         assert!(reporter.report_now(), "report {report} ended in time");
         assert_eq!(buffered(&registry, "hole"), capacity as i64);
         assert_eq!(
-            own(&registry, "hole", "dropped-overflow"),
+            own_count(&registry, "hole", "dropped-overflow"),
             (report * points - capacity) as i64
         );
     }
-    assert!(own(&registry, "hole", "send-failures") >= 3);
-    assert_eq!(own(&registry, "hole", "sent-points"), 0);
+    assert!(own_count(&registry, "hole", "send-failures") >= 3);
+    assert_eq!(own_count(&registry, "hole", "sent-points"), 0);
     assert!(hole.accepted() > 0, "it did connect");
 
     let outcome = reporter.stop();

@@ -3,13 +3,14 @@
 
 mod common;
 
-use common::{buffered, field_types, hostile_counters, own, series, Series};
+use common::{buffered, field_types, hostile_counters, series, Series};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_influxdb::{Endpoint, Precision};
 use tachymeter_report::Report;
+use tachymeter_testkit::own_count;
 use tachymeter_testkit::InfluxDb;
 
 const DB: &str = "metrics";
@@ -142,9 +143,9 @@ fn every_kind_reads_back_with_the_values_recorded() {
     assert_eq!(field_types(&influx, DB, "depth")["value"], "integer");
     assert_eq!(field_types(&influx, DB, "load")["value"], "float");
 
-    let sent = own(&registry, "influxdb", "sent-points");
+    let sent = own_count(&registry, "influxdb", "sent-points");
     assert_eq!(sent, registry.len() as i64, "every metric is one point");
-    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-refused"), 0);
 }
 
 #[test]
@@ -189,10 +190,10 @@ fn hostile_names_are_neither_rejected_nor_injected() {
         .unwrap();
     reporter.report(&registry.snapshot()).unwrap();
 
-    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
-    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
-    assert_eq!(own(&registry, "influxdb", "dropped-clash"), 0);
-    assert_eq!(own(&registry, "influxdb", "dropped-too-long"), 1);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-clash"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-too-long"), 1);
     let all = series(&influx, DB);
     let lat = find(&all, "lat ");
     assert_eq!((int(lat, "min"), int(lat, "max")), (5, 7));
@@ -238,8 +239,8 @@ fn nan_and_infinity_are_dropped_and_counted() {
     let names: Vec<_> = all.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["fine"]);
     assert_eq!(float(&all[0], "value"), 0.25);
-    assert_eq!(own(&registry, "influxdb", "dropped-non-finite"), 3);
-    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-non-finite"), 3);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-refused"), 0);
 }
 
 #[test]
@@ -255,10 +256,10 @@ fn unknown_database_is_refused_once_not_retried() {
     let err = reporter.report(&registry.snapshot()).unwrap_err();
     assert!(err.to_string().contains("404"), "{err}");
     assert!(err.to_string().contains("database not found"), "{err}");
-    assert_eq!(own(&registry, "influxdb", "dropped-refused"), points);
-    assert_eq!(own(&registry, "influxdb", "send-failures"), 0);
-    assert_eq!(own(&registry, "influxdb", "retries"), 0);
-    assert_eq!(own(&registry, "influxdb", "sent-points"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-refused"), points);
+    assert_eq!(own_count(&registry, "influxdb", "send-failures"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "retries"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "sent-points"), 0);
     assert_eq!(
         reporter.transport().buffered(),
         0,
@@ -293,8 +294,8 @@ fn partial_write_counts_only_the_refused_points() {
     let points = registry.len() as i64;
     let err = reporter.report(&registry.snapshot()).unwrap_err();
     assert!(err.to_string().contains("partial write"), "{err}");
-    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 1);
-    assert_eq!(own(&registry, "influxdb", "sent-points"), points - 1);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-refused"), 1);
+    assert_eq!(own_count(&registry, "influxdb", "sent-points"), points - 1);
     assert_eq!(int(find(&series(&influx, DB), "d"), "count"), 4);
 }
 
@@ -326,7 +327,7 @@ fn kill_and_restart_lose_nothing() {
         reporter.report(&registry.snapshot()).unwrap();
         reports += 1;
         influx.kill();
-        let failed_before = own(&registry, "influxdb", "send-failures");
+        let failed_before = own_count(&registry, "influxdb", "send-failures");
         for _ in 0..2 {
             let err = reporter.report(&registry.snapshot()).unwrap_err();
             assert!(
@@ -335,7 +336,7 @@ fn kill_and_restart_lose_nothing() {
             );
             reports += 1;
         }
-        assert!(own(&registry, "influxdb", "send-failures") > failed_before);
+        assert!(own_count(&registry, "influxdb", "send-failures") > failed_before);
         assert!(reporter.transport().buffered() >= 2, "round {round}");
         assert_eq!(
             buffered(&registry, "influxdb"),
@@ -359,9 +360,9 @@ fn kill_and_restart_lose_nothing() {
     let work = find(&all, "work.done");
     assert_eq!(work.rows.len(), reports, "one point per report, none lost");
     assert_eq!(int(work, "count"), recorded.load(Ordering::Relaxed) as i64);
-    assert!(own(&registry, "influxdb", "retries") >= 6);
-    assert_eq!(own(&registry, "influxdb", "dropped-overflow"), 0);
-    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
+    assert!(own_count(&registry, "influxdb", "retries") >= 6);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-overflow"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-refused"), 0);
 }
 
 #[test]
@@ -384,14 +385,14 @@ fn a_full_buffer_drops_the_oldest_points() {
         assert_eq!(reporter.transport().buffered(), points * report.min(2));
     }
     assert_eq!(
-        own(&registry, "influxdb", "dropped-overflow"),
+        own_count(&registry, "influxdb", "dropped-overflow"),
         points as i64
     );
     influx.restart().unwrap();
     step.inc(1);
     reporter.report(&registry.snapshot()).unwrap();
     assert_eq!(
-        own(&registry, "influxdb", "dropped-overflow"),
+        own_count(&registry, "influxdb", "dropped-overflow"),
         2 * points as i64
     );
 
@@ -425,9 +426,9 @@ fn one_measurement_never_gets_a_field_with_two_types() {
         .build(&registry)
         .unwrap();
     reporter.report(&registry.snapshot()).unwrap();
-    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
-    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
-    assert_eq!(own(&registry, "influxdb", "dropped-clash"), 2);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-clash"), 2);
 
     let all = series(&influx, DB);
     let m = find(&all, "m ");
@@ -439,8 +440,8 @@ fn one_measurement_never_gets_a_field_with_two_types() {
 
     // The next report again writes the same points, and is taken whole.
     reporter.report(&registry.snapshot()).unwrap();
-    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
-    assert_eq!(own(&registry, "influxdb", "dropped-clash"), 4);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-clash"), 4);
 }
 
 /// A series key carries one metric for the reporter's life: `req\n`,

@@ -5,11 +5,12 @@
 
 mod common;
 
-use common::{own, WAIT};
+use common::WAIT;
 use std::time::Duration;
 use tachymeter_core::Registry;
 use tachymeter_influxdb::{Endpoint, Precision};
 use tachymeter_report::Report;
+use tachymeter_testkit::own_count;
 use tachymeter_testkit::LineSink;
 
 fn wait_for(sink: &LineSink, wanted: &str) -> String {
@@ -118,7 +119,7 @@ fn unparsed_lines_of_a_partial_write_are_not_counted_as_sent() {
     assert!(err.to_string().contains("refused 2 points"), "{err}");
     let sent = server.join().unwrap();
     assert_eq!(sent.len() as i64, points);
-    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 2);
-    assert_eq!(own(&registry, "influxdb", "sent-points"), points - 2);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-refused"), 2);
+    assert_eq!(own_count(&registry, "influxdb", "sent-points"), points - 2);
     assert_eq!(reporter.transport().buffered(), 0);
 }

@@ -5,12 +5,13 @@
 
 mod common;
 
-use common::{hostile_counters, own, WAIT};
+use common::{hostile_counters, WAIT};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_influxdb::Endpoint;
 use tachymeter_report::Report;
+use tachymeter_testkit::own_count;
 use tachymeter_testkit::{http, VictoriaMetrics};
 
 const DB: &str = "metrics";
@@ -119,7 +120,7 @@ fn v2_write_with_a_token_is_accepted() {
     reporter.report(&registry.snapshot()).unwrap();
     let all = stored(&vm, 1);
     assert_eq!(all[&("jobs_count".to_string(), BTreeMap::new())], 5.0);
-    assert_eq!(own(&registry, "influxdb", "dropped-refused"), 0);
+    assert_eq!(own_count(&registry, "influxdb", "dropped-refused"), 0);
 }
 
 #[test]

@@ -123,6 +123,7 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "http")]
 mod http;
@@ -130,12 +131,13 @@ mod report;
 mod shape;
 
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use http::service;
 pub use report::{write_json_every, JsonReport};
 pub use shape::JsonSnapshot;
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
-pub use tachymeter_report::{PeriodicReporter, Report, ReportError};
+pub use tachymeter_report::{BuildError, PeriodicReporter, Report, ReportError};
 
 use std::io::{self, Write};
 use tachymeter_core::RegistrySnapshot;

@@ -4,7 +4,7 @@ use crate::encode;
 use std::io::Write;
 use std::time::Duration;
 use tachymeter_core::{Registry, RegistrySnapshot};
-use tachymeter_report::{write_counting, PeriodicReporter, Report, ReportError};
+use tachymeter_report::{write_counting, BuildError, PeriodicReporter, Report, ReportError};
 
 /// A [`Report`] that writes each snapshot as one line of compact JSON (the
 /// [crate's shape](crate)) followed by `\n`: a [JSON Lines](https://jsonlines.org)
@@ -98,7 +98,7 @@ pub fn write_json_every(
     registry: &Registry,
     interval: Duration,
     writer: impl Write + Send + 'static,
-) -> Result<PeriodicReporter, ReportError> {
+) -> Result<PeriodicReporter, BuildError> {
     PeriodicReporter::builder(registry, interval)
         .name("json")
         .start(JsonReport::new(writer))

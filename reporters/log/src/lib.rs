@@ -54,6 +54,7 @@
 //! `Sink::tracing`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod format;
 mod reporter;
@@ -64,7 +65,7 @@ pub use reporter::{LogReporter, LogReporterBuilder};
 pub use sink::{Level, Sink, TARGET};
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
-pub use tachymeter_report::{PeriodicReporter, Quiet, Report, ReportError};
+pub use tachymeter_report::{BuildError, PeriodicReporter, Quiet, Report, ReportError};
 
 use std::time::Duration;
 use tachymeter_core::Registry;
@@ -85,6 +86,6 @@ use tachymeter_core::Registry;
 /// assert!(outcome.final_report_sent);
 /// # Ok::<(), tachymeter_report::ReportError>(())
 /// ```
-pub fn log(registry: &Registry, interval: Duration) -> Result<PeriodicReporter, ReportError> {
+pub fn log(registry: &Registry, interval: Duration) -> Result<PeriodicReporter, BuildError> {
     LogReporter::builder().start(registry, interval)
 }

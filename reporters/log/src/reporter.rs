@@ -5,7 +5,7 @@ use crate::format::{DurationUnit, Format, RateUnit};
 use crate::sink::{Level, Sink};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Registry, RegistrySnapshot};
-use tachymeter_report::{PeriodicReporter, Quiet, Report, ReportError};
+use tachymeter_report::{BuildError, PeriodicReporter, Quiet, Report, ReportError};
 
 /// Formats each snapshot with a [`Format`] and sends it to a [`Sink`]: the
 /// `log` facade (default), `tracing`, or any writer.
@@ -232,7 +232,7 @@ impl LogReporterBuilder {
         self,
         registry: &Registry,
         interval: Duration,
-    ) -> Result<PeriodicReporter, ReportError> {
+    ) -> Result<PeriodicReporter, BuildError> {
         PeriodicReporter::builder(registry, interval)
             .name(&self.name)
             .quiet(self.quiet)

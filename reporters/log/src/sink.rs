@@ -76,6 +76,7 @@ impl Sink {
     /// let reporter = LogReporter::builder().sink(Sink::log()).build();
     /// ```
     #[cfg(feature = "log")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "log")))]
     pub fn log() -> Self {
         Self { inner: Inner::Log }
     }
@@ -88,6 +89,7 @@ impl Sink {
     /// let reporter = LogReporter::builder().sink(Sink::tracing()).build();
     /// ```
     #[cfg(feature = "tracing")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
     pub fn tracing() -> Self {
         Self {
             inner: Inner::Tracing,

@@ -53,6 +53,6 @@ pub use sanitize::sanitize;
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
 pub use tachymeter_report::{
-    DurationUnit, Encoded, PeriodicReporter, Push, Quiet, Report, ReportError, SeriesNames,
-    TcpLines,
+    BuildError, DurationUnit, Encoded, PeriodicReporter, Push, Quiet, Report, ReportError,
+    SeriesNames, TcpLines,
 };

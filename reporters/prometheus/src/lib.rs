@@ -37,6 +37,7 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod buckets;
 mod builder;
@@ -64,14 +65,18 @@ pub use exporter::{PrometheusExporter, DEFAULT_QUANTILES};
 pub use format::Format;
 pub use native::NativeHistograms;
 #[cfg(feature = "protobuf")]
+#[cfg_attr(docsrs, doc(cfg(feature = "protobuf")))]
 pub use protobuf::PROTOBUF_CONTENT_TYPE;
 #[cfg(feature = "push")]
+#[cfg_attr(docsrs, doc(cfg(feature = "push")))]
 pub use push::{PushEncoder, PushError, Pushgateway};
 #[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use server::{MetricsServer, MetricsServerBuilder};
 pub use service::PrometheusService;
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
 pub use tachymeter_report::RenderService;
 #[cfg(feature = "push")]
-pub use tachymeter_report::{Http, PeriodicReporter, Push, ReportError};
+#[cfg_attr(docsrs, doc(cfg(feature = "push")))]
+pub use tachymeter_report::{BuildError, Http, PeriodicReporter, Push, ReportError};

@@ -8,7 +8,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 use tachymeter_core::RegistrySnapshot;
 use tachymeter_report::{
-    Body, Encode, Encoded, Http, HttpError, Own, PeriodicReporter, Push, ReportError, Settings,
+    Body, BuildError, Encode, Encoded, Http, HttpError, Own, PeriodicReporter, Push, Settings,
     Transport,
 };
 
@@ -126,10 +126,10 @@ impl fmt::Display for PushError {
 impl std::error::Error for PushError {}
 
 impl Pushgateway {
-    /// Pushes `exporter`'s metrics to the Pushgateway at `base_url` (e.g.
+    /// Pushes `exporter`'s metrics to the Pushgateway at `target`, its base URL (e.g.
     /// `http://127.0.0.1:9091`) under job `job`.
-    pub fn new(base_url: &str, job: &str, exporter: &PrometheusExporter) -> Self {
-        let mut url = base_url.trim_end_matches('/').to_string();
+    pub fn new(target: &str, job: &str, exporter: &PrometheusExporter) -> Self {
+        let mut url = target.trim_end_matches('/').to_string();
         url.push_str("/metrics");
         push_segment(&mut url, "job", job);
         Self {
@@ -201,7 +201,7 @@ impl Pushgateway {
     /// # Errors
     ///
     /// As [`Push::start`].
-    pub fn every(self, interval: Duration) -> Result<PeriodicReporter, ReportError> {
+    pub fn every(self, interval: Duration) -> Result<PeriodicReporter, BuildError> {
         let registry = self.exporter.registry().clone();
         self.builder().start(&registry, interval)
     }

@@ -6,10 +6,11 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_prometheus::{Buckets, Format, PrometheusExporter};
-use tachymeter_testkit::Promtool;
+use tachymeter_testkit::{Promtool, HOSTILE_PIECES};
 
-/// Names and label values that break naive encoders.
-const HOSTILE: &[&str] = &[
+/// Names and label values that break naive encoders, beside
+/// [`HOSTILE_PIECES`]: those the text format gives a meaning to.
+const PROMETHEUS_HOSTILE: &[&str] = &[
     "",
     " ",
     "a b",
@@ -42,9 +43,10 @@ const HOSTILE: &[&str] = &[
 
 fn hostile_registry() -> Registry {
     let registry = Registry::new();
-    for (i, name) in HOSTILE.iter().enumerate() {
-        let value = HOSTILE[(i * 7 + 3) % HOSTILE.len()];
-        let other = HOSTILE[(i * 5 + 1) % HOSTILE.len()];
+    let hostile = [PROMETHEUS_HOSTILE, HOSTILE_PIECES].concat();
+    for (i, name) in hostile.iter().enumerate() {
+        let value = hostile[(i * 7 + 3) % hostile.len()];
+        let other = hostile[(i * 5 + 1) % hostile.len()];
         let labelled = |n: &str| {
             MetricKey::new(n)
                 .with_label(*name, value)

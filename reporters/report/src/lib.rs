@@ -59,7 +59,9 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod build_error;
 mod clean;
 mod encode;
 mod fields;
@@ -77,6 +79,7 @@ mod schedule;
 mod transport;
 mod write;
 
+pub use build_error::BuildError;
 pub use clean::{push_replaced, Cleaned};
 pub use encode::{encode_once, Encode, Encoded};
 pub use fields::{fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
@@ -88,10 +91,12 @@ pub use previous::{Previous, MAX_ABSENT_REPORTS};
 pub use push::{Push, PushReporter};
 pub use quiet::Quiet;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use render_service::{Render, RenderService, Rendered, ResponseBody};
 pub use report::{Report, ReportError};
 pub use schedule::{Due, Schedule, MAX_WAIT};
 #[cfg(feature = "http-transport")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http-transport")))]
 pub use transport::{Answer, Http, HttpError, RETRYABLE};
 pub use transport::{
     SendError, Sent, Settings, TcpLines, TcpSender, Transport, Udp, Undelivered, INITIAL_BACKOFF,

@@ -1,7 +1,6 @@
 //! [`Own`]: where a reporter counts what it does, under one set of names.
 
-use crate::ReportError;
-use tachymeter_core::{Counter, Gauge, Registry, Timer};
+use tachymeter_core::{Counter, Gauge, Registry, RegistryError, Timer};
 
 /// The name of a reporter's own metric: `reporter.<reporter>.<what>`, the
 /// convention every reporter's counts follow.
@@ -88,9 +87,9 @@ impl Own {
     /// # Errors
     ///
     /// When that name is taken by another kind of metric.
-    pub fn counter(&self, what: &str) -> Result<Counter, ReportError> {
+    pub fn counter(&self, what: &str) -> Result<Counter, RegistryError> {
         match &self.registry {
-            Some(registry) => Ok(registry.counter(own_metric_name(&self.name, what))?),
+            Some(registry) => registry.counter(own_metric_name(&self.name, what)),
             None => Ok(Counter::new()),
         }
     }
@@ -100,9 +99,9 @@ impl Own {
     /// # Errors
     ///
     /// When that name is taken by another kind of metric.
-    pub fn gauge(&self, what: &str) -> Result<Gauge, ReportError> {
+    pub fn gauge(&self, what: &str) -> Result<Gauge, RegistryError> {
         match &self.registry {
-            Some(registry) => Ok(registry.gauge(own_metric_name(&self.name, what))?),
+            Some(registry) => registry.gauge(own_metric_name(&self.name, what)),
             None => Ok(Gauge::new()),
         }
     }
@@ -112,9 +111,9 @@ impl Own {
     /// # Errors
     ///
     /// When that name is taken by another kind of metric.
-    pub fn timer(&self, what: &str) -> Result<Timer, ReportError> {
+    pub fn timer(&self, what: &str) -> Result<Timer, RegistryError> {
         match &self.registry {
-            Some(registry) => Ok(registry.timer(own_metric_name(&self.name, what))?),
+            Some(registry) => registry.timer(own_metric_name(&self.name, what)),
             None => Ok(Timer::new()),
         }
     }

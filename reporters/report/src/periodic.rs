@@ -1,6 +1,6 @@
 //! A [`Report`] run every interval on its own thread.
 
-use crate::{Own, Quiet, Report, ReportError, Schedule, MAX_WAIT};
+use crate::{BuildError, Own, Quiet, Report, Schedule, MAX_WAIT};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -256,11 +256,9 @@ impl PeriodicReporterBuilder {
     /// Fails if the interval is zero, if one of the own metric names is
     /// already taken by another kind of metric, or if the thread cannot be
     /// spawned.
-    pub fn start(self, report: impl Report) -> Result<PeriodicReporter, ReportError> {
+    pub fn start(self, report: impl Report) -> Result<PeriodicReporter, BuildError> {
         if self.interval.is_zero() {
-            return Err("the report interval is zero: pass how often to report, \
-                        for example Duration::from_secs(10)"
-                .into());
+            return Err(BuildError::ZeroInterval);
         }
         let registry = self.registry;
         let own = if self.own_metrics {
@@ -288,7 +286,8 @@ impl PeriodicReporterBuilder {
         let interval = self.interval;
         let thread = std::thread::Builder::new()
             .name(format!("metrics-{}", self.name))
-            .spawn(move || worker.run(interval))?;
+            .spawn(move || worker.run(interval))
+            .map_err(BuildError::Thread)?;
         Ok(PeriodicReporter {
             control,
             thread: Some(thread),

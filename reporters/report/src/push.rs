@@ -1,10 +1,12 @@
 //! [`Push`]: an [`Encode`]r and a [`Transport`] made one push reporter, with
 //! the settings every push reporter shares.
 
-use crate::{Encode, Encoded, Own, Payload, PeriodicReporter, Quiet, Report, ReportError};
+use crate::{
+    BuildError, Encode, Encoded, Own, Payload, PeriodicReporter, Quiet, Report, ReportError,
+};
 use crate::{Settings, Transport, INITIAL_BACKOFF, MAX_BACKOFF};
 use std::time::{Duration, SystemTime};
-use tachymeter_core::{Counter, Registry, RegistrySnapshot};
+use tachymeter_core::{Counter, Registry, RegistryError, RegistrySnapshot};
 
 /// Builds a push reporter from an encoder (what to send) and a transport
 /// (how it gets there), with the settings every push reporter shares: its
@@ -150,7 +152,7 @@ where
     ///
     /// When one of its own metric names is taken by another kind of metric,
     /// or the transport's settings cannot work (a URL that does not parse).
-    pub fn build(mut self, registry: &Registry) -> Result<PushReporter<E, T>, ReportError> {
+    pub fn build(mut self, registry: &Registry) -> Result<PushReporter<E, T>, BuildError> {
         let own = if self.own_metrics {
             Own::new(registry, &self.name)
         } else {
@@ -181,7 +183,7 @@ where
         self,
         registry: &Registry,
         interval: Duration,
-    ) -> Result<PeriodicReporter, ReportError> {
+    ) -> Result<PeriodicReporter, BuildError> {
         let wait = self
             .settings()
             .timeout
@@ -291,7 +293,7 @@ struct Dropped {
 }
 
 impl Dropped {
-    fn register(own: &Own) -> Result<Self, ReportError> {
+    fn register(own: &Own) -> Result<Self, RegistryError> {
         Ok(Dropped {
             non_finite: own.counter("dropped-non-finite")?,
             too_long: own.counter("dropped-too-long")?,

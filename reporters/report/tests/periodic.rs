@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 use tachymeter_core::{ManualClock, Registry, RegistrySnapshot};
-use tachymeter_report::{Due, PeriodicReporter, Report, ReportError, Schedule};
+use tachymeter_report::{BuildError, Due, PeriodicReporter, Report, ReportError, Schedule};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -142,6 +142,7 @@ fn a_zero_interval_is_an_error_that_says_what_to_pass() {
     let err = PeriodicReporter::builder(&registry, Duration::ZERO)
         .start(|_: &RegistrySnapshot| Ok(()))
         .unwrap_err();
+    assert!(matches!(err, BuildError::ZeroInterval), "{err:?}");
     assert!(err.to_string().contains("interval is zero"), "{err}");
     assert!(err.to_string().contains("Duration::from_secs"), "{err}");
     assert!(

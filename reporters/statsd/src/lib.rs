@@ -103,6 +103,6 @@ pub use reporter::{builder, StatsdReporter};
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.
 pub use tachymeter_report::{
-    DurationUnit, Encoded, PeriodicReporter, Push, Quiet, Report, ReportError, Udp,
+    BuildError, DurationUnit, Encoded, PeriodicReporter, Push, Quiet, Report, ReportError, Udp,
     DEFAULT_MAX_DATAGRAM,
 };

@@ -8,7 +8,7 @@ use tachymeter_report::{Push, PushReporter, Udp};
 /// transport.
 pub type StatsdReporter = PushReporter<Encoder, Udp>;
 
-/// Starts configuring a reporter named `statsd` to the daemon at `address`,
+/// Starts configuring a reporter named `statsd` to the daemon at `target`,
 /// `host:port` (an IP address or a host name, looked up again on every
 /// reconnect; one that is not `host:port` fails when the reporter is
 /// built), with a default [`Encoder`].
@@ -37,6 +37,6 @@ pub type StatsdReporter = PushReporter<Encoder, Udp>;
 /// reporter.stop(); // one final report
 /// # Ok::<(), tachymeter_report::ReportError>(())
 /// ```
-pub fn builder(address: impl Into<String>) -> Push<Encoder, Udp> {
-    Push::new("statsd", Encoder::new(), Udp::new(address))
+pub fn builder(target: impl Into<String>) -> Push<Encoder, Udp> {
+    Push::new("statsd", Encoder::new(), Udp::new(target))
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use support::*;
 use tachymeter_core::{HistogramSnapshot, MetricSnapshot, Registry};
 use tachymeter_report::{PeriodicReporter, Report};
+use tachymeter_testkit::own_count;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -123,8 +124,8 @@ fn every_kind_reads_back_exactly() {
     assert_eq!(sum(&statsd, "stats.timers.k.latency.count"), 200.0);
     let outcome = reporter.stop();
     assert_eq!(outcome.failures, 0);
-    assert_eq!(own(&registry, "send-failures"), 0);
-    assert!(own(&registry, "sent-points") >= 5);
+    assert_eq!(own_count(&registry, "statsd", "send-failures"), 0);
+    assert!(own_count(&registry, "statsd", "sent-points") >= 5);
     assert_eq!(statsd.bad_lines_seen().unwrap(), 0);
 }
 
@@ -187,7 +188,7 @@ fn small_datagrams_carry_everything() {
     }
     reporter.report(&registry.snapshot()).unwrap();
     // 40 counters and 250 values in lines of at most 64 bytes.
-    let points = own(&registry, "sent-points");
+    let points = own_count(&registry, "statsd", "sent-points");
     assert!(points > 60, "{points} lines");
     flush_marker(&statsd, 1);
     for i in 0..40u64 {
@@ -195,7 +196,7 @@ fn small_datagrams_carry_everything() {
         assert_eq!(sum(&statsd, &path), (i + 1) as f64, "{path}");
     }
     assert_eq!(sum(&statsd, "stats.timers.p.t.count"), 250.0);
-    assert_eq!(own(&registry, "dropped-too-long"), 0);
+    assert_eq!(own_count(&registry, "statsd", "dropped-too-long"), 0);
     assert_eq!(statsd.bad_lines_seen().unwrap(), 0);
 }
 
@@ -219,7 +220,7 @@ fn a_meter_growth_past_i64_max_arrives_whole_over_two_reports() {
     let received = sum(&statsd, "stats.counters.k.huge.count");
     assert_eq!(received, total as f64, "all of it, over two reports");
     for dropped in ["dropped-too-long", "dropped-non-finite"] {
-        assert_eq!(own(&registry, dropped), 0, "{dropped}");
+        assert_eq!(own_count(&registry, "statsd", dropped), 0, "{dropped}");
     }
 }
 

@@ -10,32 +10,7 @@ use std::time::Duration;
 use support::*;
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_report::Report;
-
-/// Pieces that break StatsD lines, Graphite paths or the daemon's parser.
-const HOSTILE: [&str; 22] = [
-    " ",
-    ",",
-    "=",
-    "\"",
-    "\\",
-    "\n",
-    "\r\n",
-    ":",
-    "|",
-    "@",
-    "#",
-    ";",
-    "/",
-    "'",
-    "{x}",
-    "\t",
-    "ñ",
-    "日本語",
-    "|#a:b",
-    ":1|c\nevil:1|c",
-    "..",
-    "\u{0}",
-];
+use tachymeter_testkit::{own_count, HOSTILE_PIECES};
 
 /// The documented cleaning, written again: `[A-Za-z0-9_.-]` stays (dots
 /// only where allowed), anything else is `_`.
@@ -57,7 +32,7 @@ type Recorded = Vec<(MetricKey, i64)>;
 fn record(registry: &Registry) -> (Recorded, Recorded) {
     let mut counters = Vec::new();
     let mut gauges = Vec::new();
-    for (i, piece) in HOSTILE.iter().enumerate() {
+    for (i, piece) in HOSTILE_PIECES.iter().enumerate() {
         let i = i as i64;
         let name = MetricKey::new(format!("n{i}{piece}end"));
         registry.counter(name.clone()).unwrap().inc(i as u64 + 1);
@@ -132,7 +107,7 @@ fn check(prefix: &str, dogstatsd: bool, expect: fn(&MetricKey) -> String) {
     reporter.report(&registry.snapshot()).unwrap();
     flush_marker(&statsd, 1);
     assert_eq!(statsd.bad_lines_seen().unwrap(), 0);
-    assert_eq!(own(&registry, "dropped-too-long"), 1);
+    assert_eq!(own_count(&registry, "statsd", "dropped-too-long"), 1);
 
     let mut want: BTreeMap<String, i64> = BTreeMap::new();
     for (key, value) in counters.iter().chain(&gauges) {
@@ -245,6 +220,6 @@ fn datagrams_stay_within_a_tiny_limit() {
         // 300 values, over the default 256: sent as 150 pairs.
         assert_eq!(timer_values, 300.0);
         // Lines that cannot fit 100 bytes: the 600-character and the huge name.
-        assert_eq!(own(&registry, "dropped-too-long"), 2);
+        assert_eq!(own_count(&registry, "statsd", "dropped-too-long"), 2);
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use support::*;
 use tachymeter_core::Registry;
 use tachymeter_report::Report;
+use tachymeter_testkit::own_count;
 use tachymeter_testkit::port::free_udp_port;
 
 #[test]
@@ -38,7 +39,7 @@ fn counts_survive_three_crashes_exactly() {
         })
     };
 
-    let failures = || own(&registry, "send-failures");
+    let failures = || own_count(&registry, "statsd", "send-failures");
     let mut markers = 0;
     for round in 0..3 {
         // Delivered, and flushed by the daemon before it dies.
@@ -72,14 +73,8 @@ fn counts_survive_three_crashes_exactly() {
         timer.count() as f64
     );
     // The first connection, and one after each of the three failures.
-    assert!(own(&registry, "connects") >= 4);
-    assert_eq!(
-        registry
-            .counter("reporter.statsd.failures")
-            .unwrap()
-            .count(),
-        3
-    );
+    assert!(own_count(&registry, "statsd", "connects") >= 4);
+    assert_eq!(own_count(&registry, "statsd", "failures"), 3);
     assert_eq!(statsd.bad_lines_seen().unwrap(), 0);
 }
 
@@ -97,8 +92,8 @@ fn a_dead_port_fails_every_report_and_keeps_one_delta() {
         timer.update(Duration::from_millis(2));
         assert!(reporter.report(&registry.snapshot()).is_err());
     }
-    assert_eq!(own(&registry, "send-failures"), 20);
-    assert_eq!(own(&registry, "sent-points"), 0);
+    assert_eq!(own_count(&registry, "statsd", "send-failures"), 20);
+    assert_eq!(own_count(&registry, "statsd", "sent-points"), 0);
 
     // A listener appears: one report, one datagram with the whole delta
     // (nothing was queued meanwhile).
@@ -107,7 +102,7 @@ fn a_dead_port_fails_every_report_and_keeps_one_delta() {
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     reporter.report(&registry.snapshot()).unwrap();
-    assert!(own(&registry, "sent-points") >= 2);
+    assert!(own_count(&registry, "statsd", "sent-points") >= 2);
     let mut buffer = [0u8; 2048];
     assert_eq!(socket.recv(&mut buffer).unwrap(), 0, "the probe");
     let n = socket.recv(&mut buffer).unwrap();

@@ -1,65 +1,15 @@
-//! Shared by the real-server tests: hostile names, the documented
-//! sanitising rules written out independently, and reading own counters.
+//! Shared by the real-server tests: hostile series and the documented
+//! sanitising rules written out independently.
 #![allow(dead_code)]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{MetricKey, Registry};
 use tachymeter_graphite::GraphiteReporter;
 use tachymeter_report::{Report, ReportError};
+pub use tachymeter_testkit::HOSTILE_PIECES;
 
 /// How long a test waits for data to show up in a server.
 pub const WAIT: Duration = Duration::from_secs(20);
-
-/// Pieces that break naive Graphite lines, paths or tags.
-pub const HOSTILE: &[&str] = &[
-    " ",
-    "  ",
-    "\t",
-    "\n",
-    "\r\n",
-    ",",
-    "=",
-    "\"",
-    "'",
-    "\\",
-    ":",
-    "|",
-    ";",
-    "/",
-    "..",
-    ".",
-    "~",
-    "!",
-    "^",
-    "{",
-    "}",
-    "*",
-    "?",
-    "[",
-    "]",
-    "(",
-    ")",
-    "#",
-    "%",
-    "&",
-    "\u{0}",
-    "\u{1f}",
-    "\u{7f}",
-    "\u{85}",
-    "\u{a0}",
-    "\u{2028}",
-    "\u{e9}",
-    "\u{65}\u{301}",
-    "\u{65e5}\u{672c}",
-    "\u{1f600}",
-    "a b 1 2\nx.y 3",
-    "x;k=v",
-    "x{k=\"v\"}",
-    "../../etc",
-    "-",
-    "_",
-    "",
-];
 
 /// The current Unix time in seconds.
 pub fn unix_now() -> i64 {
@@ -138,7 +88,7 @@ pub struct Hostile {
 /// label value, each sanitising to a path of its own; the count of the
 /// `i`-th is `i + 1`.
 pub fn hostile_counters(registry: &Registry) -> Vec<Hostile> {
-    HOSTILE
+    HOSTILE_PIECES
         .iter()
         .enumerate()
         .map(|(i, piece)| {
@@ -188,20 +138,6 @@ pub fn tagged_series(prefix: &str, key: &MetricKey, suffix: &str) -> Series {
 pub struct Series {
     pub name: String,
     pub tags: Vec<(String, String)>,
-}
-
-/// The value of the counter `name` in `registry` (0 if there is none).
-pub fn count(registry: &Registry, name: &str) -> i64 {
-    registry
-        .snapshot()
-        .metrics
-        .iter()
-        .find(|e| e.key.name() == name)
-        .map(|e| match &e.snapshot {
-            tachymeter_core::MetricSnapshot::Counter(c) => c.count,
-            other => panic!("{name} is not a counter: {other:?}"),
-        })
-        .unwrap_or(0)
 }
 
 /// Reports `registry` once through `reporter`, returning the Unix seconds

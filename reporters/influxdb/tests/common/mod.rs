@@ -92,14 +92,6 @@ pub fn field_types(influx: &InfluxDb, db: &str, measurement: &str) -> BTreeMap<S
         .collect()
 }
 
-/// The reporter's own count `reporter.<name>.<what>`.
-pub fn own(registry: &Registry, name: &str, what: &str) -> i64 {
-    registry
-        .counter(format!("reporter.{name}.{what}"))
-        .expect("own counter")
-        .count()
-}
-
 /// The reporter's own gauge `reporter.<name>.buffered-points`.
 pub fn buffered(registry: &Registry, name: &str) -> i64 {
     registry

@@ -2,7 +2,7 @@
 //! [`Lines`] sent in batches (InfluxDB), on a blocking HTTP client.
 
 use super::{Settings, Transport, Undelivered};
-use crate::{Body, Lines, Own, Payload, ReportError};
+use crate::{Body, BuildError, Lines, Own, Payload, ReportError};
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -224,20 +224,20 @@ impl Http {
         }
     }
 
-    /// `POST` requests to `url`.
-    pub fn post(url: &str) -> Self {
-        Self::new("POST", url)
+    /// `POST` requests to `target`, a URL.
+    pub fn post(target: &str) -> Self {
+        Self::new("POST", target)
     }
 
-    /// `PUT` requests to `url`.
-    pub fn put(url: &str) -> Self {
-        Self::new("PUT", url)
+    /// `PUT` requests to `target`, a URL.
+    pub fn put(target: &str) -> Self {
+        Self::new("PUT", target)
     }
 
-    /// `DELETE` requests to `url` (the body, if any, is ignored by most
-    /// servers).
-    pub fn delete(url: &str) -> Self {
-        Self::new("DELETE", url)
+    /// `DELETE` requests to `target`, a URL (the body, if any, is ignored
+    /// by most servers).
+    pub fn delete(target: &str) -> Self {
+        Self::new("DELETE", target)
     }
 
     /// Appends `name=value` to the URL's query, both percent-encoded.
@@ -451,7 +451,7 @@ impl Http {
 }
 
 impl Transport<Body> for Http {
-    fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), ReportError> {
+    fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), BuildError> {
         prepare(self, settings, own)
     }
 
@@ -492,7 +492,7 @@ impl Transport<Body> for Http {
 }
 
 impl Transport<Lines> for Http {
-    fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), ReportError> {
+    fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), BuildError> {
         prepare(self, settings, own)
     }
 
@@ -584,21 +584,22 @@ impl Http {
 }
 
 /// Checks the URL, builds the client and registers the counters.
-fn prepare(http: &mut Http, settings: &Settings, own: &Own) -> Result<(), ReportError> {
+fn prepare(http: &mut Http, settings: &Settings, own: &Own) -> Result<(), BuildError> {
     let uri: ureq::http::Uri = http
         .url
         .parse()
-        .map_err(|e| format!("invalid URL {:?}: {e}", http.url))?;
+        .map_err(|e| BuildError::target(&http.url, format!("not a URL: {e}")))?;
     if uri.host().is_none() || !matches!(uri.scheme_str(), Some("http" | "https")) {
-        return Err(format!("invalid URL {:?}: not http(s)://host…", http.url).into());
+        return Err(BuildError::target(&http.url, "not http(s)://host…"));
     }
     for (name, value) in &http.headers {
         let valid = ureq::http::HeaderName::from_bytes(name.as_bytes()).is_ok()
             && ureq::http::HeaderValue::from_str(value).is_ok();
         if !valid {
-            return Err(
-                format!("the header {name:?} holds characters a header cannot carry").into(),
-            );
+            return Err(BuildError::target(
+                &http.url,
+                format!("the header {name:?} holds characters a header cannot carry"),
+            ));
         }
     }
     http.timeout = settings.timeout.max(Duration::from_millis(1));
@@ -694,10 +695,15 @@ mod tests {
         let own = Own::off("t");
         let mut bad = Http::post("http://h:1/").header("Authorization", "Token a\nb");
         let err = Transport::<Body>::prepare(&mut bad, &Settings::default(), &own).unwrap_err();
+        assert!(matches!(err, BuildError::Target { .. }), "{err:?}");
         assert!(err.to_string().contains("Authorization"), "{err}");
         for url in ["127.0.0.1:8086", "not a url", "ftp://h/"] {
             let mut bad = Http::post(url);
-            assert!(Transport::<Body>::prepare(&mut bad, &Settings::default(), &own).is_err());
+            let err = Transport::<Body>::prepare(&mut bad, &Settings::default(), &own).unwrap_err();
+            assert!(
+                matches!(&err, BuildError::Target { target, .. } if target == url),
+                "{err:?}"
+            );
         }
     }
 

@@ -17,11 +17,12 @@ mod udp;
 pub(crate) use backoff::Backoff;
 pub use backoff::{INITIAL_BACKOFF, MAX_BACKOFF};
 #[cfg(feature = "http-transport")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http-transport")))]
 pub use http::{Answer, Http, HttpError, RETRYABLE};
 pub use tcp::{SendError, Sent, TcpLines, TcpSender};
 pub use udp::Udp;
 
-use crate::{Own, Payload, ReportError};
+use crate::{BuildError, Own, Payload, ReportError};
 use std::fmt;
 use std::time::Duration;
 
@@ -53,13 +54,13 @@ impl Default for Settings {
 ///
 /// ```
 /// use tachymeter_core::Registry;
-/// use tachymeter_report::{Lines, Own, ReportError, Settings, Transport, Undelivered};
+/// use tachymeter_report::{BuildError, Lines, Own, Settings, Transport, Undelivered};
 ///
 /// /// Prints what it is given.
 /// struct Print;
 ///
 /// impl Transport<Lines> for Print {
-///     fn prepare(&mut self, _: &Settings, _: &Own) -> Result<(), ReportError> {
+///     fn prepare(&mut self, _: &Settings, _: &Own) -> Result<(), BuildError> {
 ///         Ok(())
 ///     }
 ///
@@ -84,7 +85,7 @@ pub trait Transport<P: Payload>: Send + 'static {
     ///
     /// When one of its counters' names is taken by another kind of metric,
     /// or its settings cannot work (a URL that does not parse).
-    fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), ReportError>;
+    fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), BuildError>;
 
     /// Sends `payload`, counting what became of its points.
     ///

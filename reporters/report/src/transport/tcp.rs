@@ -4,7 +4,7 @@
 
 use super::{Backoff, Settings, Transport, Undelivered};
 use crate::write::cut_line;
-use crate::{Lines, Own, Payload, ReportError, MAX_WAIT};
+use crate::{BuildError, Lines, Own, Payload, MAX_WAIT};
 use std::fmt;
 use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
@@ -402,7 +402,7 @@ impl TcpLines {
 }
 
 impl Transport<Lines> for TcpLines {
-    fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), ReportError> {
+    fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), BuildError> {
         let (initial, max) = settings.backoff;
         self.live = Some(Live {
             sender: TcpSender::new(self.target.clone(), settings.timeout).backoff(initial, max),

@@ -15,7 +15,7 @@
 //! is waited for again by the next report instead of starting another.
 
 use super::{Settings, Transport, Undelivered};
-use crate::{Datagrams, Own, ReportError};
+use crate::{BuildError, Datagrams, Own};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -91,13 +91,13 @@ struct Delivery {
 }
 
 impl Udp {
-    /// To `address`, `host:port` (a name or an IP address; IPv6 in
+    /// To `target`, `host:port` (a name or an IP address; IPv6 in
     /// brackets, the name looked up again on every connect). Nothing is
     /// looked up nor connected yet; an address that is not `host:port` is
     /// refused when the reporter is built.
-    pub fn new(address: impl Into<String>) -> Self {
+    pub fn new(target: impl Into<String>) -> Self {
         Udp {
-            address: address.into(),
+            address: target.into(),
             target: None,
             timeout: Settings::default().timeout,
             socket: None,
@@ -216,7 +216,7 @@ impl Udp {
 }
 
 impl Transport<Datagrams> for Udp {
-    fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), ReportError> {
+    fn prepare(&mut self, settings: &Settings, own: &Own) -> Result<(), BuildError> {
         self.target = Some(parse(&self.address)?);
         self.timeout = settings.timeout.max(Duration::from_millis(1));
         self.own = Some(Counters {
@@ -280,7 +280,7 @@ impl Transport<Datagrams> for Udp {
 }
 
 /// `host:port`, or an IP address and port.
-fn parse(address: &str) -> io::Result<Target> {
+fn parse(address: &str) -> Result<Target, BuildError> {
     if let Ok(addr) = address.parse::<SocketAddr>() {
         return Ok(Target::Addr(addr));
     }
@@ -290,9 +290,9 @@ fn parse(address: &str) -> io::Result<Target> {
         {
             Ok(Target::Host(address.to_string()))
         }
-        _ => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("address {address:?} is not host:port"),
+        _ => Err(BuildError::target(
+            address,
+            "not host:port (an IP address or a host name, and a port)",
         )),
     }
 }

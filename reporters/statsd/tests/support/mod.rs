@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 use std::time::{Duration, Instant};
-use tachymeter_core::Registry;
 use tachymeter_testkit::{Statsd, StatsdOptions};
 
 /// How long any wait for the daemon may take.
@@ -93,14 +92,6 @@ pub fn wait_until(mut done: impl FnMut() -> bool, what: impl Fn() -> String) {
         assert!(start.elapsed() < WAIT, "waited {WAIT:?} for {}", what());
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// A counter of the reporter's own, read from the registry.
-pub fn own(registry: &Registry, what: &str) -> i64 {
-    registry
-        .counter(format!("reporter.statsd.{what}"))
-        .expect("own counter")
-        .count()
 }
 
 /// The exact statistics StatsD computes over `values` (its default 90th
