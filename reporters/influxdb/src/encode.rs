@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::time::SystemTime;
 use tachymeter_core::{MetricEntry, MetricKey, RegistrySnapshot};
 use tachymeter_report::{
-    fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Value,
+    fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Tags, Value,
 };
 
 /// The longest key, in bytes, that InfluxDB takes: it stores each field
@@ -95,8 +95,8 @@ const FIELD_SEPARATOR: &str = "#!~#";
 #[derive(Debug, Clone, Default)]
 pub struct Encoder {
     prefix: String,
-    /// Sorted by key, keys already mapped, values not empty.
-    tags: Vec<(String, String)>,
+    /// Keys mapped, values cleaned.
+    tags: Tags,
     unit: DurationUnit,
     precision: Precision,
     /// Each series key, settled once for the encoder's life.
@@ -120,17 +120,10 @@ impl Encoder {
     /// key; an empty value removes it. A metric's own label with the same
     /// key wins.
     pub fn tag(mut self, key: &str, value: &str) -> Self {
-        let key = escape::tag_key_name(key).as_str().to_string();
-        let value = escape::clean(value).as_str().to_string();
-        let found = self.tags.binary_search_by(|(k, _)| k.cmp(&key));
-        match (found, value.is_empty()) {
-            (Ok(i), true) => {
-                self.tags.remove(i);
-            }
-            (Ok(i), false) => self.tags[i].1 = value,
-            (Err(_), true) => {}
-            (Err(i), false) => self.tags.insert(i, (key, value)),
-        }
+        self.tags.set(
+            escape::tag_key_name(key).as_str(),
+            escape::clean(value).as_str(),
+        );
         self
     }
 
@@ -329,16 +322,7 @@ impl Encoder {
         if tags.windows(2).any(|pair| pair[0].0 == pair[1].0) {
             return None;
         }
-        tags.extend(
-            self.tags
-                .iter()
-                .map(|(k, v)| (Cow::from(k.as_str()), Cow::from(v.as_str()))),
-        );
-        // Stable: a label stays before the global tag with its key, and
-        // dedup keeps the first of equal keys.
-        tags.sort_by(|a, b| a.0.cmp(&b.0));
-        tags.dedup_by(|later, earlier| later.0 == earlier.0);
-        Some(tags)
+        Some(self.tags.with_labels(tags))
     }
 }
 

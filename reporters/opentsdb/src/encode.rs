@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tachymeter_core::{MetricKey, RegistrySnapshot};
 use tachymeter_report::{
-    fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Value,
+    fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Tags, Value,
 };
 
 /// The most tags a point may have unless set otherwise: OpenTSDB's default
@@ -74,8 +74,8 @@ pub const DEFAULT_MAX_LINE_LEN: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct Encoder {
     prefix: String,
-    /// Sanitised, sorted by key, keys unique, nothing empty.
-    tags: Vec<(String, String)>,
+    /// Sanitised.
+    tags: Tags,
     unit: DurationUnit,
     max_tags: usize,
     max_line_len: usize,
@@ -99,9 +99,11 @@ impl Encoder {
     /// [`DEFAULT_MAX_TAGS`] tags.
     pub fn new() -> Self {
         let host = sanitize(&short_hostname()).into_owned();
+        let mut tags = Tags::default();
+        tags.set("host", host.as_str());
         Encoder {
             prefix: String::new(),
-            tags: vec![("host".to_string(), host.clone())],
+            tags,
             unit: DurationUnit::default(),
             max_tags: DEFAULT_MAX_TAGS,
             max_line_len: DEFAULT_MAX_LINE_LEN,
@@ -120,17 +122,7 @@ impl Encoder {
     /// an empty `value` removes it (`.tag("host", "")` drops the default
     /// `host` tag). Key and value are sanitised.
     pub fn tag(mut self, key: &str, value: &str) -> Self {
-        let key = tag_key(key).as_str().to_string();
-        let value = sanitize(value).into_owned();
-        let found = self.tags.binary_search_by(|(k, _)| k.cmp(&key));
-        match (found, key.is_empty() || value.is_empty()) {
-            (Ok(i), true) => {
-                self.tags.remove(i);
-            }
-            (Ok(i), false) => self.tags[i].1 = value,
-            (Err(_), true) => {}
-            (Err(i), false) => self.tags.insert(i, (key, value)),
-        }
+        self.tags.set(tag_key(key).as_str(), sanitize(value));
         self
     }
 
@@ -172,10 +164,7 @@ impl Encode for Encoder {
         time: SystemTime,
         out: &mut Lines,
     ) -> Encoded {
-        let timestamp = time
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+        let timestamp = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let mut names = std::mem::take(&mut self.names);
         names.settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
             let mut identity = self.name(key.name());
@@ -247,25 +236,19 @@ impl Encoder {
     /// Writes ` key=value` for each tag of a point of `key`, sorted by
     /// key.
     fn write_tags(&self, key: &MetricKey, out: &mut String) {
-        let mut tags: Vec<(Cow<'_, str>, Cow<'_, str>)> =
+        let mut labels: Vec<(Cow<'_, str>, Cow<'_, str>)> =
             Vec::with_capacity(self.tags.len() + key.labels().len());
         for (key, value) in key.labels() {
             let key = tag_key(key).into_cow();
             let value = sanitize(value);
-            if !key.is_empty() && !value.is_empty() && !tags.iter().any(|(k, _)| *k == key) {
-                tags.push((key, value));
+            if !key.is_empty() && !value.is_empty() && !labels.iter().any(|(k, _)| *k == key) {
+                labels.push((key, value));
             }
         }
-        let labels = tags.len();
-        for (key, value) in &self.tags {
-            if !tags[..labels].iter().any(|(k, _)| k == key) {
-                tags.push((Cow::Borrowed(key), Cow::Borrowed(value)));
-            }
-        }
+        let mut tags = self.tags.with_labels(labels);
         if tags.is_empty() {
             tags.push((Cow::Borrowed("host"), Cow::Borrowed(&self.host)));
         }
-        tags.sort_unstable();
         for (key, value) in &tags {
             out.push(' ');
             out.push_str(key);

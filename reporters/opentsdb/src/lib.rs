@@ -34,11 +34,7 @@
 //! Anything that accepts OpenTSDB telnet lines works as the server:
 //! OpenTSDB itself (port 4242), VictoriaMetrics (`-opentsdbListenAddr`),
 //! and others. VictoriaMetrics truncates tag values longer than 16 KiB.
-//! A report whose write times out halfway through a line never leaves that
-//! line cut short: the connection stays open and the rest of the line is
-//! written first on the next attempt (see [`tachymeter_report::TcpLines`]),
-//! so a server that reads a line at end of stream, as VictoriaMetrics does,
-//! never takes a cut line for a point.
+//! A write that times out never leaves a line cut short ([`TcpLines`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -22,11 +22,7 @@ pub type OpenTsdbReporter = PushReporter<Encoder, TcpLines>;
 ///   logs and counts it and the next report sends the cumulative totals
 ///   again, so nothing is lost but resolution.
 /// - Its own counts are metrics in the same registry, under
-///   `reporter.opentsdb.` (see [`Own`](tachymeter_report::Own)): the
-///   transport's `connects`, `connect-failures`, `send-failures`,
-///   `backed-off`, `sent-points`, `dropped-unsent`, and what the encoder
-///   left out, `dropped-non-finite`, `dropped-too-many-tags`,
-///   `dropped-too-long`.
+///   `reporter.opentsdb.`, named in [`Own`](tachymeter_report::Own)'s table.
 ///
 /// Differences from go-metrics' OpenTSDB reporter: the connection is kept
 /// between reports; values keep their full precision (go-metrics rounded

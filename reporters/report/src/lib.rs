@@ -76,6 +76,7 @@ mod quiet;
 mod render_service;
 mod report;
 mod schedule;
+mod tags;
 mod transport;
 mod write;
 
@@ -95,6 +96,7 @@ pub use quiet::Quiet;
 pub use render_service::{Render, RenderService, Rendered, ResponseBody};
 pub use report::{Report, ReportError};
 pub use schedule::{Due, Schedule, MAX_WAIT};
+pub use tags::Tags;
 #[cfg(feature = "http-transport")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http-transport")))]
 pub use transport::{Answer, Http, HttpError, RETRYABLE};
