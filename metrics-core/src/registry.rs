@@ -712,19 +712,33 @@ fn values_into(handles: &[Metric], entries: &mut [MetricEntry]) {
     let sums = Cells::sum_many(&cells);
     let (mut sums, mut offsets) = (sums.into_iter(), offsets.into_iter());
     for (metric, entry) in handles.iter().zip(entries) {
-        entry.snapshot = match metric {
-            Metric::Counter(c) => match (offsets.next(), sums.next()) {
-                (Some(offset), Some(sum)) => {
-                    MetricSnapshot::Counter(c.snapshot_of(c.count_from(offset, sum)))
+        // A counter's or meter's values are written in place when the entry
+        // already holds its kind: a whole `MetricSnapshot` (sized for a
+        // timer) is built and moved only for the other kinds, or the first
+        // time.
+        match (metric, &mut entry.snapshot) {
+            (Metric::Counter(c), MetricSnapshot::Counter(last)) => {
+                if let (Some(offset), Some(sum)) = (offsets.next(), sums.next()) {
+                    *last = c.snapshot_of(c.count_from(offset, sum));
                 }
-                _ => metric.snapshot(),
-            },
-            Metric::Meter(m) => match sums.next() {
-                Some(sum) => MetricSnapshot::Meter(m.snapshot_of(sum as u64)),
-                None => metric.snapshot(),
-            },
-            _ => metric.snapshot(),
-        };
+            }
+            (Metric::Counter(c), snapshot) => {
+                if let (Some(offset), Some(sum)) = (offsets.next(), sums.next()) {
+                    *snapshot = MetricSnapshot::Counter(c.snapshot_of(c.count_from(offset, sum)));
+                }
+            }
+            (Metric::Meter(m), MetricSnapshot::Meter(last)) => {
+                if let Some(sum) = sums.next() {
+                    *last = m.snapshot_of(sum as u64);
+                }
+            }
+            (Metric::Meter(m), snapshot) => {
+                if let Some(sum) = sums.next() {
+                    *snapshot = MetricSnapshot::Meter(m.snapshot_of(sum as u64));
+                }
+            }
+            (_, snapshot) => *snapshot = metric.snapshot(),
+        }
     }
 }
 

@@ -35,21 +35,37 @@ pub(crate) fn help(out: &mut String, text: &str, open_metrics: bool) {
     }
 }
 
-/// Appends an unsigned integer.
-pub(crate) fn u64_value(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+/// "00" to "99": two digits per table lookup.
+const PAIRS: &str = "0001020304050607080910111213141516171819\
+                     2021222324252627282930313233343536373839\
+                     4041424344454647484950515253545556575859\
+                     6061626364656667686970717273747576777879\
+                     8081828384858687888990919293949596979899";
+
+/// Appends an unsigned integer, two digits at a time, with no check of the
+/// digits' encoding (they come from a `&str`).
+pub(crate) fn u64_value(out: &mut String, n: u64) {
+    if n < 10 {
+        out.push((b'0' + n as u8) as char);
+        return;
     }
-    // ASCII digits: always UTF-8, and one copy.
-    if let Ok(digits) = std::str::from_utf8(&buf[i..]) {
-        out.push_str(digits);
+    // Highest pair first: find the largest power of 100 not above `n`.
+    let mut power = 1u64;
+    while n / power >= 100 {
+        power *= 100;
+    }
+    let top = (n / power) as usize;
+    if top < 10 {
+        out.push((b'0' + top as u8) as char);
+    } else {
+        out.push_str(&PAIRS[2 * top..2 * top + 2]);
+    }
+    let mut rest = n % power;
+    while power > 1 {
+        power /= 100;
+        let pair = (rest / power) as usize;
+        rest %= power;
+        out.push_str(&PAIRS[2 * pair..2 * pair + 2]);
     }
 }
 
@@ -164,6 +180,13 @@ mod tests {
     fn numbers() {
         assert_eq!(s(|o| u64_value(o, 0)), "0");
         assert_eq!(s(|o| u64_value(o, u64::MAX)), "18446744073709551615");
+        let mut n = 1u64;
+        while let Some(next) = n.checked_mul(10) {
+            for v in [n - 1, n, n + 1, n * 5 - 1, n * 9 + 7] {
+                assert_eq!(s(|o| u64_value(o, v)), v.to_string());
+            }
+            n = next;
+        }
         assert_eq!(s(|o| i64_value(o, i64::MIN)), "-9223372036854775808");
         assert_eq!(s(|o| f64_value(o, f64::NAN)), "NaN");
         assert_eq!(s(|o| f64_value(o, f64::NEG_INFINITY)), "-Inf");
