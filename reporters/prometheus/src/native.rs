@@ -4,7 +4,8 @@
 #[cfg(feature = "protobuf")]
 use crate::proto::BucketSpan;
 #[cfg(feature = "protobuf")]
-use tachymeter_core::{Bucket, Distribution};
+use tachymeter_core::Distribution;
+use tachymeter_report::ExponentialBuckets;
 
 /// The finest and coarsest schemas Prometheus reads.
 const SCHEMA_MAX: i8 = 8;
@@ -91,26 +92,19 @@ impl NativeHistograms {
     ///
     /// [`HistogramSnapshot::relative_error`]: tachymeter_core::HistogramSnapshot::relative_error
     pub fn relative_error(&self, histogram_error: f64) -> f64 {
-        (1.0 + histogram_error) * 2f64.powf(2f64.powi(-i32::from(self.schema))) - 1.0
+        ExponentialBuckets::relative_error(i32::from(self.schema), histogram_error)
     }
 }
 
-/// A distribution's values as native buckets, reusing its buffers from one
-/// series to the next.
+/// A distribution's values as native buckets ([`ExponentialBuckets`],
+/// whose bucket `i` is Prometheus' bucket `i + 1`), reusing its buffers
+/// from one series to the next.
 #[cfg(feature = "protobuf")]
 #[derive(Debug, Default)]
 pub(crate) struct NativeBuckets {
-    /// (native bucket index, count), by increasing index.
-    counts: Vec<(i32, u64)>,
+    buckets: ExponentialBuckets,
     pub(crate) schema: i32,
     pub(crate) zero_count: u64,
-    /// `2^(j / 2^schema)` for `j` in `0..=2^schema`: the bucket bounds
-    /// within one power of two, for a positive schema.
-    within_octave: Vec<f64>,
-    /// For each of `2^(schema+1)` equal cells of `[1, 2)`, the first bound
-    /// at or above the cell's start. Bounds are further apart than a cell
-    /// is wide, so a value's bound is this one or the next.
-    first_bound: Vec<u16>,
 }
 
 #[cfg(feature = "protobuf")]
@@ -119,142 +113,35 @@ impl NativeBuckets {
     /// the exported unit, at `config`'s schema, coarser if it caps the
     /// bucket count.
     pub(crate) fn map(&mut self, d: &Distribution, per_unit: f64, config: &NativeHistograms) {
-        self.prepare(config);
-        let mut counts = std::mem::take(&mut self.counts);
-        self.zero_count = self.each(d, per_unit, |index, count| counts.push((index, count)));
-        self.counts = counts;
+        self.buckets.map(d, per_unit, i32::from(config.schema));
         while config.max_buckets > 0
             && self.written_len() > config.max_buckets
-            && self.schema > i32::from(SCHEMA_MIN)
+            && self.buckets.scale() > i32::from(SCHEMA_MIN)
         {
-            self.coarsen();
+            self.buckets.coarsen();
         }
-    }
-
-    /// Calls `emit` with each native bucket `d`'s buckets fall in (index
-    /// and count, by increasing index, each once); returns the count of the
-    /// zero bucket.
-    fn each(&self, d: &Distribution, per_unit: f64, mut emit: impl FnMut(i32, u64)) -> u64 {
-        let mut zero = 0;
-        let mut pending: Option<(i32, u64)> = None;
-        // A multiplication is cheaper than a division; it moves the point by
-        // at most a rounding, which matters to no bound.
-        let per_value = per_unit.recip();
-        for bucket in d.buckets() {
-            let mid = midpoint(bucket);
-            if mid == 0.0 {
-                zero += bucket.count;
-                continue;
-            }
-            let index = self.index(mid * per_value);
-            match &mut pending {
-                Some((last, count)) if *last == index => *count += bucket.count,
-                _ => {
-                    if let Some((last, count)) = pending {
-                        emit(last, count);
-                    }
-                    pending = Some((index, bucket.count));
-                }
-            }
-        }
-        if let Some((last, count)) = pending {
-            emit(last, count);
-        }
-        zero
-    }
-
-    /// Starts a histogram at `config`'s schema, with the tables of that
-    /// schema.
-    fn prepare(&mut self, config: &NativeHistograms) {
-        self.counts.clear();
-        self.zero_count = 0;
-        self.schema = i32::from(config.schema);
-        if self.schema > 0 && self.within_octave.len() != (1 << self.schema) + 1 {
-            let scale = f64::from(1 << self.schema);
-            self.within_octave = (0..=1 << self.schema)
-                .map(|j| (f64::from(j) / scale).exp2())
-                .collect();
-            let cells = 2 << self.schema;
-            self.first_bound = (0..cells)
-                .map(|c| {
-                    let start = 1.0 + f64::from(c) / f64::from(cells);
-                    self.within_octave.partition_point(|&bound| bound < start) as u16
-                })
-                .collect();
-        }
-    }
-
-    /// The index of the native bucket holding `x` (positive): bucket `i`
-    /// holds `(2^((i-1)/2^s), 2^(i/2^s)]`. With `x = m * 2^e`, `m` in
-    /// `[1, 2)`, read from the bits of `x`, that is `e * 2^s` plus the
-    /// first bound within the power of two at or above `m`: no logarithm,
-    /// one table lookup and one comparison.
-    #[inline]
-    fn index(&self, x: f64) -> i32 {
-        let bits = x.to_bits();
-        let biased = ((bits >> 52) & 0x7ff) as i32;
-        if biased == 0 || biased == 0x7ff {
-            // Subnormal, infinite or NaN: never a midpoint divided by a
-            // unit, but keep to the definition.
-            return (x.log2() * f64::from(self.schema).exp2()).ceil() as i32;
-        }
-        let e = biased - 1023;
-        let exact_power = bits & ((1 << 52) - 1) == 0;
-        if self.schema <= 0 {
-            // Each bucket spans `2^-s` powers of two, bounded by powers of
-            // two: `x = 2^e` is the upper bound of the bucket ending at `e`.
-            let width = 1 << -self.schema;
-            return if exact_power {
-                e.div_euclid(width) + i32::from(e.rem_euclid(width) != 0)
-            } else {
-                e.div_euclid(width) + 1
-            };
-        }
-        let mantissa = bits & ((1 << 52) - 1);
-        let m = f64::from_bits(mantissa | (1023 << 52));
-        let mut j = usize::from(self.first_bound[(mantissa >> (51 - self.schema)) as usize]);
-        if m > self.within_octave[j] {
-            j += 1;
-        }
-        (e << self.schema) + j as i32
+        self.schema = self.buckets.scale();
+        self.zero_count = self.buckets.zero_count();
     }
 
     /// How many buckets [`write`](Self::write) writes: the non-empty ones
     /// and the empty ones it fills gaps with. This is what a scraper's
     /// bucket limit counts.
     fn written_len(&self) -> usize {
-        self.counts.len()
-            + self
-                .counts
+        let counts = self.buckets.counts();
+        counts.len()
+            + counts
                 .windows(2)
                 .map(|w| (w[1].0 - w[0].0 - 1) as usize)
                 .filter(|&gap| gap <= 2)
                 .sum::<usize>()
     }
 
-    /// Halves the resolution: bucket `i` at schema `s` lies in bucket
-    /// `ceil(i / 2)` at schema `s - 1`.
-    fn coarsen(&mut self) {
-        self.schema -= 1;
-        let mut merged = 0;
-        for k in 0..self.counts.len() {
-            let (index, count) = self.counts[k];
-            let index = (index + 1).div_euclid(2);
-            if merged > 0 && self.counts[merged - 1].0 == index {
-                self.counts[merged - 1].1 += count;
-            } else {
-                self.counts[merged] = (index, count);
-                merged += 1;
-            }
-        }
-        self.counts.truncate(merged);
-    }
-
     /// Writes the buckets as spans and deltas (see [`SpanWriter`]).
     pub(crate) fn write(&self, spans: &mut Vec<BucketSpan>, deltas: &mut Vec<i64>) {
         let mut writer = SpanWriter::new(spans, deltas);
-        for &(index, count) in &self.counts {
-            writer.push(index, count);
+        for &(index, count) in self.buckets.counts() {
+            writer.push(index + 1, count);
         }
     }
 
@@ -273,23 +160,12 @@ impl NativeBuckets {
             self.write(spans, deltas);
             return;
         }
-        self.prepare(config);
         let mut writer = SpanWriter::new(spans, deltas);
-        self.zero_count = self.each(d, per_unit, |index, count| writer.push(index, count));
-    }
-}
-
-/// The middle of `bucket`, rounded down to an integer: as far from its
-/// highest value as from its lowest, give or take one, which keeps both
-/// within the histogram's relative error of it. (Integer arithmetic, and a
-/// signed conversion, cost less than converting both ends.)
-#[cfg(feature = "protobuf")]
-#[inline]
-fn midpoint(bucket: Bucket) -> f64 {
-    let mid = bucket.low / 2 + bucket.high / 2 + (bucket.low & bucket.high & 1);
-    match i64::try_from(mid) {
-        Ok(mid) => mid as f64,
-        Err(_) => mid as f64,
+        let schema = i32::from(config.schema);
+        self.zero_count = self.buckets.each(d, per_unit, schema, |index, count| {
+            writer.push(index + 1, count)
+        });
+        self.schema = schema;
     }
 }
 
@@ -379,18 +255,21 @@ mod tests {
     fn spans_and_deltas_read_back_as_the_counts() {
         let mut x = 0x2545_F491_4F6C_DD1Du64;
         for _ in 0..2_000 {
-            let mut native = NativeBuckets::default();
+            let mut counts = Vec::new();
             let mut index = -((x % 300) as i32);
             for _ in 0..(x % 40) {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 index += 1 + (x % 6) as i32;
-                native.counts.push((index, 1 + x % 1_000));
+                counts.push((index, 1 + x % 1_000));
             }
             let (mut spans, mut deltas) = (Vec::new(), Vec::new());
-            native.write(&mut spans, &mut deltas);
-            assert_eq!(decode(&spans, &deltas), native.counts);
+            let mut writer = SpanWriter::new(&mut spans, &mut deltas);
+            for &(index, count) in &counts {
+                writer.push(index, count);
+            }
+            assert_eq!(decode(&spans, &deltas), counts);
             // A gap of up to two empty buckets stays inside a span.
             assert!(spans.iter().skip(1).all(|s| s.offset > 2), "{spans:?}");
         }
@@ -422,19 +301,6 @@ mod tests {
     }
 
     #[test]
-    fn coarsening_merges_pairs_of_buckets() {
-        let mut native = NativeBuckets {
-            counts: vec![(-3, 1), (-2, 2), (-1, 3), (0, 4), (1, 5), (2, 6), (5, 7)],
-            schema: 3,
-            ..Default::default()
-        };
-        native.coarsen();
-        assert_eq!(native.schema, 2);
-        // (2^((i-1)/2^s), 2^(i/2^s)] lies in bucket ceil(i/2) one schema down.
-        assert_eq!(native.counts, vec![(-1, 3), (0, 7), (1, 11), (3, 7)]);
-    }
-
-    #[test]
     fn a_cap_lowers_the_schema_until_the_buckets_fit() {
         let h = Histogram::new();
         for v in 1..=100_000u64 {
@@ -444,7 +310,7 @@ mod tests {
         let mut native = NativeBuckets::default();
         native.map(&all, 1.0, &NativeHistograms::default());
         assert_eq!(native.schema, 5);
-        let uncapped = native.counts.len();
+        let uncapped = native.buckets.counts().len();
         assert!(uncapped > 40, "{uncapped}");
         native.map(&all, 1.0, &NativeHistograms::default().max_buckets(40));
         let (mut spans, mut deltas) = (Vec::new(), Vec::new());
@@ -452,119 +318,8 @@ mod tests {
         assert!(deltas.len() <= 40, "{} written", deltas.len());
         assert_eq!(native.written_len(), deltas.len());
         assert!(native.schema < 5);
-        let total: u64 = native.counts.iter().map(|c| c.1).sum();
+        let total: u64 = native.buckets.counts().iter().map(|c| c.1).sum();
         assert_eq!(total, 100_000);
-    }
-
-    #[test]
-    fn indices_are_those_of_the_definition() {
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        for schema in -4..=8 {
-            let h = Histogram::new();
-            h.update(1);
-            let mut native = NativeBuckets::default();
-            let config = NativeHistograms::default().schema(schema);
-            native.map(&h.snapshot().all_time, 1.0, &config);
-            let scale = f64::from(schema).exp2();
-            let mut values: Vec<f64> = (0..20_000)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    (x >> 11) as f64 / (1u64 << (x % 64)) as f64 + 1e-12
-                })
-                .collect();
-            // Exact bounds: powers of two, and their neighbours.
-            for e in -40..40 {
-                let p = f64::from(e).exp2();
-                values.extend([p, p.next_up(), p.next_down()]);
-            }
-            for v in values {
-                let by_log = (v.log2() * scale).ceil() as i32;
-                let i = native.index(v);
-                // Only a value within rounding of a bound may differ.
-                let upper = (f64::from(i) / scale).exp2();
-                let lower = (f64::from(i - 1) / scale).exp2();
-                assert!(
-                    i == by_log
-                        || (v / upper - 1.0).abs() < 1e-12
-                        || (v / lower - 1.0).abs() < 1e-12,
-                    "schema {schema}: {v} in {i}, by log2 {by_log}"
-                );
-                assert!(
-                    lower * (1.0 - 1e-12) <= v && v <= upper * (1.0 + 1e-12),
-                    "{v}: {i}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn zero_goes_to_the_zero_bucket() {
-        let h = Histogram::new();
-        h.update(0);
-        h.update(0);
-        h.update(1);
-        let mut native = NativeBuckets::default();
-        native.map(&h.snapshot().all_time, 1.0, &NativeHistograms::default());
-        assert_eq!(native.zero_count, 2);
-        // 1 is the upper bound of bucket 0.
-        assert_eq!(native.counts, vec![(0, 1)]);
-    }
-
-    /// The quantile as Prometheus computes it from native buckets: the
-    /// bucket where the cumulative count reaches `q * count`, interpolated
-    /// linearly.
-    fn prometheus_quantile(native: &NativeBuckets, q: f64) -> f64 {
-        let total: u64 = native.counts.iter().map(|c| c.1).sum::<u64>() + native.zero_count;
-        let rank = q * total as f64;
-        let mut seen = native.zero_count as f64;
-        let base = 2f64.powf(2f64.powi(-native.schema));
-        for &(index, count) in &native.counts {
-            if seen + count as f64 >= rank {
-                let upper = base.powi(index);
-                let lower = upper / base;
-                return lower + (upper - lower) * (rank - seen) / count as f64;
-            }
-            seen += count as f64;
-        }
-        f64::NAN
-    }
-
-    #[test]
-    fn quantiles_are_within_the_stated_bound() {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        for schema in [0i8, 3, 5, 8] {
-            let config = NativeHistograms::default().schema(schema);
-            for round in 0..20 {
-                let h = Histogram::new();
-                let mut values = Vec::new();
-                for _ in 0..5_000 {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    // Spread over many octaves, some values exact.
-                    let v = (x >> (20 + x % 40)).max(1) + round;
-                    h.update(v);
-                    values.push(v);
-                }
-                values.sort_unstable();
-                let s = h.snapshot();
-                let bound = config.relative_error(s.relative_error);
-                let mut native = NativeBuckets::default();
-                native.map(&s.all_time, 1e9, &config);
-                for q in [0.01, 0.5, 0.9, 0.99, 0.999, 1.0] {
-                    let rank = ((q * values.len() as f64).ceil() as usize).max(1);
-                    let exact = values[rank - 1] as f64 / 1e9;
-                    let estimate = prometheus_quantile(&native, q);
-                    let error = (estimate - exact).abs() / exact;
-                    assert!(
-                        error <= bound + 1e-12,
-                        "schema {schema} q {q}: {error} > {bound}"
-                    );
-                }
-            }
-        }
     }
 
     #[test]

@@ -64,6 +64,7 @@
 mod build_error;
 mod clean;
 mod encode;
+mod exponential;
 mod fields;
 mod names;
 mod own;
@@ -83,6 +84,7 @@ mod write;
 pub use build_error::BuildError;
 pub use clean::{push_replaced, Cleaned};
 pub use encode::{encode_once, Encode, Encoded};
+pub use exponential::{ExponentialBuckets, MAX_SCALE};
 pub use fields::{fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
 pub use names::{numbered_name, Proposal, SeriesNames, Settled, MAX_RETIRED_NAMES};
 pub use own::{own_metric_name, Own};

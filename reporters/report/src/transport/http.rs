@@ -53,12 +53,16 @@ impl Answer<'_> {
 /// - A request that gets no answer, or a [retryable](Self::retry_on)
 ///   status (by default [`RETRYABLE`]), is sent again up to
 ///   [`retries`](Self::retries) times (default 2), after 100 ms, then
-///   200 ms, …, or after the server's `Retry-After` when it gives one
-///   within the time left.
+///   200 ms, … (each scaled by a random factor between 0.5 and 1, so that
+///   reporters that failed together do not retry together), or after the
+///   server's `Retry-After` (seconds or a date) when it gives one within
+///   the time left.
 /// - Any other answer ends the request: [`refused`](Self::refused) says how
 ///   many of its points the server refused (by default all, unless the
-///   status is 2xx); they are dropped and counted, the server's message is
-///   logged, and the send goes on with the next batch.
+///   status is 2xx); they are dropped and counted, the server's message
+///   ([`describe`](Self::describe)) is logged (once while it stays the
+///   same), and the send goes on with the next batch.
+/// - Bodies are sent as they are, or compressed ([`gzip`](Self::gzip)).
 /// - Lines that could not be delivered wait in a buffer of at most
 ///   [`buffer`](Self::buffer) points (default none: they are dropped) for
 ///   the next send, oldest first; when it is full, the oldest are dropped.
@@ -88,6 +92,8 @@ pub struct Http {
     retries: u32,
     retryable: Vec<u16>,
     refused: fn(&Answer<'_>) -> u64,
+    describe: fn(&Answer<'_>) -> String,
+    gzip: bool,
     timeout: Duration,
     live: Option<Live>,
     /// Lines waiting for the next send, oldest first.
@@ -105,6 +111,8 @@ struct Live {
     failures: Counter,
     retries: Counter,
     buffered: Gauge,
+    /// The last refusal logged, said again only once it changes.
+    logged: std::cell::RefCell<String>,
 }
 
 /// Why an [`Http`] send did not deliver everything: the server refused
@@ -218,6 +226,8 @@ impl Http {
             retries: 2,
             retryable: RETRYABLE.to_vec(),
             refused: |answer| answer.all_or_nothing(),
+            describe: |answer| shorten(answer.body),
+            gzip: false,
             timeout: Settings::default().timeout,
             live: None,
             waiting: VecDeque::new(),
@@ -300,6 +310,21 @@ impl Http {
         self
     }
 
+    /// The server's message in an answer, for the log and the error
+    /// (default: the answer's text, shortened): for a server whose answers
+    /// are not text (OTLP's protobuf).
+    pub fn describe(mut self, describe: fn(&Answer<'_>) -> String) -> Self {
+        self.describe = describe;
+        self
+    }
+
+    /// Whether request bodies are compressed with gzip (`Content-Encoding:
+    /// gzip`; default `false`).
+    pub fn gzip(mut self, on: bool) -> Self {
+        self.gzip = on;
+        self
+    }
+
     /// The URL, query included.
     pub fn url(&self) -> &str {
         &self.url
@@ -320,6 +345,13 @@ impl Http {
         points: u64,
         deadline: Instant,
     ) -> Result<Refusal, String> {
+        let compressed;
+        let body = if self.gzip {
+            compressed = gzip(body);
+            &compressed[..]
+        } else {
+            body
+        };
         let mut attempt = 0;
         let mut last = None;
         loop {
@@ -339,12 +371,20 @@ impl Http {
                     live.sent.inc(points - refused);
                     if refused > 0 {
                         live.refused.inc(refused);
-                        log::error!(
-                            "metrics reporter {:?}: {} answered {status} to a request of \
-                             {points} points and refused {refused} of them: {message}",
-                            live.name,
-                            self.url
-                        );
+                        // Said once while the answer stays the same.
+                        let said = format!("{status}: {message}");
+                        if *live.logged.borrow() != said {
+                            log::error!(
+                                "metrics reporter {:?}: {} answered {status} to a request of \
+                                 {points} points and refused {refused} of them: {message} \
+                                 (counted in reporter.{}.dropped-refused; said again when the \
+                                 answer changes)",
+                                live.name,
+                                self.url,
+                                live.name
+                            );
+                            *live.logged.borrow_mut() = said;
+                        }
                     }
                     return Ok(Refusal {
                         points: refused,
@@ -358,7 +398,8 @@ impl Http {
                         return Err(why);
                     }
                     attempt += 1;
-                    let pause = retry_after.unwrap_or(FIRST_RETRY * (1 << (attempt - 1).min(16)));
+                    let pause = retry_after
+                        .unwrap_or_else(|| jittered(FIRST_RETRY * (1 << (attempt - 1).min(16))));
                     let left = deadline.saturating_duration_since(Instant::now());
                     if pause > left {
                         return Err(why);
@@ -395,6 +436,9 @@ impl Http {
         if !content_type.is_empty() {
             request = request.header("Content-Type", content_type);
         }
+        if self.gzip {
+            request = request.header("Content-Encoding", "gzip");
+        }
         for (name, value) in &self.headers {
             request = request.header(name.as_str(), value.as_str());
         }
@@ -417,8 +461,7 @@ impl Http {
             .headers()
             .get("Retry-After")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(retry_after);
         let text = response
             .body_mut()
             .with_config()
@@ -439,7 +482,7 @@ impl Http {
         Outcome::Answered {
             refused: (self.refused)(&answer).min(points),
             status,
-            message: shorten(&text),
+            message: (self.describe)(&answer),
         }
     }
 
@@ -619,6 +662,7 @@ fn prepare(http: &mut Http, settings: &Settings, own: &Own) -> Result<(), BuildE
         failures: own.counter("send-failures")?,
         retries: own.counter("retries")?,
         buffered: own.gauge("buffered-points")?,
+        logged: Default::default(),
     });
     Ok(())
 }
@@ -653,6 +697,43 @@ fn base64(out: &mut String, bytes: &[u8]) {
             }
         }
     }
+}
+
+/// How long a `Retry-After` header asks to wait: delta-seconds, or an
+/// HTTP date (as long as it is ahead).
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+/// `pause` scaled by a random factor in [0.5, 1), so that reporters that
+/// failed together do not retry together.
+fn jittered(pause: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    // A randomly keyed hasher: random enough, and no dependency.
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    pause.mul_f64(0.5 + (random >> 11) as f64 / (1u64 << 54) as f64)
+}
+
+/// `body` compressed with gzip.
+fn gzip(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(body);
+    encoder.finish().unwrap_or_default()
 }
 
 /// An answer's text, trimmed and shortened for a message.
@@ -705,6 +786,38 @@ mod tests {
                 "{err:?}"
             );
         }
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date_and_pauses_are_jittered() {
+        assert_eq!(retry_after(" 3 "), Some(Duration::from_secs(3)));
+        let ahead = std::time::SystemTime::now() + Duration::from_secs(120);
+        let wait = retry_after(&httpdate::fmt_http_date(ahead)).unwrap();
+        assert!(
+            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon"), None);
+        let pauses: Vec<Duration> = (0..50).map(|_| jittered(Duration::from_secs(1))).collect();
+        assert!(pauses
+            .iter()
+            .all(|p| (Duration::from_millis(500)..Duration::from_secs(1)).contains(p)));
+        assert!(pauses.iter().any(|p| *p != pauses[0]), "not all alike");
+    }
+
+    #[test]
+    fn gzip_bodies_read_back() {
+        use std::io::Read;
+        let body = b"a 1\n".repeat(1_000);
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gzip(&body)[..])
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, body);
     }
 
     #[test]
