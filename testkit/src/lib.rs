@@ -12,7 +12,9 @@
 //!
 //! [`Browser`] drives headless Chromium (`chromium`, `chromedriver`) over
 //! WebDriver, for page tests; [`ensure_hdrh`] installs Python's
-//! HdrHistogram reader into a venv.
+//! HdrHistogram reader into a venv; [`OtlpReceiver`] is an OTLP/HTTP
+//! receiver that decodes each export with Python's official OTLP messages
+//! (`opentelemetry-proto`, in a venv of its own).
 //!
 //! [`Promtool`] runs `promtool check metrics`. [`http`] is a small blocking
 //! HTTP/1.1 client to talk to the servers, and [`LineSink`] collects lines
@@ -55,6 +57,7 @@ mod hostile;
 pub mod http;
 mod influxdb;
 mod install;
+mod otlp;
 mod own;
 pub mod port;
 mod process;
@@ -65,6 +68,7 @@ mod pushgateway;
 mod router;
 mod sink;
 mod statsd;
+mod venv;
 mod victoria;
 mod writer;
 
@@ -76,6 +80,7 @@ pub use error::{Error, Result};
 pub use hdrh::{ensure_hdrh, hdrh_venv_dir, HDRH_DIR_ENV, HDRH_PACKAGES};
 pub use hostile::HOSTILE_PIECES;
 pub use influxdb::InfluxDb;
+pub use otlp::{ensure_otlp_receiver, Export, OtlpReceiver, OTLP_DIR_ENV, OTLP_PACKAGES};
 pub use own::own_count;
 pub use process::{find_program, ServerProcess, DEFAULT_START_TIMEOUT, STOP_GRACE};
 pub use prometheus::{Prometheus, PrometheusOptions, Sample, TargetHealth};
