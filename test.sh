@@ -44,8 +44,9 @@ for entry in "${servers[@]}"; do
         esac
     fi
 done
-# The HdrHistogram log test reads logs back with Python's `hdrh`, which
-# tachymeter-testkit installs into a venv.
+# The HdrHistogram log test reads logs back with Python's `hdrh`, and the
+# OTLP tests send to a receiver built on Python's `opentelemetry-proto`;
+# tachymeter-testkit installs each into a venv under target/.
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     missing+=(python3 python3-venv)
 fi
@@ -72,7 +73,7 @@ step "docs (rustdoc warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features \
     -p tachymeter-core -p tachymeter-tower -p tachymeter-report -p tachymeter-log -p tachymeter-prometheus \
     -p tachymeter-json -p tachymeter-graphite -p tachymeter-influxdb -p tachymeter-statsd -p tachymeter-opentsdb -p tachymeter-facade -p tachymeter-process -p tachymeter-tokio \
-    -p tachymeter-dashboard -p tachymeter-hdrlog \
+    -p tachymeter-dashboard -p tachymeter-hdrlog -p tachymeter-otlp \
     -p tachymeter-testkit
 
 step "tests (all features)"
