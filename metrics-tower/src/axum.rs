@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
 use std::task::{Context, Poll};
-use tachymeter_core::{MetricKey, Registry, RegistryError};
+use tachymeter_core::{Gauge, MetricKey, Registry, RegistryError};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -41,6 +41,18 @@ fn method_index(method: &Method) -> usize {
 fn method_label(index: usize) -> &'static str {
     METHODS.get(index).map_or("other", Method::as_str)
 }
+
+/// A method label by OpenTelemetry's conventions: `_OTHER` for a method
+/// outside the standard ones.
+fn conventions_method(index: usize) -> &'static str {
+    METHODS.get(index).map_or("_OTHER", Method::as_str)
+}
+
+/// The name of OpenTelemetry's request duration metric.
+pub const REQUEST_DURATION: &str = "http.server.request.duration";
+
+/// The name of OpenTelemetry's in-flight requests metric.
+pub const ACTIVE_REQUESTS: &str = "http.server.active_requests";
 
 /// Records every request of an axum `Router` like
 /// [`HttpMetricsLayer`](crate::HttpMetricsLayer), in one series per route
@@ -79,8 +91,17 @@ struct Routes {
     registry: Registry,
     name: String,
     measure: Measure,
+    /// OpenTelemetry's names and labels, and the `url.scheme` label.
+    conventions: Option<Conventions>,
     unmatched: Methods,
     by_route: RwLock<HashMap<String, Arc<Methods>>>,
+}
+
+/// What requests recorded by OpenTelemetry's conventions share.
+struct Conventions {
+    scheme: String,
+    /// `http.server.active_requests` per method label.
+    active: [Gauge; METHODS.len() + 1],
 }
 
 /// One lazily registered set of metrics per method label.
@@ -104,9 +125,79 @@ impl RouteMetricsLayer {
             registry: registry.clone(),
             name: name.to_string(),
             measure,
+            conventions: None,
             unmatched: Default::default(),
             by_route: RwLock::new(HashMap::new()),
         };
+        Self::with(routes)
+    }
+
+    /// Records by OpenTelemetry's semantic conventions for HTTP servers
+    /// instead of this crate's names, for backends that expect them (OTLP,
+    /// and dashboards built on them):
+    ///
+    /// | series | type | labels |
+    /// |---|---|---|
+    /// | `http.server.request.duration` | timer, to the response head (seconds when exported) | `http.request.method`, `http.route`, `url.scheme`, `http.response.status_code`, `error.type` |
+    /// | `http.server.active_requests` | gauge | `http.request.method`, `url.scheme` |
+    ///
+    /// `http.request.method` is one of the nine standard methods, any other
+    /// `_OTHER`; `http.route` is axum's matched route template, left out for
+    /// requests no route matched (one series for all of them);
+    /// `http.response.status_code` is the status sent; `error.type` is the
+    /// status for a 5xx, `error` when the inner service returned `Err`,
+    /// `cancelled` when the request was dropped before its response (client
+    /// gone, timeout) and `panic` when the inner service panicked (these
+    /// three have no status code). `url.scheme` is `scheme` (`http`, or
+    /// `https` behind TLS). So the series stay bounded by the router's
+    /// routes, whatever clients send.
+    ///
+    /// Over Prometheus the duration is
+    /// `http_server_request_duration_seconds{http_request_method="GET",…}`
+    /// (a histogram, or a native one when the scraper asks); over OTLP each
+    /// keeps its own name.
+    ///
+    /// ```
+    /// use axum::{routing::get, Router};
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_tower::RouteMetricsLayer;
+    ///
+    /// # fn main() -> Result<(), tachymeter_core::RegistryError> {
+    /// let registry = Registry::new();
+    /// let app: Router = Router::new()
+    ///     .route("/books/{id}", get(|| async { "a book" }))
+    ///     .layer(RouteMetricsLayer::semantic_conventions(&registry, "http")?);
+    /// # Ok(()) }
+    /// ```
+    pub fn semantic_conventions(registry: &Registry, scheme: &str) -> Result<Self, RegistryError> {
+        let active = |m: usize| {
+            registry.gauge(
+                MetricKey::new(ACTIVE_REQUESTS)
+                    .with_label("http.request.method", conventions_method(m))
+                    .with_label("url.scheme", scheme),
+            )
+        };
+        let mut gauges = Vec::with_capacity(METHODS.len() + 1);
+        for m in 0..=METHODS.len() {
+            gauges.push(active(m)?);
+        }
+        let routes = Routes {
+            registry: registry.clone(),
+            name: REQUEST_DURATION.to_string(),
+            measure: Measure::Headers,
+            conventions: Some(Conventions {
+                scheme: scheme.to_string(),
+                active: gauges
+                    .try_into()
+                    .unwrap_or_else(|_| unreachable!("one per method")),
+            }),
+            unmatched: Default::default(),
+            by_route: RwLock::new(HashMap::new()),
+        };
+        Self::with(routes)
+    }
+
+    fn with(routes: Routes) -> Result<Self, RegistryError> {
         let first = routes.register(UNMATCHED_ROUTE, method_index(&Method::GET))?;
         let _ = routes.unmatched[method_index(&Method::GET)].set(first);
         Ok(Self {
@@ -117,6 +208,15 @@ impl RouteMetricsLayer {
 
 impl Routes {
     fn register(&self, route: &str, method: usize) -> Result<RequestMetrics, RegistryError> {
+        if let Some(c) = &self.conventions {
+            let mut key = MetricKey::new(self.name.as_str())
+                .with_label("http.request.method", conventions_method(method))
+                .with_label("url.scheme", c.scheme.as_str());
+            if route != UNMATCHED_ROUTE {
+                key = key.with_label("http.route", route);
+            }
+            return RequestMetrics::conventions(&self.registry, key, c.active[method].clone());
+        }
         let key = MetricKey::new(self.name.as_str())
             .with_label("method", method_label(method))
             .with_label("route", route);

@@ -50,11 +50,12 @@ impl RequestGuard {
 impl Drop for RequestGuard {
     fn drop(&mut self) {
         if let Some(metrics) = self.metrics.take() {
-            metrics.on_failure(if self.in_inner {
+            let failure = if self.in_inner {
                 Failure::Panic
             } else {
                 Failure::Cancelled
-            });
+            };
+            metrics.on_failure(failure, self.start);
         }
     }
 }
@@ -115,7 +116,7 @@ where
                 Ok(response.map(|body| K::finish(body, metrics, start, bodiless)))
             }
             Err(error) => {
-                metrics.on_failure(Failure::Error);
+                metrics.on_failure(Failure::Error, start);
                 Err(error)
             }
         })

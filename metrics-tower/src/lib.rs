@@ -66,7 +66,9 @@ mod status;
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use crate::axum::{RouteMetrics, RouteMetricsLayer, UNMATCHED_ROUTE};
+pub use crate::axum::{
+    RouteMetrics, RouteMetricsLayer, ACTIVE_REQUESTS, REQUEST_DURATION, UNMATCHED_ROUTE,
+};
 pub use body::MetricsBody;
 pub use future::ResponseFuture;
 pub use kind::Kind;

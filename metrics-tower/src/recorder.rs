@@ -2,9 +2,9 @@
 //! happens to them at each point of a request's life.
 
 use crate::status::{suffixed, ClassCounters, ExactCounters};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
-use tachymeter_core::{Counter, Gauge, MetricKey, Registry, RegistryError, Timer};
+use tachymeter_core::{Clock, Counter, Gauge, MetricKey, Registry, RegistryError, Timer};
 
 /// Which duration a timer records.
 ///
@@ -90,6 +90,62 @@ pub(crate) struct Parts {
     exact: Option<ExactCounters>,
     outcomes: Option<Outcomes>,
     in_flight: Option<Gauge>,
+    conventions: Option<Conventions>,
+}
+
+/// OpenTelemetry's `http.server.request.duration` for one route and
+/// method: a timer per status code (and per way of failing), registered on
+/// its first request.
+#[derive(Debug)]
+struct Conventions {
+    registry: Registry,
+    clock: Arc<dyn Clock>,
+    /// The method, route and scheme labels.
+    key: MetricKey,
+    timers: RwLock<Vec<(Ending, Timer)>>,
+}
+
+/// How a request ended, as far as its duration's labels go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Status(u16),
+    Failed(Failure),
+}
+
+impl Conventions {
+    /// Records the time since `start` under the labels of `ending`.
+    fn record(&self, ending: Ending, start: Instant) {
+        let timers = self.timers.read().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, timer)) = timers.iter().find(|(e, _)| *e == ending) {
+            timer.update_since(start);
+            return;
+        }
+        drop(timers);
+        let key = match ending {
+            Ending::Status(code) => {
+                let key = self
+                    .key
+                    .clone()
+                    .with_label("http.response.status_code", code.to_string());
+                // A server error is an error; a client error is not.
+                if code >= 500 {
+                    key.with_label("error.type", code.to_string())
+                } else {
+                    key
+                }
+            }
+            Ending::Failed(failure) => self.key.clone().with_label("error.type", failure.as_str()),
+        };
+        // The name was registered as a timer when the layer was built: this
+        // cannot clash.
+        if let Ok(timer) = self.registry.timer(key) {
+            timer.update_since(start);
+            let mut timers = self.timers.write().unwrap_or_else(|e| e.into_inner());
+            if !timers.iter().any(|(e, _)| *e == ending) {
+                timers.push((ending, timer));
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -190,6 +246,7 @@ impl RequestMetricsBuilder {
                 None
             },
             in_flight: self.in_flight.then(|| r.gauge(in_flight_key)).transpose()?,
+            conventions: None,
         };
         Ok(RequestMetrics {
             parts: Arc::new(parts),
@@ -203,6 +260,17 @@ pub(crate) enum Failure {
     Error,
     Cancelled,
     Panic,
+}
+
+impl Failure {
+    /// Its `error.type`.
+    fn as_str(self) -> &'static str {
+        match self {
+            Failure::Error => "error",
+            Failure::Cancelled => "cancelled",
+            Failure::Panic => "panic",
+        }
+    }
 }
 
 impl RequestMetrics {
@@ -247,6 +315,32 @@ impl RequestMetrics {
             .build()
     }
 
+    /// OpenTelemetry's HTTP server metrics for requests labelled `key`
+    /// (method, route, scheme): `http.server.request.duration{…,
+    /// http.response.status_code, error.type}` timed to the response head,
+    /// and `active` as `http.server.active_requests`.
+    pub(crate) fn conventions(
+        registry: &Registry,
+        key: MetricKey,
+        active: Gauge,
+    ) -> Result<Self, RegistryError> {
+        // A name taken by another kind is an error here, not on a request.
+        registry.timer(key.clone())?;
+        registry.unregister(key.clone());
+        Ok(RequestMetrics {
+            parts: Arc::new(Parts {
+                in_flight: Some(active),
+                conventions: Some(Conventions {
+                    registry: registry.clone(),
+                    clock: Arc::clone(registry.clock()),
+                    key,
+                    timers: RwLock::new(Vec::new()),
+                }),
+                ..Parts::default()
+            }),
+        })
+    }
+
     /// A request starts: returns its start time (if anything is timed).
     #[inline]
     pub(crate) fn start(&self) -> Option<Instant> {
@@ -257,7 +351,11 @@ impl RequestMetrics {
         if let Some(g) = &p.in_flight {
             g.inc(1);
         }
-        p.timer.as_ref().map(Timer::now)
+        match (&p.timer, &p.conventions) {
+            (Some(timer), _) => Some(timer.now()),
+            (None, Some(c)) => Some(c.clock.now()),
+            (None, None) => None,
+        }
     }
 
     /// The response head is ready.
@@ -270,13 +368,19 @@ impl RequestMetrics {
         if let Some(c) = &p.exact {
             c.record(code);
         }
+        if let (Some(c), Some(start)) = (&p.conventions, start) {
+            c.record(Ending::Status(code), start);
+        }
         if p.measure == Measure::Headers {
             self.record_time(start);
         }
     }
 
     /// No response: the request failed.
-    pub(crate) fn on_failure(&self, failure: Failure) {
+    pub(crate) fn on_failure(&self, failure: Failure, start: Option<Instant>) {
+        if let (Some(c), Some(start)) = (&self.parts.conventions, start) {
+            c.record(Ending::Failed(failure), start);
+        }
         if let Some(o) = &self.parts.outcomes {
             match failure {
                 Failure::Error => o.error.inc(1),

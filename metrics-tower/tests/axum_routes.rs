@@ -96,3 +96,107 @@ fn a_clashing_name_is_an_error_when_the_layer_is_built() {
     registry.counter("http").unwrap();
     assert!(RouteMetricsLayer::new(&registry, "http").is_err());
 }
+
+/// The count of the timer `key` (panics if it is not a timer).
+fn timed(registry: &Registry, key: MetricKey) -> u64 {
+    match registry.get(key.clone()) {
+        Some(Metric::Timer(t)) => t.count(),
+        other => panic!("{key}: expected a timer, found {other:?}"),
+    }
+}
+
+fn duration(
+    method: &str,
+    route: Option<&str>,
+    status: Option<u16>,
+    error: Option<&str>,
+) -> MetricKey {
+    let mut key = MetricKey::new(tachymeter_tower::REQUEST_DURATION)
+        .with_label("http.request.method", method)
+        .with_label("url.scheme", "http");
+    if let Some(route) = route {
+        key = key.with_label("http.route", route);
+    }
+    if let Some(status) = status {
+        key = key.with_label("http.response.status_code", status.to_string());
+    }
+    if let Some(error) = error {
+        key = key.with_label("error.type", error);
+    }
+    key
+}
+
+#[tokio::test]
+async fn semantic_conventions_name_and_label_by_opentelemetry() {
+    let registry = Registry::new();
+    let app = Router::new()
+        .route(
+            "/books/{id}",
+            get(|| async { "book" }).post(|| async { StatusCode::SERVICE_UNAVAILABLE }),
+        )
+        .route(
+            "/crash",
+            get(|| async {
+                panic!("handler bug");
+                #[allow(unreachable_code)]
+                StatusCode::OK
+            }),
+        )
+        .layer(RouteMetricsLayer::semantic_conventions(&registry, "http").unwrap());
+
+    for id in ["1", "2", "token-in-path"] {
+        assert_eq!(
+            send(&app, Method::GET, &format!("/books/{id}")).await,
+            StatusCode::OK
+        );
+    }
+    send(&app, Method::POST, "/books/9").await;
+    send(&app, Method::GET, "/no/such/page").await;
+    send(&app, Method::from_bytes(b"BREW").unwrap(), "/books/1").await;
+    let crash = Request::builder()
+        .uri("/crash")
+        .body(Body::empty())
+        .unwrap();
+    let panicked = tokio::spawn(app.clone().oneshot(crash)).await;
+    assert!(panicked.unwrap_err().is_panic());
+
+    let route = Some("/books/{id}");
+    assert_eq!(timed(&registry, duration("GET", route, Some(200), None)), 3);
+    // A 5xx is an error: its status is its error.type.
+    assert_eq!(
+        timed(&registry, duration("POST", route, Some(503), Some("503"))),
+        1
+    );
+    // Unmatched requests share one series with no route.
+    assert_eq!(timed(&registry, duration("GET", None, Some(404), None)), 1);
+    assert_eq!(
+        timed(&registry, duration("_OTHER", route, Some(405), None)),
+        1
+    );
+    assert_eq!(
+        timed(
+            &registry,
+            duration("GET", Some("/crash"), None, Some("panic"))
+        ),
+        1
+    );
+    // Nothing left in flight, and no series names a raw path.
+    for (key, metric) in registry.metrics() {
+        if key.name() == tachymeter_tower::ACTIVE_REQUESTS {
+            assert!(
+                matches!(metric, Metric::Gauge(g) if g.value() == 0),
+                "{key}"
+            );
+        } else {
+            assert_eq!(key.name(), tachymeter_tower::REQUEST_DURATION, "{key}");
+            let route = key.labels().iter().find(|(n, _)| n == "http.route");
+            assert!(
+                matches!(
+                    route.map(|(_, v)| v.as_str()),
+                    None | Some("/books/{id}") | Some("/crash")
+                ),
+                "{key}"
+            );
+        }
+    }
+}

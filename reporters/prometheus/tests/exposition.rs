@@ -438,3 +438,41 @@ fn descriptions_give_help_and_units_give_unit_and_suffix() {
     );
     assert!(text.contains("\nqueue_depth 3\n"), "{text}");
 }
+
+#[test]
+fn opentelemetry_http_names_read_as_prometheus_names() {
+    // What `RouteMetricsLayer::semantic_conventions` registers.
+    let registry = Registry::new();
+    registry
+        .timer(
+            MetricKey::new("http.server.request.duration")
+                .with_label("http.request.method", "GET")
+                .with_label("http.route", "/books/{id}")
+                .with_label("http.response.status_code", "200")
+                .with_label("url.scheme", "http"),
+        )
+        .unwrap()
+        .update(Duration::from_millis(3));
+    registry
+        .gauge(
+            MetricKey::new("http.server.active_requests")
+                .with_label("http.request.method", "GET")
+                .with_label("url.scheme", "http"),
+        )
+        .unwrap();
+    let text = PrometheusExporter::new(&registry).render(Format::Text);
+    assert!(
+        text.contains(
+            "http_server_request_duration_seconds_count{http_request_method=\"GET\",\
+             http_response_status_code=\"200\",http_route=\"/books/{id}\",url_scheme=\"http\"} 1\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "http_server_active_requests{http_request_method=\"GET\",url_scheme=\"http\"} 0\n"
+        ),
+        "{text}"
+    );
+    promtool_accepts(&text);
+}
