@@ -24,6 +24,13 @@
 //!
 //! Without the flag Prometheus gets OpenMetrics, timers as summaries.
 //!
+//! With `OTEL_EXPORTER_OTLP_ENDPOINT` set (an OpenTelemetry Collector's
+//! `http://collector:4318`; for Prometheus 3's receiver set
+//! `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=http://prometheus:9090/api/v1/otlp/v1/metrics`
+//! instead), it also pushes every metric over OTLP, as `OTEL_SERVICE_NAME`
+//! (default `books`), every `OTEL_METRIC_EXPORT_INTERVAL` milliseconds
+//! (default 60,000).
+//!
 //! `BOOKS_ADDR` (default `127.0.0.1:3000`) sets the address and
 //! `REPORT_INTERVAL_SECS` (default 10) the time between reports.
 //! `BOOKS_HDRLOG=latency.hlog` also writes each timer's interval to an
@@ -33,8 +40,9 @@
 use std::time::Duration;
 use tachymeter_core::Registry;
 use tachymeter_examples::books::{app, app_without_metrics, Book, Store};
-use tachymeter_examples::{env_u64, report_to_stdout};
+use tachymeter_examples::{env_u64, push_over_otlp, report_to_stdout};
 use tachymeter_hdrlog::HdrLogReporter;
+use tachymeter_otlp::Env;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -78,6 +86,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // The log reporter runs on its own thread; stopping it prints a final
     // report.
     let reporter = report_to_stdout(&registry, every)?;
+    // OTLP, when the standard variables name an endpoint.
+    let otel = Env::process();
+    let otlp = push_over_otlp(&registry, &otel, "books")?;
+    if otlp.is_some() {
+        println!(
+            "pushing metrics over OTLP to {} every {} s, as service {:?}",
+            otel.endpoint(),
+            otel.interval().as_secs_f64(),
+            otel.service_name().unwrap_or("books")
+        );
+    }
     // With BOOKS_HDRLOG=path, each timer's latencies per interval go to an
     // HdrHistogram log too, for offline analysis of the tail.
     let hdrlog = match std::env::var_os("BOOKS_HDRLOG") {
@@ -93,6 +112,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         })
         .await?;
     reporter.stop();
+    if let Some(otlp) = otlp {
+        otlp.stop();
+    }
     if let Some(hdrlog) = hdrlog {
         hdrlog.stop();
     }

@@ -176,6 +176,7 @@ fn cases(rt: &Runtime) -> Result<Vec<Case>, RegistryError> {
         Registry::new(),
         Registry::new(),
     );
+    let conventions_registry = Registry::new();
     let timed_alone = tachymeter_tower::TimedLayer::new(&head_registry, "bench")?;
     let timed_xx_inflight = ServiceBuilder::new()
         .layer(tachymeter_tower::TimedLayer::new(&timed_registry, "bench")?)
@@ -190,6 +191,8 @@ fn cases(rt: &Runtime) -> Result<Vec<Case>, RegistryError> {
     let combined = tachymeter_tower::HttpMetricsLayer::new(&combined_registry, "bench")?;
     let late = tachymeter_tower::HttpMetricsLayer::new(&late_registry, "bench")?;
     let route_layer = tachymeter_tower::RouteMetricsLayer::new(&route_registry, "http")?;
+    let conventions =
+        tachymeter_tower::RouteMetricsLayer::semantic_conventions(&conventions_registry, "http")?;
     // `pair` installs the Prometheus recorder as the global `metrics`
     // recorder and spawns its upkeep task; it starts no HTTP listener.
     let peer = {
@@ -240,6 +243,12 @@ fn cases(rt: &Runtime) -> Result<Vec<Case>, RegistryError> {
             short: "route_layer",
             router: router(get(book)).layer(route_layer),
             _registry: Some(route_registry),
+        },
+        Case {
+            id: "metrics_tower_semantic_conventions",
+            short: "semconv",
+            router: router(get(book)).layer(conventions),
+            _registry: Some(conventions_registry),
         },
         Case {
             id: "axum_prometheus",

@@ -20,6 +20,25 @@ pub fn env_u64(name: &str, default: u64) -> u64 {
     }
 }
 
+/// Starts pushing `registry` over OTLP when `env` names an endpoint
+/// (`OTEL_EXPORTER_OTLP_ENDPOINT`, or `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`),
+/// every `OTEL_METRIC_EXPORT_INTERVAL` milliseconds (default 60 s), as
+/// `OTEL_SERVICE_NAME` (default `service`); `None` when it names none.
+pub fn push_over_otlp(
+    registry: &tachymeter_core::Registry,
+    env: &tachymeter_otlp::Env,
+    service: &str,
+) -> Result<Option<tachymeter_report::PeriodicReporter>, tachymeter_report::BuildError> {
+    if !env.has_endpoint() {
+        return Ok(None);
+    }
+    let mut push = env.builder();
+    if env.service_name().is_none() {
+        push = push.map_encoder(|e| e.service_name(service));
+    }
+    push.start(registry, env.interval()).map(Some)
+}
+
 /// Starts the log reporter: every `every`, the registry's series that are
 /// not zero (the reporter's own left out), aligned and sorted, on standard
 /// output under a `--- metrics ---` line (and once more

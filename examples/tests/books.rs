@@ -108,3 +108,37 @@ async fn books_are_served_and_every_route_is_measured() {
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert!(body.windows(16).any(|w| w == b"get_book_seconds"));
 }
+
+#[tokio::test]
+async fn books_push_over_otlp_when_the_variables_say_where() {
+    use tachymeter_testkit::OtlpReceiver;
+    let receiver = OtlpReceiver::start().unwrap();
+    let registry = Registry::new();
+    let app = app(&registry, Store::default()).unwrap();
+    send(&app, Method::GET, "/books/1", "").await;
+    let base = format!("http://{}", receiver.addr());
+    let env = tachymeter_otlp::Env::read(|name| match name {
+        "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(base.clone()),
+        "OTEL_METRIC_EXPORT_INTERVAL" => Some("60000".into()),
+        _ => None,
+    });
+    let none = tachymeter_otlp::Env::read(|_| None);
+    assert!(
+        tachymeter_examples::push_over_otlp(&registry, &none, "books")
+            .unwrap()
+            .is_none()
+    );
+    let reporter = tachymeter_examples::push_over_otlp(&registry, &env, "books")
+        .unwrap()
+        .expect("an endpoint is set");
+    // Stopping sends the final push.
+    reporter.stop();
+    let exports = receiver
+        .wait_exports(1, std::time::Duration::from_secs(20))
+        .unwrap();
+    let request = exports[0].request.as_ref().expect("decoded");
+    let text = request.to_string();
+    assert!(text.contains("\"service.name\""), "{text}");
+    assert!(text.contains("\"books\""), "{text}");
+    assert!(text.contains("get-book"), "{text}");
+}
