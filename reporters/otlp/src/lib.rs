@@ -49,6 +49,13 @@
 //! count and costs the application nothing: reports run on their own
 //! thread, and recording never waits for them.
 //!
+//! Delivery is at least once. With cumulative points a repeated request is
+//! harmless: the receiver keeps the latest total. With delta points, a
+//! request the receiver took but whose answer never came back (the
+//! connection dropped after the body arrived) is sent again and counted
+//! twice there; choose cumulative where exact totals matter more than the
+//! backend's preference.
+//!
 //! Messages come from the official OTLP `.proto` definitions through the
 //! `opentelemetry-proto` crate (its prost messages only: no gRPC, no
 //! runtime), which brings the OpenTelemetry API and SDK crates with it.
