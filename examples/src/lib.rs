@@ -40,8 +40,9 @@ pub fn push_over_otlp(
 }
 
 /// Starts the log reporter: every `every`, the registry's series that are
-/// not zero (the reporter's own left out), aligned and sorted, on standard
-/// output under a `--- metrics ---` line (and once more
+/// not zero (the reporters' own left out, as by default), aligned and
+/// sorted, on standard output under a `--- metrics ---` line with the time
+/// (and once more
 /// when the returned reporter is stopped or dropped).
 pub fn report_to_stdout(
     registry: &tachymeter_core::Registry,
@@ -50,8 +51,5 @@ pub fn report_to_stdout(
     tachymeter_log::LogReporter::builder()
         .sink(tachymeter_log::Sink::writer(std::io::stdout()))
         .title("--- metrics ---")
-        // Leave out what is zero (status classes never seen, no errors) and
-        // the reporter's own metrics: the report shows what happened.
-        .quiet(tachymeter_log::Quiet::default().zero(true).own(true))
         .start(registry, every)
 }

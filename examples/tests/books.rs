@@ -59,7 +59,12 @@ async fn books_are_served_and_every_route_is_measured() {
         ("timer get-book", "count:", "2"),
         ("timer put-book", "count:", "3"),
     ] {
-        let block: Vec<&str> = report.lines().skip_while(|l| *l != name).take(2).collect();
+        // A block starts `kind name`, then ` — description` when described.
+        let block: Vec<&str> = report
+            .lines()
+            .skip_while(|l| l.split(" \u{2014} ").next() != Some(name))
+            .take(2)
+            .collect();
         assert_eq!(block.len(), 2, "no block {name} in\n{report}");
         let words: Vec<&str> = block[1].split_whitespace().collect();
         assert_eq!(words[..2], [field, value], "{name} in\n{report}");
@@ -141,4 +146,59 @@ async fn books_push_over_otlp_when_the_variables_say_where() {
     assert!(text.contains("\"service.name\""), "{text}");
     assert!(text.contains("\"books\""), "{text}");
     assert!(text.contains("get-book"), "{text}");
+}
+
+#[tokio::test]
+async fn books_metrics_pass_promtool_with_types_and_help_for_every_family() {
+    use tachymeter_testkit::Promtool;
+    let registry = Registry::new();
+    let app = app(&registry, Store::default()).unwrap();
+    // What the example adds besides the routes: the runtime's health and
+    // a running log reporter (with its own series).
+    tachymeter_tokio::register(&registry, &tokio::runtime::Handle::current()).unwrap();
+    let reporter = tachymeter_log::LogReporter::builder()
+        .sink(tachymeter_log::Sink::writer(std::io::sink()))
+        .start(&registry, std::time::Duration::from_secs(3600))
+        .unwrap();
+    assert!(reporter.report_now());
+    send(&app, Method::GET, "/books/1", "").await;
+    send(
+        &app,
+        Method::PUT,
+        "/books/2",
+        r#"{"title":"t","author":"a"}"#,
+    )
+    .await;
+
+    let (_, text) = send(&app, Method::GET, "/metrics", "").await;
+    let outcome = Promtool::check_metrics(&text).expect("promtool runs");
+    assert_eq!(
+        (outcome.code, outcome.stderr.as_str()),
+        (0, ""),
+        "promtool check metrics:\n{}\n{text}",
+        outcome.stderr
+    );
+    // The runtime's and the process's totals are counters, as every
+    // Prometheus client has them.
+    for family in [
+        "process_cpu_seconds",
+        "tokio_busy_seconds",
+        "tokio_parks",
+        "reporter_log_reports",
+    ] {
+        assert!(
+            text.contains(&format!("# TYPE {family}_total counter\n")),
+            "{family} is not a counter in\n{text}"
+        );
+    }
+    // HELP says what a series is, never its name again.
+    for line in text.lines().filter(|l| l.starts_with("# HELP ")) {
+        let mut words = line.splitn(4, ' ').skip(2);
+        let (name, help) = (words.next().unwrap(), words.next().unwrap_or(""));
+        assert!(
+            !help.is_empty() && help.replace(['.', '-'], "_") != name,
+            "HELP repeats the name: {line}"
+        );
+    }
+    reporter.stop();
 }

@@ -34,6 +34,13 @@ pub enum RegistryError {
         /// The key (prefix included).
         key: MetricKey,
     },
+    /// A [`Family`](crate::Family) was given the same label name twice.
+    DuplicateLabel {
+        /// The family's name.
+        name: String,
+        /// The label name given twice.
+        label: String,
+    },
     /// [`Registry::register`](crate::Registry::register) was given a new key while the registry holds
     /// [`max_series`](crate::RegistryBuilder::max_series) series.
     Full {
@@ -60,6 +67,11 @@ impl fmt::Display for RegistryError {
                 f,
                 "metric `{key}` is already registered: use the get-or-register methods \
                  (`counter`, `timer`, …) to share it, or unregister it first"
+            ),
+            RegistryError::DuplicateLabel { name, label } => write!(
+                f,
+                "family `{name}` was given the label name `{label}` twice: \
+                 give each label name once"
             ),
             RegistryError::Full { key, max_series } => write!(
                 f,

@@ -1,7 +1,6 @@
-//! Gauges: [`Gauge`] (`i64`), [`GaugeF64`] and [`FunctionalGauge`].
+//! Gauges set from outside: [`Gauge`] (`i64`) and [`GaugeF64`]; a gauge
+//! read from a closure is a [`FunctionalGauge`](crate::FunctionalGauge).
 
-use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -128,42 +127,5 @@ impl GaugeF64 {
 impl Default for GaugeF64 {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// A gauge computed by a closure each time it is read (go-metrics'
-/// `FunctionalGauge`).
-///
-/// If the closure panics, the read returns NaN instead of taking the
-/// reporter down with it.
-///
-/// ```
-/// use tachymeter_core::FunctionalGauge;
-///
-/// let g = FunctionalGauge::new(|| 42.0);
-/// assert_eq!(g.value(), 42.0);
-/// let broken = FunctionalGauge::new(|| panic!("boom"));
-/// assert!(broken.value().is_nan());
-/// ```
-#[derive(Clone)]
-pub struct FunctionalGauge {
-    f: Arc<dyn Fn() -> f64 + Send + Sync>,
-}
-
-impl FunctionalGauge {
-    /// A gauge whose value is `f()` at read time.
-    pub fn new(f: impl Fn() -> f64 + Send + Sync + 'static) -> Self {
-        Self { f: Arc::new(f) }
-    }
-
-    /// Calls the closure; NaN if it panicked.
-    pub fn value(&self) -> f64 {
-        catch_unwind(AssertUnwindSafe(|| (self.f)())).unwrap_or(f64::NAN)
-    }
-}
-
-impl fmt::Debug for FunctionalGauge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FunctionalGauge").finish_non_exhaustive()
     }
 }

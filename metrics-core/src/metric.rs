@@ -1,7 +1,8 @@
 //! [`Metric`]: a registered metric's handle, and [`MetricKind`], its type.
 
 use crate::counter::Counter;
-use crate::gauge::{FunctionalGauge, Gauge, GaugeF64};
+use crate::functional::{FunctionalCounter, FunctionalGauge};
+use crate::gauge::{Gauge, GaugeF64};
 use crate::histogram::Histogram;
 use crate::meter::Meter;
 use crate::snapshot::MetricSnapshot;
@@ -28,6 +29,8 @@ use std::fmt;
 pub enum Metric {
     /// A [`Counter`].
     Counter(Counter),
+    /// A [`FunctionalCounter`].
+    FunctionalCounter(FunctionalCounter),
     /// A [`Gauge`].
     Gauge(Gauge),
     /// A [`GaugeF64`].
@@ -57,6 +60,8 @@ pub enum Metric {
 pub enum MetricKind {
     /// [`Counter`].
     Counter,
+    /// [`FunctionalCounter`].
+    FunctionalCounter,
     /// [`Gauge`].
     Gauge,
     /// [`GaugeF64`].
@@ -76,6 +81,7 @@ impl MetricKind {
     pub fn as_str(self) -> &'static str {
         match self {
             MetricKind::Counter => "counter",
+            MetricKind::FunctionalCounter => "functional_counter",
             MetricKind::Gauge => "gauge",
             MetricKind::GaugeF64 => "gauge_f64",
             MetricKind::FunctionalGauge => "functional_gauge",
@@ -97,6 +103,7 @@ impl Metric {
     pub fn kind(&self) -> MetricKind {
         match self {
             Metric::Counter(_) => MetricKind::Counter,
+            Metric::FunctionalCounter(_) => MetricKind::FunctionalCounter,
             Metric::Gauge(_) => MetricKind::Gauge,
             Metric::GaugeF64(_) => MetricKind::GaugeF64,
             Metric::FunctionalGauge(_) => MetricKind::FunctionalGauge,
@@ -110,6 +117,7 @@ impl Metric {
     pub fn snapshot(&self) -> MetricSnapshot {
         match self {
             Metric::Counter(c) => MetricSnapshot::Counter(c.snapshot()),
+            Metric::FunctionalCounter(c) => MetricSnapshot::CounterF64 { value: c.value() },
             Metric::Gauge(g) => MetricSnapshot::Gauge { value: g.value() },
             Metric::GaugeF64(g) => MetricSnapshot::GaugeF64 { value: g.value() },
             Metric::FunctionalGauge(g) => MetricSnapshot::GaugeF64 { value: g.value() },
@@ -131,6 +139,7 @@ macro_rules! metric_from {
 }
 metric_from!(
     Counter,
+    FunctionalCounter,
     Gauge,
     GaugeF64,
     FunctionalGauge,

@@ -4,7 +4,8 @@ use crate::clock::{system_clock, Clock};
 use crate::counter::Counter;
 use crate::description::{Description, Unit};
 use crate::error::RegistryError;
-use crate::gauge::{FunctionalGauge, Gauge, GaugeF64};
+use crate::functional::{FunctionalCounter, FunctionalGauge};
+use crate::gauge::{Gauge, GaugeF64};
 use crate::healthcheck::Healthcheck;
 use crate::histogram::{Histogram, HistogramConfig};
 use crate::key::MetricKey;
@@ -279,6 +280,31 @@ impl Registry {
         )
     }
 
+    /// The functional counter registered under `key`, registering `f` as a
+    /// new one if there is none (an existing counter keeps its closure).
+    ///
+    /// ```
+    /// let registry = tachymeter_core::Registry::new();
+    /// let started = std::time::Instant::now();
+    /// registry.functional_counter("uptime.seconds", move || started.elapsed().as_secs_f64())?;
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
+    /// ```
+    pub fn functional_counter(
+        &self,
+        key: impl Into<MetricKey>,
+        f: impl Fn() -> f64 + Send + Sync + 'static,
+    ) -> Result<FunctionalCounter, RegistryError> {
+        self.get_or_register(
+            key.into(),
+            MetricKind::FunctionalCounter,
+            |_| Metric::FunctionalCounter(FunctionalCounter::new(f)),
+            |m| match m {
+                Metric::FunctionalCounter(c) => Some(c.clone()),
+                _ => None,
+            },
+        )
+    }
+
     fn get_or_register<T>(
         &self,
         key: MetricKey,
@@ -395,6 +421,12 @@ impl Registry {
     pub fn get(&self, key: impl Into<MetricKey>) -> Option<Metric> {
         let key = key.into().with_prefix(&self.prefix);
         read(&self.shared.metrics).map.get(&key).cloned()
+    }
+
+    /// The kind of the series registered under `name` (any labels), if any.
+    pub(crate) fn kind_of(&self, name: &str) -> Option<MetricKind> {
+        let name = format!("{}{name}", self.prefix);
+        family_kind(&read(&self.shared.metrics).map, &name)
     }
 
     /// Removes the metric under `key` and returns it. Handles held elsewhere

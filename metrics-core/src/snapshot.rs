@@ -346,6 +346,12 @@ impl TimerSnapshot {
 pub enum MetricSnapshot {
     /// A [`Counter`](crate::Counter).
     Counter(CounterSnapshot),
+    /// A [`FunctionalCounter`](crate::FunctionalCounter): a total that
+    /// only goes up, any non-negative `f64` (CPU seconds, say).
+    CounterF64 {
+        /// Its value.
+        value: f64,
+    },
     /// A [`Gauge`](crate::Gauge).
     Gauge {
         /// Its value.

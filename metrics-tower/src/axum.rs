@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
 use std::task::{Context, Poll};
-use tachymeter_core::{Gauge, MetricKey, Registry, RegistryError};
+use tachymeter_core::{Gauge, MetricKey, Registry, RegistryError, Unit};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -170,6 +170,16 @@ impl RouteMetricsLayer {
     /// # Ok(()) }
     /// ```
     pub fn semantic_conventions(registry: &Registry, scheme: &str) -> Result<Self, RegistryError> {
+        registry.describe(
+            REQUEST_DURATION,
+            "Duration of HTTP server requests",
+            Some(Unit::Seconds),
+        );
+        registry.describe(
+            ACTIVE_REQUESTS,
+            "Number of active HTTP server requests",
+            None,
+        );
         let active = |m: usize| {
             registry.gauge(
                 MetricKey::new(ACTIVE_REQUESTS)

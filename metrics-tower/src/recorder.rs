@@ -1,7 +1,7 @@
 //! [`RequestMetrics`]: the metrics one middleware records into, and what
 //! happens to them at each point of a request's life.
 
-use crate::status::{suffixed, ClassCounters, ExactCounters};
+use crate::status::{suffixed, ClassCounters, ExactCounters, CLASS_SUFFIXES};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 use tachymeter_core::{Clock, Counter, Gauge, MetricKey, Registry, RegistryError, Timer};
@@ -217,6 +217,7 @@ impl RequestMetricsBuilder {
     pub fn build(self) -> Result<RequestMetrics, RegistryError> {
         let r = &self.registry;
         let key = &self.key;
+        self.describe();
         let alone = self.timer.is_none() && !self.counted && !self.by_class && !self.by_code;
         let in_flight_key = if alone && !self.outcomes {
             key.clone()
@@ -251,6 +252,73 @@ impl RequestMetricsBuilder {
         Ok(RequestMetrics {
             parts: Arc::new(parts),
         })
+    }
+}
+
+impl RequestMetricsBuilder {
+    /// Describes each chosen series (Prometheus' HELP, OTLP's
+    /// description), unless the program described it already.
+    fn describe(&self) {
+        let name = self.key.name();
+        let describe = |suffix: &str, text: String| {
+            let series = if suffix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name}-{suffix}")
+            };
+            if self.registry.description(&series).is_none() {
+                self.registry.describe(&series, &text, None);
+            }
+        };
+        match self.timer {
+            Some(Measure::Headers) => describe(
+                "",
+                format!("Time from each {name} request to its response head"),
+            ),
+            Some(Measure::Body) => describe(
+                "",
+                format!("Time from each {name} request to the end of its response body"),
+            ),
+            None if self.counted => describe("", format!("{name} requests started")),
+            None => {}
+        }
+        if self.by_class {
+            for suffix in CLASS_SUFFIXES {
+                let text = match suffix {
+                    "other" => format!("{name} responses with a status outside 100-599"),
+                    class => format!("{name} responses with a {class} status"),
+                };
+                describe(suffix, text);
+            }
+        }
+        if self.outcomes {
+            for (suffix, text) in [
+                (
+                    "error",
+                    "requests whose service returned an error, not a response",
+                ),
+                (
+                    "cancelled",
+                    "requests dropped before their response (client gone, timeout)",
+                ),
+                ("panic", "requests whose service panicked"),
+                ("aborted", "responses whose body was dropped before its end"),
+            ] {
+                describe(suffix, format!("{name} {text}"));
+            }
+        }
+        if self.in_flight {
+            let alone = self.timer.is_none() && !self.counted && !self.by_class && !self.by_code;
+            let suffix = if alone && !self.outcomes {
+                ""
+            } else {
+                "in-flight"
+            };
+            describe(
+                suffix,
+                format!("{name} requests started and not yet finished"),
+            );
+        }
     }
 }
 

@@ -89,9 +89,12 @@ impl ExactCounters {
             .and_then(|h| {
                 h[usize::from(code % 100)]
                     .get_or_init(|| {
-                        self.registry
-                            .counter(suffixed(&self.base, &code.to_string()))
-                            .ok()
+                        let key = suffixed(&self.base, &code.to_string());
+                        if self.registry.description(key.name()).is_none() {
+                            let text = format!("{} responses with status {code}", self.base.name());
+                            self.registry.describe(key.name(), &text, None);
+                        }
+                        self.registry.counter(key).ok()
                     })
                     .as_ref()
             });

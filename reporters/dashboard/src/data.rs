@@ -177,6 +177,10 @@ fn current(snapshot: &MetricSnapshot) -> Option<Current> {
             values.insert("count", c.count as f64);
             ("counter", Shape::Rate, Vec::new())
         }
+        MetricSnapshot::CounterF64 { value } => {
+            values.insert("count", *value);
+            ("counter", Shape::Rate, Vec::new())
+        }
         MetricSnapshot::Gauge { value } => {
             values.insert("value", *value as f64);
             ("gauge", Shape::Value, Vec::new())

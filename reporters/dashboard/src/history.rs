@@ -161,7 +161,9 @@ impl History {
         for entry in &snapshot.metrics {
             let shape = match &entry.snapshot {
                 MetricSnapshot::Timer(_) | MetricSnapshot::Histogram(_) => Shape::Distribution,
-                MetricSnapshot::Counter(_) | MetricSnapshot::Meter(_) => Shape::Rate,
+                MetricSnapshot::Counter(_)
+                | MetricSnapshot::CounterF64 { .. }
+                | MetricSnapshot::Meter(_) => Shape::Rate,
                 MetricSnapshot::Gauge { .. } | MetricSnapshot::GaugeF64 { .. } => Shape::Value,
                 _ => continue,
             };
@@ -186,6 +188,10 @@ impl History {
                 }
                 MetricSnapshot::Counter(c) => {
                     let rate = series.rate(c.count as f64, seconds);
+                    series.values.push_back(rate);
+                }
+                MetricSnapshot::CounterF64 { value } => {
+                    let rate = series.rate(*value, seconds);
                     series.values.push_back(rate);
                 }
                 MetricSnapshot::Meter(m) => {

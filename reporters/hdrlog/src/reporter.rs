@@ -16,8 +16,8 @@ use tachymeter_core::{
     RegistrySnapshot,
 };
 use tachymeter_report::{
-    cut_line, own_metric_name, write_counting, BuildError, DurationUnit, PeriodicReporter,
-    Previous, Report, ReportError, SeriesNames,
+    cut_line, write_counting, BuildError, DurationUnit, Own, PeriodicReporter, Previous, Report,
+    ReportError, SeriesNames,
 };
 
 /// Writes every timer's and histogram's values of each interval to an
@@ -426,7 +426,7 @@ impl HdrLogReporterBuilder {
     ///
     /// When its counter's name is taken by another kind of metric.
     pub fn build(self, registry: &Registry) -> Result<HdrLogReporter, BuildError> {
-        let skipped = registry.counter(own_metric_name(&self.name, "skipped-series"))?;
+        let skipped = Own::new(registry, &self.name).counter("skipped-series")?;
         let clock = self.clock.unwrap_or_else(|| Arc::clone(registry.clock()));
         let origin = clock.now();
         let base = self.base_time.unwrap_or_else(SystemTime::now);

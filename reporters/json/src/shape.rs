@@ -78,6 +78,13 @@ impl Serialize for Metric<'_> {
                 s.serialize_field("count", &c.count)?;
                 s.end()
             }
+            MetricSnapshot::CounterF64 { value } => {
+                let mut s = serializer.serialize_struct("Counter", 2)?;
+                s.serialize_field("type", "counter")?;
+                describe(&mut s, about)?;
+                s.serialize_field("count", value)?;
+                s.end()
+            }
             MetricSnapshot::Gauge { value } => {
                 let mut s = serializer.serialize_struct("Gauge", 2)?;
                 s.serialize_field("type", "gauge")?;

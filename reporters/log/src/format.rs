@@ -202,6 +202,10 @@ impl Format {
                 fields.push(Field::new("count", c.count.to_string(), ""));
                 "counter"
             }
+            MetricSnapshot::CounterF64 { value } => {
+                fields.push(Field::new("count", value.to_string(), ""));
+                "counter"
+            }
             MetricSnapshot::Gauge { value } => {
                 fields.push(Field::new("value", value.to_string(), ""));
                 "gauge"

@@ -61,7 +61,7 @@ mod reporter;
 mod sink;
 
 pub use format::{format, DurationUnit, Format, RateUnit, NOT_AVAILABLE};
-pub use reporter::{LogReporter, LogReporterBuilder};
+pub use reporter::{LogReporter, LogReporterBuilder, DEFAULT_TITLE};
 pub use sink::{Level, Sink, TARGET};
 /// What this crate's API names from tachymeter-report, so that using it
 /// needs no other dependency.

@@ -7,6 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tachymeter_core::{Registry, RegistrySnapshot};
 use tachymeter_report::{BuildError, PeriodicReporter, Quiet, Report, ReportError};
 
+/// The first line of each report unless [`LogReporterBuilder::title`]
+/// sets another.
+pub const DEFAULT_TITLE: &str = "metrics";
+
 /// Formats each snapshot with a [`Format`] and sends it to a [`Sink`]: the
 /// `log` facade (default), `tracing`, or any writer.
 ///
@@ -14,7 +18,11 @@ use tachymeter_report::{BuildError, PeriodicReporter, Quiet, Report, ReportError
 /// [`log`](crate::log)), or hand it to a
 /// [`PeriodicReporter`](tachymeter_report::PeriodicReporter) yourself.
 ///
-/// A report with nothing to say (no metrics and no title) sends nothing.
+/// Each report starts with a line of its own: the title (default
+/// `metrics`) and, for a [writer](Sink::writer) (whose lines no logger
+/// stamps), the time. By default the series that hold nothing and the
+/// reporters' own `reporter.*` series are left out ([`Quiet`]), so a report
+/// shows what happened; a report left with no series sends nothing.
 ///
 /// ```
 /// use tachymeter_core::Registry;
@@ -39,12 +47,14 @@ pub struct LogReporter {
     sink: Sink,
     level: Level,
     title: Option<String>,
-    timestamp: bool,
+    /// `None`: the sink decides (a writer's reports carry the time).
+    timestamp: Option<bool>,
 }
 
 impl LogReporter {
     /// Starts configuring a reporter: default [`Format`], default [`Sink`],
-    /// level [`Info`](Level::Info), no title line.
+    /// level [`Info`](Level::Info), title `metrics`, zero and own series
+    /// left out.
     pub fn builder() -> LogReporterBuilder {
         LogReporterBuilder {
             reporter: LogReporter {
@@ -52,15 +62,16 @@ impl LogReporter {
                 sink: Sink::default(),
                 level: Level::default(),
                 title: None,
-                timestamp: false,
+                timestamp: None,
             },
             name: "log".to_string(),
-            quiet: Quiet::default(),
+            quiet: Quiet::default().zero(true).own(true),
         }
     }
 
-    /// The text one report of `snapshot` sends: the title line, if any,
-    /// then [`Format::render`].
+    /// The text one report of `snapshot` sends: the title line (with the
+    /// time for a writer), then [`Format::render`]; nothing when `snapshot`
+    /// has no series.
     ///
     /// ```
     /// use tachymeter_core::Registry;
@@ -76,19 +87,17 @@ impl LogReporter {
     /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
     pub fn render(&self, snapshot: &RegistrySnapshot) -> String {
-        let mut out = String::new();
-        let time = self.timestamp.then(|| utc(SystemTime::now()));
-        let title: Vec<&str> = self
-            .title
-            .iter()
-            .map(|t| t.as_str())
-            .chain(time.as_deref())
-            .collect();
-        if !title.is_empty() {
-            out.push_str(&title.join(" "));
-            out.push('\n');
+        let body = self.format.render(snapshot);
+        if body.is_empty() {
+            return body;
         }
-        out.push_str(&self.format.render(snapshot));
+        let mut out = self.title.as_deref().unwrap_or(DEFAULT_TITLE).to_string();
+        if self.timestamp.unwrap_or(!self.sink.is_record()) {
+            out.push(' ');
+            out.push_str(&utc(SystemTime::now()));
+        }
+        out.push('\n');
+        out.push_str(&body);
         out
     }
 }
@@ -103,13 +112,7 @@ impl Default for LogReporter {
 impl Report for LogReporter {
     /// Renders `snapshot` and sends it; a writer's I/O error is returned.
     fn report(&mut self, snapshot: &RegistrySnapshot) -> Result<(), ReportError> {
-        let mut text = self.render(snapshot);
-        if self.sink.is_record() && self.title.is_none() && !self.timestamp && !text.is_empty() {
-            // A log record starts on the logger's own header line: give the
-            // report a first line of its own there, so that every metric's
-            // block starts on a line of its own.
-            text.insert_str(0, "metrics\n");
-        }
+        let text = self.render(snapshot);
         if !text.is_empty() {
             self.sink.emit(self.level, &text)?;
         }
@@ -172,37 +175,48 @@ impl LogReporterBuilder {
         self
     }
 
-    /// A first line for each report (default none).
+    /// The first line of each report (default [`DEFAULT_TITLE`]); a log
+    /// record starts on the logger's own header line, so every metric's
+    /// block starts on a line of its own.
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.reporter.title = Some(title.into());
         self
     }
 
     /// Whether the first line carries the wall-clock time of the report in
-    /// UTC, as `2024-05-01T12:00:00Z` (after the title, if any; default
-    /// off: loggers usually stamp their records already).
+    /// UTC, as `2024-05-01T12:00:00Z`, after the title (default: on for a
+    /// [writer](Sink::writer), off for `log` and `tracing`, which stamp
+    /// their records already).
     ///
     /// ```
     /// use tachymeter_core::Registry;
     /// use tachymeter_log::LogReporter;
     ///
+    /// let registry = Registry::new();
+    /// registry.counter("requests")?.inc(1);
     /// let reporter = LogReporter::builder().title("metrics at").timestamp(true).build();
-    /// let text = reporter.render(&Registry::new().snapshot());
+    /// let text = reporter.render(&registry.snapshot());
     /// assert!(text.starts_with("metrics at 20"));
-    /// assert!(text.ends_with("Z\n"));
+    /// assert!(text.lines().next().unwrap().ends_with('Z'));
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
     /// ```
     pub fn timestamp(mut self, on: bool) -> Self {
-        self.reporter.timestamp = on;
+        self.reporter.timestamp = Some(on);
         self
     }
 
     /// Which series [`start`](Self::start)'s reports leave out: zero,
-    /// unchanged, or the reporters' own (default none; see [`Quiet`]).
+    /// unchanged, or the reporters' own (see [`Quiet`]). Default: the zero
+    /// series and the reporters' own; `Quiet::default()` reports every
+    /// series.
     ///
     /// ```
     /// use tachymeter_log::{LogReporter, Quiet};
     ///
-    /// let builder = LogReporter::builder().quiet(Quiet::default().zero(true).own(true));
+    /// // Every series, own and zero ones included:
+    /// let everything = LogReporter::builder().quiet(Quiet::default());
+    /// // Only what changed since the last report:
+    /// let changes = LogReporter::builder().quiet(Quiet::default().unchanged(true));
     /// ```
     pub fn quiet(mut self, quiet: Quiet) -> Self {
         self.quiet = quiet;

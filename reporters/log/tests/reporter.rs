@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use tachymeter_core::{ManualClock, Registry};
-use tachymeter_log::{LogReporter, Sink};
+use tachymeter_log::{LogReporter, Quiet, Sink};
 use tachymeter_report::Report;
 use tachymeter_testkit::{FailingWriter, SharedWriter};
 
@@ -23,6 +23,7 @@ fn a_writer_gets_each_report_whole_with_its_title() {
     let out = SharedWriter::default();
     let mut reporter = LogReporter::builder()
         .title("metrics")
+        .timestamp(false)
         .sink(Sink::writer(out.clone()))
         .build();
 
@@ -44,6 +45,24 @@ counter requests
 }
 
 #[test]
+fn a_writer_report_starts_with_a_title_and_the_time_by_default() {
+    let registry = registry();
+    registry.counter("requests").unwrap().inc(2);
+    let out = SharedWriter::default();
+    let mut reporter = LogReporter::builder()
+        .sink(Sink::writer(out.clone()))
+        .build();
+    reporter.report(&registry.snapshot()).unwrap();
+    let text = out.text();
+    let (first, rest) = text.split_once('\n').unwrap();
+    let stamp = first
+        .strip_prefix("metrics ")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(stamp.starts_with("20") && stamp.ends_with('Z'), "{text}");
+    assert_eq!(rest, "counter requests\n  count: 2\n");
+}
+
+#[test]
 fn nothing_to_say_writes_nothing() {
     let out = SharedWriter::default();
     let mut reporter = LogReporter::builder()
@@ -59,10 +78,13 @@ fn the_timestamp_follows_the_title() {
         .title("metrics at")
         .timestamp(true)
         .build();
-    let text = reporter.render(&Registry::new().snapshot());
+    let registry = Registry::new();
+    registry.gauge("queue").unwrap().update(1);
+    let text = reporter.render(&registry.snapshot());
     let stamp = text
-        .strip_prefix("metrics at ")
-        .and_then(|t| t.strip_suffix('\n'))
+        .lines()
+        .next()
+        .and_then(|t| t.strip_prefix("metrics at "))
         .unwrap();
     // YYYY-MM-DDTHH:MM:SSZ
     assert_eq!(stamp.len(), 20, "{stamp}");
@@ -78,9 +100,14 @@ fn the_timestamp_follows_the_title() {
     }
     assert!(stamp >= "2024", "{stamp}");
 
+    // Without a title of its own, the default one.
     let untitled = LogReporter::builder().timestamp(true).build();
-    let text = untitled.render(&Registry::new().snapshot());
-    assert_eq!(text.len(), 21, "{text}");
+    let text = untitled.render(&registry.snapshot());
+    assert_eq!(
+        text.lines().next().unwrap().len(),
+        "metrics ".len() + 20,
+        "{text}"
+    );
 }
 
 #[test]
@@ -117,9 +144,11 @@ fn a_periodic_reporter_writes_on_demand_and_on_stop() {
     let registry = registry();
     registry.counter("requests").unwrap().inc(4);
     let out = SharedWriter::default();
+    // Every series: the reporter's own are left out unless asked for.
     let reporter = LogReporter::builder()
         .sink(Sink::writer(out.clone()))
         .name("text")
+        .quiet(Quiet::default())
         .start(&registry, Duration::from_secs(3600))
         .unwrap();
 
@@ -127,7 +156,10 @@ fn a_periodic_reporter_writes_on_demand_and_on_stop() {
     let first = out.text();
     assert!(first.contains("counter requests\n  count: 4\n"), "{first}");
     // The reporter's own metrics are in the registry too, under its name.
-    assert!(first.contains("timer reporter.text.duration\n"), "{first}");
+    assert!(
+        first.contains("timer reporter.text.duration \u{2014} Time each report took"),
+        "{first}"
+    );
 
     let outcome = reporter.stop();
     assert_eq!((outcome.reports, outcome.failures), (2, 0));
@@ -135,7 +167,9 @@ fn a_periodic_reporter_writes_on_demand_and_on_stop() {
     assert_eq!(both.matches("counter requests\n").count(), 2);
     // The second report counts the first.
     assert!(
-        both[first.len()..].contains("counter reporter.text.reports\n  count: 1\n"),
+        both[first.len()..].contains(
+            "counter reporter.text.reports \u{2014} Reports made (reporter text)\n  count: 1\n"
+        ),
         "{both}"
     );
 }

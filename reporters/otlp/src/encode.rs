@@ -120,13 +120,19 @@ struct Since {
 #[derive(Debug, Clone)]
 enum Last {
     Count(i64),
-    Histogram { sum: u128, all_time: Distribution },
+    /// A functional counter's total.
+    Total(f64),
+    Histogram {
+        sum: u128,
+        all_time: Distribution,
+    },
 }
 
 impl Last {
     fn count(&self) -> i64 {
         match self {
             Last::Count(count) => *count,
+            Last::Total(total) => *total as i64,
             Last::Histogram { all_time, .. } => all_time.count as i64,
         }
     }
@@ -330,13 +336,29 @@ impl Encoder {
                     if let MetricSnapshot::Counter(c) = entry.snapshot {
                         data_points.push(self.count_point(
                             entry,
-                            (c.count, c.monotonic),
+                            Last::Count(c.count),
+                            c.monotonic,
                             delta,
                             point,
                         ));
                     }
                 }
                 metrics.push(metric(&unit, sum(data_points, monotonic, delta)));
+            }
+            MetricSnapshot::CounterF64 { .. } => {
+                let delta = self.temporality == Temporality::Delta;
+                let mut data_points = Vec::new();
+                for entry in group {
+                    if let MetricSnapshot::CounterF64 { value } = entry.snapshot {
+                        if !value.is_finite() {
+                            point.encoded.non_finite += 1;
+                            continue;
+                        }
+                        let total = Last::Total(value);
+                        data_points.push(self.count_point(entry, total, true, delta, point));
+                    }
+                }
+                metrics.push(metric(&unit, sum(data_points, true, delta)));
             }
             MetricSnapshot::Meter(_) => {
                 let delta = self.temporality == Temporality::Delta;
@@ -348,7 +370,13 @@ impl Encoder {
                             point.encoded.saturated += 1;
                             i64::MAX
                         });
-                        counts.push(self.count_point(entry, (count, true), delta, point));
+                        counts.push(self.count_point(
+                            entry,
+                            Last::Count(count),
+                            true,
+                            delta,
+                            point,
+                        ));
                         for (rates, value) in
                             rates
                                 .iter_mut()
@@ -423,12 +451,20 @@ impl Encoder {
     fn count_point(
         &mut self,
         entry: &MetricEntry,
-        (count, monotonic): (i64, bool),
+        total: Last,
+        monotonic: bool,
         delta: bool,
         point: &mut Point,
     ) -> NumberDataPoint {
-        let (start, last) = self.since(&entry.key, count, monotonic, point);
-        let value = if delta { count - last } else { count };
+        let (start, last) = self.since(&entry.key, total.count(), monotonic, point);
+        let value = match (&total, last.filter(|_| delta)) {
+            (Last::Count(count), Some(Last::Count(last))) => {
+                number_data_point::Value::AsInt(count - last)
+            }
+            (Last::Total(total), Some(Last::Total(last))) => double(total - last),
+            (Last::Total(total), _) => double(*total),
+            (total, _) => number_data_point::Value::AsInt(total.count()),
+        };
         let start = if delta {
             self.series.get(&entry.key).map_or(point.fresh, |s| s.time)
         } else {
@@ -439,7 +475,7 @@ impl Encoder {
             Since {
                 start,
                 time: point.now,
-                last: Last::Count(count),
+                last: total,
             },
         ));
         point.points += 1;
@@ -447,7 +483,7 @@ impl Encoder {
             attributes: attributes(&entry.key),
             start_time_unix_nano: start,
             time_unix_nano: point.now,
-            value: Some(number_data_point::Value::AsInt(value)),
+            value: Some(value),
             ..Default::default()
         }
     }
@@ -524,13 +560,19 @@ impl Encoder {
     /// The start time of `key`'s cumulative points, and its last count (0
     /// when new, or when `monotonic` and registered anew with a lower
     /// count).
-    fn since(&self, key: &MetricKey, count: i64, monotonic: bool, point: &Point) -> (u64, i64) {
+    fn since(
+        &self,
+        key: &MetricKey,
+        count: i64,
+        monotonic: bool,
+        point: &Point,
+    ) -> (u64, Option<&Last>) {
         match self.series.get(key) {
-            Some(s) if s.last.count() <= count || !monotonic => (s.start, s.last.count()),
+            Some(s) if s.last.count() <= count || !monotonic => (s.start, Some(&s.last)),
             // Fewer values than before: registered anew since the last
             // point, which is where it starts.
-            Some(s) => (s.time.min(point.now), 0),
-            None => (point.fresh, 0),
+            Some(s) => (s.time.min(point.now), None),
+            None => (point.fresh, None),
         }
     }
 

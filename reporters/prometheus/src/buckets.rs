@@ -1,24 +1,44 @@
-//! Prometheus histogram buckets, chosen when exporting and filled from the
-//! histogram's recorded distribution.
+//! Classic Prometheus histogram buckets: which bounds each histogram family
+//! gets ([`Buckets`], chosen per family by [`Select`] or by its unit), and
+//! how its recorded distribution fills them.
 
-use tachymeter_core::HistogramSnapshot;
+use crate::names::Family;
+use std::borrow::Cow;
+use tachymeter_core::{HistogramSnapshot, Unit};
+
+/// OpenTelemetry's advisory bucket bounds for durations, in seconds
+/// (`http.server.request.duration`'s): what timers get by default.
+pub const DURATION_BOUNDS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+/// The most bounds a range-fitting choice ([`Buckets::Decades`],
+/// [`Buckets::PowersOf`]) gives one series.
+const MAX_FITTED: usize = 60;
 
 /// The `le` bounds of exported Prometheus histograms, in the exported unit
 /// (seconds for timers). Chosen at export time: recording never depends on
 /// them, and they can change without losing data.
 ///
+/// By default a family's bounds follow its unit: timers (and histograms
+/// described in seconds) get [`DURATION_BOUNDS`], histograms described in
+/// bytes `PowersOf(4.0)` (1, 4, 16, … 1 Ki, 4 Ki, …), other histograms
+/// [`Decades`](Buckets::Decades).
+///
 /// ```
 /// use std::time::Duration;
 /// use tachymeter_core::Registry;
-/// use tachymeter_prometheus::{Buckets, Format, PrometheusExporter};
+/// use tachymeter_prometheus::{Buckets, Format, PrometheusExporter, Select};
 ///
 /// let registry = Registry::new();
 /// registry.timer("get-book")?.update(Duration::from_millis(30));
+/// registry.histogram("db.rows")?.update(300);
 /// let exporter = PrometheusExporter::builder(&registry)
-///     .buckets(Buckets::Explicit(vec![0.01, 0.05, 0.1]))
+///     .buckets_for(Select::name("get-book"), Buckets::Explicit(vec![0.01, 0.05, 0.1]))
 ///     .build();
 /// let text = exporter.render(Format::Text);
 /// assert!(text.contains("get_book_seconds_bucket{le=\"0.05\"} 1\n"));
+/// assert!(text.contains("db_rows_bucket{le=\"500.0\"} 1\n")); // decades fit the range
 /// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -31,46 +51,186 @@ pub enum Buckets {
     /// most 60 bounds). As the all-time range only widens, the set of
     /// bounds only grows.
     Decades,
+    /// The powers of this factor (above 1; `PowersOf(2.0)`: 1, 2, 4, 8, …)
+    /// from the one at or below the all-time minimum to the one at or
+    /// above the all-time maximum (at most 60 bounds; the factor is raised
+    /// as needed to fit). The set of bounds only grows.
+    PowersOf(f64),
 }
 
 impl Buckets {
-    /// The finite bounds, increasing, for `h` whose raw values divided by
-    /// `per_unit` are in the exported unit.
-    pub(crate) fn bounds(&self, h: &HistogramSnapshot, per_unit: f64) -> Vec<f64> {
+    /// The same bounds, explicit ones sorted, deduplicated and finite, so
+    /// a render can use them as they are.
+    pub(crate) fn normalized(self) -> Self {
         match self {
             Buckets::Explicit(bounds) => {
-                let mut b: Vec<f64> = bounds.iter().copied().filter(|b| b.is_finite()).collect();
+                let mut b: Vec<f64> = bounds.into_iter().filter(|b| b.is_finite()).collect();
                 b.sort_by(f64::total_cmp);
                 b.dedup();
-                b
+                Buckets::Explicit(b)
             }
+            other => other,
+        }
+    }
+
+    /// The finite bounds, increasing, for `h` whose raw values divided by
+    /// `per_unit` are in the exported unit. Explicit bounds must have been
+    /// [`normalized`](Self::normalized).
+    pub(crate) fn bounds(&self, h: &HistogramSnapshot, per_unit: f64) -> Cow<'_, [f64]> {
+        let range = || {
+            let low = (h.min.max(1) as f64) / per_unit;
+            let high = (h.max.max(1) as f64) / per_unit;
+            (low, high)
+        };
+        match self {
+            Buckets::Explicit(bounds) => Cow::Borrowed(bounds),
+            _ if h.count == 0 => Cow::Borrowed(&[]),
             Buckets::Decades => {
-                if h.count == 0 {
-                    return Vec::new();
+                let (low, high) = range();
+                let start = 3 * low.log10().floor() as i32;
+                Cow::Owned(fit(low, high, start, |i| {
+                    let (exp, m) = (i.div_euclid(3), [1.0, 2.5, 5.0][i.rem_euclid(3) as usize]);
+                    // Parsed, so that 2.5e-3 is the shortest decimal.
+                    format!("{m}e{exp}").parse().unwrap_or(f64::INFINITY)
+                }))
+            }
+            Buckets::PowersOf(factor) => {
+                let (low, high) = range();
+                let mut factor = if factor.is_finite() && *factor > 1.0 {
+                    *factor
+                } else {
+                    2.0
+                };
+                // Enough factor for the range to fit in the cap.
+                while (high / low).log(factor) > (MAX_FITTED - 2) as f64 {
+                    factor *= factor;
                 }
-                let low = (h.min.max(1) as f64) / per_unit;
-                let high = (h.max.max(1) as f64) / per_unit;
-                let mut exp = low.log10().floor() as i32 - 1;
-                let mut first = None;
-                let mut out: Vec<f64> = Vec::new();
-                while out.len() < 60 {
-                    for m in [1.0, 2.5, 5.0] {
-                        let b = format!("{m}e{exp}").parse::<f64>().unwrap_or(f64::INFINITY);
-                        if b <= low {
-                            first = Some(b);
-                            continue;
-                        }
-                        if out.is_empty() {
-                            out.extend(first);
-                        }
-                        if out.last().is_some_and(|&l| l >= high) {
-                            return out;
-                        }
-                        out.push(b);
-                    }
-                    exp += 1;
-                }
-                out
+                let start = low.log(factor).floor() as i32;
+                Cow::Owned(fit(low, high, start, |i| factor.powi(i)))
+            }
+        }
+    }
+}
+
+/// `bound(i)` for consecutive `i` (increasing bounds), from the last at or
+/// below `low` to the first at or above `high`, at most [`MAX_FITTED`];
+/// `start` is a guess of the first `i`.
+fn fit(low: f64, high: f64, start: i32, bound: impl Fn(i32) -> f64) -> Vec<f64> {
+    let mut i = start.clamp(-4000, 4000);
+    while bound(i) > low && i > -4000 {
+        i -= 1;
+    }
+    while bound(i + 1) <= low && i < 4000 {
+        i += 1;
+    }
+    let mut out = Vec::new();
+    while out.len() < MAX_FITTED {
+        let b = bound(i);
+        out.push(b);
+        if b >= high || !b.is_finite() {
+            break;
+        }
+        i += 1;
+    }
+    out.retain(|b| b.is_finite());
+    out
+}
+
+/// Which histogram families a per-metric choice applies to
+/// ([`PrometheusExporterBuilder::buckets_for`](crate::PrometheusExporterBuilder::buckets_for)):
+/// by registry name, by the start of it, or by unit (a timer's is
+/// seconds; a histogram's the one its description gives).
+///
+/// ```
+/// use tachymeter_core::Unit;
+/// use tachymeter_prometheus::Select;
+///
+/// let uploads = Select::name("upload.size");
+/// let http = Select::prefix("http.");
+/// let sizes = Select::Unit(Unit::Bytes);
+/// # drop((uploads, http, sizes));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Select {
+    /// The metric registered under this name (every label set of it).
+    Name(String),
+    /// Metrics whose registry name starts with this.
+    Prefix(String),
+    /// Metrics in this unit.
+    Unit(Unit),
+}
+
+impl Select {
+    /// [`Select::Name`].
+    pub fn name(name: impl Into<String>) -> Self {
+        Select::Name(name.into())
+    }
+
+    /// [`Select::Prefix`].
+    pub fn prefix(prefix: impl Into<String>) -> Self {
+        Select::Prefix(prefix.into())
+    }
+
+    /// Whether `family` is one it selects.
+    pub(crate) fn selects(&self, family: &Family) -> bool {
+        match self {
+            Select::Name(name) => family.source == *name,
+            Select::Prefix(prefix) => family.source.starts_with(prefix.as_str()),
+            Select::Unit(unit) => family.unit == Some(unit.as_str()),
+        }
+    }
+}
+
+/// How the exporter exports histograms and timers in the text formats,
+/// unless a per-metric choice says otherwise.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Fallback {
+    /// Histograms with bounds chosen by unit.
+    ByUnit,
+    /// Histograms with these bounds.
+    All(Buckets),
+    /// Summaries.
+    Summaries,
+}
+
+/// The exporter's choices of classic buckets: per metric, then the default.
+#[derive(Debug, Clone)]
+pub(crate) struct Choices {
+    /// First match wins; `None` asks for a summary.
+    pub(crate) rules: Vec<(Select, Option<Buckets>)>,
+    pub(crate) fallback: Fallback,
+    durations: Buckets,
+    bytes: Buckets,
+    other: Buckets,
+}
+
+impl Choices {
+    pub(crate) fn new() -> Self {
+        Choices {
+            rules: Vec::new(),
+            fallback: Fallback::ByUnit,
+            durations: Buckets::Explicit(DURATION_BOUNDS.to_vec()),
+            bytes: Buckets::PowersOf(4.0),
+            other: Buckets::Decades,
+        }
+    }
+
+    /// `family`'s classic buckets (`None`: a summary), and whether the
+    /// program chose them (rather than the unit).
+    pub(crate) fn of(&self, family: &Family) -> (Option<&Buckets>, bool) {
+        if let Some((_, buckets)) = self.rules.iter().find(|(s, _)| s.selects(family)) {
+            return (buckets.as_ref(), true);
+        }
+        match &self.fallback {
+            Fallback::All(buckets) => (Some(buckets), true),
+            Fallback::Summaries => (None, true),
+            Fallback::ByUnit => {
+                let buckets = match family.unit {
+                    Some("seconds") => &self.durations,
+                    Some("bytes") => &self.bytes,
+                    _ => &self.other,
+                };
+                (Some(buckets), false)
             }
         }
     }
@@ -80,17 +240,18 @@ impl Buckets {
 /// bucket of the histogram counts under a bound only if its whole range is
 /// at or below it, so a count may leave out values within the histogram's
 /// relative error of the bound; it never includes a value above it.
-pub(crate) fn cumulative(h: &HistogramSnapshot, bounds: &[f64], per_unit: f64) -> Vec<u64> {
+pub(crate) fn cumulative<'a>(
+    h: &'a HistogramSnapshot,
+    bounds: &'a [f64],
+    per_unit: f64,
+) -> impl Iterator<Item = u64> + 'a {
     let mut buckets = h.all_time.buckets().peekable();
     let mut below = 0;
-    bounds
-        .iter()
-        .map(|&bound| {
-            let raw = bound * per_unit;
-            while let Some(b) = buckets.next_if(|b| (b.high as f64) <= raw) {
-                below += b.count;
-            }
-            below
-        })
-        .collect()
+    bounds.iter().map(move |&bound| {
+        let raw = bound * per_unit;
+        while let Some(b) = buckets.next_if(|b| (b.high as f64) <= raw) {
+            below += b.count;
+        }
+        below
+    })
 }

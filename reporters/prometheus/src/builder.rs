@@ -1,7 +1,7 @@
 //! [`PrometheusExporterBuilder`]: an exporter's quantiles, buckets, native
 //! histograms and status folding.
 
-use crate::buckets::Buckets;
+use crate::buckets::{Buckets, Choices, Fallback, Select};
 use crate::exporter::{Inner, DEFAULT_QUANTILES};
 use crate::native::NativeHistograms;
 use crate::write::f64_value;
@@ -27,7 +27,7 @@ use tachymeter_core::Registry;
 pub struct PrometheusExporterBuilder {
     registry: Registry,
     quantiles: Vec<f64>,
-    buckets: Option<Buckets>,
+    choices: Choices,
     native: Option<NativeHistograms>,
     fold_status: bool,
 }
@@ -37,7 +37,7 @@ impl PrometheusExporterBuilder {
         PrometheusExporterBuilder {
             registry: registry.clone(),
             quantiles: DEFAULT_QUANTILES.to_vec(),
-            buckets: None,
+            choices: Choices::new(),
             native: Some(NativeHistograms::default()),
             fold_status: true,
         }
@@ -50,10 +50,48 @@ impl PrometheusExporterBuilder {
         self
     }
 
-    /// Exports histograms and timers as Prometheus histograms with these
-    /// bounds instead of summaries.
+    /// Exports every histogram and timer with these bounds, instead of
+    /// bounds chosen by unit (see [`Buckets`]); per-metric choices
+    /// ([`buckets_for`](Self::buckets_for)) still win.
     pub fn buckets(mut self, buckets: Buckets) -> Self {
-        self.buckets = Some(buckets);
+        self.choices.fallback = Fallback::All(buckets.normalized());
+        self
+    }
+
+    /// Exports the histograms and timers `select` picks with these bounds.
+    /// The first choice that picks a metric wins.
+    ///
+    /// ```
+    /// use tachymeter_core::{Registry, Unit};
+    /// use tachymeter_prometheus::{Buckets, PrometheusExporter, Select};
+    ///
+    /// let registry = Registry::new();
+    /// let exporter = PrometheusExporter::builder(&registry)
+    ///     .buckets_for(Select::name("upload.size"), Buckets::PowersOf(2.0))
+    ///     .buckets_for(Select::prefix("db."), Buckets::Explicit(vec![0.001, 0.01, 0.1]))
+    ///     .buckets_for(Select::Unit(Unit::Bytes), Buckets::PowersOf(16.0))
+    ///     .build();
+    /// # drop(exporter);
+    /// ```
+    pub fn buckets_for(mut self, select: Select, buckets: Buckets) -> Self {
+        self.choices
+            .rules
+            .push((select, Some(buckets.normalized())));
+        self
+    }
+
+    /// Exports every histogram and timer as a summary (the
+    /// [`quantiles`](Self::quantiles) of its recent window, which cannot be
+    /// added up across instances) instead of a histogram; per-metric
+    /// choices still win.
+    pub fn summaries(mut self) -> Self {
+        self.choices.fallback = Fallback::Summaries;
+        self
+    }
+
+    /// Exports the histograms and timers `select` picks as summaries.
+    pub fn summaries_for(mut self, select: Select) -> Self {
+        self.choices.rules.push((select, None));
         self
     }
 
@@ -61,13 +99,15 @@ impl PrometheusExporterBuilder {
     /// protobuf exposition (feature `protobuf`, on by default), which
     /// Prometheus asks for when its native histograms are on; `None`
     /// exports them there as in the text formats instead. Default
-    /// [`NativeHistograms::default`]. With [`buckets`](Self::buckets) too,
-    /// each histogram carries both native and classic buckets, for a
-    /// Prometheus that keeps both. A scraper that asks for protobuf but
-    /// keeps no native histograms (a Prometheus 2.49 or later told to
-    /// scrape protobuf with the feature off) keeps only the classic
-    /// buckets, so set [`buckets`](Self::buckets) for it, or turn native
-    /// histograms off to give it summaries.
+    /// [`NativeHistograms::default`]. Where the program chose buckets
+    /// ([`buckets`](Self::buckets), [`buckets_for`](Self::buckets_for)),
+    /// a histogram carries both native and classic buckets, for a
+    /// Prometheus that keeps both (bounds chosen by unit stay out of
+    /// protobuf). A scraper that asks for protobuf but keeps no native
+    /// histograms (a Prometheus 2.49 or later told to scrape protobuf with
+    /// the feature off) keeps only the classic buckets, so choose buckets
+    /// for it, or turn native histograms off to give it what the text
+    /// formats give.
     pub fn native_histograms(mut self, native: Option<NativeHistograms>) -> Self {
         self.native = native;
         self
@@ -104,7 +144,7 @@ impl PrometheusExporterBuilder {
                 registry: self.registry,
                 quantiles,
                 quantile_labels,
-                buckets: self.buckets,
+                choices: self.choices,
                 native: self.native,
                 fold_status: self.fold_status,
                 state: Mutex::default(),

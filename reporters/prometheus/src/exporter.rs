@@ -7,7 +7,7 @@
 //! [`encode`](PrometheusExporter::encode) writes any snapshot: through a
 //! [`Plan`] of families, names and labels, prepared once per set of series.
 
-use crate::buckets::Buckets;
+use crate::buckets::Choices;
 use crate::builder::PrometheusExporterBuilder;
 use crate::names::Names;
 use crate::native::NativeHistograms;
@@ -30,8 +30,9 @@ pub const DEFAULT_QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
 /// | counter, meter | counter `name_total` (the meter's count; Prometheus computes rates) |
 /// | counter once decremented or cleared | gauge `name` |
 /// | gauge | gauge `name` |
-/// | histogram | summary `name` (or a histogram, see [`buckets`](PrometheusExporterBuilder::buckets)); a native histogram in protobuf |
-/// | timer | summary `name_seconds`, in seconds; a native histogram in protobuf |
+/// | functional counter | counter `name_total` |
+/// | histogram | histogram `name`, bounds by unit or chosen per metric ([`Buckets`](crate::Buckets)), or a summary if asked ([`summaries`](PrometheusExporterBuilder::summaries)); a native histogram in protobuf |
+/// | timer | histogram `name_seconds`, in seconds, bounds [`DURATION_BOUNDS`](crate::DURATION_BOUNDS) unless chosen; a native histogram in protobuf |
 /// | `name-1xx` … `name-5xx` (all five), and `name-other` with them (tachymeter-tower) | counter `name_responses_total{code="2xx"}` |
 /// | `name-other` without them, and `name-404` … next to it (tachymeter-tower) | counter `name_responses_by_code_total{code="404"}` |
 ///
@@ -58,8 +59,10 @@ pub const DEFAULT_QUANTILES: [f64; 5] = [0.5, 0.75, 0.95, 0.99, 0.999];
 /// writes itself for every target (`up`, and every `scrape_*` name such as
 /// `scrape_duration_seconds`), which would otherwise replace Prometheus'
 /// own: a gauge `up` becomes `exported_up`. Names are remembered, so they
-/// stay the same from one scrape to the next. HELP gives the registry's own
-/// name.
+/// stay the same from one scrape to the next. HELP is the metric's
+/// description ([`Registry::describe`]; the middleware, process, tokio and
+/// reporter crates describe theirs); a metric without one has no HELP line,
+/// and a folded status family says whose responses it counts.
 ///
 /// ```
 /// use tachymeter_core::Registry;
@@ -86,7 +89,8 @@ pub(crate) struct Inner {
     /// The summary quantiles, increasing, and their `quantile` label values.
     pub(crate) quantiles: Vec<f64>,
     pub(crate) quantile_labels: Vec<String>,
-    pub(crate) buckets: Option<Buckets>,
+    /// Classic buckets or summaries, per family.
+    pub(crate) choices: Choices,
     /// Native histograms in the protobuf exposition, unless `None`.
     #[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
     pub(crate) native: Option<NativeHistograms>,

@@ -2,9 +2,10 @@
 //!
 //! - [`PrometheusExporter`] renders a registry in the Prometheus text
 //!   format 0.0.4 or OpenMetrics 1.0 ([`Format`]): valid and unique names,
-//!   escaped label values and HELP, counters as `_total`, timers as
-//!   summaries in seconds (quantiles from the recent window) or, if asked,
-//!   as histograms with [`Buckets`] chosen at export time.
+//!   escaped label values and HELP, counters as `_total`, timers and
+//!   histograms as histograms (timers in seconds) with [`Buckets`] chosen
+//!   by unit or per metric ([`Select`]) at export time, or as summaries
+//!   if asked.
 //! - With the `protobuf` feature (on by default),
 //!   [`PrometheusExporter::render_protobuf`] gives Prometheus' protobuf
 //!   exposition, where histograms and timers are native histograms
@@ -31,7 +32,7 @@
 //! let exporter = PrometheusExporter::new(&registry);
 //! let text = exporter.render(Format::Text);
 //! assert!(text.contains("get_book_seconds_count 1\n"));
-//! assert!(text.contains("get_book_seconds{quantile=\"0.99\"} 0.003"));
+//! assert!(text.contains("get_book_seconds_bucket{le=\"0.005\"} 1\n"));
 //! # Ok::<(), tachymeter_core::RegistryError>(())
 //! ```
 
@@ -59,7 +60,7 @@ mod status;
 mod text;
 mod write;
 
-pub use buckets::Buckets;
+pub use buckets::{Buckets, Select, DURATION_BOUNDS};
 pub use builder::PrometheusExporterBuilder;
 pub use exporter::{PrometheusExporter, DEFAULT_QUANTILES};
 pub use format::Format;

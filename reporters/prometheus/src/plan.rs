@@ -134,6 +134,7 @@ impl PrometheusExporter {
                 // Once per family and render: a description may have come.
                 family.help = match (&description, role) {
                     (Some(d), Role::Plain) => d.text.clone(),
+                    (None, Role::Plain) => String::new(),
                     _ => format!("{}{}", family.source, help_suffix(family)),
                 };
                 family.headers = self.headers(family);
@@ -189,7 +190,9 @@ impl PrometheusExporter {
         let kinds: &[(&str, &str)] = match family.shape {
             Shape::Counter => &[("_total", "counter"), ("", "gauge")],
             Shape::Gauge => &[("", "gauge")],
-            Shape::Distribution if self.inner.buckets.is_some() => &[("", "histogram")],
+            Shape::Distribution if self.inner.choices.of(family).0.is_some() => {
+                &[("", "histogram")]
+            }
             Shape::Distribution => &[("", "summary")],
         };
         let mut headers = Vec::new();
@@ -210,13 +213,13 @@ impl PrometheusExporter {
     }
 }
 
-/// What HELP says after the registry name.
+/// What HELP says after the registry name of a folded status family (a
+/// plain family's HELP is its description, or none).
 pub(crate) fn help_suffix(family: &Family) -> &'static str {
-    match (family.role, family.seconds) {
-        (Role::Plain, true) => " (timer, seconds)",
-        (Role::Plain, false) => "",
-        (Role::StatusClass, _) => " responses by status class",
-        (Role::StatusCode, _) => " responses by status code",
+    match family.role {
+        Role::Plain => "",
+        Role::StatusClass => " responses by status class",
+        Role::StatusCode => " responses by status code",
     }
 }
 
@@ -249,10 +252,12 @@ fn series_labels(
 }
 
 /// What a member of a counter family shows: a counter's count (with
-/// whether it is monotonic) or a meter's.
+/// whether it is monotonic), a functional counter's total or a meter's
+/// count.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Count {
     Counter(CounterSnapshot),
+    Total(f64),
     Meter(u64),
 }
 
@@ -262,7 +267,7 @@ impl Count {
     pub(crate) fn is_monotonic(&self) -> bool {
         match self {
             Count::Counter(c) => c.monotonic && c.count >= 0,
-            Count::Meter(_) => true,
+            Count::Total(_) | Count::Meter(_) => true,
         }
     }
 
@@ -271,6 +276,7 @@ impl Count {
     pub(crate) fn as_f64(&self) -> f64 {
         match self {
             Count::Counter(c) => c.count as f64,
+            Count::Total(v) => *v,
             Count::Meter(n) => *n as f64,
         }
     }
@@ -278,6 +284,7 @@ impl Count {
     pub(crate) fn of_snapshot(snapshot: &MetricSnapshot) -> Option<Count> {
         match snapshot {
             MetricSnapshot::Counter(c) => Some(Count::Counter(*c)),
+            MetricSnapshot::CounterF64 { value } => Some(Count::Total(*value)),
             MetricSnapshot::Meter(m) => Some(Count::Meter(m.count)),
             _ => None,
         }
@@ -287,7 +294,9 @@ impl Count {
 /// The export shape of a snapshot, and whether it is in nanoseconds.
 fn shape_of(snapshot: &MetricSnapshot) -> Option<(Shape, bool)> {
     Some(match snapshot {
-        MetricSnapshot::Counter(_) | MetricSnapshot::Meter(_) => (Shape::Counter, false),
+        MetricSnapshot::Counter(_)
+        | MetricSnapshot::CounterF64 { .. }
+        | MetricSnapshot::Meter(_) => (Shape::Counter, false),
         MetricSnapshot::Gauge { .. } | MetricSnapshot::GaugeF64 { .. } => (Shape::Gauge, false),
         MetricSnapshot::Histogram(_) => (Shape::Distribution, false),
         MetricSnapshot::Timer(_) => (Shape::Distribution, true),

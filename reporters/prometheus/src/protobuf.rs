@@ -91,7 +91,9 @@ impl PrometheusExporter {
         let kind = match family.shape {
             Shape::Counter => MetricType::Counter,
             Shape::Gauge => MetricType::Gauge,
-            Shape::Distribution if self.inner.native.is_some() || self.inner.buckets.is_some() => {
+            Shape::Distribution
+                if self.inner.native.is_some() || self.inner.choices.of(family).0.is_some() =>
+            {
                 MetricType::Histogram
             }
             Shape::Distribution => MetricType::Summary,
@@ -127,6 +129,14 @@ impl PrometheusExporter {
         scratch: &mut Scratch,
     ) {
         let per_unit = if family.seconds { 1e9 } else { 1.0 };
+        let (buckets, chosen) = self.inner.choices.of(family);
+        // Beside native histograms, classic buckets only where the program
+        // chose them; without, what the text formats have.
+        let classic = match &self.inner.native {
+            Some(_) => buckets.filter(|_| chosen),
+            None => buckets,
+        };
+        let summary = self.inner.native.is_none() && buckets.is_none();
         for ((i, _), out) in series.iter().zip(&mut message.metric) {
             let h: &HistogramSnapshot = match &snapshot.metrics[*i].snapshot {
                 MetricSnapshot::Histogram(h) => h,
@@ -134,7 +144,7 @@ impl PrometheusExporter {
                 _ => continue,
             };
             let sum = h.sum as f64 / per_unit;
-            if self.inner.native.is_none() && self.inner.buckets.is_none() {
+            if summary {
                 let quantiles = h.percentiles(&self.inner.quantiles);
                 let summary = out.summary.get_or_insert_with(Default::default);
                 summary.sample_count = h.count;
@@ -166,7 +176,7 @@ impl PrometheusExporter {
                 histogram.zero_count = scratch.native.zero_count;
             }
             histogram.bucket.clear();
-            if let Some(buckets) = &self.inner.buckets {
+            if let Some(buckets) = classic {
                 let bounds = buckets.bounds(h, per_unit);
                 let counts = cumulative(h, &bounds, per_unit);
                 histogram.bucket.extend(bounds.iter().zip(counts).map(
@@ -291,7 +301,8 @@ mod tests {
         assert_eq!(t.positive_span.len(), 1);
         assert_eq!(t.positive_delta, [1]);
         assert!(t.bucket.is_empty());
-        assert_eq!(families[4].help, "t (timer, seconds)");
+        // Not described: no HELP.
+        assert_eq!(families[4].help, "");
 
         // A counter once decremented turns the family into a gauge.
         registry.counter("a.b").unwrap().dec(1);
@@ -309,8 +320,28 @@ mod tests {
             .timer("t")
             .unwrap()
             .update(Duration::from_millis(2));
+        // By default a classic histogram with the duration bounds, as in
+        // the text formats.
+        let classic = PrometheusExporter::builder(&registry)
+            .native_histograms(None)
+            .build();
+        let families = decode(&classic.render_protobuf());
+        assert_eq!(families[0].r#type, MetricType::Histogram as i32);
+        let h = families[0].metric[0].histogram.as_ref().unwrap();
+        assert_eq!(h.bucket.len(), crate::DURATION_BOUNDS.len());
+        assert_eq!(
+            (h.bucket[0].upper_bound, h.bucket[0].cumulative_count),
+            (0.005, 1)
+        );
+        assert!(h.positive_span.is_empty());
+        // With native histograms on, bounds chosen by unit stay out.
+        let native = decode(&PrometheusExporter::new(&registry).render_protobuf());
+        let h = native[0].metric[0].histogram.as_ref().unwrap();
+        assert!(h.bucket.is_empty() && !h.positive_span.is_empty());
+
         let summary = PrometheusExporter::builder(&registry)
             .native_histograms(None)
+            .summaries()
             .build();
         let families = decode(&summary.render_protobuf());
         assert_eq!(families[0].r#type, MetricType::Summary as i32);

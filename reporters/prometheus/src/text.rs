@@ -57,6 +57,7 @@ impl PrometheusExporter {
             out.push_str(&text.prefix[gauge]);
             match count {
                 Count::Counter(c) => i64_value(out, c.count),
+                Count::Total(v) => f64_value(out, *v),
                 Count::Meter(n) => u64_value(out, *n),
             }
             out.push('\n');
@@ -109,7 +110,7 @@ impl PrometheusExporter {
                         MetricSnapshot::Timer(t) => &t.durations,
                         _ => continue,
                     };
-                    match &self.inner.buckets {
+                    match self.inner.choices.of(family).0 {
                         Some(buckets) => {
                             self.write_histogram(out, labels, family, h, buckets, per_unit)
                         }
@@ -153,7 +154,7 @@ impl PrometheusExporter {
     ) {
         let bounds = buckets.bounds(h, per_unit);
         let counts = cumulative(h, &bounds, per_unit);
-        let mut le = String::new();
+        let mut le = String::with_capacity(24);
         for (bound, count) in bounds.iter().zip(counts) {
             le.clear();
             f64_value(&mut le, *bound);
@@ -170,12 +171,16 @@ impl PrometheusExporter {
 /// `# HELP` and `# TYPE` lines (and `# UNIT` for OpenMetrics timers).
 pub(crate) fn header(out: &mut String, family: &Family, suffix: &str, kind: &str, format: Format) {
     let om = format == Format::OpenMetrics;
-    out.push_str("# HELP ");
-    out.push_str(&family.name);
-    out.push_str(suffix);
-    out.push(' ');
-    help(out, &family.help, om);
-    out.push_str("\n# TYPE ");
+    // No description, no HELP: never the name said again.
+    if !family.help.is_empty() {
+        out.push_str("# HELP ");
+        out.push_str(&family.name);
+        out.push_str(suffix);
+        out.push(' ');
+        help(out, &family.help, om);
+        out.push('\n');
+    }
+    out.push_str("# TYPE ");
     out.push_str(&family.name);
     out.push_str(suffix);
     out.push(' ');

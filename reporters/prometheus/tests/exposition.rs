@@ -228,14 +228,17 @@ fn names_stay_the_same_from_one_render_to_the_next() {
     let second = exporter.render(Format::Text);
     assert!(first.contains("\na_b_total 1\n"), "{first}");
     assert!(second.contains("\na_b_total 1\n") && second.contains("\na_b_2_total 1\n"));
-    assert!(second.contains("# HELP a_b_2_total a-b\n"), "{second}");
+    // Neither is described: no HELP, never the name again.
+    assert!(!second.contains("# HELP"), "{second}");
 }
 
 #[test]
 fn the_exposition_for_each_kind() {
     let clock = std::sync::Arc::new(tachymeter_core::ManualClock::new());
     let registry = Registry::builder().clock(clock).build();
+    registry.describe("jobs.done", "Jobs finished", None);
     registry.counter("jobs.done").unwrap().inc(42);
+    registry.functional_counter("cpu.seconds", || 1.5).unwrap();
     registry.gauge("queue-depth").unwrap().update(-3);
     registry.meter("events").unwrap().mark(7);
     let t = registry
@@ -256,11 +259,10 @@ fn the_exposition_for_each_kind() {
             .unwrap()
             .inc(n);
     }
-    let exporter = PrometheusExporter::builder(&registry)
-        .quantiles(&[0.5, 0.99])
-        .build();
+    let exporter = PrometheusExporter::new(&registry);
     let expected = "\
-# HELP events_total events
+# TYPE cpu_seconds_total counter
+cpu_seconds_total 1.5
 # TYPE events_total counter
 events_total 7
 # HELP get_book_responses_total get-book responses by status class
@@ -271,26 +273,55 @@ get_book_responses_total{code=\"3xx\"} 0
 get_book_responses_total{code=\"4xx\"} 1
 get_book_responses_total{code=\"5xx\"} 0
 get_book_responses_total{code=\"other\"} 0
-# HELP get_book_seconds get-book (timer, seconds)
+# TYPE get_book_seconds histogram
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"0.005\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"0.01\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"0.025\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"0.05\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"0.075\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"0.1\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"0.25\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"0.5\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"0.75\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"1.0\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"2.5\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"5.0\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"7.5\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"10.0\"} 2
+get_book_seconds_bucket{route=\"/books/{id}\",le=\"+Inf\"} 2
+get_book_seconds_sum{route=\"/books/{id}\"} 0.006
+get_book_seconds_count{route=\"/books/{id}\"} 2
+# HELP jobs_done_total Jobs finished
+# TYPE jobs_done_total counter
+jobs_done_total 42
+# TYPE queue_depth gauge
+queue_depth -3
+";
+    assert_eq!(exporter.render(Format::Text), expected);
+    // Summaries, when asked for: the quantiles of the recent window.
+    let summaries = PrometheusExporter::builder(&registry)
+        .quantiles(&[0.5, 0.99])
+        .summaries()
+        .build()
+        .render(Format::Text);
+    assert!(
+        summaries.contains(
+            "\
 # TYPE get_book_seconds summary
 get_book_seconds{route=\"/books/{id}\",quantile=\"0.5\"} 0.0020070395
 get_book_seconds{route=\"/books/{id}\",quantile=\"0.99\"} 0.004
 get_book_seconds_sum{route=\"/books/{id}\"} 0.006
 get_book_seconds_count{route=\"/books/{id}\"} 2
-# HELP jobs_done_total jobs.done
-# TYPE jobs_done_total counter
-jobs_done_total 42
-# HELP queue_depth queue-depth
-# TYPE queue_depth gauge
-queue_depth -3
-";
-    assert_eq!(exporter.render(Format::Text), expected);
+"
+        ),
+        "{summaries}"
+    );
     let om = exporter.render(Format::OpenMetrics);
     assert!(
         om.contains("# TYPE jobs_done counter\njobs_done_total 42\n"),
         "{om}"
     );
-    assert!(om.contains("# TYPE get_book_seconds summary\n# UNIT get_book_seconds seconds\n"));
+    assert!(om.contains("# TYPE get_book_seconds histogram\n# UNIT get_book_seconds seconds\n"));
     assert!(om.ends_with("queue_depth -3\n# EOF\n"));
 }
 

@@ -112,10 +112,20 @@ fn a_real_prometheus_scrapes_what_the_app_recorded() {
     assert_eq!(count[0].value, 20.0);
     let sum = prometheus.query("get_book_seconds_sum").unwrap();
     assert!((sum[0].value - 0.21).abs() < 1e-9, "{sum:?}");
+    // A classic histogram by default, with OpenTelemetry's duration
+    // bounds: 1–20 ms are all at or below 25 ms, none at or below 0.5 ms.
+    let bucket = |le: &str| {
+        let q = format!("get_book_seconds_bucket{{le=\"{le}\"}}");
+        prometheus.query(&q).unwrap()[0].value
+    };
+    assert_eq!(
+        (bucket("0.005"), bucket("0.025"), bucket("+Inf")),
+        (4.0, 20.0, 20.0)
+    );
     let p99 = prometheus
-        .query("get_book_seconds{quantile=\"0.99\"}")
+        .query("histogram_quantile(0.99, get_book_seconds_bucket)")
         .unwrap();
-    assert!((p99[0].value - 0.020).abs() <= 0.020 * 0.01, "{p99:?}");
+    assert!(p99[0].value > 0.01 && p99[0].value <= 0.025, "{p99:?}");
 
     let classes = prometheus.query("get_book_responses_total").unwrap();
     let by_code = |code: &str| {

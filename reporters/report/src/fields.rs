@@ -303,6 +303,7 @@ pub fn fields(metric: &MetricSnapshot, unit: DurationUnit) -> Fields {
     };
     match metric {
         MetricSnapshot::Counter(c) => out.push(Stat::Count, Value::Signed(c.count)),
+        MetricSnapshot::CounterF64 { value } => out.push(Stat::Count, Value::Float(*value)),
         MetricSnapshot::Gauge { value } => out.push(Stat::Value, Value::Signed(*value)),
         MetricSnapshot::GaugeF64 { value } => out.push(Stat::Value, Value::Float(*value)),
         MetricSnapshot::Meter(m) => {

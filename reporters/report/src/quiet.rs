@@ -104,9 +104,15 @@ fn shown(snapshot: &MetricSnapshot) -> u128 {
         MetricSnapshot::Counter(c) => u128::from(c.count as u64),
         MetricSnapshot::Meter(m) => u128::from(m.count),
         MetricSnapshot::Gauge { value } => u128::from(*value as u64),
-        MetricSnapshot::GaugeF64 { value } if *value == 0.0 => 0,
+        MetricSnapshot::GaugeF64 { value } | MetricSnapshot::CounterF64 { value }
+            if *value == 0.0 =>
+        {
+            0
+        }
         // Any bits but 0 for a value that is not zero (NaN included).
-        MetricSnapshot::GaugeF64 { value } => u128::from(value.to_bits()) | 1 << 64,
+        MetricSnapshot::GaugeF64 { value } | MetricSnapshot::CounterF64 { value } => {
+            u128::from(value.to_bits()) | 1 << 64
+        }
         MetricSnapshot::Histogram(h) => u128::from(h.count),
         MetricSnapshot::Timer(t) => u128::from(t.durations.count),
         #[allow(unreachable_patterns)]

@@ -214,7 +214,9 @@ impl Encoder {
                 MetricSnapshot::Gauge { value } => {
                     lines.gauge(wire, *value as f64, &value.to_string());
                 }
-                MetricSnapshot::GaugeF64 { value } => {
+                // A total read from elsewhere: StatsD counters are
+                // increments the daemon sums per flush, so it is a gauge.
+                MetricSnapshot::GaugeF64 { value } | MetricSnapshot::CounterF64 { value } => {
                     if value.is_finite() {
                         let mut text = String::new();
                         push_f64(&mut text, *value);
@@ -293,7 +295,9 @@ impl Encoder {
             .map(|e| {
                 let space = match e.snapshot {
                     MetricSnapshot::Counter(_) | MetricSnapshot::Meter(_) => 0,
-                    MetricSnapshot::Gauge { .. } | MetricSnapshot::GaugeF64 { .. } => 1,
+                    MetricSnapshot::Gauge { .. }
+                    | MetricSnapshot::GaugeF64 { .. }
+                    | MetricSnapshot::CounterF64 { .. } => 1,
                     _ => 2,
                 };
                 (&e.key, space)

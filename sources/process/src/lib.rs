@@ -3,9 +3,12 @@
 //! Prometheus client uses (`process_cpu_seconds_total`,
 //! `process_resident_memory_bytes`, …), so dashboards made for them work.
 //!
-//! Each is a [functional gauge](tachymeter_core::FunctionalGauge): read from
-//! `/proc` when a snapshot is taken (by a report or a scrape), never on the
-//! recording path. A value that cannot be read is NaN.
+//! Each is read from `/proc` when a snapshot is taken (by a report or a
+//! scrape), never on the recording path: the CPU time a
+//! [functional counter](tachymeter_core::FunctionalCounter) (exported as a
+//! counter, and never going down), the others
+//! [functional gauges](tachymeter_core::FunctionalGauge), NaN when they
+//! cannot be read. Each is described, so HELP says what it is.
 //!
 //! | series | what |
 //! |---|---|

@@ -16,7 +16,7 @@ const ABOUT: [(&str, &str, Option<Unit>); 7] = [
     (
         "process_cpu_seconds_total",
         "User and system CPU time used, in seconds",
-        None,
+        Some(Unit::Seconds),
     ),
     (
         "process_resident_memory_bytes",
@@ -49,7 +49,7 @@ pub(crate) fn register(registry: &Registry) -> Result<(), RegistryError> {
     let ticks = procfs::ticks_per_second() as f64;
     let page = procfs::page_size() as f64;
     let nan = f64::NAN;
-    registry.functional_gauge("process_cpu_seconds_total", move || {
+    registry.functional_counter("process_cpu_seconds_total", move || {
         stat(|s| (s.utime + s.stime) as f64 / ticks).unwrap_or(nan)
     })?;
     registry.functional_gauge("process_resident_memory_bytes", move || {

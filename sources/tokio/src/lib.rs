@@ -32,58 +32,100 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use tachymeter_core::{Registry, RegistryError};
+use tachymeter_core::{Registry, RegistryError, Unit};
 use tokio::runtime::{Handle, RuntimeMetrics};
 
 /// Registers the metrics of the runtime `handle` belongs to (see the
-/// [crate] docs). Registering again keeps the gauges already there.
+/// [crate] docs): gauges, and functional counters for the `_total`
+/// series, each described. Registering again keeps the series already
+/// there.
 ///
 /// # Errors
 ///
 /// When one of the names is taken by another kind of metric.
 pub fn register(registry: &Registry, handle: &Handle) -> Result<(), RegistryError> {
-    let gauge = |name: &str, read: fn(&RuntimeMetrics) -> f64| {
+    let gauge = |name: &str, about: &str, read: fn(&RuntimeMetrics) -> f64| {
         let metrics = handle.metrics();
+        registry.describe(name, about, None);
         registry.functional_gauge(name, move || read(&metrics))
     };
-    gauge("tokio_workers", |m| m.num_workers() as f64)?;
-    gauge("tokio_alive_tasks", |m| m.num_alive_tasks() as f64)?;
-    gauge("tokio_global_queue_depth", |m| {
-        m.global_queue_depth() as f64
+    #[cfg(any(target_has_atomic = "64", all(feature = "unstable", tokio_unstable)))]
+    let counter = |name: &str, about: &str, unit, read: fn(&RuntimeMetrics) -> f64| {
+        let metrics = handle.metrics();
+        registry.describe(name, about, unit);
+        registry.functional_counter(name, move || read(&metrics))
+    };
+    gauge("tokio_workers", "Worker threads of the runtime", |m| {
+        m.num_workers() as f64
     })?;
+    gauge(
+        "tokio_alive_tasks",
+        "Tasks spawned on the runtime and not finished",
+        |m| m.num_alive_tasks() as f64,
+    )?;
+    gauge(
+        "tokio_global_queue_depth",
+        "Tasks waiting in the runtime's shared queue",
+        |m| m.global_queue_depth() as f64,
+    )?;
     #[cfg(target_has_atomic = "64")]
     {
-        gauge("tokio_busy_seconds_total", |m| {
-            (0..m.num_workers())
-                .map(|w| m.worker_total_busy_duration(w).as_secs_f64())
-                .sum()
-        })?;
-        gauge("tokio_parks_total", |m| {
-            (0..m.num_workers())
-                .map(|w| m.worker_park_count(w) as f64)
-                .sum()
-        })?;
+        counter(
+            "tokio_busy_seconds_total",
+            "Time the runtime's workers spent running tasks, summed over workers",
+            Some(Unit::Seconds),
+            |m| {
+                (0..m.num_workers())
+                    .map(|w| m.worker_total_busy_duration(w).as_secs_f64())
+                    .sum()
+            },
+        )?;
+        counter(
+            "tokio_parks_total",
+            "Times the runtime's workers parked, summed over workers",
+            None,
+            |m| {
+                (0..m.num_workers())
+                    .map(|w| m.worker_park_count(w) as f64)
+                    .sum()
+            },
+        )?;
     }
     #[cfg(all(feature = "unstable", tokio_unstable))]
     {
-        gauge("tokio_blocking_threads", |m| {
-            m.num_blocking_threads() as f64
-        })?;
-        gauge("tokio_idle_blocking_threads", |m| {
-            m.num_idle_blocking_threads() as f64
-        })?;
-        gauge("tokio_blocking_queue_depth", |m| {
-            m.blocking_queue_depth() as f64
-        })?;
-        gauge("tokio_spawned_tasks_total", |m| {
-            m.spawned_tasks_count() as f64
-        })?;
-        gauge("tokio_remote_schedules_total", |m| {
-            m.remote_schedule_count() as f64
-        })?;
-        gauge("tokio_forced_yields_total", |m| {
-            m.budget_forced_yield_count() as f64
-        })?;
+        gauge(
+            "tokio_blocking_threads",
+            "Threads of the runtime's blocking pool",
+            |m| m.num_blocking_threads() as f64,
+        )?;
+        gauge(
+            "tokio_idle_blocking_threads",
+            "Idle threads of the runtime's blocking pool",
+            |m| m.num_idle_blocking_threads() as f64,
+        )?;
+        gauge(
+            "tokio_blocking_queue_depth",
+            "Tasks waiting for a thread of the blocking pool",
+            |m| m.blocking_queue_depth() as f64,
+        )?;
+        counter(
+            "tokio_spawned_tasks_total",
+            "Tasks spawned on the runtime",
+            None,
+            |m| m.spawned_tasks_count() as f64,
+        )?;
+        counter(
+            "tokio_remote_schedules_total",
+            "Tasks scheduled from outside the runtime",
+            None,
+            |m| m.remote_schedule_count() as f64,
+        )?;
+        counter(
+            "tokio_forced_yields_total",
+            "Times a task was made to yield because its budget ran out",
+            None,
+            |m| m.budget_forced_yield_count() as f64,
+        )?;
     }
     Ok(())
 }

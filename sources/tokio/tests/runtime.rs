@@ -12,9 +12,11 @@ fn value(registry: &Registry, name: &str) -> f64 {
         .iter()
         .find(|e| e.key.name() == name)
         .unwrap_or_else(|| panic!("no {name}"));
-    match entry.snapshot {
-        MetricSnapshot::GaugeF64 { value } => value,
-        ref other => panic!("{name}: {other:?}"),
+    // The `_total` series are counters, the others gauges.
+    match (name.ends_with("_total"), &entry.snapshot) {
+        (true, MetricSnapshot::CounterF64 { value })
+        | (false, MetricSnapshot::GaugeF64 { value }) => *value,
+        (_, other) => panic!("{name}: {other:?}"),
     }
 }
 
