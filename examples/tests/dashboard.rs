@@ -104,6 +104,8 @@ return out;
 fn the_dashboard_shows_every_timer_live_in_a_real_browser() {
     let registry = Registry::new();
     let (app, dashboard) = books(&registry);
+    // Recorded in one interval only, below: one point per plot.
+    let once = registry.timer("once").unwrap();
     let server = ServedRouter::start(app).unwrap();
     let addr = server.addr();
     let stop = Arc::new(AtomicBool::new(false));
@@ -119,6 +121,13 @@ fn the_dashboard_shows_every_timer_live_in_a_real_browser() {
         r#"return window.dashboard.state.polls >= 6
             && document.querySelectorAll('article.timer[data-key="get-book"] path.line').length > 0
             && document.querySelectorAll('article.timer[data-key="put-book"] path.line').length > 0"#,
+    );
+    // A series with a single point has no line: it is drawn as a dot.
+    once.update(Duration::from_millis(3));
+    wait_for(
+        &browser,
+        "a dot for the timer recorded in one interval",
+        r#"return document.querySelectorAll('article.timer[data-key="once"] svg.plot circle.dot.p50').length > 0"#,
     );
 
     // Live: the count shown grows while the load runs.

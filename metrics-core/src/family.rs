@@ -6,29 +6,30 @@ use crate::error::RegistryError;
 use crate::gauge::{Gauge, GaugeF64};
 use crate::histogram::Histogram;
 use crate::key::MetricKey;
+use crate::label_table::LabelTable;
 use crate::meter::Meter;
 use crate::metric::MetricKind;
 use crate::registry::Registry;
 use crate::series::OVERFLOW_LABEL;
 use crate::timer::Timer;
 use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
-use std::sync::{Arc, RwLock};
+use std::hash::BuildHasher;
+use std::sync::{Arc, OnceLock};
 
 /// A metric name with `N` label names fixed when it is registered, whose
 /// series are found by their label values: prometheus-client's `Family`,
 /// metrics-rs' `counter!("name", "tier" => tier)`.
 ///
 /// [`with`](Self::with) looks a series up by its values: once a set of
-/// values has been seen, that costs a hash of the values and a shared
-/// read lock, allocates nothing and cannot fail. The first time, it
-/// registers the series in the registry, where the registry's series cap
-/// applies as to any other: past the cap, new values share the name's
-/// overflow series (`overflow="true"`), and the family remembers at most
-/// as many value sets as the cap (more are looked up in the registry each
-/// time, so hostile label values cannot grow its memory without bound).
+/// values has been seen, that costs a hash of the values and a few plain
+/// loads (no lock, no write to memory other threads read), allocates
+/// nothing and cannot fail. The first time, it registers the series in the
+/// registry under a lock, where the registry's series cap applies as to
+/// any other: past the cap, new values share the name's overflow series
+/// (`overflow="true"`). The family remembers at most as many value sets as
+/// the cap; later ones record into that overflow series too, so hostile
+/// label values cannot grow its memory without bound.
 ///
 /// ```
 /// use tachymeter_core::Registry;
@@ -44,8 +45,7 @@ use std::sync::{Arc, RwLock};
 /// # Ok::<(), tachymeter_core::RegistryError>(())
 /// ```
 ///
-/// A handle from `with` is the series' own: keep it where one label set
-/// is recorded often. Unregistering a series behind the family's back
+/// `with` lends the series' handle; `.clone()` it to keep it. Unregistering a series behind the family's back
 /// leaves the family's handle counting where no report sees it; remove it
 /// with [`remove`](Self::remove) instead.
 pub struct Family<M: Member, const N: usize> {
@@ -56,14 +56,12 @@ struct Inner<M, const N: usize> {
     registry: Registry,
     name: String,
     labels: [String; N],
-    hasher: RandomState,
-    /// Series by the hash of their values (a hash shared by two value sets
-    /// keeps both).
-    series: RwLock<Series<M, N>>,
+    /// Random per family: label values cannot be chosen to collide.
+    keys: [u64; 2],
+    series: LabelTable<M, N>,
+    /// The name's overflow series, for value sets past the cap.
+    overflow: OnceLock<M>,
 }
-
-type Series<M, const N: usize> =
-    HashMap<u64, Vec<([Box<str>; N], M)>, BuildHasherDefault<Prehashed>>;
 
 /// A metric type a [`Family`] can hold: [`Counter`], [`Gauge`],
 /// [`GaugeF64`], [`Meter`], [`Histogram`] and [`Timer`].
@@ -132,8 +130,9 @@ impl<M: Member, const N: usize> Family<M, N> {
                 registry: registry.clone(),
                 name: name.to_string(),
                 labels: labels.map(str::to_string),
-                hasher: RandomState::new(),
-                series: RwLock::new(HashMap::default()),
+                keys: random_keys(),
+                series: LabelTable::new(),
+                overflow: OnceLock::new(),
             }),
         })
     }
@@ -146,28 +145,18 @@ impl<M: Member, const N: usize> Family<M, N> {
     /// the registry's overflow series of its kind,
     /// `registry.overflow.<kind>{overflow="true"}`.
     #[inline]
-    pub fn with(&self, values: [&str; N]) -> M {
+    pub fn with(&self, values: [&str; N]) -> &M {
         let hash = self.hash(&values);
-        {
-            let series = self.inner.series.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(found) = find(&series, hash, &values) {
-                return found.clone();
-            }
+        match self.inner.series.get(hash, &values) {
+            Some(found) => found,
+            None => self.register(hash, &values),
         }
-        self.register(hash, values)
     }
 
     /// Unregisters the series of these values and forgets it; what it held
     /// is no longer reported. Whether there was one.
     pub fn remove(&self, values: [&str; N]) -> bool {
-        let hash = self.hash(&values);
-        let mut series = self.inner.series.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(bucket) = series.get_mut(&hash) {
-            bucket.retain(|(v, _)| !same(v, &values));
-            if bucket.is_empty() {
-                series.remove(&hash);
-            }
-        }
+        self.inner.series.remove(self.hash(&values), &values);
         self.inner.registry.unregister(self.key(&values)).is_some()
     }
 
@@ -182,25 +171,24 @@ impl<M: Member, const N: usize> Family<M, N> {
     }
 
     #[cold]
-    fn register(&self, hash: u64, values: [&str; N]) -> M {
+    fn register(&self, hash: u64, values: &[&str; N]) -> &M {
         let inner = &*self.inner;
-        let mut series = inner.series.write().unwrap_or_else(|e| e.into_inner());
-        // Another thread may have registered it in between.
-        if let Some(found) = find(&series, hash, &values) {
-            return found.clone();
+        let make = || {
+            M::register(&inner.registry, self.key(values)).unwrap_or_else(|_| {
+                // The series is another kind now: the kind's overflow.
+                let overflow = MetricKey::new(format!("registry.overflow.{}", M::KIND))
+                    .with_label(OVERFLOW_LABEL, "true");
+                M::register(&inner.registry, overflow).unwrap_or_else(|_| M::detached())
+            })
+        };
+        let max = inner.registry.max_series();
+        match inner.series.insert(hash, values, max, make) {
+            Some(metric) => metric,
+            None => inner.overflow.get_or_init(|| {
+                let key = MetricKey::new(inner.name.as_str()).with_label(OVERFLOW_LABEL, "true");
+                M::register(&inner.registry, key).unwrap_or_else(|_| M::detached())
+            }),
         }
-        let metric = M::register(&inner.registry, self.key(&values)).unwrap_or_else(|_| {
-            let overflow = MetricKey::new(format!("registry.overflow.{}", M::KIND))
-                .with_label(OVERFLOW_LABEL, "true");
-            M::register(&inner.registry, overflow).unwrap_or_else(|_| M::detached())
-        });
-        if series.len() < inner.registry.max_series() {
-            series
-                .entry(hash)
-                .or_default()
-                .push((values.map(Box::from), metric.clone()));
-        }
-        metric
     }
 
     fn key(&self, values: &[&str; N]) -> MetricKey {
@@ -214,31 +202,57 @@ impl<M: Member, const N: usize> Family<M, N> {
             })
     }
 
+    /// A keyed hash of the values: 8 bytes at a time through a folded
+    /// multiply (the product's halves XORed), each value's length mixed
+    /// in after it, so `["ab", "c"]` and `["a", "bc"]` differ.
+    #[inline]
     fn hash(&self, values: &[&str; N]) -> u64 {
-        let mut hasher = self.inner.hasher.build_hasher();
+        let [mut h, key] = self.inner.keys;
         for value in values {
-            hasher.write(value.as_bytes());
-            // Never in UTF-8: ["ab", "c"] and ["a", "bc"] hash apart.
-            hasher.write_u8(0xff);
+            let bytes = value.as_bytes();
+            let mut chunks = bytes.chunks_exact(8);
+            for chunk in &mut chunks {
+                let mut word = [0; 8];
+                word.copy_from_slice(chunk);
+                h = fold(h ^ u64::from_le_bytes(word), key);
+            }
+            h = fold(h ^ tail(chunks.remainder()), key);
+            h = fold(h ^ bytes.len() as u64, key);
         }
-        hasher.finish()
+        h
     }
 }
 
-fn find<'s, M, const N: usize>(
-    series: &'s Series<M, N>,
-    hash: u64,
-    values: &[&str; N],
-) -> Option<&'s M> {
-    series
-        .get(&hash)?
-        .iter()
-        .find(|(v, _)| same(v, values))
-        .map(|(_, m)| m)
+/// The last 0–7 bytes of a value as one word, read with loads alone
+/// (bytes copied to the stack would stall the load that reads them back).
+/// With the value's length mixed in after, different tails give different
+/// words: 4–7 bytes as two overlapping halves, 1–3 as first, middle, last.
+#[inline]
+fn tail(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    let half = |at: usize| {
+        rest.get(at..at + 4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(0, |b| u64::from(u32::from_le_bytes(b)))
+    };
+    match n {
+        0 => 0,
+        1..=3 => u64::from(rest[0]) << 16 | u64::from(rest[n / 2]) << 8 | u64::from(rest[n - 1]),
+        _ => half(0) | half(n - 4) << 32,
+    }
 }
 
-fn same<const N: usize>(stored: &[Box<str>; N], values: &[&str; N]) -> bool {
-    stored.iter().zip(values).all(|(s, v)| **s == **v)
+/// `x` times `key` (odd), the two halves of the product XORed.
+#[inline]
+fn fold(x: u64, key: u64) -> u64 {
+    let product = u128::from(x) * u128::from(key | 1);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+/// Two random words from the standard library's randomly keyed hasher.
+fn random_keys() -> [u64; 2] {
+    let state = RandomState::new();
+    [state.hash_one(0x5eed_u64), state.hash_one(0xfa11_u64)]
 }
 
 impl<M: Member, const N: usize> Clone for Family<M, N> {
@@ -256,26 +270,6 @@ impl<M: Member, const N: usize> fmt::Debug for Family<M, N> {
             .field("labels", &self.inner.labels)
             .field("kind", &M::KIND)
             .finish_non_exhaustive()
-    }
-}
-
-/// A hasher for keys that are hashes already.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
     }
 }
 
@@ -317,6 +311,7 @@ impl Registry {
         /// let registry = tachymeter_core::Registry::new();
         /// let queries = registry.timer_family("db.query", ["table", "op"])?;
         /// queries.with(["books", "select"]).update(Duration::from_micros(180));
+        /// let kept = queries.with(["books", "insert"]).clone(); // a handle of its own
         /// # Ok::<(), tachymeter_core::RegistryError>(())
         /// ```
         timer_family: Timer

@@ -41,6 +41,7 @@ mod gauge;
 mod healthcheck;
 mod histogram;
 mod key;
+mod label_table;
 mod meter;
 mod metric;
 mod offset;

@@ -170,3 +170,31 @@ fn a_prefixed_registry_prefixes_its_families() {
         1
     );
 }
+
+#[test]
+fn thousands_of_values_added_from_threads_at_once_each_keep_their_own_series() {
+    let registry = Registry::new();
+    let family = registry.counter_family("users", ["id"]).unwrap();
+    let ids: Vec<String> = (0..3_000).map(|i| format!("user-{i}")).collect();
+    std::thread::scope(|s| {
+        for t in 0..3 {
+            let (family, ids) = (&family, &ids);
+            // Each thread walks the ids from its own start, so new values
+            // are added while other threads read the table.
+            s.spawn(move || {
+                for k in 0..ids.len() {
+                    let i = (k + t * 1_000) % ids.len();
+                    family.with([ids[i].as_str()]).inc(i as u64 + 1);
+                }
+            });
+        }
+    });
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(
+            family.with([id.as_str()]).count(),
+            3 * (i as i64 + 1),
+            "{id}"
+        );
+    }
+    assert_eq!(registry.len(), 3_000);
+}

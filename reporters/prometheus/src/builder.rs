@@ -30,6 +30,7 @@ pub struct PrometheusExporterBuilder {
     choices: Choices,
     native: Option<NativeHistograms>,
     fold_status: bool,
+    own_series: bool,
 }
 
 impl PrometheusExporterBuilder {
@@ -40,6 +41,7 @@ impl PrometheusExporterBuilder {
             choices: Choices::new(),
             native: Some(NativeHistograms::default()),
             fold_status: true,
+            own_series: true,
         }
     }
 
@@ -120,6 +122,26 @@ impl PrometheusExporterBuilder {
         self
     }
 
+    /// Whether the reporters' own series (`reporter.<name>.*`: reports
+    /// made, points sent, send failures) are exported (default `true`).
+    /// `false` keeps `/metrics` to what the application records; the
+    /// series stay in the registry for other reporters.
+    ///
+    /// ```
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_prometheus::{Format, PrometheusExporter};
+    ///
+    /// let registry = Registry::new();
+    /// registry.counter("reporter.log.reports")?.inc(1);
+    /// let exporter = PrometheusExporter::builder(&registry).own_series(false).build();
+    /// assert_eq!(exporter.render(Format::Text), "");
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
+    /// ```
+    pub fn own_series(mut self, export: bool) -> Self {
+        self.own_series = export;
+        self
+    }
+
     /// The exporter.
     pub fn build(self) -> PrometheusExporter {
         let mut quantiles: Vec<f64> = self
@@ -147,6 +169,7 @@ impl PrometheusExporterBuilder {
                 choices: self.choices,
                 native: self.native,
                 fold_status: self.fold_status,
+                own_series: self.own_series,
                 state: Mutex::default(),
                 capacity: AtomicUsize::new(256),
             }),

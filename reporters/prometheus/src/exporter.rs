@@ -95,6 +95,8 @@ pub(crate) struct Inner {
     #[cfg_attr(not(feature = "protobuf"), allow(dead_code))]
     pub(crate) native: Option<NativeHistograms>,
     pub(crate) fold_status: bool,
+    /// Whether the reporters' own `reporter.*` series are exported.
+    pub(crate) own_series: bool,
     pub(crate) state: Mutex<State>,
     /// The length of the last render, to allocate the next one at once.
     pub(crate) capacity: AtomicUsize,

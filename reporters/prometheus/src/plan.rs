@@ -12,6 +12,7 @@ use std::sync::Arc;
 use tachymeter_core::{
     CounterSnapshot, Description, MetricKey, MetricSnapshot, RegistrySnapshot, Unit,
 };
+use tachymeter_report::is_own_metric;
 
 /// Which series of a snapshot go into which family, with their labels
 /// rendered: prepared once per set of series.
@@ -108,6 +109,9 @@ impl PrometheusExporter {
             .enumerate()
             .filter_map(|(i, (key, shape))| {
                 let (shape, seconds) = shape?;
+                if !self.inner.own_series && is_own_metric(key.name()) {
+                    return None;
+                }
                 let (base, role, code) = status.place(key.name(), shape);
                 Some((i, key, shape, seconds, base, role, code))
             })

@@ -87,7 +87,7 @@ pub use encode::{encode_once, Encode, Encoded};
 pub use exponential::{ExponentialBuckets, MAX_SCALE};
 pub use fields::{fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
 pub use names::{numbered_name, Proposal, SeriesNames, Settled, MAX_RETIRED_NAMES};
-pub use own::{own_metric_name, Own};
+pub use own::{is_own_metric, own_metric_name, Own};
 pub use payload::{Body, Datagrams, Lines, Payload, DEFAULT_MAX_DATAGRAM};
 pub use periodic::{PeriodicReporter, PeriodicReporterBuilder, StopOutcome, DEFAULT_TIMEOUT};
 pub use previous::{Previous, MAX_ABSENT_REPORTS};

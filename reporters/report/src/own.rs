@@ -15,6 +15,16 @@ pub fn own_metric_name(reporter: &str, what: &str) -> String {
     format!("reporter.{reporter}.{what}")
 }
 
+/// Whether `name` is a reporter's own metric, `reporter.<reporter>.<what>`.
+///
+/// ```
+/// assert!(tachymeter_report::is_own_metric("reporter.log.reports"));
+/// assert!(!tachymeter_report::is_own_metric("reporters.hired"));
+/// ```
+pub fn is_own_metric(name: &str) -> bool {
+    name.starts_with("reporter.")
+}
+
 /// Where a reporter's own counts go: metrics `reporter.<name>.<what>` in the
 /// registry it reports, each described (Prometheus' HELP says what it
 /// counts), so every backend shows how its reporting goes; or,

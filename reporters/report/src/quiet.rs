@@ -1,6 +1,6 @@
 //! [`Quiet`]: which series a periodic report leaves out.
 
-use crate::Previous;
+use crate::{is_own_metric, Previous};
 use tachymeter_core::{MetricSnapshot, RegistrySnapshot};
 
 /// Which series a [`PeriodicReporter`](crate::PeriodicReporter) leaves out
@@ -77,7 +77,7 @@ impl Quiet {
         }
         let (zero, unchanged, own, last) = (self.zero, self.unchanged, self.own, &mut self.last);
         snapshot.metrics.retain(|entry| {
-            if own && entry.key.name().starts_with("reporter.") {
+            if own && is_own_metric(entry.key.name()) {
                 return false;
             }
             let shows = shown(&entry.snapshot);

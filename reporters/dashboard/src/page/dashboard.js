@@ -283,17 +283,27 @@
     }
     for (const [cls, i] of lines) {
       let d = "";
-      let pen = false;
+      // The points of the current run; a run of one point (traffic in a
+      // single interval) has no line to draw, so it gets a dot.
+      let run = [];
+      const endRun = () => {
+        if (run.length === 1) {
+          svg.append(svgEl("circle", { class: "dot " + cls, cx: run[0][0], cy: run[0][1], r: 2.5 }));
+        }
+        run = [];
+      };
       s.points.forEach((p, k) => {
         const t = state.times[s.first - state.first + k];
         const v = p ? p[i] : null;
         if (v === null || v === undefined || t === undefined || t < start) {
-          pen = false;
+          endRun();
           return;
         }
-        d += `${pen ? "L" : "M"}${x(t).toFixed(1)},${y(v).toFixed(1)}`;
-        pen = true;
+        const xy = [x(t).toFixed(1), y(v).toFixed(1)];
+        d += `${run.length > 0 ? "L" : "M"}${xy[0]},${xy[1]}`;
+        run.push(xy);
       });
+      endRun();
       const path = svgEl("path", { class: "line " + cls, d: d || "M0,0" });
       svg.append(path);
     }
