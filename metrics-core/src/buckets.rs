@@ -325,6 +325,43 @@ impl Counts {
         }
     }
 
+    /// For each of `limits` (ascending), how many values lie in buckets
+    /// wholly at or below it, into `out`. One pass over the counts: whole
+    /// octaves are passed by their totals, and within an octave the sum
+    /// goes on from where the last limit left it.
+    pub(crate) fn at_most(&self, layout: &Layout, limits: &[u64], out: &mut Vec<u64>) {
+        out.clear();
+        let mut chunks = self.chunks().peekable();
+        // Values in the octaves passed, and in the first `summed` buckets
+        // of the next one.
+        let (mut before, mut summed, mut partial) = (0u64, 0usize, 0u64);
+        for &limit in limits {
+            let (octave, sub) = layout.index(limit);
+            let upto = sub + usize::from(layout.bounds(octave, sub).1 <= limit);
+            while let Some(&(o, _, total)) = chunks.peek() {
+                if o >= octave {
+                    break;
+                }
+                before = before.saturating_add(total);
+                (summed, partial) = (0, 0);
+                chunks.next();
+            }
+            if let Some(&(o, chunk, _)) = chunks.peek() {
+                if o == octave {
+                    let upto = upto.min(chunk.len());
+                    if summed < upto {
+                        // Counts of one octave add up to at most the
+                        // histogram's count: no overflow, and the sum
+                        // vectorises.
+                        partial += chunk[summed..upto].iter().sum::<u64>();
+                        summed = upto;
+                    }
+                }
+            }
+            out.push(before.saturating_add(partial));
+        }
+    }
+
     /// The bounds of the lowest and of the highest non-empty bucket.
     pub(crate) fn outer_buckets(&self, layout: &Layout) -> Option<((u64, u64), (u64, u64))> {
         let mut nonempty = self.chunks().filter(|c| c.2 > 0);
@@ -545,6 +582,22 @@ mod tests {
                 }
                 expected.extend(pending.map(|r| (*r, None)));
                 assert_eq!(found, expected);
+                // Cumulative counts at limits: buckets wholly at or below.
+                let mut limits: Vec<u64> = (0..9).map(|_| next(layout.max() + 1)).collect();
+                limits.extend([0, 1, layout.max(), u64::MAX]);
+                limits.sort_unstable();
+                let mut at_most = Vec::new();
+                counts.at_most(&layout, &limits, &mut at_most);
+                let model: Vec<u64> = limits
+                    .iter()
+                    .map(|&limit| {
+                        (0..dense.len())
+                            .filter(|i| layout.bounds(i / subs, i % subs).1 <= limit)
+                            .map(|i| dense[i])
+                            .sum()
+                    })
+                    .collect();
+                assert_eq!(at_most, model, "limits {limits:?}");
             }
             let mut decoded = Counts::empty(&layout);
             decoded.apply_encoded(&recent.encode(), false);

@@ -133,6 +133,25 @@ impl Distribution {
         self.counts.buckets(&self.layout)
     }
 
+    /// For each of `limits` (ascending), how many values lie in buckets
+    /// wholly at or below it, into `out` (cleared first): a classic
+    /// histogram's cumulative bucket counts. A value within the
+    /// histogram's relative error above a limit may be left out of it;
+    /// none above it is counted.
+    ///
+    /// ```
+    /// let h = tachymeter_core::Histogram::new();
+    /// for v in [1, 5, 10, 10, 2_000] {
+    ///     h.update(v);
+    /// }
+    /// let mut counts = Vec::new();
+    /// h.snapshot().all_time.counts_at_most(&[0, 5, 10, 1_000, u64::MAX], &mut counts);
+    /// assert_eq!(counts, [0, 2, 4, 4, 5]);
+    /// ```
+    pub fn counts_at_most(&self, limits: &[u64], out: &mut Vec<u64>) {
+        self.counts.at_most(&self.layout, limits, out);
+    }
+
     /// The values recorded between `earlier` and `self`, two snapshots of
     /// the same histogram's [`all_time`](HistogramSnapshot::all_time)
     /// distribution: what a reporter sends for one interval. `lowest` and

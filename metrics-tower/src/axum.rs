@@ -65,7 +65,9 @@ pub const ACTIVE_REQUESTS: &str = "http.server.active_requests";
 /// standard nine to `method="other"`. So the number of series is bounded by
 /// the router's routes.
 ///
-/// Add it with `Router::layer` (it then sees the matched route). Each
+/// Add it with `Router::layer` (it then sees the matched route): it wraps
+/// the routes added before it, so add `/metrics` and the like after it to
+/// keep scrapes out of the request metrics (see the crate docs). Each
 /// route's metrics are registered on its first request; after that a
 /// request costs a read-locked hash lookup of the route template on top of
 /// what [`HttpMetricsLayer`](crate::HttpMetricsLayer) costs.

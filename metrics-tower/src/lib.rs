@@ -27,6 +27,28 @@
 //! | [`InFlightLayer`] | gauge `name` |
 //! | [`HttpMetricsLayer`] | all of the above but exact codes and the plain counter: see [`RequestMetrics`] |
 //!
+//! Where the layer goes decides which requests it sees. On one route
+//! (`get(handler).layer(..)`, as above) it sees that route alone. With
+//! axum's `Router::layer` it wraps every route added *before* it, so add
+//! `/metrics`, a dashboard or health checks *after* it, or scrapes are
+//! timed and counted with the application's requests:
+//!
+//! ```
+//! # #[cfg(feature = "axum")] {
+//! use axum::{routing::get, Router};
+//! use tachymeter_core::Registry;
+//! use tachymeter_tower::RouteMetricsLayer;
+//!
+//! # fn main() -> Result<(), tachymeter_core::RegistryError> {
+//! let registry = Registry::new();
+//! let app: Router = Router::new()
+//!     .route("/books/{id}", get(|| async { "a book" }))
+//!     .layer(RouteMetricsLayer::new(&registry, "http")?) // sees /books/{id}
+//!     .route("/metrics", get(|| async { "not counted" })); // added after: not seen
+//! # Ok(()) }
+//! # main().unwrap(); }
+//! ```
+//!
 //! [`TimedLayer`] and [`CountedLayer`] record nothing after the response
 //! head and return the inner response body unchanged; the others watch the
 //! body to its end (a [`MetricsBody`]), which under axum costs one more

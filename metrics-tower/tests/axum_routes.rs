@@ -200,3 +200,25 @@ async fn semantic_conventions_name_and_label_by_opentelemetry() {
         }
     }
 }
+
+#[tokio::test]
+async fn routes_added_after_the_layer_are_not_counted() {
+    let registry = Registry::new();
+    let app = Router::new()
+        .route("/books/{id}", get(|| async { "book" }))
+        .layer(RouteMetricsLayer::new(&registry, "http").unwrap())
+        .route("/metrics", get(|| async { "scraped" }));
+    send(&app, Method::GET, "/books/1").await;
+    for _ in 0..3 {
+        assert_eq!(send(&app, Method::GET, "/metrics").await, StatusCode::OK);
+    }
+    assert_eq!(count(&registry, key("http-2xx", "GET", "/books/{id}")), 1);
+    // Not even as unmatched requests: the three scrapes never reached it.
+    let responses: i64 = registry
+        .metrics()
+        .iter()
+        .filter(|(k, _)| k.name() == "http-2xx")
+        .map(|(k, _)| count(&registry, k.clone()))
+        .sum();
+    assert_eq!(responses, 1);
+}

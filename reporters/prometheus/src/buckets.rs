@@ -3,6 +3,7 @@
 //! how its recorded distribution fills them.
 
 use crate::names::Family;
+use crate::write::f64_value;
 use std::borrow::Cow;
 use tachymeter_core::{HistogramSnapshot, Unit};
 
@@ -236,22 +237,69 @@ impl Choices {
     }
 }
 
-/// How many values are at most each bound (cumulative, in bound order). A
-/// bucket of the histogram counts under a bound only if its whole range is
-/// at or below it, so a count may leave out values within the histogram's
-/// relative error of the bound; it never includes a value above it.
-pub(crate) fn cumulative<'a>(
-    h: &'a HistogramSnapshot,
-    bounds: &'a [f64],
-    per_unit: f64,
-) -> impl Iterator<Item = u64> + 'a {
-    let mut buckets = h.all_time.buckets().peekable();
-    let mut below = 0;
-    bounds.iter().map(move |&bound| {
-        let raw = bound * per_unit;
-        while let Some(b) = buckets.next_if(|b| (b.high as f64) <= raw) {
-            below += b.count;
+/// Buffers for a classic histogram's lines, kept from one series to the
+/// next: the counts, and the `le` texts of the last bounds written (the
+/// same for every series with the same explicit bounds).
+#[derive(Debug, Default)]
+pub(crate) struct Cumulative {
+    limits: Vec<u64>,
+    counts: Vec<u64>,
+    /// Where the bounds the texts are of were, and their texts.
+    le_of: (usize, usize),
+    le: Vec<String>,
+}
+
+impl Cumulative {
+    /// How many values are at most each bound (cumulative, in bound
+    /// order). A bucket of the histogram counts under a bound only if its
+    /// whole range is at or below it, so a count may leave out values
+    /// within the histogram's relative error of the bound; it never
+    /// includes a value above it.
+    pub(crate) fn counts(
+        &mut self,
+        h: &HistogramSnapshot,
+        bounds: &[f64],
+        per_unit: f64,
+    ) -> &[u64] {
+        // No value is below a negative bound; the others are whole numbers
+        // of the raw unit.
+        let negative = bounds.iter().take_while(|b| **b < 0.0).count();
+        self.limits.clear();
+        self.limits.extend(
+            bounds[negative..]
+                .iter()
+                .map(|b| (b * per_unit).floor() as u64),
+        );
+        h.all_time.counts_at_most(&self.limits, &mut self.counts);
+        if negative > 0 {
+            self.counts.splice(0..0, std::iter::repeat_n(0, negative));
         }
-        below
-    })
+        &self.counts
+    }
+
+    /// The `le` texts of `bounds` and the counts at them. Texts of
+    /// borrowed (explicit) bounds are written once and kept while the next
+    /// series has the same; fitted bounds are each series' own.
+    pub(crate) fn lines(
+        &mut self,
+        h: &HistogramSnapshot,
+        bounds: &Cow<'_, [f64]>,
+        per_unit: f64,
+    ) -> (&[String], &[u64]) {
+        let of = match bounds {
+            Cow::Borrowed(b) => (b.as_ptr() as usize, b.len()),
+            Cow::Owned(_) => (0, 0),
+        };
+        if of == (0, 0) || of != self.le_of {
+            self.le.clear();
+            self.le.extend(bounds.iter().map(|&b| {
+                let mut text = String::new();
+                f64_value(&mut text, b);
+                text
+            }));
+            self.le_of = of;
+        }
+        self.counts(h, bounds, per_unit);
+        (&self.le, &self.counts)
+    }
 }

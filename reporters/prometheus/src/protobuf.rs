@@ -1,7 +1,7 @@
 //! [`PrometheusExporter::render_protobuf`]: the registry in Prometheus'
 //! protobuf exposition, with native histograms.
 
-use crate::buckets::cumulative;
+use crate::buckets::Cumulative;
 use crate::names::{Family, Shape};
 use crate::native::{NativeBuckets, ZERO_THRESHOLD};
 use crate::plan::{Count, SeriesText};
@@ -178,9 +178,9 @@ impl PrometheusExporter {
             histogram.bucket.clear();
             if let Some(buckets) = classic {
                 let bounds = buckets.bounds(h, per_unit);
-                let counts = cumulative(h, &bounds, per_unit);
+                let counts = scratch.cumulative.counts(h, &bounds, per_unit);
                 histogram.bucket.extend(bounds.iter().zip(counts).map(
-                    |(&upper_bound, cumulative_count)| proto::Bucket {
+                    |(&upper_bound, &cumulative_count)| proto::Bucket {
                         cumulative_count,
                         upper_bound,
                     },
@@ -195,6 +195,7 @@ impl PrometheusExporter {
 struct Scratch {
     counts: Vec<Option<Count>>,
     native: NativeBuckets,
+    cumulative: Cumulative,
 }
 
 /// Sets a counter family's values: a counter `name_total` while every

@@ -1,7 +1,7 @@
 //! The text formats (Prometheus 0.0.4, OpenMetrics 1.0): a snapshot's
 //! families written through their [`Plan`].
 
-use crate::buckets::cumulative;
+use crate::buckets::Cumulative;
 use crate::names::{Family, Names, Shape};
 use crate::plan::{Count, Plan, SeriesText};
 use crate::write::{f64_value, help, i64_value, u64_value};
@@ -20,6 +20,7 @@ impl PrometheusExporter {
     ) {
         let mut counts = Vec::new();
         let mut members = Vec::new();
+        let mut cumulative = Cumulative::default();
         for (family, series) in &plan.families {
             let family = &names.families[*family];
             if family.shape == Shape::Counter {
@@ -35,7 +36,7 @@ impl PrometheusExporter {
                         .iter()
                         .map(|(i, text)| (text, &snapshot.metrics[*i].snapshot)),
                 );
-                self.write_family(out, family, &members, format);
+                self.write_family(out, family, &members, format, &mut cumulative);
             }
         }
     }
@@ -72,6 +73,7 @@ impl PrometheusExporter {
         family: &Family,
         members: &[(&SeriesText, &MetricSnapshot)],
         format: Format,
+        cumulative: &mut Cumulative,
     ) {
         let om = usize::from(format == Format::OpenMetrics);
         match family.shape {
@@ -112,7 +114,8 @@ impl PrometheusExporter {
                     };
                     match self.inner.choices.of(family).0 {
                         Some(buckets) => {
-                            self.write_histogram(out, labels, family, h, buckets, per_unit)
+                            let text = (labels, family);
+                            write_histogram(out, text, h, buckets, per_unit, cumulative)
                         }
                         None => self.write_summary(out, labels, family, h, per_unit),
                     }
@@ -142,30 +145,27 @@ impl PrometheusExporter {
             out.push('\n');
         }
     }
+}
 
-    fn write_histogram(
-        &self,
-        out: &mut String,
-        labels: &str,
-        family: &Family,
-        h: &HistogramSnapshot,
-        buckets: &Buckets,
-        per_unit: f64,
-    ) {
-        let bounds = buckets.bounds(h, per_unit);
-        let counts = cumulative(h, &bounds, per_unit);
-        let mut le = String::with_capacity(24);
-        for (bound, count) in bounds.iter().zip(counts) {
-            le.clear();
-            f64_value(&mut le, *bound);
-            sample_line(out, &family.name, "_bucket", labels, Some(("le", &le)));
-            u64_value(out, count);
-            out.push('\n');
-        }
-        sample_line(out, &family.name, "_bucket", labels, Some(("le", "+Inf")));
-        u64_value(out, h.count);
+/// A histogram's `_bucket` lines, `+Inf` last.
+fn write_histogram(
+    out: &mut String,
+    (labels, family): (&str, &Family),
+    h: &HistogramSnapshot,
+    buckets: &Buckets,
+    per_unit: f64,
+    cumulative: &mut Cumulative,
+) {
+    let bounds = buckets.bounds(h, per_unit);
+    let (le, counts) = cumulative.lines(h, &bounds, per_unit);
+    for (le, &count) in le.iter().zip(counts) {
+        sample_line(out, &family.name, "_bucket", labels, Some(("le", le)));
+        u64_value(out, count);
         out.push('\n');
     }
+    sample_line(out, &family.name, "_bucket", labels, Some(("le", "+Inf")));
+    u64_value(out, h.count);
+    out.push('\n');
 }
 
 /// `# HELP` and `# TYPE` lines (and `# UNIT` for OpenMetrics timers).
