@@ -283,10 +283,10 @@ impl Cumulative {
     pub(crate) fn lines(
         &mut self,
         h: &HistogramSnapshot,
-        bounds: &Cow<'_, [f64]>,
+        bounds: Cow<'_, [f64]>,
         per_unit: f64,
     ) -> (&[String], &[u64]) {
-        let of = match bounds {
+        let of = match &bounds {
             Cow::Borrowed(b) => (b.as_ptr() as usize, b.len()),
             Cow::Owned(_) => (0, 0),
         };
@@ -299,7 +299,7 @@ impl Cumulative {
             }));
             self.le_of = of;
         }
-        self.counts(h, bounds, per_unit);
+        self.counts(h, &bounds, per_unit);
         (&self.le, &self.counts)
     }
 }

@@ -157,7 +157,7 @@ fn write_histogram(
     cumulative: &mut Cumulative,
 ) {
     let bounds = buckets.bounds(h, per_unit);
-    let (le, counts) = cumulative.lines(h, &bounds, per_unit);
+    let (le, counts) = cumulative.lines(h, bounds, per_unit);
     for (le, &count) in le.iter().zip(counts) {
         sample_line(out, &family.name, "_bucket", labels, Some(("le", le)));
         u64_value(out, count);
