@@ -1,5 +1,6 @@
 //! [`Counter`]: a count that goes up (and, like go-metrics', down).
 
+use crate::exemplar::{Exemplars, Trace};
 use crate::offset::Offset;
 use crate::per_thread::cells::Cells;
 use crate::snapshot::CounterSnapshot;
@@ -65,6 +66,8 @@ struct Inner {
     cleared: AtomicBool,
     /// An `inc` above `i64::MAX` was seen since the last clear.
     saturated: AtomicBool,
+    /// The latest exemplar.
+    exemplar: Exemplars<1>,
 }
 
 impl Counter {
@@ -77,8 +80,25 @@ impl Counter {
                 decremented: AtomicBool::new(false),
                 cleared: AtomicBool::new(false),
                 saturated: AtomicBool::new(false),
+                exemplar: Exemplars::new(),
             }),
         }
+    }
+
+    /// Adds `n` and keeps `trace` as the counter's exemplar (the latest
+    /// wins), read back in [`CounterSnapshot::exemplar`].
+    ///
+    /// ```
+    /// use tachymeter_core::{Counter, Trace};
+    ///
+    /// let errors = Counter::new();
+    /// let trace = Trace { trace_id: [1; 16], span_id: [2; 8] };
+    /// errors.inc_with_exemplar(1, trace);
+    /// assert_eq!(errors.snapshot().exemplar.map(|e| e.trace), Some(trace));
+    /// ```
+    pub fn inc_with_exemplar(&self, n: u64, trace: Trace) {
+        self.inc(n);
+        self.inner.exemplar.record(0, n, trace);
     }
 
     /// Adds `n`. An `n` above `i64::MAX` saturates the count (see the type's
@@ -173,6 +193,7 @@ impl Counter {
             count,
             monotonic: !self.inner.decremented.load(Ordering::Relaxed)
                 && !self.inner.cleared.load(Ordering::Relaxed),
+            exemplar: self.inner.exemplar.first(),
         }
     }
 

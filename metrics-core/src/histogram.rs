@@ -3,6 +3,7 @@
 
 use crate::buckets::{Counts, Layout};
 use crate::clock::{system_clock, Clock};
+use crate::exemplar::{octave, Exemplars, Trace, HISTOGRAM_EXEMPLARS};
 use crate::per_thread::stripes::{Stripes, MAX_STRIPES};
 use crate::shard::{Shard, ShardStats};
 use crate::snapshot::{Distribution, HistogramSnapshot};
@@ -135,6 +136,8 @@ struct Inner {
     /// lock also puts reads one after another, so a later read never sees
     /// less than an earlier one.
     last: Mutex<Option<LastRead>>,
+    /// The latest exemplar per power of two of the value.
+    exemplars: Exemplars<HISTOGRAM_EXEMPLARS>,
 }
 
 /// A read's merged values, for the next read to reuse if nothing changed.
@@ -176,6 +179,7 @@ impl Histogram {
                 created,
                 dropped: AtomicU64::new(0),
                 last: Mutex::new(None),
+                exemplars: Exemplars::new(),
             }),
         }
     }
@@ -199,6 +203,30 @@ impl Histogram {
         if stored != Some(true) {
             inner.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Records one value and keeps `trace` as its exemplar: the latest
+    /// per power of two of the value (so each export bucket has a recent
+    /// one), read back in [`HistogramSnapshot::exemplars`]. Costs a record
+    /// plus the wall-clock time and five atomic stores; recording without
+    /// an exemplar costs nothing more than before.
+    ///
+    /// ```
+    /// use tachymeter_core::{Histogram, Trace};
+    ///
+    /// let h = Histogram::new();
+    /// let trace = Trace { trace_id: [7; 16], span_id: [9; 8] };
+    /// h.update_with_exemplar(1_500, trace);
+    /// let exemplars = h.snapshot().exemplars;
+    /// assert_eq!((exemplars[0].value, exemplars[0].trace), (1_500, trace));
+    /// ```
+    pub fn update_with_exemplar(&self, value: u64, trace: Trace) {
+        self.record(value, false);
+        self.keep_exemplar(value, trace);
+    }
+
+    pub(crate) fn keep_exemplar(&self, value: u64, trace: Trace) {
+        self.inner.exemplars.record(octave(value), value, trace);
     }
 
     /// Values recorded so far.
@@ -326,6 +354,7 @@ impl Histogram {
                 let count = r.recent.total();
                 distribution(r.recent, count, r.recent_span)
             },
+            exemplars: self.inner.exemplars.read(),
         }
     }
 

@@ -43,6 +43,10 @@ pub struct CounterSnapshot {
     /// `false` once the counter has been decremented or cleared: it can no
     /// longer be exported as a monotonic counter.
     pub monotonic: bool,
+    /// The latest trace kept with an increment
+    /// ([`Counter::inc_with_exemplar`](crate::Counter::inc_with_exemplar)).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub exemplar: Option<crate::Exemplar>,
 }
 
 /// A [`Meter`](crate::Meter) (or a timer's rates) at one instant.
@@ -285,6 +289,11 @@ pub struct HistogramSnapshot {
     pub all_time: Distribution,
     /// Values recorded in the recent window (its `span` says how long).
     pub recent: Distribution,
+    /// The traces kept with values ([`Histogram::update_with_exemplar`](crate::Histogram::update_with_exemplar)):
+    /// the latest per power of two of the value, by increasing value;
+    /// empty when none was recorded.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub exemplars: Vec<crate::Exemplar>,
 }
 
 impl HistogramSnapshot {

@@ -1,6 +1,7 @@
 //! [`Timer`]: a histogram of durations plus the rate of events.
 
 use crate::clock::{system_clock, Clock};
+use crate::exemplar::Trace;
 use crate::histogram::{Histogram, HistogramConfig};
 use crate::rates::{Rates, Spread};
 use crate::snapshot::{MeterSnapshot, TimerSnapshot};
@@ -73,6 +74,26 @@ impl Timer {
         self.inner
             .histogram
             .record(nanos.unwrap_or(u64::MAX), nanos.is_none());
+    }
+
+    /// Records one duration and keeps `trace` as its exemplar (see
+    /// [`Histogram::update_with_exemplar`](crate::Histogram::update_with_exemplar)),
+    /// read back in the snapshot's `durations.exemplars`, in nanoseconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tachymeter_core::{Timer, Trace};
+    ///
+    /// let timer = Timer::new();
+    /// let trace = Trace { trace_id: [3; 16], span_id: [4; 8] };
+    /// timer.update_with_exemplar(Duration::from_millis(250), trace);
+    /// let exemplars = timer.snapshot().durations.exemplars;
+    /// assert_eq!((exemplars[0].value, exemplars[0].trace), (250_000_000, trace));
+    /// ```
+    pub fn update_with_exemplar(&self, elapsed: Duration, trace: Trace) {
+        self.update(elapsed);
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.inner.histogram.keep_exemplar(nanos, trace);
     }
 
     /// Records the time from `start` to now (zero if `start` is later).

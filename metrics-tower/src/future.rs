@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
+use tachymeter_core::Trace;
 
 /// Owns a started request until a response (or error) arrives. Dropped
 /// before that, it counts the request as cancelled — or as panicked when the
@@ -21,17 +22,20 @@ pub(crate) struct RequestGuard {
     start: Option<Instant>,
     /// A `HEAD` request: its response never sends a body.
     head: bool,
+    /// The request's sampled trace, for exemplars.
+    trace: Option<Trace>,
     /// True while the inner service runs: a drop then means it panicked.
     in_inner: bool,
 }
 
 impl RequestGuard {
-    pub(crate) fn start(metrics: RequestMetrics, head: bool) -> Self {
+    pub(crate) fn start(metrics: RequestMetrics, head: bool, trace: Option<Trace>) -> Self {
         let start = metrics.start();
         Self {
             metrics: Some(metrics),
             start,
             head,
+            trace,
             in_inner: false,
         }
     }
@@ -106,7 +110,7 @@ where
         Poll::Ready(match result {
             Ok(response) => {
                 let status = response.status();
-                metrics.on_response(start, status.as_u16());
+                metrics.on_response(start, status.as_u16(), this.guard.trace);
                 // Servers send no body after these heads, whatever the body
                 // says: the request ends with the head.
                 let bodiless = this.guard.head

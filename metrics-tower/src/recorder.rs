@@ -4,7 +4,7 @@
 use crate::status::{suffixed, ClassCounters, ExactCounters, CLASS_SUFFIXES};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
-use tachymeter_core::{Clock, Counter, Gauge, MetricKey, Registry, RegistryError, Timer};
+use tachymeter_core::{Clock, Counter, Gauge, MetricKey, Registry, RegistryError, Timer, Trace};
 
 /// Which duration a timer records.
 ///
@@ -426,12 +426,13 @@ impl RequestMetrics {
         }
     }
 
-    /// The response head is ready.
+    /// The response head is ready. A sampled `trace` becomes the exemplar
+    /// of the status class counter and of a timer timed to the head.
     #[inline]
-    pub(crate) fn on_response(&self, start: Option<Instant>, code: u16) {
+    pub(crate) fn on_response(&self, start: Option<Instant>, code: u16, trace: Option<Trace>) {
         let p = &*self.parts;
         if let Some(c) = &p.classes {
-            c.record(code);
+            c.record(code, trace);
         }
         if let Some(c) = &p.exact {
             c.record(code);
@@ -440,7 +441,12 @@ impl RequestMetrics {
             c.record(Ending::Status(code), start);
         }
         if p.measure == Measure::Headers {
-            self.record_time(start);
+            match (&p.timer, start, trace) {
+                (Some(t), Some(start), Some(trace)) => {
+                    t.update_with_exemplar(t.now().saturating_duration_since(start), trace)
+                }
+                _ => self.record_time(start),
+            }
         }
     }
 

@@ -8,6 +8,7 @@ use http::{Request, Response};
 use std::fmt;
 use std::marker::PhantomData;
 use std::task::{Context, Poll};
+use tachymeter_core::Trace;
 use tower_service::Service;
 
 /// Records each request into a [`RequestMetrics`], then calls the inner
@@ -113,7 +114,14 @@ where
     S: Service<Request<ReqBody>>,
 {
     let head = request.method() == http::Method::HEAD;
-    let mut guard = RequestGuard::start(metrics, head);
+    // A sampled W3C trace becomes the exemplar of the request's timer and
+    // status counter.
+    let trace = request
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(Trace::from_traceparent);
+    let mut guard = RequestGuard::start(metrics, head, trace);
     let future = guard.inner(|| inner.call(request));
     ResponseFuture::new(future, guard)
 }

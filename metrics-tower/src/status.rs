@@ -2,7 +2,7 @@
 //! (`<name>-404`, …), the latter created the first time a code is seen.
 
 use std::sync::OnceLock;
-use tachymeter_core::{Counter, MetricKey, Registry, RegistryError};
+use tachymeter_core::{Counter, MetricKey, Registry, RegistryError, Trace};
 
 /// The suffixes of the class counters, in class order.
 pub const CLASS_SUFFIXES: [&str; 6] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
@@ -50,8 +50,12 @@ impl ClassCounters {
     }
 
     #[inline]
-    pub(crate) fn record(&self, code: u16) {
-        self.0[status_class(code)].inc(1);
+    pub(crate) fn record(&self, code: u16, trace: Option<Trace>) {
+        let counter = &self.0[status_class(code)];
+        match trace {
+            Some(trace) => counter.inc_with_exemplar(1, trace),
+            None => counter.inc(1),
+        }
     }
 }
 

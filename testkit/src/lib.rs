@@ -83,7 +83,9 @@ pub use influxdb::InfluxDb;
 pub use otlp::{ensure_otlp_receiver, Export, OtlpReceiver, OTLP_DIR_ENV, OTLP_PACKAGES};
 pub use own::own_count;
 pub use process::{find_program, ServerProcess, DEFAULT_START_TIMEOUT, STOP_GRACE};
-pub use prometheus::{Prometheus, PrometheusOptions, Sample, TargetHealth};
+pub use prometheus::{
+    ExemplarSeries, Prometheus, PrometheusOptions, Sample, StoredExemplar, TargetHealth,
+};
 pub use promtool::{CheckOutcome, Promtool};
 pub use pushgateway::Pushgateway;
 #[cfg(feature = "axum")]

@@ -24,6 +24,7 @@ pub struct PrometheusOptions {
     scrape_interval: Duration,
     remote_write_receiver: bool,
     native_histograms: bool,
+    exemplar_storage: bool,
     start_timeout: Duration,
 }
 
@@ -38,6 +39,7 @@ impl PrometheusOptions {
             scrape_interval: Duration::from_secs(1),
             remote_write_receiver: false,
             native_histograms: false,
+            exemplar_storage: false,
             start_timeout: DEFAULT_START_TIMEOUT,
         }
     }
@@ -81,6 +83,14 @@ impl PrometheusOptions {
         self
     }
 
+    /// Starts Prometheus with `--enable-feature=exemplar-storage`, so that
+    /// it keeps the exemplars of OpenMetrics scrapes, read back with
+    /// [`Prometheus::query_exemplars`] (default off).
+    pub fn exemplar_storage(mut self, enabled: bool) -> Self {
+        self.exemplar_storage = enabled;
+        self
+    }
+
     /// How long to wait for `/-/ready` (default [`DEFAULT_START_TIMEOUT`]).
     pub fn start_timeout(mut self, timeout: Duration) -> Self {
         self.start_timeout = timeout;
@@ -107,6 +117,26 @@ impl PrometheusOptions {
 /// A JSON string literal, which is also a valid YAML scalar.
 fn json_string(text: &str) -> String {
     Value::String(text.to_string()).to_string()
+}
+
+/// One series' exemplars, from [`Prometheus::query_exemplars`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExemplarSeries {
+    /// The series' labels, `__name__` included.
+    pub labels: BTreeMap<String, String>,
+    /// Its stored exemplars.
+    pub exemplars: Vec<StoredExemplar>,
+}
+
+/// One stored exemplar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredExemplar {
+    /// Its labels (`trace_id`, `span_id`).
+    pub labels: BTreeMap<String, String>,
+    /// The value it was recorded with.
+    pub value: f64,
+    /// Its time, in seconds since the Unix epoch.
+    pub timestamp: f64,
 }
 
 /// One series of an instant query's result.
@@ -179,8 +209,15 @@ impl Prometheus {
         if options.remote_write_receiver {
             command.arg("--web.enable-remote-write-receiver");
         }
+        let mut features = Vec::new();
         if options.native_histograms {
-            command.arg("--enable-feature=native-histograms");
+            features.push("native-histograms");
+        }
+        if options.exemplar_storage {
+            features.push("exemplar-storage");
+        }
+        if !features.is_empty() {
+            command.arg(format!("--enable-feature={}", features.join(",")));
         }
         let process = ServerProcess::spawn("prometheus", command, dir)?;
         let server = Prometheus { process, addr };
@@ -219,6 +256,63 @@ impl Prometheus {
         let response = Request::get(&url).send_expect(200)?;
         parse_query(&response.json()?)
             .map_err(|message| Error::protocol(format!("Prometheus query {expr:?}"), message))
+    }
+
+    /// The exemplars stored for the series `selector` picks over the last
+    /// hour: one entry per series with its labels and its exemplars.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error::Status`] or [`Error::Protocol`] if the query is refused
+    /// or the answer is not the documented shape.
+    pub fn query_exemplars(&self, selector: &str) -> Result<Vec<ExemplarSeries>> {
+        let end = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let (start, end) = (format!("{:.3}", end - 3600.0), format!("{:.3}", end + 60.0));
+        let url = self.url(&format!(
+            "/api/v1/query_exemplars?{}",
+            http::encode_query(&[("query", selector), ("start", &start), ("end", &end)])
+        ));
+        let response = Request::get(&url).send_expect(200)?;
+        let json = response.json()?;
+        let protocol =
+            |m: &str| Error::protocol(format!("exemplars of {selector:?}"), m.to_string());
+        let data = json["data"]
+            .as_array()
+            .ok_or_else(|| protocol("no data array"))?;
+        let labels = |v: &Value| -> BTreeMap<String, String> {
+            v.as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        data.iter()
+            .map(|series| {
+                let exemplars = series["exemplars"]
+                    .as_array()
+                    .ok_or_else(|| protocol("no exemplars array"))?
+                    .iter()
+                    .map(|e| {
+                        Ok(StoredExemplar {
+                            labels: labels(&e["labels"]),
+                            value: e["value"]
+                                .as_str()
+                                .and_then(|v| v.parse().ok())
+                                .ok_or_else(|| protocol("an exemplar value is not a number"))?,
+                            timestamp: e["timestamp"].as_f64().unwrap_or_default(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(ExemplarSeries {
+                    labels: labels(&series["seriesLabels"]),
+                    exemplars,
+                })
+            })
+            .collect()
     }
 
     /// Polls `query(expr)` until `predicate` holds for its result, and

@@ -6,7 +6,7 @@ use crate::names::{Family, Names, Shape};
 use crate::plan::{Count, Plan, SeriesText};
 use crate::write::{f64_value, help, i64_value, u64_value};
 use crate::{Buckets, Format, PrometheusExporter};
-use tachymeter_core::{HistogramSnapshot, MetricSnapshot, RegistrySnapshot};
+use tachymeter_core::{Exemplar, HistogramSnapshot, MetricSnapshot, RegistrySnapshot};
 
 impl PrometheusExporter {
     /// Writes every family of `plan` with its values from `snapshot`.
@@ -57,7 +57,13 @@ impl PrometheusExporter {
         for (text, count) in members {
             out.push_str(&text.prefix[gauge]);
             match count {
-                Count::Counter(c) => i64_value(out, c.count),
+                Count::Counter(c) => {
+                    i64_value(out, c.count);
+                    // Exemplars go on `_total` lines, in OpenMetrics only.
+                    if let Some(e) = c.exemplar.as_ref().filter(|_| om == 1 && gauge == 0) {
+                        exemplar(out, e, 1.0);
+                    }
+                }
                 Count::Total(v) => f64_value(out, *v),
                 Count::Meter(n) => u64_value(out, *n),
             }
@@ -115,7 +121,11 @@ impl PrometheusExporter {
                     match self.inner.choices.of(family).0 {
                         Some(buckets) => {
                             let text = (labels, family);
-                            write_histogram(out, text, h, buckets, per_unit, cumulative)
+                            // Exemplars go on `_bucket` lines, in
+                            // OpenMetrics only.
+                            let exemplars = if om == 1 { &h.exemplars[..] } else { &[] };
+                            let values = (h, exemplars);
+                            write_histogram(out, text, values, buckets, per_unit, cumulative)
                         }
                         None => self.write_summary(out, labels, family, h, per_unit),
                     }
@@ -151,21 +161,68 @@ impl PrometheusExporter {
 fn write_histogram(
     out: &mut String,
     (labels, family): (&str, &Family),
-    h: &HistogramSnapshot,
+    (h, exemplars): (&HistogramSnapshot, &[Exemplar]),
     buckets: &Buckets,
     per_unit: f64,
     cumulative: &mut Cumulative,
 ) {
     let bounds = buckets.bounds(h, per_unit);
+    // Each bucket's exemplar: the latest whose value is above the bound
+    // before and at most its own (a value is a whole number of raw units).
+    let mut below = 0u64;
+    let mut latest_up_to = |limit: Option<u64>| {
+        let pick = exemplars
+            .iter()
+            .filter(|e| e.value >= below && limit.is_none_or(|l| e.value <= l))
+            .max_by_key(|e| e.unix_nanos);
+        below = limit.map_or(u64::MAX, |l| l.saturating_add(1));
+        pick
+    };
+    let limits: Vec<Option<u64>> = if exemplars.is_empty() {
+        Vec::new()
+    } else {
+        bounds
+            .iter()
+            .map(|b| (*b >= 0.0).then(|| (b * per_unit).floor() as u64))
+            .collect()
+    };
     let (le, counts) = cumulative.lines(h, bounds, per_unit);
-    for (le, &count) in le.iter().zip(counts) {
+    for (i, (le, &count)) in le.iter().zip(counts).enumerate() {
         sample_line(out, &family.name, "_bucket", labels, Some(("le", le)));
         u64_value(out, count);
+        match limits.get(i) {
+            // A negative bound holds no value.
+            Some(None) => {}
+            Some(&Some(limit)) => {
+                if let Some(e) = latest_up_to(Some(limit)) {
+                    exemplar(out, e, per_unit);
+                }
+            }
+            None => {}
+        }
         out.push('\n');
     }
     sample_line(out, &family.name, "_bucket", labels, Some(("le", "+Inf")));
     u64_value(out, h.count);
+    if !exemplars.is_empty() {
+        if let Some(e) = latest_up_to(None) {
+            exemplar(out, e, per_unit);
+        }
+    }
     out.push('\n');
+}
+
+/// ` # {trace_id="…",span_id="…"} value timestamp`: an OpenMetrics
+/// exemplar (63 characters of labels, under the format's 128).
+fn exemplar(out: &mut String, e: &Exemplar, per_unit: f64) {
+    out.push_str(" # {trace_id=\"");
+    out.push_str(&e.trace.trace_id_hex());
+    out.push_str("\",span_id=\"");
+    out.push_str(&e.trace.span_id_hex());
+    out.push_str("\"} ");
+    f64_value(out, e.value as f64 / per_unit);
+    out.push(' ');
+    f64_value(out, e.unix_nanos as f64 / 1e9);
 }
 
 /// `# HELP` and `# TYPE` lines (and `# UNIT` for OpenMetrics timers).

@@ -507,3 +507,54 @@ fn opentelemetry_http_names_read_as_prometheus_names() {
     );
     promtool_accepts(&text);
 }
+
+#[test]
+fn exemplars_go_on_openmetrics_bucket_and_total_lines_only() {
+    let registry = Registry::new();
+    let trace = tachymeter_core::Trace::from_traceparent(
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )
+    .unwrap();
+    let timer = registry.timer("get-book").unwrap();
+    timer.update_with_exemplar(Duration::from_millis(30), trace);
+    timer.update(Duration::from_millis(3));
+    registry
+        .counter("orders")
+        .unwrap()
+        .inc_with_exemplar(1, trace);
+    let exporter = PrometheusExporter::new(&registry);
+    let om = exporter.render(Format::OpenMetrics);
+    let with = |line: &str| {
+        om.lines()
+            .find(|l| l.starts_with(line))
+            .unwrap_or_else(|| panic!("no {line} in\n{om}"))
+            .to_string()
+    };
+    let ids = "{trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\",span_id=\"00f067aa0ba902b7\"}";
+    // 30 ms lies in (0.025, 0.05]: that bucket alone carries it.
+    assert!(
+        with("get_book_seconds_bucket{le=\"0.05\"} 2 # ").starts_with(&format!(
+            "get_book_seconds_bucket{{le=\"0.05\"}} 2 # {ids} 0.03 "
+        )),
+        "{om}"
+    );
+    assert_eq!(
+        with("get_book_seconds_bucket{le=\"0.025\"}"),
+        "get_book_seconds_bucket{le=\"0.025\"} 1"
+    );
+    assert_eq!(
+        with("get_book_seconds_bucket{le=\"+Inf\"}"),
+        "get_book_seconds_bucket{le=\"+Inf\"} 2"
+    );
+    assert!(with("orders_total 1 # ").starts_with(&format!("orders_total 1 # {ids} 1.0 ")));
+    // The exemplar's time, in seconds.
+    let stamp: f64 = with("orders_total")
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(stamp > 1.6e9, "{stamp}");
+    // The text format has no place for them.
+    assert!(!exporter.render(Format::Text).contains("trace_id"));
+}

@@ -138,7 +138,11 @@ mod tests {
     #[test]
     fn counter_deltas_follow_what_was_committed() {
         let mut s = series();
-        let at = |count, monotonic| CounterSnapshot { count, monotonic };
+        let at = |count, monotonic| CounterSnapshot {
+            count,
+            monotonic,
+            exemplar: None,
+        };
         assert_eq!(s.counter_delta(&at(5, true)), 5);
         s.commit_count(5);
         assert_eq!(s.counter_delta(&at(7, true)), 2);
