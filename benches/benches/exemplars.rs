@@ -58,7 +58,7 @@ fn main() {
                 "exemplars/counter",
                 "inc_with_exemplar",
                 "inc",
-                20.0,
+                30.0,
             ),
         ],
         started,

@@ -4,9 +4,9 @@ use crate::temporality::Temporality;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::metrics::v1::{
-    exponential_histogram_data_point::Buckets, metric::Data, number_data_point,
-    AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Metric,
-    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+    exemplar, exponential_histogram_data_point::Buckets, metric::Data, number_data_point,
+    AggregationTemporality, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge,
+    Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
@@ -479,11 +479,21 @@ impl Encoder {
             },
         ));
         point.points += 1;
+        let exemplars = match &entry.snapshot {
+            MetricSnapshot::Counter(c) => c
+                .exemplar
+                .iter()
+                .filter(|e| !delta || e.unix_nanos >= start)
+                .map(|e| exemplar(e, int(e.value)))
+                .collect(),
+            _ => Vec::new(),
+        };
         NumberDataPoint {
             attributes: attributes(&entry.key),
             start_time_unix_nano: start,
             time_unix_nano: point.now,
             value: Some(value),
+            exemplars,
             ..Default::default()
         }
     }
@@ -553,6 +563,14 @@ impl Encoder {
             positive: Some(positive),
             min: min_max.map(|(min, _)| min as f64 / per_unit),
             max: min_max.map(|(_, max)| max as f64 / per_unit),
+            // All kept (a cumulative point holds every value), or those of
+            // a delta point's span.
+            exemplars: h
+                .exemplars
+                .iter()
+                .filter(|e| !delta || e.unix_nanos >= start)
+                .map(|e| exemplar(e, double(e.value as f64 / per_unit)))
+                .collect(),
             ..Default::default()
         }
     }
@@ -645,6 +663,24 @@ fn gauge_point(
 
 fn double(value: f64) -> number_data_point::Value {
     number_data_point::Value::AsDouble(value)
+}
+
+fn int(value: u64) -> number_data_point::Value {
+    number_data_point::Value::AsInt(i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+/// A kept exemplar as an OTLP one: the trace's ids, the value, the time.
+fn exemplar(e: &tachymeter_core::Exemplar, value: number_data_point::Value) -> Exemplar {
+    Exemplar {
+        time_unix_nano: e.unix_nanos,
+        trace_id: e.trace.trace_id.to_vec(),
+        span_id: e.trace.span_id.to_vec(),
+        value: Some(match value {
+            number_data_point::Value::AsDouble(v) => exemplar::Value::AsDouble(v),
+            number_data_point::Value::AsInt(v) => exemplar::Value::AsInt(v),
+        }),
+        ..Default::default()
+    }
 }
 
 /// A series' labels as string attributes.

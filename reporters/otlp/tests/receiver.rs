@@ -544,3 +544,44 @@ fn a_dead_or_hanging_receiver_costs_failed_reports_not_recording() {
         .unwrap();
     assert!(reporter.report(&registry.snapshot()).is_err());
 }
+
+#[test]
+fn exemplars_arrive_on_counter_and_histogram_points_with_their_trace() {
+    let receiver = OtlpReceiver::start().unwrap();
+    let registry = Registry::new();
+    let trace = tachymeter_core::Trace {
+        trace_id: [0xab; 16],
+        span_id: [0xcd; 8],
+    };
+    registry
+        .timer("latency")
+        .unwrap()
+        .update_with_exemplar(Duration::from_millis(250), trace);
+    registry
+        .counter("errors")
+        .unwrap()
+        .inc_with_exemplar(2, trace);
+    registry.counter("plain").unwrap().inc(1);
+    let mut reporter = reporter(&receiver, &registry, &[]);
+    reporter.report(&registry.snapshot()).unwrap();
+    let exports = receiver.wait_exports(1, WAIT).unwrap();
+    let m = metrics(&exports[0]);
+    // Bytes arrive base64-encoded in the decoded JSON.
+    let (trace_b64, span_b64) = ("q6urq6urq6urq6urq6urqw==", "zc3Nzc3Nzc0=");
+    let e = &m["latency"]["exponential_histogram"]["data_points"][0]["exemplars"][0];
+    assert_eq!(
+        (e["trace_id"].as_str(), e["span_id"].as_str()),
+        (Some(trace_b64), Some(span_b64))
+    );
+    assert_eq!(e["as_double"], 0.25);
+    assert!(int(&e["time_unix_nano"]) > 1_600_000_000_000_000_000);
+    let e = &m["errors"]["sum"]["data_points"][0]["exemplars"][0];
+    assert_eq!(
+        (e["trace_id"].as_str(), int(&e["as_int"])),
+        (Some(trace_b64), 2)
+    );
+    assert_eq!(
+        m["plain"]["sum"]["data_points"][0]["exemplars"],
+        Value::Null
+    );
+}

@@ -5,7 +5,7 @@
 use crate::names::Family;
 use crate::write::f64_value;
 use std::borrow::Cow;
-use tachymeter_core::{HistogramSnapshot, Unit};
+use tachymeter_core::{Exemplar, HistogramSnapshot, Unit};
 
 /// OpenTelemetry's advisory bucket bounds for durations, in seconds
 /// (`http.server.request.duration`'s): what timers get by default.
@@ -235,6 +235,39 @@ impl Choices {
             }
         }
     }
+}
+
+/// Each bucket's exemplar, for each of `bounds` then `+Inf`: the latest
+/// whose value lies above the bound before and at most its own (a value is
+/// a whole number of raw units; a negative bound holds none).
+pub(crate) fn bucket_exemplars<'e>(
+    exemplars: &'e [Exemplar],
+    bounds: &[f64],
+    per_unit: f64,
+) -> impl Iterator<Item = Option<&'e Exemplar>> + 'e {
+    let limits: Vec<Option<u64>> = bounds
+        .iter()
+        .map(|b| (*b >= 0.0).then(|| (b * per_unit).floor() as u64))
+        .collect();
+    let mut below = 0u64;
+    limits
+        .into_iter()
+        .map(Some)
+        .chain([None])
+        .map(move |limit| {
+            let limit = match limit {
+                // A negative bound.
+                Some(None) => return None,
+                Some(Some(l)) => Some(l),
+                None => None,
+            };
+            let pick = exemplars
+                .iter()
+                .filter(|e| e.value >= below && limit.is_none_or(|l| e.value <= l))
+                .max_by_key(|e| e.unix_nanos);
+            below = limit.map_or(u64::MAX, |l| l.saturating_add(1));
+            pick
+        })
 }
 
 /// Buffers for a classic histogram's lines, kept from one series to the

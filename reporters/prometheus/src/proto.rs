@@ -38,6 +38,28 @@ pub(crate) struct Gauge {
 pub(crate) struct Counter {
     #[prost(double, tag = "1")]
     pub(crate) value: f64,
+    #[prost(message, optional, tag = "2")]
+    pub(crate) exemplar: Option<Exemplar>,
+}
+
+/// `io.prometheus.client.Exemplar`: a trace's labels, the value and when.
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Exemplar {
+    #[prost(message, repeated, tag = "1")]
+    pub(crate) label: Vec<LabelPair>,
+    #[prost(double, tag = "2")]
+    pub(crate) value: f64,
+    #[prost(message, optional, tag = "3")]
+    pub(crate) timestamp: Option<Timestamp>,
+}
+
+/// `google.protobuf.Timestamp`.
+#[derive(Clone, Copy, PartialEq, prost::Message)]
+pub(crate) struct Timestamp {
+    #[prost(int64, tag = "1")]
+    pub(crate) seconds: i64,
+    #[prost(int32, tag = "2")]
+    pub(crate) nanos: i32,
 }
 
 /// `io.prometheus.client.Quantile`.
@@ -86,6 +108,10 @@ pub(crate) struct Histogram {
     /// first one's minus zero).
     #[prost(sint64, repeated, tag = "13")]
     pub(crate) positive_delta: Vec<i64>,
+    /// The native histogram's exemplars (read by Prometheus 2.51 and
+    /// later), each with its time.
+    #[prost(message, repeated, tag = "16")]
+    pub(crate) exemplars: Vec<Exemplar>,
 }
 
 /// `io.prometheus.client.Bucket`: a classic bucket.
@@ -96,6 +122,8 @@ pub(crate) struct Bucket {
     /// Inclusive.
     #[prost(double, tag = "2")]
     pub(crate) upper_bound: f64,
+    #[prost(message, optional, tag = "3")]
+    pub(crate) exemplar: Option<Exemplar>,
 }
 
 /// `io.prometheus.client.BucketSpan`: `length` consecutive native buckets,

@@ -1,14 +1,14 @@
 //! [`PrometheusExporter::render_protobuf`]: the registry in Prometheus'
 //! protobuf exposition, with native histograms.
 
-use crate::buckets::Cumulative;
+use crate::buckets::{bucket_exemplars, Cumulative};
 use crate::names::{Family, Shape};
 use crate::native::{NativeBuckets, ZERO_THRESHOLD};
 use crate::plan::{Count, SeriesText};
 use crate::proto::{self, MetricType};
 use crate::PrometheusExporter;
 use prost::Message;
-use tachymeter_core::{HistogramSnapshot, MetricSnapshot, RegistrySnapshot};
+use tachymeter_core::{Exemplar, HistogramSnapshot, MetricSnapshot, RegistrySnapshot};
 
 /// The `Content-Type` of the protobuf exposition: length-delimited
 /// `io.prometheus.client.MetricFamily` messages.
@@ -174,19 +174,46 @@ impl PrometheusExporter {
                 histogram.schema = scratch.native.schema;
                 histogram.zero_threshold = ZERO_THRESHOLD;
                 histogram.zero_count = scratch.native.zero_count;
+                // The native histogram's own list: every exemplar kept.
+                histogram.exemplars.clear();
+                histogram
+                    .exemplars
+                    .extend(h.exemplars.iter().map(|e| exemplar(e, per_unit)));
             }
             histogram.bucket.clear();
             if let Some(buckets) = classic {
                 let bounds = buckets.bounds(h, per_unit);
+                let mut picks = bucket_exemplars(&h.exemplars, &bounds, per_unit);
                 let counts = scratch.cumulative.counts(h, &bounds, per_unit);
                 histogram.bucket.extend(bounds.iter().zip(counts).map(
                     |(&upper_bound, &cumulative_count)| proto::Bucket {
                         cumulative_count,
                         upper_bound,
+                        exemplar: picks.next().flatten().map(|e| exemplar(e, per_unit)),
                     },
                 ));
             }
         }
+    }
+}
+
+/// An exemplar as the protobuf exposition has it: the trace's ids as
+/// labels, the value in the exported unit, and its time.
+fn exemplar(e: &Exemplar, per_unit: f64) -> proto::Exemplar {
+    let label = |name: &str, value: String| proto::LabelPair {
+        name: name.to_string(),
+        value,
+    };
+    proto::Exemplar {
+        label: vec![
+            label("trace_id", e.trace.trace_id_hex()),
+            label("span_id", e.trace.span_id_hex()),
+        ],
+        value: e.value as f64 / per_unit,
+        timestamp: Some(proto::Timestamp {
+            seconds: i64::try_from(e.unix_nanos / 1_000_000_000).unwrap_or(i64::MAX),
+            nanos: (e.unix_nanos % 1_000_000_000) as i32,
+        }),
     }
 }
 
@@ -229,7 +256,11 @@ fn counters(
     for (out, count) in message.metric.iter_mut().zip(&scratch.counts) {
         let value = count.map_or(0.0, |c| c.as_f64());
         if monotonic {
-            out.counter = Some(proto::Counter { value });
+            let exemplar = match count {
+                Some(Count::Counter(c)) => c.exemplar.as_ref().map(|e| exemplar(e, 1.0)),
+                _ => None,
+            };
+            out.counter = Some(proto::Counter { value, exemplar });
             out.gauge = None;
         } else {
             out.gauge = Some(proto::Gauge { value });
@@ -365,5 +396,46 @@ mod tests {
             .map(|b| (b.upper_bound, b.cumulative_count))
             .collect();
         assert_eq!(classic, [(0.001, 0), (0.01, 1)]);
+    }
+
+    #[test]
+    fn exemplars_ride_on_counters_classic_buckets_and_native_histograms() {
+        let registry = Registry::new();
+        let trace = tachymeter_core::Trace {
+            trace_id: [0xab; 16],
+            span_id: [0xcd; 8],
+        };
+        registry
+            .timer("t")
+            .unwrap()
+            .update_with_exemplar(Duration::from_millis(2), trace);
+        registry.counter("c").unwrap().inc_with_exemplar(3, trace);
+        let exporter = PrometheusExporter::builder(&registry)
+            .buckets(Buckets::Explicit(vec![0.001, 0.01]))
+            .build();
+        let families = decode(&exporter.render_protobuf());
+        let labels = |e: &proto::Exemplar| -> Vec<(String, String)> {
+            e.label
+                .iter()
+                .map(|l| (l.name.clone(), l.value.clone()))
+                .collect()
+        };
+        let ids = vec![
+            ("trace_id".to_string(), "ab".repeat(16)),
+            ("span_id".to_string(), "cd".repeat(8)),
+        ];
+        let counter = families[0].metric[0].counter.as_ref().unwrap();
+        let e = counter.exemplar.as_ref().unwrap();
+        assert_eq!((labels(e), e.value), (ids.clone(), 3.0));
+        assert!(e.timestamp.unwrap().seconds > 1_600_000_000);
+        let h = families[1].metric[0].histogram.as_ref().unwrap();
+        assert_eq!(h.exemplars.len(), 1);
+        assert_eq!(
+            (labels(&h.exemplars[0]), h.exemplars[0].value),
+            (ids, 0.002)
+        );
+        // 2 ms lies in (0.001, 0.01]: that classic bucket alone has it.
+        let on: Vec<bool> = h.bucket.iter().map(|b| b.exemplar.is_some()).collect();
+        assert_eq!(on, [false, true]);
     }
 }

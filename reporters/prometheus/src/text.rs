@@ -1,7 +1,7 @@
 //! The text formats (Prometheus 0.0.4, OpenMetrics 1.0): a snapshot's
 //! families written through their [`Plan`].
 
-use crate::buckets::Cumulative;
+use crate::buckets::{bucket_exemplars, Cumulative};
 use crate::names::{Family, Names, Shape};
 use crate::plan::{Count, Plan, SeriesText};
 use crate::write::{f64_value, help, i64_value, u64_value};
@@ -167,47 +167,20 @@ fn write_histogram(
     cumulative: &mut Cumulative,
 ) {
     let bounds = buckets.bounds(h, per_unit);
-    // Each bucket's exemplar: the latest whose value is above the bound
-    // before and at most its own (a value is a whole number of raw units).
-    let mut below = 0u64;
-    let mut latest_up_to = |limit: Option<u64>| {
-        let pick = exemplars
-            .iter()
-            .filter(|e| e.value >= below && limit.is_none_or(|l| e.value <= l))
-            .max_by_key(|e| e.unix_nanos);
-        below = limit.map_or(u64::MAX, |l| l.saturating_add(1));
-        pick
-    };
-    let limits: Vec<Option<u64>> = if exemplars.is_empty() {
-        Vec::new()
-    } else {
-        bounds
-            .iter()
-            .map(|b| (*b >= 0.0).then(|| (b * per_unit).floor() as u64))
-            .collect()
-    };
+    let mut picks = bucket_exemplars(exemplars, &bounds, per_unit);
     let (le, counts) = cumulative.lines(h, bounds, per_unit);
-    for (i, (le, &count)) in le.iter().zip(counts).enumerate() {
+    for (le, &count) in le.iter().zip(counts) {
         sample_line(out, &family.name, "_bucket", labels, Some(("le", le)));
         u64_value(out, count);
-        match limits.get(i) {
-            // A negative bound holds no value.
-            Some(None) => {}
-            Some(&Some(limit)) => {
-                if let Some(e) = latest_up_to(Some(limit)) {
-                    exemplar(out, e, per_unit);
-                }
-            }
-            None => {}
+        if let Some(e) = picks.next().flatten() {
+            exemplar(out, e, per_unit);
         }
         out.push('\n');
     }
     sample_line(out, &family.name, "_bucket", labels, Some(("le", "+Inf")));
     u64_value(out, h.count);
-    if !exemplars.is_empty() {
-        if let Some(e) = latest_up_to(None) {
-            exemplar(out, e, per_unit);
-        }
+    if let Some(e) = picks.next().flatten() {
+        exemplar(out, e, per_unit);
     }
     out.push('\n');
 }
