@@ -122,12 +122,23 @@ fn the_dashboard_shows_every_timer_live_in_a_real_browser() {
             && document.querySelectorAll('article.timer[data-key="get-book"] path.line').length > 0
             && document.querySelectorAll('article.timer[data-key="put-book"] path.line').length > 0"#,
     );
-    // A series with a single point has no line: it is drawn as a dot.
-    once.update(Duration::from_millis(3));
+    // A series with a single point has no line: it is drawn as a dot. Its
+    // value came with a trace: the card lists it among the slowest.
+    let trace = tachymeter_core::Trace {
+        trace_id: [0x4b; 16],
+        span_id: [0x0f; 8],
+    };
+    once.update_with_exemplar(Duration::from_millis(3), trace);
     wait_for(
         &browser,
         "a dot for the timer recorded in one interval",
         r#"return document.querySelectorAll('article.timer[data-key="once"] svg.plot circle.dot.p50').length > 0"#,
+    );
+    wait_for(
+        &browser,
+        "the traced request listed on its card",
+        r#"const li = document.querySelector('article.timer[data-key="once"] ol.traces li[data-trace-id="4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b4b"]');
+           return li !== null && li.textContent.startsWith("3") && li.textContent.includes("trace 4b4b")"#,
     );
 
     // Live: the count shown grows while the load runs.

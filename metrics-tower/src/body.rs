@@ -6,6 +6,7 @@ use pin_project_lite::pin_project;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
+use tachymeter_core::Trace;
 
 /// Ends the request when the body ends, or counts it aborted if dropped
 /// first.
@@ -13,12 +14,13 @@ use std::time::Instant;
 struct BodyGuard {
     metrics: Option<RequestMetrics>,
     start: Option<Instant>,
+    trace: Option<Trace>,
 }
 
 impl BodyGuard {
     fn finish(&mut self) {
         if let Some(metrics) = self.metrics.take() {
-            metrics.on_body_end(self.start);
+            metrics.on_body_end(self.start, self.trace);
         }
     }
 }
@@ -53,12 +55,13 @@ impl<B: Body> MetricsBody<B> {
     pub(crate) fn new(
         inner: B,
         metrics: RequestMetrics,
-        start: Option<Instant>,
+        (start, trace): (Option<Instant>, Option<Trace>),
         bodiless: bool,
     ) -> Self {
         let mut guard = BodyGuard {
             metrics: Some(metrics),
             start,
+            trace,
         };
         // A body that is already over may never be polled.
         if bodiless || inner.is_end_stream() {
@@ -75,6 +78,7 @@ impl<B> MetricsBody<B> {
             guard: BodyGuard {
                 metrics: None,
                 start: None,
+                trace: None,
             },
         }
     }

@@ -117,7 +117,10 @@ where
                     || status.is_informational()
                     || status == StatusCode::NO_CONTENT
                     || status == StatusCode::NOT_MODIFIED;
-                Ok(response.map(|body| K::finish(body, metrics, start, bodiless)))
+                Ok(
+                    response
+                        .map(|body| K::finish(body, metrics, start, this.guard.trace, bodiless)),
+                )
             }
             Err(error) => {
                 metrics.on_failure(Failure::Error, start);

@@ -5,6 +5,7 @@
 use crate::body::MetricsBody;
 use crate::recorder::RequestMetrics;
 use std::time::Instant;
+use tachymeter_core::Trace;
 
 /// What a layer's metrics need of the response body: layers that record
 /// nothing after the response head (a timer to the head, counters of
@@ -26,6 +27,7 @@ pub trait Kind: sealed::Sealed {
         body: B,
         metrics: RequestMetrics,
         start: Option<Instant>,
+        trace: Option<Trace>,
         bodiless: bool,
     ) -> Self::Body<B>;
 
@@ -55,9 +57,10 @@ macro_rules! head_kind {
                 body: B,
                 metrics: RequestMetrics,
                 start: Option<Instant>,
+                trace: Option<Trace>,
                 _bodiless: bool,
             ) -> B {
-                metrics.on_body_end(start);
+                metrics.on_body_end(start, trace);
                 body
             }
 
@@ -84,9 +87,10 @@ macro_rules! body_kind {
                 body: B,
                 metrics: RequestMetrics,
                 start: Option<Instant>,
+                trace: Option<Trace>,
                 bodiless: bool,
             ) -> MetricsBody<B> {
-                MetricsBody::new(body, metrics, start, bodiless)
+                MetricsBody::new(body, metrics, (start, trace), bodiless)
             }
 
             fn untracked<B: http_body::Body>(body: B) -> MetricsBody<B> {

@@ -54,6 +54,15 @@
 //! body to its end (a [`MetricsBody`]), which under axum costs one more
 //! allocation per request, as axum boxes any body that is not its own.
 //!
+//! Exemplars: a request whose trace is sampled leaves it on the timer it
+//! is timed in and the status class counter it is counted in (see
+//! [`Trace`](tachymeter_core::Trace)), with no setup. The trace is the
+//! request's W3C `traceparent` header (sampled flag set), or, with the
+//! `opentelemetry` feature, the current OpenTelemetry span when it is
+//! sampled (the server span a tracing layer outside this one made current,
+//! such as `tracing-opentelemetry`'s). An unsampled or missing trace
+//! leaves nothing, and costs one header lookup.
+//!
 //! Every layer is built with a registry and a name (or a
 //! [`MetricKey`](tachymeter_core::MetricKey) with labels) and registers its
 //! metrics at once, so a name clash is an error when the app starts, never
@@ -85,6 +94,7 @@ mod layer;
 mod recorder;
 mod service;
 mod status;
+mod trace;
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]

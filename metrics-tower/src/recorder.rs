@@ -441,12 +441,7 @@ impl RequestMetrics {
             c.record(Ending::Status(code), start);
         }
         if p.measure == Measure::Headers {
-            match (&p.timer, start, trace) {
-                (Some(t), Some(start), Some(trace)) => {
-                    t.update_with_exemplar(t.now().saturating_duration_since(start), trace)
-                }
-                _ => self.record_time(start),
-            }
+            self.record_time(start, trace);
         }
     }
 
@@ -467,9 +462,9 @@ impl RequestMetrics {
 
     /// The response body ended (or there was none to wait for).
     #[inline]
-    pub(crate) fn on_body_end(&self, start: Option<Instant>) {
+    pub(crate) fn on_body_end(&self, start: Option<Instant>, trace: Option<Trace>) {
         if self.parts.measure == Measure::Body {
-            self.record_time(start);
+            self.record_time(start, trace);
         }
         self.end();
     }
@@ -482,10 +477,15 @@ impl RequestMetrics {
         self.end();
     }
 
+    /// Times the request, with its sampled trace as the exemplar.
     #[inline]
-    fn record_time(&self, start: Option<Instant>) {
-        if let (Some(t), Some(start)) = (&self.parts.timer, start) {
-            t.update_since(start);
+    fn record_time(&self, start: Option<Instant>, trace: Option<Trace>) {
+        match (&self.parts.timer, start, trace) {
+            (Some(t), Some(start), Some(trace)) => {
+                t.update_with_exemplar(t.now().saturating_duration_since(start), trace)
+            }
+            (Some(t), Some(start), None) => t.update_since(start),
+            _ => {}
         }
     }
 

@@ -4,11 +4,11 @@
 use crate::future::{RequestGuard, ResponseFuture};
 use crate::kind::{self, Kind};
 use crate::recorder::RequestMetrics;
+use crate::trace::request_trace;
 use http::{Request, Response};
 use std::fmt;
 use std::marker::PhantomData;
 use std::task::{Context, Poll};
-use tachymeter_core::Trace;
 use tower_service::Service;
 
 /// Records each request into a [`RequestMetrics`], then calls the inner
@@ -114,13 +114,9 @@ where
     S: Service<Request<ReqBody>>,
 {
     let head = request.method() == http::Method::HEAD;
-    // A sampled W3C trace becomes the exemplar of the request's timer and
+    // A sampled trace becomes the exemplar of the request's timer and
     // status counter.
-    let trace = request
-        .headers()
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(Trace::from_traceparent);
+    let trace = request_trace(&request);
     let mut guard = RequestGuard::start(metrics, head, trace);
     let future = guard.inner(|| inner.call(request));
     ResponseFuture::new(future, guard)

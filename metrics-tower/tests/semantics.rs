@@ -440,3 +440,115 @@ fn timed_and_counted_pass_the_inner_body_through_unchanged() {
     assert_eq!(timer_count_and_max(&registry, "t").0, 1);
     assert_eq!(counter(&registry, "requests"), 1);
 }
+
+#[test]
+fn a_sampled_traceparent_is_the_exemplar_of_the_timer_and_the_status_counter() {
+    let registry = Registry::new();
+    let traced = |header: Option<&str>| {
+        let mut request = Request::builder();
+        if let Some(h) = header {
+            request = request.header("traceparent", h);
+        }
+        request.body(Empty::<Bytes>::new()).unwrap()
+    };
+    let ok = || {
+        service_fn(|_| async { Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("ok")))) })
+    };
+    let heads = HttpMetricsLayer::new(&registry, "heads")
+        .unwrap()
+        .layer(ok());
+    let bodies = TimedLayer::measuring(&registry, "bodies", Measure::Body)
+        .unwrap()
+        .layer(ok());
+    let sampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let unsampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
+    block_on(async {
+        for header in [Some(unsampled), None, Some(sampled), Some(unsampled), None] {
+            let response = heads.clone().oneshot(traced(header)).await.unwrap();
+            response.into_body().collect().await.unwrap();
+            let response = bodies.clone().oneshot(traced(header)).await.unwrap();
+            response.into_body().collect().await.unwrap();
+        }
+    });
+    let ids = |name: &str| -> Vec<String> {
+        match registry.get(name).map(|m| m.snapshot()) {
+            Some(MetricSnapshot::Timer(t)) => t
+                .durations
+                .exemplars
+                .iter()
+                .map(|e| e.trace.trace_id_hex())
+                .collect(),
+            Some(MetricSnapshot::Counter(c)) => {
+                c.exemplar.iter().map(|e| e.trace.trace_id_hex()).collect()
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    };
+    let trace = vec!["4bf92f3577b34da6a3ce929d0e0e4736".to_string()];
+    assert_eq!(ids("heads"), trace);
+    assert_eq!(ids("heads-2xx"), trace);
+    assert_eq!(ids("bodies"), trace);
+    assert!(ids("heads-4xx").is_empty());
+    assert_eq!(counter(&registry, "heads-2xx"), 5);
+}
+
+#[cfg(feature = "opentelemetry")]
+#[test]
+fn the_current_opentelemetry_span_is_the_exemplar_before_the_header() {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
+    let registry = Registry::new();
+    let ok = || {
+        service_fn(|_| async { Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("ok")))) })
+    };
+    let timed = TimedLayer::new(&registry, "t").unwrap().layer(ok());
+    let span = |flags| {
+        SpanContext::new(
+            TraceId::from_bytes([7; 16]),
+            SpanId::from_bytes([8; 8]),
+            flags,
+            false,
+            TraceState::default(),
+        )
+    };
+    let with_header = || {
+        Request::builder()
+            .header(
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            )
+            .body(Empty::<Bytes>::new())
+            .unwrap()
+    };
+    let exemplars = || match registry.get("t").map(|m| m.snapshot()) {
+        Some(MetricSnapshot::Timer(t)) => t.durations.exemplars,
+        other => panic!("{other:?}"),
+    };
+    {
+        // An unsampled current span: the header's trace.
+        let _current = opentelemetry::Context::current()
+            .with_remote_span_context(span(TraceFlags::default()))
+            .attach();
+        block_on(timed.clone().oneshot(with_header())).unwrap();
+    }
+    assert_eq!(
+        exemplars()[0].trace.trace_id_hex(),
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    {
+        // A sampled current span wins over the header.
+        let _current = opentelemetry::Context::current()
+            .with_remote_span_context(span(TraceFlags::SAMPLED))
+            .attach();
+        block_on(timed.clone().oneshot(with_header())).unwrap();
+    }
+    let latest = exemplars()
+        .into_iter()
+        .max_by_key(|e| e.unix_nanos)
+        .unwrap();
+    assert_eq!(
+        (latest.trace.trace_id, latest.trace.span_id),
+        ([7; 16], [8; 8])
+    );
+}

@@ -79,6 +79,39 @@ pub(crate) struct Series<'a> {
     /// The recent window's distribution as `[low, high, count]` bars.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) bars: Vec<[u64; 3]>,
+    /// The slowest values of the history's span that carried a trace
+    /// (exemplars), slowest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) traces: Vec<SlowTrace>,
+}
+
+/// A value recorded with a trace: where a slow request's trace is.
+#[derive(Debug, Serialize)]
+pub(crate) struct SlowTrace {
+    /// The value (nanoseconds for a timer).
+    pub(crate) value: u64,
+    /// The trace id, 32 hex digits.
+    pub(crate) trace_id: String,
+    /// When it was recorded (Unix milliseconds).
+    pub(crate) at: u64,
+}
+
+/// How many slow traces a card shows.
+const SLOW_TRACES: usize = 3;
+
+/// The slowest exemplars of `h` recorded since `since` (Unix ms).
+fn slow_traces(h: &HistogramSnapshot, since: u64) -> Vec<SlowTrace> {
+    h.exemplars
+        .iter()
+        .rev()
+        .filter(|e| e.unix_nanos / 1_000_000 >= since)
+        .take(SLOW_TRACES)
+        .map(|e| SlowTrace {
+            value: e.value,
+            trace_id: e.trace.trace_id_hex(),
+            at: e.unix_nanos / 1_000_000,
+        })
+        .collect()
 }
 
 /// The answer to a poll that has seen every sample up to `after`.
@@ -114,6 +147,16 @@ pub(crate) fn data<'a>(
                 id.push('\0');
             }
             let description = entry.description.as_deref();
+            // Exemplars are kept by increasing value: the slowest last.
+            let span = settings
+                .interval_ms
+                .saturating_mul(settings.capacity as u64);
+            let since = settings.now.saturating_sub(span);
+            let traces = match &entry.snapshot {
+                MetricSnapshot::Timer(t) => slow_traces(&t.durations, since),
+                MetricSnapshot::Histogram(h) => slow_traces(h, since),
+                _ => Vec::new(),
+            };
             Some(Series {
                 id,
                 key: entry.key.to_string(),
@@ -129,6 +172,7 @@ pub(crate) fn data<'a>(
                 points,
                 current,
                 bars,
+                traces,
             })
         })
         .collect();

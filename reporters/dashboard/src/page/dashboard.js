@@ -111,6 +111,7 @@
       s.width = m.width;
       s.current = m.current;
       s.bars = m.bars || [];
+      s.traces = m.traces || [];
       addPoints(s, m);
     }
     for (const [id, s] of state.series) {
@@ -179,6 +180,10 @@
     card.svgs = {};
     if (distribution) {
       figure(card, "quantiles", "per interval:", [["p50", "p50"], ["p99", "p99"], ["p999", "p99.9"]]);
+      // The slowest recent values recorded with a trace (exemplars): where
+      // to look when p99 jumps.
+      card.traces = el("ol", { class: "traces", "aria-label": "slowest traced requests" });
+      card.plots.lastChild.append(card.traces);
       figure(card, "rate", s.kind === "timer" ? "events per second" : "values per second", []);
       figure(card, "distribution", "distribution, recent window", []);
     } else if (s.kind === "gauge") {
@@ -207,6 +212,14 @@
       fields.push(["count", "count", whole(c.count)]);
     } else {
       fields.push(["value", "value", format(c.value, s.unit)]);
+    }
+    if (s.card.traces) {
+      s.card.traces.replaceChildren();
+      for (const t of s.traces || []) {
+        const li = el("li", { "data-trace-id": t.trace_id }, format(t.value, s.unit) + " ");
+        li.append(el("code", { title: new Date(t.at).toISOString() }, "trace " + t.trace_id));
+        s.card.traces.append(li);
+      }
     }
     const row = s.card.valuesRow;
     row.replaceChildren();
