@@ -58,9 +58,11 @@
 //! is timed in and the status class counter it is counted in (see
 //! [`Trace`](tachymeter_core::Trace)), with no setup. The trace is the
 //! request's W3C `traceparent` header (sampled flag set), or, with the
-//! `opentelemetry` feature, the current OpenTelemetry span when it is
-//! sampled (the server span a tracing layer outside this one made current,
-//! such as `tracing-opentelemetry`'s). An unsampled or missing trace
+//! `opentelemetry` feature, the current OpenTelemetry span
+//! (`opentelemetry::Context::current()`) when it is sampled. A
+//! `tracing-opentelemetry` span is not that context (it lives in
+//! `tracing`); record such a request's values with
+//! `update_with_exemplar` by hand. An unsampled or missing trace
 //! leaves nothing, and costs one header lookup.
 //!
 //! Every layer is built with a registry and a name (or a

@@ -4,8 +4,8 @@ use http::Request;
 use tachymeter_core::Trace;
 
 /// The request's sampled trace: with the `opentelemetry` feature, the
-/// current OpenTelemetry context's span when it is sampled (the server span
-/// a tracing layer outside this one made current); else the W3C
+/// current OpenTelemetry context's span when it is sampled (one
+/// OpenTelemetry's own instrumentation made current); else the W3C
 /// `traceparent` header when its sampled flag is set. `None` otherwise:
 /// no exemplar.
 #[inline]
