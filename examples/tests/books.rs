@@ -153,9 +153,12 @@ async fn books_metrics_pass_promtool_with_types_and_help_for_every_family() {
     use tachymeter_testkit::Promtool;
     let registry = Registry::new();
     let app = app(&registry, Store::default()).unwrap();
-    // What the example adds besides the routes: the runtime's health and
-    // a running log reporter (with its own series).
+    // What the example adds besides the routes: the runtime's health, the
+    // facade's counters and a running log reporter (with its own series).
     tachymeter_tokio::register(&registry, &tokio::runtime::Handle::current()).unwrap();
+    // The facade's recorder (the example installs it for the process; its
+    // own counters are what it adds to the registry).
+    let _facade = tachymeter_facade::FacadeRecorder::new(&registry);
     let reporter = tachymeter_log::LogReporter::builder()
         .sink(tachymeter_log::Sink::writer(std::io::sink()))
         .start(&registry, std::time::Duration::from_secs(3600))

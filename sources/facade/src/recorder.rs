@@ -74,7 +74,9 @@ impl FacadeRecorder {
     /// Never; if its own counters' names are taken by other kinds of
     /// metrics, they count into detached counters instead.
     pub fn new(registry: &Registry) -> Self {
-        let own = |name: &str| {
+        // Described, so Prometheus' HELP says what they count.
+        let own = |name: &str, about: &str| {
+            registry.describe(name, about, None);
             registry
                 .counter(name)
                 .unwrap_or_else(|_| tachymeter_core::Counter::new())
@@ -85,8 +87,14 @@ impl FacadeRecorder {
             counters: RwLock::default(),
             gauges: RwLock::default(),
             histograms: RwLock::default(),
-            dropped: own("facade.dropped-values"),
-            rejected: own("facade.rejected"),
+            dropped: own(
+                "facade.dropped-values",
+                "Values the metrics facade dropped: NaN, and negative or infinite durations",
+            ),
+            rejected: own(
+                "facade.rejected",
+                "Handles the metrics facade gave out that record nothing: the name is another kind of metric",
+            ),
         }
     }
 
