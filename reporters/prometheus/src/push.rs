@@ -8,8 +8,8 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 use tachymeter_core::RegistrySnapshot;
 use tachymeter_report::{
-    Body, BuildError, Encode, Encoded, Http, HttpError, Own, PeriodicReporter, Push, Settings,
-    Transport,
+    push_base64, Base64, Body, BuildError, Encode, Encoded, Http, HttpError, Own, PeriodicReporter,
+    Push, Settings, Transport,
 };
 
 /// A snapshot as the Prometheus text exposition, without timestamps (the
@@ -249,29 +249,11 @@ fn push_segment(url: &mut String, label: &str, value: &str) {
         url.push_str(value);
     } else {
         url.push_str("@base64/");
-        base64_url(url, value.as_bytes());
-    }
-}
-
-/// URL-safe base64 with padding (`=` for an empty value, as the
-/// Pushgateway expects).
-fn base64_url(out: &mut String, bytes: &[u8]) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    if bytes.is_empty() {
-        out.push('=');
-        return;
-    }
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
+        if value.is_empty() {
+            // An empty value is `=`, as the Pushgateway expects.
+            url.push('=');
+        } else {
+            push_base64(url, value.as_bytes(), Base64::UrlSafe);
         }
     }
 }
@@ -280,20 +262,19 @@ fn base64_url(out: &mut String, bytes: &[u8]) {
 mod tests {
     use super::*;
 
-    fn b64(s: &str) -> String {
+    fn segment(value: &str) -> String {
         let mut out = String::new();
-        base64_url(&mut out, s.as_bytes());
+        push_segment(&mut out, "l", value);
         out
     }
 
     #[test]
-    fn base64_matches_the_rfc_examples() {
-        assert_eq!(b64(""), "=");
-        assert_eq!(b64("f"), "Zg==");
-        assert_eq!(b64("fo"), "Zm8=");
-        assert_eq!(b64("foo"), "Zm9v");
-        assert_eq!(b64("foobar"), "Zm9vYmFy");
-        assert_eq!(b64("/a?>"), "L2E_Pg==");
+    fn values_that_are_not_plain_go_in_url_safe_base64() {
+        // The RFC's examples are tachymeter-report's `push_base64` test.
+        assert_eq!(segment(""), "/l@base64/=");
+        assert_eq!(segment("/a?>"), "/l@base64/L2E_Pg==");
+        assert_eq!(segment("f o"), "/l@base64/ZiBv");
+        assert_eq!(segment("foo"), "/l/foo");
     }
 
     #[test]

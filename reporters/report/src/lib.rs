@@ -61,6 +61,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod base64;
 mod build_error;
 mod clean;
 mod encode;
@@ -81,6 +82,7 @@ mod tags;
 mod transport;
 mod write;
 
+pub use base64::{push_base64, Base64};
 pub use build_error::BuildError;
 pub use clean::{push_replaced, Cleaned};
 pub use encode::{encode_once, Encode, Encoded};
