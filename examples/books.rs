@@ -39,7 +39,7 @@
 
 use std::time::Duration;
 use tachymeter_core::Registry;
-use tachymeter_examples::books::{app, app_without_metrics, Book, Store};
+use tachymeter_examples::books::{app, app_without_metrics, sample_store};
 use tachymeter_examples::{env_u64, push_over_otlp, report_to_stdout};
 use tachymeter_hdrlog::HdrLogReporter;
 use tachymeter_otlp::Env;
@@ -50,14 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let every = Duration::from_secs(env_u64("REPORT_INTERVAL_SECS", 10).max(1));
 
     let registry = Registry::new();
-    let store = Store::default();
-    store.write().unwrap_or_else(|e| e.into_inner()).insert(
-        "1".to_string(),
-        Book {
-            title: "The Go Programming Language".to_string(),
-            author: "Alan Donovan and Brian Kernighan".to_string(),
-        },
-    );
+    let store = sample_store();
     let instrumented = !matches!(std::env::var("BOOKS_METRICS").as_deref(), Ok("off"));
     let app = if instrumented {
         app(&registry, store)?

@@ -59,14 +59,10 @@ impl PushMetricExporter for EncodeOnly {
     }
 }
 
-fn request(c: &mut Criterion) {
-    let ours = Registry::new();
-    let exporter = EncodeOnly::default();
-    // The reader never fires on its own in a bench: one push per flush.
-    let reader = PeriodicReader::builder(exporter.clone())
-        .with_interval(Duration::from_secs(3600))
-        .build();
-    let provider = SdkMeterProvider::builder()
+/// The SDK reading through `reader`, its histograms exponential with the
+/// bucket cap ours has (160).
+fn sdk_provider(reader: PeriodicReader<EncodeOnly>) -> SdkMeterProvider {
+    SdkMeterProvider::builder()
         .with_reader(reader)
         .with_view(|i: &Instrument| {
             (i.kind() == InstrumentKind::Histogram).then(|| {
@@ -80,7 +76,17 @@ fn request(c: &mut Criterion) {
                     .expect("a valid stream")
             })
         })
+        .build()
+}
+
+fn request(c: &mut Criterion) {
+    let ours = Registry::new();
+    let exporter = EncodeOnly::default();
+    // The reader never fires on its own in a bench: one push per flush.
+    let reader = PeriodicReader::builder(exporter.clone())
+        .with_interval(Duration::from_secs(3600))
         .build();
+    let provider = sdk_provider(reader);
     let meter = provider.meter("bench");
     let (mut our_timers, mut their_histograms) = (Vec::new(), Vec::new());
     for i in 0..N {
@@ -136,21 +142,7 @@ fn request(c: &mut Criterion) {
 
 fn record(c: &mut Criterion) {
     let ours = Registry::new().timer("latency").unwrap();
-    let provider = SdkMeterProvider::builder()
-        .with_reader(PeriodicReader::builder(EncodeOnly::default()).build())
-        .with_view(|i: &Instrument| {
-            (i.kind() == InstrumentKind::Histogram).then(|| {
-                Stream::builder()
-                    .with_aggregation(Aggregation::Base2ExponentialHistogram {
-                        max_size: 160,
-                        max_scale: 20,
-                        record_min_max: true,
-                    })
-                    .build()
-                    .expect("a valid stream")
-            })
-        })
-        .build();
+    let provider = sdk_provider(PeriodicReader::builder(EncodeOnly::default()).build());
     let theirs = provider
         .meter("bench")
         .f64_histogram("latency")

@@ -28,6 +28,15 @@ pub struct Book {
 /// The in-memory store, by book id.
 pub type Store = Arc<RwLock<HashMap<String, Book>>>;
 
+/// A store holding one book, under id `1`: what the example serves.
+pub fn sample_store() -> Store {
+    let book = Book {
+        title: "The Go Programming Language".to_string(),
+        author: "Alan Donovan and Brian Kernighan".to_string(),
+    };
+    Arc::new(RwLock::new(HashMap::from([("1".to_string(), book)])))
+}
+
 /// The service's own (business) metrics, recorded by its handlers.
 #[derive(Debug, Clone)]
 struct BookMetrics {

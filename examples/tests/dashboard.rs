@@ -11,19 +11,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 use tachymeter_core::{MetricSnapshot, Registry};
 use tachymeter_dashboard::Dashboard;
-use tachymeter_examples::books::{app_with_dashboard, Book, Store};
+use tachymeter_examples::books::{app_with_dashboard, sample_store};
 use tachymeter_testkit::{http, target_dir, Browser, ServedRouter};
 
 /// The books service with a dashboard sampling every 500 ms.
 fn books(registry: &Registry) -> (axum::Router, Dashboard) {
-    let store = Store::default();
-    store.write().unwrap().insert(
-        "1".to_string(),
-        Book {
-            title: "The Go Programming Language".to_string(),
-            author: "Alan Donovan and Brian Kernighan".to_string(),
-        },
-    );
+    let store = sample_store();
     let dashboard = Dashboard::builder(registry)
         .interval(Duration::from_millis(500))
         .history(Duration::from_secs(60))

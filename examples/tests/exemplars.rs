@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use tachymeter_core::Registry;
-use tachymeter_examples::books::{app, Book, Store};
+use tachymeter_examples::books::{app, sample_store};
 use tachymeter_prometheus::DURATION_BOUNDS;
 use tachymeter_testkit::http::Request;
 use tachymeter_testkit::{Prometheus, PrometheusOptions, ServedRouter};
@@ -23,15 +23,7 @@ fn trace_id(kind: char, i: usize) -> String {
 #[test]
 fn prometheus_stores_the_sampled_traces_of_the_get_route() {
     let registry = Registry::new();
-    let store = Store::default();
-    store.write().unwrap().insert(
-        "1".to_string(),
-        Book {
-            title: "The Go Programming Language".to_string(),
-            author: "Alan Donovan and Brian Kernighan".to_string(),
-        },
-    );
-    let server = ServedRouter::start(app(&registry, store).unwrap()).unwrap();
+    let server = ServedRouter::start(app(&registry, sample_store()).unwrap()).unwrap();
     let addr = server.addr();
     let prometheus =
         Prometheus::start_with(PrometheusOptions::new(addr.to_string()).exemplar_storage(true))

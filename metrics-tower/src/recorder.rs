@@ -218,11 +218,9 @@ impl RequestMetricsBuilder {
         let r = &self.registry;
         let key = &self.key;
         self.describe();
-        let alone = self.timer.is_none() && !self.counted && !self.by_class && !self.by_code;
-        let in_flight_key = if alone && !self.outcomes {
-            key.clone()
-        } else {
-            suffixed(key, "in-flight")
+        let in_flight_key = match self.in_flight_suffix() {
+            "" => key.clone(),
+            suffix => suffixed(key, suffix),
         };
         let parts = Parts {
             timer: self.timer.map(|_| r.timer(key.clone())).transpose()?,
@@ -256,6 +254,20 @@ impl RequestMetricsBuilder {
 }
 
 impl RequestMetricsBuilder {
+    /// The in-flight gauge's suffix: none when it is the only part.
+    fn in_flight_suffix(&self) -> &'static str {
+        let alone = self.timer.is_none()
+            && !self.counted
+            && !self.by_class
+            && !self.by_code
+            && !self.outcomes;
+        if alone {
+            ""
+        } else {
+            "in-flight"
+        }
+    }
+
     /// Describes each chosen series (Prometheus' HELP, OTLP's
     /// description), unless the program described it already.
     fn describe(&self) {
@@ -308,16 +320,8 @@ impl RequestMetricsBuilder {
             }
         }
         if self.in_flight {
-            let alone = self.timer.is_none() && !self.counted && !self.by_class && !self.by_code;
-            let suffix = if alone && !self.outcomes {
-                ""
-            } else {
-                "in-flight"
-            };
-            describe(
-                suffix,
-                format!("{name} requests started and not yet finished"),
-            );
+            let text = format!("{name} requests started and not yet finished");
+            describe(self.in_flight_suffix(), text);
         }
     }
 }

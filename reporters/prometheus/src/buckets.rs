@@ -245,10 +245,15 @@ pub(crate) fn bucket_exemplars<'e>(
     bounds: &[f64],
     per_unit: f64,
 ) -> impl Iterator<Item = Option<&'e Exemplar>> + 'e {
-    let limits: Vec<Option<u64>> = bounds
-        .iter()
-        .map(|b| (*b >= 0.0).then(|| (b * per_unit).floor() as u64))
-        .collect();
+    // Most histograms have none: nothing to compute, nothing allocated.
+    let limits: Vec<Option<u64>> = if exemplars.is_empty() {
+        Vec::new()
+    } else {
+        bounds
+            .iter()
+            .map(|b| (*b >= 0.0).then(|| (b * per_unit).floor() as u64))
+            .collect()
+    };
     let mut below = 0u64;
     limits
         .into_iter()
