@@ -3,9 +3,9 @@
 use crate::path::PathBuilder;
 use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
-use tachymeter_core::RegistrySnapshot;
+use tachymeter_core::{MetricEntry, RegistrySnapshot};
 use tachymeter_report::{
-    fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Value,
+    finite_fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Value,
 };
 
 /// How a [`RegistrySnapshot`] becomes Graphite plaintext: one line
@@ -214,34 +214,27 @@ impl Encode for Encoder {
         out: &mut Lines,
     ) -> Encoded {
         let timestamp = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        self.names
-            .settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
-                let path = self.paths.path(key);
-                Proposal {
-                    identity: path.base,
-                    name_end: path.name_end,
-                    space: 0,
-                    verbatim: path.clean,
-                }
-            });
+        let paths = &self.paths;
         let mut encoded = Encoded::default();
-        for entry in &snapshot.metrics {
-            let Some(settled) = self.names.get(&entry.key) else {
-                continue;
-            };
+        let mut propose = |entry: &MetricEntry| {
+            let path = paths.path(&entry.key);
+            Proposal {
+                identity: path.base,
+                name_end: path.name_end,
+                space: 0,
+                verbatim: path.clean,
+            }
+        };
+        for (entry, settled) in self.names.settle_snapshot(snapshot, &mut propose) {
             // The field suffix goes after the name when labels are tags,
             // after the labels when they are path segments.
-            let split = if self.paths.tags {
+            let split = if paths.tags {
                 settled.name_end
             } else {
                 settled.identity.len()
             };
             let (head, tail) = settled.identity.split_at(split);
-            for field in &fields(&entry.snapshot, self.unit) {
-                if !field.value.is_finite() {
-                    encoded.non_finite += 1;
-                    continue;
-                }
+            for field in &finite_fields(&entry.snapshot, self.unit, &mut encoded) {
                 out.push_with(|line| {
                     line.push_str(head);
                     line.push('.');
@@ -283,7 +276,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
     use tachymeter_core::{MetricKey, Registry};
-    use tachymeter_report::{encode_once, Payload};
+    use tachymeter_report::{encode_once, fields, Payload};
 
     fn value(v: Value) -> String {
         let mut out = String::new();
@@ -323,6 +316,19 @@ mod tests {
         }
     }
 
+    /// `prefix.name.suffix` for every field of every metric, in order.
+    fn go_metrics_paths(registry: &Registry, prefix: &str) -> Vec<String> {
+        let snapshot = registry.snapshot();
+        let mut paths = Vec::new();
+        for entry in &snapshot.metrics {
+            for field in &fields(&entry.snapshot, DurationUnit::Milliseconds) {
+                let (name, suffix) = (entry.key.name(), field.path_suffix());
+                paths.push(format!("{prefix}.{name}.{suffix}"));
+            }
+        }
+        paths
+    }
+
     #[test]
     fn every_kind_has_go_metrics_paths() {
         let registry = Registry::new();
@@ -344,57 +350,8 @@ mod tests {
                 parts[0]
             })
             .collect();
-        let expected: Vec<String> = [
-            ("c", &["count"][..]),
-            ("g", &["value"][..]),
-            (
-                "h",
-                &[
-                    "count",
-                    "min",
-                    "max",
-                    "mean",
-                    "std-dev",
-                    "50-percentile",
-                    "75-percentile",
-                    "95-percentile",
-                    "99-percentile",
-                    "999-percentile",
-                ][..],
-            ),
-            (
-                "m",
-                &[
-                    "count",
-                    "one-minute",
-                    "five-minute",
-                    "fifteen-minute",
-                    "mean",
-                ][..],
-            ),
-            (
-                "t",
-                &[
-                    "count",
-                    "min",
-                    "max",
-                    "mean",
-                    "std-dev",
-                    "50-percentile",
-                    "75-percentile",
-                    "95-percentile",
-                    "99-percentile",
-                    "999-percentile",
-                    "one-minute",
-                    "five-minute",
-                    "fifteen-minute",
-                    "mean-rate",
-                ][..],
-            ),
-        ]
-        .iter()
-        .flat_map(|(name, suffixes)| suffixes.iter().map(move |s| format!("p.{name}.{s}")))
-        .collect();
+        // go-metrics' names, spelled out in tachymeter-report's tests.
+        let expected = go_metrics_paths(&registry, "p");
         assert_eq!(paths, expected);
         assert_eq!(paths.len(), 31);
         assert_eq!(encoded, Encoded::default());

@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 use std::time::SystemTime;
 use tachymeter_core::{MetricEntry, MetricKey, RegistrySnapshot};
 use tachymeter_report::{
-    fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Tags, Value,
+    finite_fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Settled, Tags,
+    Value,
 };
 
 /// The longest key, in bytes, that InfluxDB takes: it stores each field
@@ -151,30 +152,13 @@ impl Encode for Encoder {
         time: SystemTime,
         out: &mut Lines,
     ) -> Encoded {
-        let mut names = std::mem::take(&mut self.names);
-        names.settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
-            match self.series_key(key) {
-                Some((identity, name_end, verbatim)) => Proposal {
-                    identity,
-                    name_end,
-                    space: 0,
-                    verbatim,
-                },
-                // Never written (two labels with one tag key): a place of
-                // its own, away from every real series key.
-                None => Proposal {
-                    identity: format!("{key:?}"),
-                    name_end: 0,
-                    space: 1,
-                    verbatim: false,
-                },
-            }
-        });
         let timestamp = self.precision.timestamp(time);
         let mut encoded = Encoded::default();
         let mut points = Vec::with_capacity(snapshot.metrics.len());
-        for entry in &snapshot.metrics {
-            if let Some(point) = self.line(&names, entry, timestamp, &mut encoded) {
+        let mut names = std::mem::take(&mut self.names);
+        let mut propose = |entry: &MetricEntry| self.propose(&entry.key);
+        for (entry, settled) in names.settle_snapshot(snapshot, &mut propose) {
+            if let Some(point) = self.line(settled, entry, timestamp, &mut encoded) {
                 points.push(point);
             }
         }
@@ -205,6 +189,26 @@ impl Encode for Encoder {
 }
 
 impl Encoder {
+    /// The wire series key `key` is first proposed under.
+    fn propose(&self, key: &MetricKey) -> Proposal {
+        match self.series_key(key) {
+            Some((identity, name_end, verbatim)) => Proposal {
+                identity,
+                name_end,
+                space: 0,
+                verbatim,
+            },
+            // Never written (two labels with one tag key): a place of its
+            // own, away from every real series key.
+            None => Proposal {
+                identity: format!("{key:?}"),
+                name_end: 0,
+                space: 1,
+                verbatim: false,
+            },
+        }
+    }
+
     /// The series key of `key` as written (escaped measurement, then
     /// `,key=value` per tag), where the measurement ends in it, and
     /// whether nothing was cleaned; `None` if two labels have the same
@@ -238,26 +242,24 @@ impl Encoder {
     /// clash, none of its fields can be written, or its key is too long.
     fn line(
         &self,
-        names: &SeriesNames,
+        settled: &Settled,
         entry: &MetricEntry,
         timestamp: i64,
         counts: &mut Encoded,
     ) -> Option<Point> {
         // A key whose labels clash was settled at `name_end` 0, which no
         // measurement (never empty) has.
-        let settled = names.get(&entry.key).filter(|s| s.name_end > 0);
-        let Some(settled) = settled else {
+        if settled.name_end == 0 {
             counts.clash += 1;
             return None;
-        };
+        }
         let mut line = String::with_capacity(settled.identity.len() + 96);
         line.push_str(&settled.identity);
         let measurement = settled.name_end;
         let key_length = line.len();
         let mut longest_field = 0;
         let mut separator = ' ';
-        for field in &fields(&entry.snapshot, self.unit) {
-            let start = line.len();
+        for field in &finite_fields(&entry.snapshot, self.unit, counts) {
             line.push(separator);
             line.push_str(field.field_name());
             line.push('=');
@@ -272,15 +274,10 @@ impl Encoder {
                     });
                     let _ = write!(line, "{v}i");
                 }
-                Value::Float(v) if v.is_finite() => {
+                Value::Float(v) => {
                     // `Debug` always writes a `.` or an exponent, so the
                     // server never takes a float for an integer.
                     let _ = write!(line, "{v:?}");
-                }
-                Value::Float(_) => {
-                    counts.non_finite += 1;
-                    line.truncate(start);
-                    continue;
                 }
             }
             separator = ',';

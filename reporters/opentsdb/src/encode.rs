@@ -5,9 +5,9 @@ use crate::sanitize::{cleaned, sanitize, tag_key};
 use std::borrow::Cow;
 use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
-use tachymeter_core::{MetricKey, RegistrySnapshot};
+use tachymeter_core::{MetricEntry, MetricKey, RegistrySnapshot};
 use tachymeter_report::{
-    fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Tags, Value,
+    finite_fields, DurationUnit, Encode, Encoded, Lines, Proposal, SeriesNames, Tags, Value,
 };
 
 /// The most tags a point may have unless set otherwise: OpenTSDB's default
@@ -166,33 +166,16 @@ impl Encode for Encoder {
     ) -> Encoded {
         let timestamp = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let mut names = std::mem::take(&mut self.names);
-        names.settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
-            let mut identity = self.name(key.name());
-            let name_end = identity.len();
-            self.write_tags(key, &mut identity);
-            Proposal {
-                identity,
-                name_end,
-                space: 0,
-                verbatim: self.is_verbatim(key),
-            }
-        });
         let mut encoded = Encoded::default();
-        for entry in &snapshot.metrics {
-            let Some(settled) = names.get(&entry.key) else {
-                continue;
-            };
+        let mut propose = |entry: &MetricEntry| self.propose(&entry.key);
+        for (entry, settled) in names.settle_snapshot(snapshot, &mut propose) {
             let (name, tags) = settled.identity.split_at(settled.name_end);
             // Each tag is ` key=value`, and sanitised text has no spaces.
             if tags.matches(' ').count() > self.max_tags {
                 encoded.too_many_tags += 1;
                 continue;
             }
-            for field in &fields(&entry.snapshot, self.unit) {
-                if !field.value.is_finite() {
-                    encoded.non_finite += 1;
-                    continue;
-                }
+            for field in &finite_fields(&entry.snapshot, self.unit, &mut encoded) {
                 let fits = out.push_with(|line| {
                     let start = line.len();
                     // Writing to a String cannot fail.
@@ -212,6 +195,24 @@ impl Encode for Encoder {
 }
 
 impl Encoder {
+    /// The wire name (`prefix.name`, sanitised, `_` if empty) and tags
+    /// `key` is first proposed under.
+    fn propose(&self, key: &MetricKey) -> Proposal {
+        let mut identity = self.prefix.clone();
+        if !identity.is_empty() {
+            identity.push('.');
+        }
+        identity.push_str(cleaned(key.name()).or_underscore().as_str());
+        let name_end = identity.len();
+        self.write_tags(key, &mut identity);
+        Proposal {
+            identity,
+            name_end,
+            space: 0,
+            verbatim: self.is_verbatim(key),
+        }
+    }
+
     /// Whether `key`'s name and labels are written as they are.
     fn is_verbatim(&self, key: &MetricKey) -> bool {
         !cleaned(key.name()).or_underscore().is_changed()
@@ -221,16 +222,6 @@ impl Encoder {
                     && !tag_key(k).is_changed()
                     && !cleaned(v).is_changed()
             })
-    }
-
-    /// `prefix.name`, sanitised (`_` if empty).
-    fn name(&self, name: &str) -> String {
-        let name = cleaned(name).or_underscore();
-        if self.prefix.is_empty() {
-            name.as_str().to_string()
-        } else {
-            format!("{}.{}", self.prefix, name.as_str())
-        }
     }
 
     /// Writes ` key=value` for each tag of a point of `key`, sorted by
@@ -278,7 +269,7 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
     use tachymeter_core::{ManualClock, MetricKey, Registry};
-    use tachymeter_report::{encode_once, Payload};
+    use tachymeter_report::{encode_once, fields, Payload};
 
     const TS: u64 = 1_700_000_000;
 
@@ -335,35 +326,20 @@ mod tests {
         clock.advance(Duration::from_secs(5));
         let (lines, encoded) = encode(&test_encoder().prefix("app"), &registry);
         let names: Vec<&str> = lines.iter().map(|l| l.split(' ').nth(1).unwrap()).collect();
-        let histogram = [
-            "count",
-            "min",
-            "max",
-            "mean",
-            "std-dev",
-            "50-percentile",
-            "75-percentile",
-            "95-percentile",
-            "99-percentile",
-            "999-percentile",
-        ];
-        let mut expected = vec!["app.c.count".to_string()];
-        expected.push("app.f.value".into());
-        expected.push("app.g.value".into());
-        expected.extend(histogram.iter().map(|s| format!("app.h.{s}")));
-        for s in [
-            "count",
-            "one-minute",
-            "five-minute",
-            "fifteen-minute",
-            "mean",
-        ] {
-            expected.push(format!("app.m.{s}"));
-        }
-        expected.extend(histogram.iter().map(|s| format!("app.t.{s}")));
-        for s in ["one-minute", "five-minute", "fifteen-minute", "mean-rate"] {
-            expected.push(format!("app.t.{s}"));
-        }
+        // go-metrics' names, spelled out in tachymeter-report's tests.
+        let snapshot = registry.snapshot();
+        let expected: Vec<String> = snapshot
+            .metrics
+            .iter()
+            .flat_map(|e| {
+                let fields = fields(&e.snapshot, DurationUnit::Milliseconds);
+                let name = e.key.name();
+                let paths = fields.as_slice().iter().map(|f| f.path_suffix());
+                paths
+                    .map(|suffix| format!("app.{name}.{suffix}"))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         assert_eq!(names, expected);
         assert_eq!(lines.len(), 32);
         assert_eq!(encoded, Encoded::default());

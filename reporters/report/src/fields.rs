@@ -1,6 +1,7 @@
 //! The numbers of a metric, named the way go-metrics' reporters name them,
 //! for the push reporters (Graphite, InfluxDB, OpenTSDB, StatsD).
 
+use crate::Encoded;
 use tachymeter_core::{HistogramSnapshot, MeterSnapshot, MetricSnapshot};
 
 /// The unit timer durations are reported in.
@@ -317,6 +318,38 @@ pub fn fields(metric: &MetricSnapshot, unit: DurationUnit) -> Fields {
         }
         _ => {}
     }
+    out
+}
+
+/// The [`fields`] of `metric` a line format can carry: those with a finite
+/// value. The others (an empty window's percentiles, a NaN gauge) are
+/// counted in `encoded.non_finite`.
+///
+/// ```
+/// use tachymeter_core::Registry;
+/// use tachymeter_report::{finite_fields, DurationUnit, Encoded};
+///
+/// let registry = Registry::new();
+/// registry.histogram("empty")?;
+/// let mut encoded = Encoded::default();
+/// let snapshot = registry.snapshot();
+/// let fields = finite_fields(&snapshot.metrics[0].snapshot, DurationUnit::Milliseconds, &mut encoded);
+/// // count, min, max, mean and std-dev; the five percentiles are NaN.
+/// assert_eq!((fields.as_slice().len(), encoded.non_finite), (5, 5));
+/// # Ok::<(), tachymeter_core::RegistryError>(())
+/// ```
+pub fn finite_fields(metric: &MetricSnapshot, unit: DurationUnit, encoded: &mut Encoded) -> Fields {
+    let mut out = fields(metric, unit);
+    let all = out.len;
+    let mut kept = 0;
+    for i in 0..all {
+        if out.items[i].value.is_finite() {
+            out.items[kept] = out.items[i];
+            kept += 1;
+        }
+    }
+    out.len = kept;
+    encoded.non_finite += (all - kept) as u64;
     out
 }
 

@@ -87,7 +87,7 @@ pub use build_error::BuildError;
 pub use clean::{push_replaced, Cleaned};
 pub use encode::{encode_once, Encode, Encoded};
 pub use exponential::{ExponentialBuckets, MAX_SCALE};
-pub use fields::{fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
+pub use fields::{fields, finite_fields, DurationUnit, Field, Fields, Stat, Value, QUANTILES};
 pub use names::{numbered_name, Proposal, SeriesNames, Settled, MAX_RETIRED_NAMES};
 pub use own::{is_own_metric, own_metric_name, Own};
 pub use payload::{Body, Datagrams, Lines, Payload, DEFAULT_MAX_DATAGRAM};

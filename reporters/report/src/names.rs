@@ -2,7 +2,7 @@
 //! settled once and kept.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use tachymeter_core::MetricKey;
+use tachymeter_core::{MetricEntry, MetricKey, RegistrySnapshot};
 
 /// How many names of series gone from the registry stay reserved (see
 /// [`SeriesNames`]).
@@ -136,18 +136,72 @@ impl SeriesNames {
     pub fn settle<'k>(
         &mut self,
         keys: impl IntoIterator<Item = &'k MetricKey>,
-        mut propose: impl FnMut(&MetricKey) -> Proposal,
+        propose: impl FnMut(&MetricKey) -> Proposal,
+    ) {
+        self.settle_by(keys, |key| key, propose);
+    }
+
+    /// Settles the names of `snapshot`'s series as [`settle`](Self::settle)
+    /// does, `propose` seeing each new metric whole (its kind too), then
+    /// yields every metric with its settled name, in registry order: the
+    /// loop every line encoder starts with.
+    ///
+    /// ```
+    /// use tachymeter_core::Registry;
+    /// use tachymeter_report::{Proposal, SeriesNames};
+    ///
+    /// let registry = Registry::new();
+    /// registry.counter("a b")?;
+    /// registry.counter("a_b")?;
+    /// let mut names = SeriesNames::new();
+    /// let mut propose = |entry: &tachymeter_core::MetricEntry| {
+    ///     let identity = entry.key.name().replace(' ', "_");
+    ///     Proposal {
+    ///         name_end: identity.len(),
+    ///         verbatim: identity == entry.key.name(),
+    ///         identity,
+    ///         space: 0,
+    ///     }
+    /// };
+    /// let snapshot = registry.snapshot();
+    /// let wire: Vec<&str> = names
+    ///     .settle_snapshot(&snapshot, &mut propose)
+    ///     .map(|(_, settled)| settled.identity.as_str())
+    ///     .collect();
+    /// // Both first seen together: the name that needs no cleaning wins.
+    /// assert_eq!(wire, ["a_b_2", "a_b"]);
+    /// # Ok::<(), tachymeter_core::RegistryError>(())
+    /// ```
+    pub fn settle_snapshot<'s>(
+        &'s mut self,
+        snapshot: &'s RegistrySnapshot,
+        propose: &mut dyn FnMut(&MetricEntry) -> Proposal,
+    ) -> impl Iterator<Item = (&'s MetricEntry, &'s Settled)> + 's {
+        self.settle_by(&snapshot.metrics, |entry| &entry.key, propose);
+        let names = &*self;
+        snapshot
+            .metrics
+            .iter()
+            .filter_map(move |entry| Some((entry, names.get(&entry.key)?)))
+    }
+
+    fn settle_by<'k, T: 'k>(
+        &mut self,
+        items: impl IntoIterator<Item = &'k T>,
+        key_of: impl Fn(&'k T) -> &'k MetricKey,
+        mut propose: impl FnMut(&T) -> Proposal,
     ) {
         self.report += 1;
         let report = self.report;
         let mut new: Vec<(&MetricKey, Proposal)> = Vec::new();
-        for key in keys {
+        for item in items {
+            let key = key_of(item);
             match self.entries.get_mut(key) {
                 Some(entry) => {
                     entry.seen = report;
                     entry.retired = false;
                 }
-                None => new.push((key, propose(key))),
+                None => new.push((key, propose(item))),
             }
         }
         // Verbatim names first, each group in the order given.

@@ -17,10 +17,9 @@
 use crate::name::{clean_prefix, WireName};
 use crate::sample::{samples, Sample};
 use crate::series::Series;
-use std::collections::HashMap;
 use std::fmt::Write;
 use std::time::SystemTime;
-use tachymeter_core::{HistogramSnapshot, MetricKey, MetricSnapshot, RegistrySnapshot};
+use tachymeter_core::{HistogramSnapshot, MetricEntry, MetricSnapshot, RegistrySnapshot};
 use tachymeter_report::{
     Datagrams, DurationUnit, Encode, Encoded, Previous, Proposal, SeriesNames, DEFAULT_MAX_DATAGRAM,
 };
@@ -286,39 +285,26 @@ impl Encoder {
     /// forgets those gone from the registry (see [`Previous`]).
     fn track(&mut self, snapshot: &RegistrySnapshot) {
         let o = &self.options;
-        // The daemon keeps counters, gauges and timers apart: each kind
-        // is a space of its own.
-        let spaces: HashMap<&MetricKey, u8> = snapshot
-            .metrics
-            .iter()
-            .filter(|e| self.names.get(&e.key).is_none())
-            .map(|e| {
-                let space = match e.snapshot {
+        let mut propose = |entry: &MetricEntry| {
+            let wire = WireName::new(&o.prefix, &entry.key, &o.tags, o.dogstatsd);
+            Proposal {
+                identity: wire.id(),
+                name_end: wire.name_end,
+                // The daemon keeps counters, gauges and timers apart: each
+                // kind is a space of its own.
+                space: match entry.snapshot {
                     MetricSnapshot::Counter(_) | MetricSnapshot::Meter(_) => 0,
                     MetricSnapshot::Gauge { .. }
                     | MetricSnapshot::GaugeF64 { .. }
                     | MetricSnapshot::CounterF64 { .. } => 1,
                     _ => 2,
-                };
-                (&e.key, space)
-            })
-            .collect();
-        self.names
-            .settle(snapshot.metrics.iter().map(|e| &e.key), |key| {
-                let wire = WireName::new(&o.prefix, key, &o.tags, o.dogstatsd);
-                Proposal {
-                    identity: wire.id(),
-                    name_end: wire.name_end,
-                    space: spaces.get(key).copied().unwrap_or(0),
-                    verbatim: wire.verbatim,
-                }
-            });
-        self.series.finish(snapshot);
-        for entry in &snapshot.metrics {
-            if self.series.get(&entry.key).is_some() {
-                continue;
+                },
+                verbatim: wire.verbatim,
             }
-            if let Some(settled) = self.names.get(&entry.key) {
+        };
+        self.series.finish(snapshot);
+        for (entry, settled) in self.names.settle_snapshot(snapshot, &mut propose) {
+            if self.series.get(&entry.key).is_none() {
                 let wire = WireName::settled(&settled.identity, settled.name_end, o.dogstatsd);
                 self.series.insert(&entry.key, Series::new(wire));
             }
