@@ -59,11 +59,12 @@
 //! [`Trace`](tachymeter_core::Trace)), with no setup. The trace is the
 //! request's W3C `traceparent` header (sampled flag set), or, with the
 //! `opentelemetry` feature, the current OpenTelemetry span
-//! (`opentelemetry::Context::current()`) when it is sampled. A
-//! `tracing-opentelemetry` span is not that context (it lives in
-//! `tracing`); record such a request's values with
-//! `update_with_exemplar` by hand. An unsampled or missing trace
-//! leaves nothing, and costs one header lookup.
+//! (`opentelemetry::Context::current()`) when it is sampled: the span an
+//! OpenTelemetry layer made current, or the entered `tracing` span under
+//! `tracing-opentelemetry` 0.32 or later (which makes an entered span's
+//! context current by default), so with tower-http's `TraceLayer` put the
+//! metrics layers inside it. An unsampled or missing trace leaves
+//! nothing, and costs one header lookup.
 //!
 //! Every layer is built with a registry and a name (or a
 //! [`MetricKey`](tachymeter_core::MetricKey) with labels) and registers its

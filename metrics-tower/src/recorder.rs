@@ -391,6 +391,7 @@ impl RequestMetrics {
     /// (method, route, scheme): `http.server.request.duration{…,
     /// http.response.status_code, error.type}` timed to the response head,
     /// and `active` as `http.server.active_requests`.
+    #[cfg(feature = "axum")]
     pub(crate) fn conventions(
         registry: &Registry,
         key: MetricKey,

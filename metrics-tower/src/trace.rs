@@ -5,7 +5,8 @@ use tachymeter_core::Trace;
 
 /// The request's sampled trace: with the `opentelemetry` feature, the
 /// current OpenTelemetry context's span when it is sampled (one
-/// OpenTelemetry's own instrumentation made current); else the W3C
+/// OpenTelemetry's own instrumentation made current, or an entered
+/// `tracing` span's under `tracing-opentelemetry`); else the W3C
 /// `traceparent` header when its sampled flag is set. `None` otherwise:
 /// no exemplar.
 #[inline]
