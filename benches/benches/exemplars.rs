@@ -1,6 +1,6 @@
 //! What an exemplar costs on the recording path: a timer and a counter
-//! recorded with a trace against the same recorded plainly, in the same
-//! run (one thread).
+//! recorded with a trace (and a timer with a trace and two labels) against
+//! the same recorded plainly, in the same run (one thread).
 
 use criterion::Criterion;
 use std::hint::black_box;
@@ -12,10 +12,7 @@ fn exemplars(c: &mut Criterion) {
     let registry = Registry::new();
     let timer = registry.timer("t").unwrap();
     let counter = registry.counter("c").unwrap();
-    let trace = Trace {
-        trace_id: [0x4b; 16],
-        span_id: [0x0f; 8],
-    };
+    let trace = Trace::new([0x4b; 16], [0x0f; 8]);
     let mut g = c.benchmark_group("exemplars/timer");
     let mut ns = 1_000u64;
     g.bench_function("update", |b| {
@@ -28,6 +25,16 @@ fn exemplars(c: &mut Criterion) {
         b.iter(|| {
             ns = ns.wrapping_mul(6364136223846793005).wrapping_add(1) % 1_000_000_000 + 1_000;
             timer.update_with_exemplar(black_box(Duration::from_nanos(ns)), black_box(trace))
+        })
+    });
+    let labelled = trace
+        .with_label("tenant", "acme")
+        .and_then(|t| t.with_label("user", "4711"))
+        .unwrap();
+    g.bench_function("update_with_labelled_exemplar", |b| {
+        b.iter(|| {
+            ns = ns.wrapping_mul(6364136223846793005).wrapping_add(1) % 1_000_000_000 + 1_000;
+            timer.update_with_exemplar(black_box(Duration::from_nanos(ns)), black_box(labelled))
         })
     });
     g.finish();
@@ -50,6 +57,13 @@ fn main() {
                 "timer record with an exemplar / without",
                 "exemplars/timer",
                 "update_with_exemplar",
+                "update",
+                10.0,
+            ),
+            RatioCheck::new(
+                "timer record with an exemplar of two labels / without",
+                "exemplars/timer",
+                "update_with_labelled_exemplar",
                 "update",
                 10.0,
             ),

@@ -117,10 +117,7 @@ fn the_dashboard_shows_every_timer_live_in_a_real_browser() {
     );
     // A series with a single point has no line: it is drawn as a dot. Its
     // value came with a trace: the card lists it among the slowest.
-    let trace = tachymeter_core::Trace {
-        trace_id: [0x4b; 16],
-        span_id: [0x0f; 8],
-    };
+    let trace = tachymeter_core::Trace::new([0x4b; 16], [0x0f; 8]);
     once.update_with_exemplar(Duration::from_millis(3), trace);
     wait_for(
         &browser,

@@ -109,3 +109,47 @@ fn prometheus_stores_the_sampled_traces_of_the_get_route() {
     }
     assert!(checked >= 2, "{stored:?}");
 }
+
+#[test]
+fn prometheus_stores_an_exemplar_s_own_labels_as_they_were_given() {
+    let registry = Registry::new();
+    let server = ServedRouter::start(app(&registry, sample_store()).unwrap()).unwrap();
+    let prometheus = Prometheus::start_with(
+        PrometheusOptions::new(server.addr().to_string()).exemplar_storage(true),
+    )
+    .unwrap();
+    // Braces, `#`, `=`, commas and spaces inside the quotes, non-ASCII
+    // text, and the longest label text.
+    let tenant = "{a=b}, #1 café";
+    let long = "x".repeat(tachymeter_core::EXEMPLAR_LABEL_BYTES - tenant.len() - 10);
+    let trace = tachymeter_core::Trace::new([0x5a; 16], [0x0f; 8])
+        .with_label("tenant", tenant)
+        .unwrap()
+        .with_label("long", &long)
+        .unwrap();
+    registry
+        .counter("orders")
+        .unwrap()
+        .inc_with_exemplar(1, trace);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let stored = loop {
+        let stored = prometheus
+            .query_exemplars("{__name__=\"orders_total\"}")
+            .unwrap();
+        if stored.iter().any(|s| !s.exemplars.is_empty()) || Instant::now() > deadline {
+            break stored;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let e = stored
+        .iter()
+        .flat_map(|s| &s.exemplars)
+        .next()
+        .unwrap_or_else(|| panic!("no exemplar stored: {stored:?}"));
+    assert_eq!(e.labels["trace_id"], "5a".repeat(16), "{e:?}");
+    assert_eq!(e.labels["span_id"], "0f".repeat(8), "{e:?}");
+    assert_eq!(e.labels["tenant"], tenant, "{e:?}");
+    assert_eq!(e.labels["long"], long, "{e:?}");
+    assert_eq!(e.labels.len(), 4, "{e:?}");
+    assert_eq!(e.value, 1.0);
+}

@@ -92,7 +92,7 @@ impl Counter {
     /// use tachymeter_core::{Counter, Trace};
     ///
     /// let errors = Counter::new();
-    /// let trace = Trace { trace_id: [1; 16], span_id: [2; 8] };
+    /// let trace = Trace::new([1; 16], [2; 8]);
     /// errors.inc_with_exemplar(1, trace);
     /// assert_eq!(errors.snapshot().exemplar.map(|e| e.trace), Some(trace));
     /// ```

@@ -10,11 +10,13 @@
 //! with another writer keeps the other's exemplar), and a metric no
 //! exemplar was recorded into holds no slot at all.
 
+use crate::exemplar_labels::{ExemplarLabelError, ExemplarLabels, INLINE};
 use std::sync::atomic::{fence, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// A sampled trace's ids, attached to a recorded value.
+/// A sampled trace's ids, and optionally a few small labels, attached to a
+/// recorded value.
 ///
 /// ```
 /// use tachymeter_core::Trace;
@@ -31,9 +33,34 @@ pub struct Trace {
     pub trace_id: [u8; 16],
     /// The span id (8 bytes, not all zero).
     pub span_id: [u8; 8],
+    /// Labels the exemplar carries beside the ids (none unless added
+    /// with [`with_label`](Self::with_label)).
+    pub labels: ExemplarLabels,
 }
 
 impl Trace {
+    /// The trace with these ids and no label.
+    ///
+    /// ```
+    /// let trace = tachymeter_core::Trace::new([1; 16], [2; 8]);
+    /// assert!(trace.labels.is_empty());
+    /// ```
+    pub fn new(trace_id: [u8; 16], span_id: [u8; 8]) -> Trace {
+        Trace {
+            trace_id,
+            span_id,
+            labels: ExemplarLabels::default(),
+        }
+    }
+
+    /// This trace with the exemplar label `name="value"` added: see
+    /// [`ExemplarLabels`] for the limits, which keep every exemplar within
+    /// OpenMetrics' 128 characters.
+    pub fn with_label(mut self, name: &str, value: &str) -> Result<Trace, ExemplarLabelError> {
+        self.labels = self.labels.with(name, value)?;
+        Ok(self)
+    }
+
     /// The trace of a W3C `traceparent` header value
     /// (`version-traceid-spanid-flags`, lowercase hex) when it is valid and
     /// its sampled flag is set; `None` otherwise (unsampled, malformed, or
@@ -55,7 +82,7 @@ impl Trace {
         hex(flags, &mut flag)?;
         let sampled = flag[0] & 1 == 1;
         let valid = trace_id != [0; 16] && span_id != [0; 8];
-        (sampled && valid).then_some(Trace { trace_id, span_id })
+        (sampled && valid).then(|| Trace::new(trace_id, span_id))
     }
 
     /// The trace id as 32 lowercase hex digits.
@@ -121,8 +148,9 @@ struct Slot {
 
 impl Slot {
     /// Writes `e`, unless another writer is in the slot (then its
-    /// exemplar stands).
-    fn write(&self, e: &Exemplar) {
+    /// exemplar stands); its labels into `labels` when the metric has
+    /// label words (which exist once any exemplar of it had labels).
+    fn write(&self, e: &Exemplar, labels: &OnceLock<LabelWords>, index: usize) {
         let seq = self.seq.load(Ordering::Relaxed);
         if seq & 1 == 1
             || self
@@ -145,11 +173,18 @@ impl Slot {
         for (slot, word) in self.words.iter().zip(words) {
             slot.store(word, Ordering::Relaxed);
         }
+        // Read once in the slot: a writer with labels made the words
+        // before it took any slot, so no earlier exemplar's labels stay.
+        if let Some(all) = labels.get() {
+            for (slot, word) in all[index].iter().zip(e.trace.labels.to_words()) {
+                slot.store(word, Ordering::Relaxed);
+            }
+        }
         self.seq.store(seq + 2, Ordering::Release);
     }
 
     /// The exemplar in the slot, if any and not being written.
-    fn read(&self) -> Option<Exemplar> {
+    fn read(&self, labels: &OnceLock<LabelWords>, index: usize) -> Option<Exemplar> {
         for _ in 0..4 {
             let before = self.seq.load(Ordering::Acquire);
             if before == 0 {
@@ -160,6 +195,11 @@ impl Slot {
                 continue;
             }
             let w: [u64; WORDS] = std::array::from_fn(|i| self.words[i].load(Ordering::Relaxed));
+            // Looked up after the sequence number: a writer with labels
+            // made the words before it wrote this slot.
+            let labels = labels.get().map(|all| &all[index]);
+            let l: [u64; INLINE / 8] =
+                std::array::from_fn(|i| labels.map_or(0, |l| l[i].load(Ordering::Relaxed)));
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) != before {
                 continue;
@@ -171,6 +211,7 @@ impl Slot {
                 trace: Trace {
                     trace_id,
                     span_id: w[2].to_le_bytes(),
+                    labels: ExemplarLabels::from_words(l),
                 },
                 value: w[3],
                 unix_nanos: w[4],
@@ -194,18 +235,23 @@ fn split(id: &[u8; 16]) -> [u64; 2] {
 /// recent one.
 pub const HISTOGRAM_EXEMPLARS: usize = 64;
 
+/// The label words of a metric's slots, one set per slot.
+type LabelWords = Box<[[AtomicU64; INLINE / 8]]>;
+
 /// A metric's exemplars: none until the first is recorded, then `N`
 /// slots (a histogram's 64, one per power of two of the value; a
-/// counter's one).
+/// counter's one), and words for labels once an exemplar has some.
 #[derive(Debug, Default)]
 pub(crate) struct Exemplars<const N: usize> {
     slots: OnceLock<Box<[Slot; N]>>,
+    labels: OnceLock<LabelWords>,
 }
 
 impl<const N: usize> Exemplars<N> {
     pub(crate) fn new() -> Self {
         Exemplars {
             slots: OnceLock::new(),
+            labels: OnceLock::new(),
         }
     }
 
@@ -217,11 +263,19 @@ impl<const N: usize> Exemplars<N> {
         let slots = self
             .slots
             .get_or_init(|| Box::new(std::array::from_fn(|_| Slot::default())));
-        slots[slot % N].write(&Exemplar {
-            trace,
-            value,
-            unix_nanos,
-        });
+        if !trace.labels.is_empty() {
+            self.labels
+                .get_or_init(|| (0..N).map(|_| Default::default()).collect());
+        }
+        slots[slot % N].write(
+            &Exemplar {
+                trace,
+                value,
+                unix_nanos,
+            },
+            &self.labels,
+            slot % N,
+        );
     }
 
     /// Every exemplar kept, by increasing value.
@@ -229,14 +283,18 @@ impl<const N: usize> Exemplars<N> {
         let Some(slots) = self.slots.get() else {
             return Vec::new();
         };
-        let mut out: Vec<Exemplar> = slots.iter().filter_map(Slot::read).collect();
+        let mut out: Vec<Exemplar> = (0..N)
+            .filter_map(|i| slots[i].read(&self.labels, i))
+            .collect();
         out.sort_by_key(|e| (e.value, e.unix_nanos));
         out
     }
 
     /// The exemplar of slot 0 (a counter's only one).
     pub(crate) fn first(&self) -> Option<Exemplar> {
-        self.slots.get().and_then(|slots| slots[0].read())
+        self.slots
+            .get()
+            .and_then(|slots| slots[0].read(&self.labels, 0))
     }
 }
 

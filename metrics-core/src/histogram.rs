@@ -215,7 +215,7 @@ impl Histogram {
     /// use tachymeter_core::{Histogram, Trace};
     ///
     /// let h = Histogram::new();
-    /// let trace = Trace { trace_id: [7; 16], span_id: [9; 8] };
+    /// let trace = Trace::new([7; 16], [9; 8]);
     /// h.update_with_exemplar(1_500, trace);
     /// let exemplars = h.snapshot().exemplars;
     /// assert_eq!((exemplars[0].value, exemplars[0].trace), (1_500, trace));

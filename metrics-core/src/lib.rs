@@ -36,6 +36,7 @@ mod description;
 mod error;
 mod ewma;
 mod exemplar;
+mod exemplar_labels;
 mod family;
 mod functional;
 mod gauge;
@@ -63,6 +64,9 @@ pub use description::{Description, Unit};
 pub use error::RegistryError;
 pub use ewma::{Ewma, TICK_INTERVAL};
 pub use exemplar::{Exemplar, Trace, HISTOGRAM_EXEMPLARS};
+pub use exemplar_labels::{
+    ExemplarLabelError, ExemplarLabels, EXEMPLAR_LABELS, EXEMPLAR_LABEL_BYTES,
+};
 pub use family::{Family, Member};
 pub use functional::{FunctionalCounter, FunctionalGauge};
 pub use gauge::{Gauge, GaugeF64};

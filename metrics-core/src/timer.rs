@@ -85,7 +85,7 @@ impl Timer {
     /// use tachymeter_core::{Timer, Trace};
     ///
     /// let timer = Timer::new();
-    /// let trace = Trace { trace_id: [3; 16], span_id: [4; 8] };
+    /// let trace = Trace::new([3; 16], [4; 8]);
     /// timer.update_with_exemplar(Duration::from_millis(250), trace);
     /// let exemplars = timer.snapshot().durations.exemplars;
     /// assert_eq!((exemplars[0].value, exemplars[0].trace), (250_000_000, trace));

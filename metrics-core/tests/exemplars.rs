@@ -1,5 +1,6 @@
 //! Exemplars: `traceparent` parsing, what a histogram and a counter keep,
-//! and that a reader never sees half of one exemplar and half of another.
+//! and that a reader never sees half of one exemplar and half of another
+//! (its labels included).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -38,10 +39,7 @@ fn only_a_valid_sampled_traceparent_gives_a_trace() {
 }
 
 fn trace(k: u8) -> Trace {
-    Trace {
-        trace_id: [k; 16],
-        span_id: [k; 8],
-    }
+    Trace::new([k; 16], [k; 8])
 }
 
 #[test]
@@ -75,6 +73,12 @@ fn a_histogram_keeps_the_latest_per_power_of_two_and_a_counter_its_latest() {
     assert!(e.unix_nanos > 1_600_000_000_000_000_000);
 }
 
+/// `trace(k)` with a label saying `k` too, its length varying with `k`.
+fn labelled(k: u8) -> Trace {
+    let value = format!("{k}{}", "x".repeat(usize::from(k % 40)));
+    trace(k).with_label("k", &value).unwrap()
+}
+
 #[test]
 fn readers_never_see_a_torn_exemplar() {
     let h = Histogram::new();
@@ -87,9 +91,11 @@ fn readers_never_see_a_torn_exemplar() {
                 let mut k = w;
                 while !stop.load(Ordering::Relaxed) {
                     k = k.wrapping_add(2);
-                    // Every part of one exemplar says `k`.
-                    h.update_with_exemplar(u64::from(k) << 8 | u64::from(k), trace(k));
-                    c.inc_with_exemplar(u64::from(k), trace(k));
+                    // Every part of one exemplar says `k`; the even ones
+                    // carry a label, the odd ones none.
+                    let t = if k % 2 == 0 { labelled(k) } else { trace(k) };
+                    h.update_with_exemplar(u64::from(k) << 8 | u64::from(k), t);
+                    c.inc_with_exemplar(u64::from(k), t);
                 }
             });
         }
@@ -104,6 +110,8 @@ fn readers_never_see_a_torn_exemplar() {
                 assert!(e.trace.trace_id.iter().all(|b| *b == k), "{e:?}");
                 assert!(e.trace.span_id.iter().all(|b| *b == k), "{e:?}");
                 assert_eq!(e.value as u8, k, "{e:?}");
+                let expected = if k % 2 == 0 { labelled(k) } else { trace(k) };
+                assert_eq!(e.trace.labels, expected.labels, "{e:?}");
             }
         }
         stop.store(true, Ordering::Relaxed);

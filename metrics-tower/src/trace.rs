@@ -26,10 +26,8 @@ fn context_trace() -> Option<Trace> {
     let context = opentelemetry::Context::current();
     let span = context.span();
     let span = span.span_context();
-    (span.is_valid() && span.is_sampled()).then(|| Trace {
-        trace_id: span.trace_id().to_bytes(),
-        span_id: span.span_id().to_bytes(),
-    })
+    (span.is_valid() && span.is_sampled())
+        .then(|| Trace::new(span.trace_id().to_bytes(), span.span_id().to_bytes()))
 }
 
 #[cfg(not(feature = "opentelemetry"))]

@@ -669,9 +669,16 @@ fn int(value: u64) -> number_data_point::Value {
     number_data_point::Value::AsInt(i64::try_from(value).unwrap_or(i64::MAX))
 }
 
-/// A kept exemplar as an OTLP one: the trace's ids, the value, the time.
+/// A kept exemplar as an OTLP one: the trace's ids, its own labels as
+/// filtered attributes, the value, the time.
 fn exemplar(e: &tachymeter_core::Exemplar, value: number_data_point::Value) -> Exemplar {
     Exemplar {
+        filtered_attributes: e
+            .trace
+            .labels
+            .iter()
+            .map(|(k, v)| attribute(k, v))
+            .collect(),
         time_unix_nano: e.unix_nanos,
         trace_id: e.trace.trace_id.to_vec(),
         span_id: e.trace.span_id.to_vec(),
@@ -679,7 +686,6 @@ fn exemplar(e: &tachymeter_core::Exemplar, value: number_data_point::Value) -> E
             number_data_point::Value::AsDouble(v) => exemplar::Value::AsDouble(v),
             number_data_point::Value::AsInt(v) => exemplar::Value::AsInt(v),
         }),
-        ..Default::default()
     }
 }
 

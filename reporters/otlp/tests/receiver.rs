@@ -549,10 +549,7 @@ fn a_dead_or_hanging_receiver_costs_failed_reports_not_recording() {
 fn exemplars_arrive_on_counter_and_histogram_points_with_their_trace() {
     let receiver = OtlpReceiver::start().unwrap();
     let registry = Registry::new();
-    let trace = tachymeter_core::Trace {
-        trace_id: [0xab; 16],
-        span_id: [0xcd; 8],
-    };
+    let trace = tachymeter_core::Trace::new([0xab; 16], [0xcd; 8]);
     registry
         .timer("latency")
         .unwrap()
@@ -560,7 +557,7 @@ fn exemplars_arrive_on_counter_and_histogram_points_with_their_trace() {
     registry
         .counter("errors")
         .unwrap()
-        .inc_with_exemplar(2, trace);
+        .inc_with_exemplar(2, trace.with_label("tenant", "acme").unwrap());
     registry.counter("plain").unwrap().inc(1);
     let mut reporter = reporter(&receiver, &registry, &[]);
     reporter.report(&registry.snapshot()).unwrap();
@@ -575,10 +572,17 @@ fn exemplars_arrive_on_counter_and_histogram_points_with_their_trace() {
     );
     assert_eq!(e["as_double"], 0.25);
     assert!(int(&e["time_unix_nano"]) > 1_600_000_000_000_000_000);
+    assert_eq!(e["filtered_attributes"], Value::Null);
     let e = &m["errors"]["sum"]["data_points"][0]["exemplars"][0];
     assert_eq!(
         (e["trace_id"].as_str(), int(&e["as_int"])),
         (Some(trace_b64), 2)
+    );
+    // The exemplar's own labels, as filtered attributes.
+    let own = &e["filtered_attributes"][0];
+    assert_eq!(
+        (own["key"].as_str(), own["value"]["string_value"].as_str()),
+        (Some("tenant"), Some("acme"))
     );
     assert_eq!(
         m["plain"]["sum"]["data_points"][0]["exemplars"],

@@ -197,18 +197,20 @@ impl PrometheusExporter {
     }
 }
 
-/// An exemplar as the protobuf exposition has it: the trace's ids as
-/// labels, the value in the exported unit, and its time.
+/// An exemplar as the protobuf exposition has it: the trace's ids and
+/// its own labels as labels, the value in the exported unit, and its time.
 fn exemplar(e: &Exemplar, per_unit: f64) -> proto::Exemplar {
     let label = |name: &str, value: String| proto::LabelPair {
         name: name.to_string(),
         value,
     };
+    let ids = [
+        label("trace_id", e.trace.trace_id_hex()),
+        label("span_id", e.trace.span_id_hex()),
+    ];
+    let own = e.trace.labels.iter().map(|(n, v)| label(n, v.to_string()));
     proto::Exemplar {
-        label: vec![
-            label("trace_id", e.trace.trace_id_hex()),
-            label("span_id", e.trace.span_id_hex()),
-        ],
+        label: ids.into_iter().chain(own).collect(),
         value: e.value as f64 / per_unit,
         timestamp: Some(proto::Timestamp {
             seconds: i64::try_from(e.unix_nanos / 1_000_000_000).unwrap_or(i64::MAX),
@@ -401,15 +403,16 @@ mod tests {
     #[test]
     fn exemplars_ride_on_counters_classic_buckets_and_native_histograms() {
         let registry = Registry::new();
-        let trace = tachymeter_core::Trace {
-            trace_id: [0xab; 16],
-            span_id: [0xcd; 8],
-        };
+        let trace = tachymeter_core::Trace::new([0xab; 16], [0xcd; 8]);
         registry
             .timer("t")
             .unwrap()
             .update_with_exemplar(Duration::from_millis(2), trace);
-        registry.counter("c").unwrap().inc_with_exemplar(3, trace);
+        let labelled = trace.with_label("tenant", "acme").unwrap();
+        registry
+            .counter("c")
+            .unwrap()
+            .inc_with_exemplar(3, labelled);
         let exporter = PrometheusExporter::builder(&registry)
             .buckets(Buckets::Explicit(vec![0.001, 0.01]))
             .build();
@@ -426,7 +429,9 @@ mod tests {
         ];
         let counter = families[0].metric[0].counter.as_ref().unwrap();
         let e = counter.exemplar.as_ref().unwrap();
-        assert_eq!((labels(e), e.value), (ids.clone(), 3.0));
+        let mut with_own = ids.clone();
+        with_own.push(("tenant".to_string(), "acme".to_string()));
+        assert_eq!((labels(e), e.value), (with_own, 3.0));
         assert!(e.timestamp.unwrap().seconds > 1_600_000_000);
         let h = families[1].metric[0].histogram.as_ref().unwrap();
         assert_eq!(h.exemplars.len(), 1);

@@ -4,7 +4,7 @@
 use crate::buckets::{bucket_exemplars, Cumulative};
 use crate::names::{Family, Names, Shape};
 use crate::plan::{Count, Plan, SeriesText};
-use crate::write::{f64_value, help, i64_value, u64_value};
+use crate::write::{f64_value, help, i64_value, label_value, u64_value};
 use crate::{Buckets, Format, PrometheusExporter};
 use tachymeter_core::{Exemplar, HistogramSnapshot, MetricSnapshot, RegistrySnapshot};
 
@@ -186,12 +186,19 @@ fn write_histogram(
 }
 
 /// ` # {trace_id="…",span_id="…"} value timestamp`: an OpenMetrics
-/// exemplar (63 characters of labels, under the format's 128).
+/// exemplar (63 characters of labels, and at most 48 of its own ones:
+/// under the format's 128).
 fn exemplar(out: &mut String, e: &Exemplar, per_unit: f64) {
     out.push_str(" # {trace_id=\"");
     out.push_str(&e.trace.trace_id_hex());
     out.push_str("\",span_id=\"");
     out.push_str(&e.trace.span_id_hex());
+    for (name, value) in e.trace.labels.iter() {
+        out.push_str("\",");
+        out.push_str(name);
+        out.push_str("=\"");
+        label_value(out, value);
+    }
     out.push_str("\"} ");
     f64_value(out, e.value as f64 / per_unit);
     out.push(' ');

@@ -522,6 +522,11 @@ fn exemplars_go_on_openmetrics_bucket_and_total_lines_only() {
         .counter("orders")
         .unwrap()
         .inc_with_exemplar(1, trace);
+    let labelled = trace.with_label("tenant", "acme").unwrap();
+    registry
+        .counter("refunds")
+        .unwrap()
+        .inc_with_exemplar(2, labelled);
     let exporter = PrometheusExporter::new(&registry);
     let om = exporter.render(Format::OpenMetrics);
     let with = |line: &str| {
@@ -547,6 +552,9 @@ fn exemplars_go_on_openmetrics_bucket_and_total_lines_only() {
         "get_book_seconds_bucket{le=\"+Inf\"} 2"
     );
     assert!(with("orders_total 1 # ").starts_with(&format!("orders_total 1 # {ids} 1.0 ")));
+    // An exemplar's own labels follow the ids.
+    let own = ids.replace('}', ",tenant=\"acme\"}");
+    assert!(with("refunds_total 2 # ").starts_with(&format!("refunds_total 2 # {own} 2.0 ")));
     // The exemplar's time, in seconds.
     let stamp: f64 = with("orders_total")
         .rsplit(' ')
