@@ -50,7 +50,9 @@ fn counters(c: &mut Criterion) {
     g.finish();
 }
 
-fn timers(c: &mut Criterion) {
+/// 1,000 timers in our registry, and 1,000 histograms of 14 exponential
+/// buckets in prometheus-client's, with the same values.
+fn classic_pair() -> (Registry, PcRegistry) {
     let ours = Registry::new();
     let mut theirs = PcRegistry::default();
     for i in 0..N {
@@ -63,6 +65,11 @@ fn timers(c: &mut Criterion) {
         }
         theirs.register(name, "latency", histogram);
     }
+    (ours, theirs)
+}
+
+fn timers(c: &mut Criterion) {
+    let (ours, theirs) = classic_pair();
     // The default shape: histograms with OpenTelemetry's 14 duration
     // bounds (theirs have 14 exponential ones); summaries when asked.
     let exporter = PrometheusExporter::new(&ours);
@@ -121,37 +128,56 @@ fn native_histograms(c: &mut Criterion) {
 /// Rounds of the interleaved check.
 const ROUNDS: usize = 41;
 
-/// The native-histogram renders timed in turn, one of each per round (the
-/// first alternating): a slow spell of the machine (tens of percent on a
-/// shared VM) then hits both sides of a round alike. Prints the median of
-/// the per-round ratios.
-fn interleaved_native() {
-    let (exporter, theirs) = native_pair();
+/// `ours` and `theirs` timed in turn, one of each per round (the first
+/// alternating): a slow spell of the machine (tens of percent on a shared
+/// VM) then hits both sides of a round alike. Prints the median of the
+/// per-round ratios.
+fn interleaved(what: &str, mut ours: impl FnMut(), mut theirs: impl FnMut()) {
     let mut ratios = Vec::with_capacity(ROUNDS);
     for round in 0..=ROUNDS {
-        let mut ours = Duration::ZERO;
-        let mut them = Duration::ZERO;
+        let mut times = [Duration::ZERO; 2];
         for side in [round % 2, 1 - round % 2] {
             let start = Instant::now();
             if side == 0 {
-                black_box(exporter.render_protobuf());
-                ours = start.elapsed();
+                ours();
             } else {
-                black_box(encode_to_vec(black_box(&theirs)).unwrap());
-                them = start.elapsed();
+                theirs();
             }
+            times[side] = start.elapsed();
         }
         // The first round warms both up.
         if round > 0 {
-            ratios.push(ours.as_secs_f64() / them.as_secs_f64());
+            ratios.push(times[0].as_secs_f64() / times[1].as_secs_f64());
         }
     }
     ratios.sort_by(f64::total_cmp);
     let median = ratios[ratios.len() / 2];
     println!(
-        "\ninterleaved check: 1,000 timers as native histograms, protobuf / prometheus-client's, \
-         median of {ROUNDS} paired rounds = {median:.2}x (target <= 1.0x) {}",
+        "interleaved check: {what}, median of {ROUNDS} paired rounds = {median:.2}x \
+         (target <= 1.0x) {}",
         if median <= 1.0 { "ok" } else { "MISSED" }
+    );
+}
+
+/// The interleaved checks of the two timer targets.
+fn interleaved_checks() {
+    println!();
+    let (ours, theirs) = classic_pair();
+    let exporter = PrometheusExporter::new(&ours);
+    interleaved(
+        "1,000 timers as histograms, text / prometheus-client's",
+        || drop(black_box(exporter.render(Format::Text))),
+        || {
+            let mut out = String::new();
+            encode(&mut out, black_box(&theirs)).unwrap();
+            black_box(out);
+        },
+    );
+    let (exporter, theirs) = native_pair();
+    interleaved(
+        "1,000 timers as native histograms, protobuf / prometheus-client's",
+        || drop(black_box(exporter.render_protobuf())),
+        || drop(black_box(encode_to_vec(black_box(&theirs)).unwrap())),
     );
 }
 
@@ -163,7 +189,7 @@ fn main() {
     native_histograms(&mut c);
     c.final_summary();
     if std::env::args().any(|a| a == "--bench") {
-        interleaved_native();
+        interleaved_checks();
     }
     print_ratios(
         &[

@@ -276,8 +276,9 @@ pub(crate) fn bucket_exemplars<'e>(
 }
 
 /// Buffers for a classic histogram's lines, kept from one series to the
-/// next: the counts, and the `le` texts of the last bounds written (the
-/// same for every series with the same explicit bounds).
+/// next: the counts, the `le` texts of the last bounds written (the same
+/// for every series with the same explicit bounds), and the start every
+/// `_bucket` line of a series shares.
 #[derive(Debug, Default)]
 pub(crate) struct Cumulative {
     limits: Vec<u64>,
@@ -285,6 +286,8 @@ pub(crate) struct Cumulative {
     /// Where the bounds the texts are of were, and their texts.
     le_of: (usize, usize),
     le: Vec<String>,
+    /// `name_bucket{labels,le="`, written by the text exposition.
+    pub(crate) head: String,
 }
 
 impl Cumulative {

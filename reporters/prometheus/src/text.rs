@@ -168,21 +168,28 @@ fn write_histogram(
 ) {
     let bounds = buckets.bounds(h, per_unit);
     let mut picks = bucket_exemplars(exemplars, &bounds, per_unit);
+    let mut head = std::mem::take(&mut cumulative.head);
+    head.clear();
+    head.push_str(&family.name);
+    head.push_str("_bucket{");
+    head.push_str(labels);
+    if !labels.is_empty() {
+        head.push(',');
+    }
+    head.push_str("le=\"");
     let (le, counts) = cumulative.lines(h, bounds, per_unit);
-    for (le, &count) in le.iter().zip(counts) {
-        sample_line(out, &family.name, "_bucket", labels, Some(("le", le)));
+    let le = le.iter().map(String::as_str).chain(["+Inf"]);
+    for (le, &count) in le.zip(counts.iter().chain([&h.count])) {
+        out.push_str(&head);
+        out.push_str(le);
+        out.push_str("\"} ");
         u64_value(out, count);
         if let Some(e) = picks.next().flatten() {
             exemplar(out, e, per_unit);
         }
         out.push('\n');
     }
-    sample_line(out, &family.name, "_bucket", labels, Some(("le", "+Inf")));
-    u64_value(out, h.count);
-    if let Some(e) = picks.next().flatten() {
-        exemplar(out, e, per_unit);
-    }
-    out.push('\n');
+    cumulative.head = head;
 }
 
 /// ` # {trace_id="…",span_id="…"} value timestamp`: an OpenMetrics

@@ -42,31 +42,31 @@ const PAIRS: &str = "0001020304050607080910111213141516171819\
                      6061626364656667686970717273747576777879\
                      8081828384858687888990919293949596979899";
 
-/// Appends an unsigned integer, two digits at a time, with no check of the
-/// digits' encoding (they come from a `&str`).
-pub(crate) fn u64_value(out: &mut String, n: u64) {
+/// Appends an unsigned integer: digits written two at a time from the end
+/// of a stack buffer, then appended at once.
+pub(crate) fn u64_value(out: &mut String, mut n: u64) {
     if n < 10 {
         out.push((b'0' + n as u8) as char);
         return;
     }
-    // Highest pair first: find the largest power of 100 not above `n`.
-    let mut power = 1u64;
-    while n / power >= 100 {
-        power *= 100;
+    let pairs = PAIRS.as_bytes();
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&pairs[pair..pair + 2]);
     }
-    let top = (n / power) as usize;
-    if top < 10 {
-        out.push((b'0' + top as u8) as char);
+    if n >= 10 {
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&pairs[n as usize * 2..n as usize * 2 + 2]);
     } else {
-        out.push_str(&PAIRS[2 * top..2 * top + 2]);
+        at -= 1;
+        buf[at] = b'0' + n as u8;
     }
-    let mut rest = n % power;
-    while power > 1 {
-        power /= 100;
-        let pair = (rest / power) as usize;
-        rest %= power;
-        out.push_str(&PAIRS[2 * pair..2 * pair + 2]);
-    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
 }
 
 /// Appends a signed integer.
