@@ -52,9 +52,10 @@ fn counters(c: &mut Criterion) {
 
 /// 1,000 timers in our registry, and 1,000 histograms of 14 exponential
 /// buckets in prometheus-client's, with the same values.
-fn classic_pair() -> (Registry, PcRegistry) {
+fn classic_pair() -> (Registry, PcRegistry, Vec<PcHistogram>) {
     let ours = Registry::new();
     let mut theirs = PcRegistry::default();
+    let mut handles = Vec::with_capacity(N);
     for i in 0..N {
         let name = format!("latency_{i}");
         let timer = ours.timer(name.as_str()).unwrap();
@@ -63,13 +64,14 @@ fn classic_pair() -> (Registry, PcRegistry) {
             timer.update(Duration::from_nanos(ns));
             histogram.observe(ns as f64 / 1e9);
         }
-        theirs.register(name, "latency", histogram);
+        theirs.register(name, "latency", histogram.clone());
+        handles.push(histogram);
     }
-    (ours, theirs)
+    (ours, theirs, handles)
 }
 
 fn timers(c: &mut Criterion) {
-    let (ours, theirs) = classic_pair();
+    let (ours, theirs, _) = classic_pair();
     // The default shape: histograms with OpenTelemetry's 14 duration
     // bounds (theirs have 14 exponential ones); summaries when asked.
     let exporter = PrometheusExporter::new(&ours);
@@ -132,9 +134,21 @@ const ROUNDS: usize = 41;
 /// alternating): a slow spell of the machine (tens of percent on a shared
 /// VM) then hits both sides of a round alike. Prints the median of the
 /// per-round ratios.
-fn interleaved(what: &str, mut ours: impl FnMut(), mut theirs: impl FnMut()) {
+fn interleaved(what: &str, ours: impl FnMut(), theirs: impl FnMut()) {
+    interleaved_between(what, || {}, ours, theirs);
+}
+
+/// [`interleaved`], calling `between` (not timed) at the start of each
+/// round.
+fn interleaved_between(
+    what: &str,
+    mut between: impl FnMut(),
+    mut ours: impl FnMut(),
+    mut theirs: impl FnMut(),
+) {
     let mut ratios = Vec::with_capacity(ROUNDS);
     for round in 0..=ROUNDS {
+        between();
         let mut times = [Duration::ZERO; 2];
         for side in [round % 2, 1 - round % 2] {
             let start = Instant::now();
@@ -162,10 +176,30 @@ fn interleaved(what: &str, mut ours: impl FnMut(), mut theirs: impl FnMut()) {
 /// The interleaved checks of the two timer targets.
 fn interleaved_checks() {
     println!();
-    let (ours, theirs) = classic_pair();
+    let (ours, theirs, handles) = classic_pair();
     let exporter = PrometheusExporter::new(&ours);
     interleaved(
         "1,000 timers as histograms, text / prometheus-client's",
+        || drop(black_box(exporter.render(Format::Text))),
+        || {
+            let mut out = String::new();
+            encode(&mut out, black_box(&theirs)).unwrap();
+            black_box(out);
+        },
+    );
+    // What a scrape of a busy service meets: every series has a new value
+    // since the last one (ours then merge their stripes again).
+    let timers: Vec<_> = (0..N)
+        .map(|i| ours.timer(format!("latency_{i}").as_str()).unwrap())
+        .collect();
+    interleaved_between(
+        "1,000 busy timers as histograms, text / prometheus-client's",
+        || {
+            for (timer, histogram) in timers.iter().zip(&handles) {
+                timer.update(Duration::from_millis(3));
+                histogram.observe(0.003);
+            }
+        },
         || drop(black_box(exporter.render(Format::Text))),
         || {
             let mut out = String::new();

@@ -146,6 +146,8 @@ struct LastRead {
     stripes: usize,
     stats: ShardStats,
     all_time: Arc<Counts>,
+    /// Min and max as kept within the buckets of `all_time`.
+    min_max: (u64, u64),
     /// The window's start then, and the recent values against it.
     front: Instant,
     recent: Arc<Counts>,
@@ -155,6 +157,7 @@ struct LastRead {
 pub(crate) struct Reading {
     pub(crate) stats: ShardStats,
     all_time: Arc<Counts>,
+    min_max: (u64, u64),
     recent: Arc<Counts>,
     recent_span: Duration,
     age: Duration,
@@ -254,9 +257,13 @@ impl Histogram {
             .fold(false, |changed, s| s.take_changed() | changed);
         let count = stripes.clone().count();
         let reused = last.as_ref().filter(|l| !changed && l.stripes == count);
-        let (stats, all_time) = match reused {
-            Some(l) => (l.stats, Arc::clone(&l.all_time)),
-            None => merge(&inner.layout, stripes.copied()),
+        let (stats, all_time, min_max) = match reused {
+            Some(l) => (l.stats, Arc::clone(&l.all_time), l.min_max),
+            None => {
+                let (stats, all_time) = merge(&inner.layout, stripes.copied());
+                let min_max = min_max(&stats, &all_time, &inner.layout);
+                (stats, all_time, min_max)
+            }
         };
         // Until the window first slides (its start is the histogram's
         // creation), the recent values are all of them: share the counts.
@@ -273,6 +280,7 @@ impl Histogram {
             stripes: count,
             stats,
             all_time: Arc::clone(&all_time),
+            min_max,
             front: front_at,
             recent: Arc::clone(&recent),
         });
@@ -280,6 +288,7 @@ impl Histogram {
         Reading {
             stats,
             all_time,
+            min_max,
             recent,
             recent_span,
             age: now.saturating_duration_since(inner.created),
@@ -296,30 +305,7 @@ impl Histogram {
     pub(crate) fn build(&self, r: Reading) -> HistogramSnapshot {
         let s = r.stats;
         let layout = self.inner.layout;
-        // The buckets were read apart from min and max, and a value bumps
-        // its bucket before them: a snapshot racing a writer may see a count
-        // without its min or max (or the other way round). Keep each within
-        // the outermost bucket read, so that min <= every percentile <= max.
-        // A min or max outside its bucket is not yet (or no longer) the
-        // one of the values read: the bucket's outer bound stands in.
-        let (min, max) = match r.all_time.outer_buckets(&layout) {
-            None => (0, 0),
-            Some(((low, low_high), (high_low, high))) => {
-                let min = if (low..=low_high).contains(&s.min) {
-                    s.min
-                } else {
-                    low
-                };
-                let max = if (high_low..=high).contains(&s.max) {
-                    s.max
-                } else {
-                    high
-                };
-                // Two values of one bucket, each seen by only one of min and
-                // max: both are real, and in order once swapped.
-                (min.min(max), max.max(min))
-            }
-        };
+        let (min, max) = r.min_max;
         let distribution = |counts: Arc<Counts>, count: u64, span: Duration| Distribution {
             count,
             span,
@@ -411,6 +397,35 @@ fn merge<'s>(
 impl Default for Histogram {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The histogram's min and max as a snapshot gives them, read against the
+/// counts read.
+fn min_max(s: &ShardStats, all_time: &Counts, layout: &Layout) -> (u64, u64) {
+    // The buckets were read apart from min and max, and a value bumps
+    // its bucket before them: a snapshot racing a writer may see a count
+    // without its min or max (or the other way round). Keep each within
+    // the outermost bucket read, so that min <= every percentile <= max.
+    // A min or max outside its bucket is not yet (or no longer) the
+    // one of the values read: the bucket's outer bound stands in.
+    match all_time.outer_buckets(layout) {
+        None => (0, 0),
+        Some(((low, low_high), (high_low, high))) => {
+            let min = if (low..=low_high).contains(&s.min) {
+                s.min
+            } else {
+                low
+            };
+            let max = if (high_low..=high).contains(&s.max) {
+                s.max
+            } else {
+                high
+            };
+            // Two values of one bucket, each seen by only one of min and
+            // max: both are real, and in order once swapped.
+            (min.min(max), max.max(min))
+        }
     }
 }
 
