@@ -71,8 +71,26 @@ impl Env {
         Env::read(|name| std::env::var(name).ok())
     }
 
+    /// The settings of these variables alone, `(name, value)`, as if they
+    /// were the whole environment.
+    ///
+    /// ```
+    /// use tachymeter_otlp::Env;
+    ///
+    /// let env = Env::from_vars(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")]);
+    /// assert_eq!(env.endpoint(), "http://collector:4318/v1/metrics");
+    /// ```
+    pub fn from_vars(vars: &[(&str, &str)]) -> Env {
+        Env::read(|name| {
+            vars.iter()
+                .rev()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
     /// The settings `var` gives (a variable's value, or `None` when it is
-    /// not set): for tests, or settings kept elsewhere.
+    /// not set): for settings kept elsewhere.
     pub fn read(var: impl Fn(&str) -> Option<String>) -> Env {
         // The signal's own variable, else the generic one; empty is unset.
         let get = |what: &str| {
@@ -274,14 +292,9 @@ fn percent_decode(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn env(vars: &[(&str, &str)]) -> Env {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Env::read(|name| vars.get(name).cloned())
+        Env::from_vars(vars)
     }
 
     #[test]

@@ -12,17 +12,8 @@ use tachymeter_testkit::{own_count, Export, OtlpReceiver, HOSTILE_PIECES};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// The exporter's settings from `vars` alone (not this process's).
-fn env(vars: &[(&str, &str)]) -> Env {
-    let vars: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Env::read(|name| vars.get(name).cloned())
-}
-
 fn reporter(receiver: &OtlpReceiver, registry: &Registry, vars: &[(&str, &str)]) -> OtlpReporter {
-    env(vars)
+    Env::from_vars(vars)
         .builder_to(&receiver.endpoint())
         .map_encoder(|e| e.service_name("books"))
         .timeout(Duration::from_secs(2))
@@ -359,11 +350,12 @@ fn retries_lose_nothing_and_count_nothing_twice() {
     let receiver = OtlpReceiver::start().unwrap();
     let registry = Registry::new();
     let jobs = registry.counter("jobs").unwrap();
-    let mut delta = env(&[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta")])
-        .builder_to(&receiver.endpoint())
-        .timeout(Duration::from_millis(800))
-        .build(&registry)
-        .unwrap();
+    let mut delta =
+        Env::from_vars(&[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta")])
+            .builder_to(&receiver.endpoint())
+            .timeout(Duration::from_millis(800))
+            .build(&registry)
+            .unwrap();
     // Report 1: refused twice with retryable statuses, then taken.
     receiver
         .answer(json!([{"status": 503, "retry_after": "1"}, {"status": 429}]))
@@ -516,7 +508,7 @@ fn a_dead_or_hanging_receiver_costs_failed_reports_not_recording() {
     receiver
         .answer(json!([{"status": 503, "hang": 3}, {"status": 503, "hang": 3}, {"status": 503, "hang": 3}]))
         .unwrap();
-    let reporter = env(&[])
+    let reporter = Env::from_vars(&[])
         .builder_to(&receiver.endpoint())
         .timeout(Duration::from_millis(200))
         .start(&registry, Duration::from_millis(50))
@@ -537,7 +529,7 @@ fn a_dead_or_hanging_receiver_costs_failed_reports_not_recording() {
     // A receiver that is gone: each report fails fast and is counted.
     let dead = format!("http://{}/v1/metrics", receiver.addr());
     drop(receiver);
-    let mut reporter = env(&[])
+    let mut reporter = Env::from_vars(&[])
         .builder_to(&dead)
         .timeout(Duration::from_millis(300))
         .build(&registry)
