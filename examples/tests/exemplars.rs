@@ -121,7 +121,7 @@ fn prometheus_stores_an_exemplar_s_own_labels_as_they_were_given() {
     // Braces, `#`, `=`, commas and spaces inside the quotes, non-ASCII
     // text, and the longest label text.
     let tenant = "{a=b}, #1 café";
-    let long = "x".repeat(tachymeter_core::EXEMPLAR_LABEL_BYTES - tenant.len() - 10);
+    let long = "x".repeat(tachymeter_core::MAX_EXEMPLAR_LABEL_BYTES - tenant.len() - 10);
     let trace = tachymeter_core::Trace::new([0x5a; 16], [0x0f; 8])
         .with_label("tenant", tenant)
         .unwrap()

@@ -28,6 +28,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// assert!(Trace::from_traceparent(&header.replace("-01", "-00")).is_none());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Trace {
     /// The trace id (16 bytes, not all zero).
     pub trace_id: [u8; 16],
@@ -53,12 +54,18 @@ impl Trace {
         }
     }
 
-    /// This trace with the exemplar label `name="value"` added: see
-    /// [`ExemplarLabels`] for the limits, which keep every exemplar within
-    /// OpenMetrics' 128 characters.
+    /// This trace with the exemplar label `name="value"` added, or why it
+    /// cannot be: see [`ExemplarLabels`] for the rules, which keep every
+    /// exemplar within OpenMetrics' 128 characters.
     pub fn with_label(mut self, name: &str, value: &str) -> Result<Trace, ExemplarLabelError> {
-        self.labels = self.labels.with(name, value)?;
+        self.labels = self.labels.with_label(name, value)?;
         Ok(self)
+    }
+
+    /// This trace with `labels` in place of its labels.
+    pub fn with_labels(mut self, labels: ExemplarLabels) -> Trace {
+        self.labels = labels;
+        self
     }
 
     /// The trace of a W3C `traceparent` header value

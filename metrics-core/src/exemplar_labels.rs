@@ -6,28 +6,35 @@ use std::fmt;
 /// The most bytes an exemplar's own labels take, names and values
 /// together. With `trace_id` and `span_id` (63 characters) this keeps an
 /// exemplar within OpenMetrics' limit of 128 characters for its labels.
-pub const EXEMPLAR_LABEL_BYTES: usize = 48;
+pub const MAX_EXEMPLAR_LABEL_BYTES: usize = 48;
 
 /// The most labels an exemplar carries beside its trace.
-pub const EXEMPLAR_LABELS: usize = 4;
+pub const MAX_EXEMPLAR_LABELS: usize = 4;
 
 /// Bytes of the inline form: a used length, then per label its name's
 /// length, the name, its value's length and the value.
 pub(crate) const INLINE: usize = 64;
 
 /// Labels an exemplar carries beside its trace and span ids (a user id, a
-/// tenant): at most [`EXEMPLAR_LABELS`], names and values together at most
-/// [`EXEMPLAR_LABEL_BYTES`] bytes, values with no character an exposition
-/// escapes, kept inline (no allocation).
+/// tenant), kept inline (no allocation): at most [`MAX_EXEMPLAR_LABELS`],
+/// names and values together at most [`MAX_EXEMPLAR_LABEL_BYTES`] bytes,
+/// and no value empty or with a character an exposition escapes.
+///
+/// Unlike a metric's labels, which a later value replaces, an exemplar's
+/// are checked as they are added: a second label of one name, or one past
+/// the limits, is an error.
 ///
 /// ```
-/// use tachymeter_core::Trace;
+/// use tachymeter_core::{ExemplarLabels, Trace};
 ///
 /// let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 /// let trace = Trace::from_traceparent(header).unwrap().with_label("tenant", "acme")?;
 /// assert_eq!(trace.labels.iter().collect::<Vec<_>>(), [("tenant", "acme")]);
 /// // The trace's own ids are not labels to set.
 /// assert!(trace.with_label("trace_id", "x").is_err());
+/// // A set built once, for many traces.
+/// let labels = ExemplarLabels::default().with_label("region", "eu")?;
+/// assert_eq!(trace.with_labels(labels).labels, labels);
 /// # Ok::<(), tachymeter_core::ExemplarLabelError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,6 +43,7 @@ pub struct ExemplarLabels {
 }
 
 impl Default for ExemplarLabels {
+    /// No label.
     fn default() -> Self {
         ExemplarLabels { bytes: [0; INLINE] }
     }
@@ -45,17 +53,25 @@ impl Default for ExemplarLabels {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ExemplarLabelError {
-    /// The name is not a label name (`[a-zA-Z_][a-zA-Z0-9_]*`), is one of
-    /// the trace's own (`trace_id`, `span_id`), or is set already.
+    /// The name is not a label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
     Name(String),
-    /// The value has a `\`, a `"` or a control character: the text
-    /// exposition would escape it, and Prometheus (2.42 at least) stores an
-    /// exemplar's label values with their escapes, so it would not read
-    /// back as given.
+    /// The name is one of the trace's own, `trace_id` or `span_id`.
+    Reserved(String),
+    /// A label of this name is set already.
+    Duplicate(String),
+    /// The value is empty (which Prometheus reads as no label), or has a
+    /// `\`, a `"` or a control character: the text exposition would escape
+    /// it, and Prometheus (2.42 at least) stores an exemplar's label values
+    /// with their escapes, so it would not read back as given.
     Value(String),
-    /// One more label would pass [`EXEMPLAR_LABELS`] labels or
-    /// [`EXEMPLAR_LABEL_BYTES`] bytes.
-    TooBig,
+    /// [`MAX_EXEMPLAR_LABELS`] labels are set already.
+    TooMany,
+    /// Names and values would take `bytes` bytes, over
+    /// [`MAX_EXEMPLAR_LABEL_BYTES`].
+    TooLong {
+        /// What they would take.
+        bytes: usize,
+    },
 }
 
 impl fmt::Display for ExemplarLabelError {
@@ -63,15 +79,29 @@ impl fmt::Display for ExemplarLabelError {
         match self {
             ExemplarLabelError::Name(name) => write!(
                 f,
-                "exemplar label name {name:?} is not [a-zA-Z_][a-zA-Z0-9_]*, is trace_id or span_id, or is set already"
+                "exemplar label name {name:?} is not a label name: use [a-zA-Z_][a-zA-Z0-9_]*"
+            ),
+            ExemplarLabelError::Reserved(name) => write!(
+                f,
+                "exemplar label name {name:?} is the trace's own: choose another name"
+            ),
+            ExemplarLabelError::Duplicate(name) => write!(
+                f,
+                "exemplar label {name:?} is set already: set each name once"
             ),
             ExemplarLabelError::Value(value) => write!(
                 f,
-                "exemplar label value {value:?} has a backslash, a double quote or a control character"
+                "exemplar label value {value:?} is empty or has a backslash, a double quote or a \
+                 control character: leave the label out, or drop those characters"
             ),
-            ExemplarLabelError::TooBig => write!(
+            ExemplarLabelError::TooMany => write!(
                 f,
-                "an exemplar carries at most {EXEMPLAR_LABELS} labels of {EXEMPLAR_LABEL_BYTES} bytes in all, names and values"
+                "an exemplar carries at most {MAX_EXEMPLAR_LABELS} labels: drop one"
+            ),
+            ExemplarLabelError::TooLong { bytes } => write!(
+                f,
+                "exemplar labels would take {bytes} bytes of names and values, over \
+                 {MAX_EXEMPLAR_LABEL_BYTES}: shorten a value or drop a label"
             ),
         }
     }
@@ -97,27 +127,35 @@ impl ExemplarLabels {
         })
     }
 
-    /// These labels with `name="value"` added.
-    pub(crate) fn with(mut self, name: &str, value: &str) -> Result<Self, ExemplarLabelError> {
+    /// These labels with `name="value"` added, or why it cannot be (see
+    /// [`ExemplarLabelError`]).
+    pub fn with_label(mut self, name: &str, value: &str) -> Result<Self, ExemplarLabelError> {
         let mut chars = name.chars();
         let valid = chars
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && name != "trace_id"
-            && name != "span_id"
-            && self.iter().all(|(n, _)| n != name);
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             return Err(ExemplarLabelError::Name(name.to_string()));
         }
-        if value.contains(|c: char| c == '\\' || c == '"' || c.is_control()) {
+        if name == "trace_id" || name == "span_id" {
+            return Err(ExemplarLabelError::Reserved(name.to_string()));
+        }
+        if self.iter().any(|(n, _)| n == name) {
+            return Err(ExemplarLabelError::Duplicate(name.to_string()));
+        }
+        if value.is_empty() || value.contains(|c: char| c == '\\' || c == '"' || c.is_control()) {
             return Err(ExemplarLabelError::Value(value.to_string()));
         }
         let (count, text) = self
             .iter()
             .fold((0, 0), |(c, t), (n, v)| (c + 1, t + n.len() + v.len()));
-        if count == EXEMPLAR_LABELS || text + name.len() + value.len() > EXEMPLAR_LABEL_BYTES {
-            return Err(ExemplarLabelError::TooBig);
+        if count >= MAX_EXEMPLAR_LABELS {
+            return Err(ExemplarLabelError::TooMany);
+        }
+        let bytes = text + name.len() + value.len();
+        if bytes > MAX_EXEMPLAR_LABEL_BYTES {
+            return Err(ExemplarLabelError::TooLong { bytes });
         }
         // Fits: 4 labels' 8 lengths and 48 bytes of text after the used
         // length take at most 57 of the 64 bytes.
@@ -140,26 +178,32 @@ impl ExemplarLabels {
         })
     }
 
-    /// Labels back from a slot's words; empty if the words are not a
-    /// form [`to_words`](Self::to_words) wrote.
+    /// Labels back from a slot's words; empty unless the words are a form
+    /// [`to_words`](Self::to_words) wrote (rebuilt through
+    /// [`with_label`](Self::with_label), so every rule holds).
     pub(crate) fn from_words(words: [u64; INLINE / 8]) -> Self {
-        let mut labels = ExemplarLabels::default();
+        let mut raw = ExemplarLabels::default();
         for (i, word) in words.iter().enumerate() {
-            labels.bytes[i * 8..i * 8 + 8].copy_from_slice(&word.to_le_bytes());
+            raw.bytes[i * 8..i * 8 + 8].copy_from_slice(&word.to_le_bytes());
         }
-        let well_formed = usize::from(labels.bytes[0]) < INLINE && {
-            let used = &labels.bytes[1..=usize::from(labels.bytes[0])];
-            let mut rest = used;
-            while let Some((_, after)) = take(rest) {
-                rest = after;
+        let used = usize::from(raw.bytes[0]);
+        if used >= INLINE {
+            return ExemplarLabels::default();
+        }
+        let mut rest = &raw.bytes[1..=used];
+        let mut labels = ExemplarLabels::default();
+        while !rest.is_empty() {
+            let pair = take(rest).and_then(|(name, after)| Some((name, take(after)?)));
+            let Some((name, (value, after))) = pair else {
+                return ExemplarLabels::default();
+            };
+            match labels.with_label(name, value) {
+                Ok(more) => labels = more,
+                Err(_) => return ExemplarLabels::default(),
             }
-            rest.is_empty()
-        };
-        if well_formed {
-            labels
-        } else {
-            ExemplarLabels::default()
+            rest = after;
         }
+        labels
     }
 }
 
@@ -184,9 +228,9 @@ mod tests {
     #[test]
     fn labels_read_back_in_order_through_words() {
         let labels = ExemplarLabels::default()
-            .with("tenant", "acme")
+            .with_label("tenant", "acme")
             .unwrap()
-            .with("user", "é42")
+            .with_label("user", "é42")
             .unwrap();
         let back = ExemplarLabels::from_words(labels.to_words());
         assert_eq!(back, labels);
@@ -197,53 +241,70 @@ mod tests {
 
     #[test]
     fn limits_and_names_are_enforced() {
+        use ExemplarLabelError as E;
         let empty = ExemplarLabels::default();
-        for bad in ["", "1a", "a-b", "trace_id", "span_id", "é"] {
-            assert_eq!(
-                empty.with(bad, "v"),
-                Err(ExemplarLabelError::Name(bad.into()))
-            );
+        for bad in ["", "1a", "a-b", "é"] {
+            assert_eq!(empty.with_label(bad, "v"), Err(E::Name(bad.into())));
         }
-        for bad in ["a\"b", "a\\b", "a\nb", "\u{7f}"] {
-            assert_eq!(
-                empty.with("v", bad),
-                Err(ExemplarLabelError::Value(bad.into()))
-            );
+        for own in ["trace_id", "span_id"] {
+            assert_eq!(empty.with_label(own, "v"), Err(E::Reserved(own.into())));
         }
-        let one = empty.with("a", "v").unwrap();
-        assert!(matches!(
-            one.with("a", "w"),
-            Err(ExemplarLabelError::Name(_))
-        ));
+        for bad in ["", "a\"b", "a\\b", "a\nb", "\u{7f}"] {
+            assert_eq!(empty.with_label("v", bad), Err(E::Value(bad.into())));
+        }
+        let one = empty.with_label("a", "v").unwrap();
+        assert_eq!(one.with_label("a", "w"), Err(E::Duplicate("a".into())));
         // 48 bytes in all fit; 49 do not.
-        let full = empty.with("k", &"v".repeat(47)).unwrap();
-        assert_eq!(full.with("x", ""), Err(ExemplarLabelError::TooBig));
-        assert_eq!(
-            empty.with("k", &"v".repeat(48)),
-            Err(ExemplarLabelError::TooBig)
-        );
+        let full = empty.with_label("k", &"v".repeat(47)).unwrap();
+        assert_eq!(full.with_label("x", "y"), Err(E::TooLong { bytes: 50 }));
+        let over = empty.with_label("k", &"v".repeat(48));
+        assert_eq!(over, Err(E::TooLong { bytes: 49 }));
         // Four labels at most, even short ones.
         let mut four = empty;
         for name in ["a", "b", "c", "d"] {
-            four = four.with(name, "1").unwrap();
+            four = four.with_label(name, "1").unwrap();
         }
-        assert_eq!(four.with("e", "1"), Err(ExemplarLabelError::TooBig));
+        assert_eq!(four.with_label("e", "1"), Err(E::TooMany));
         // A longest form fits the inline bytes.
         let mut longest = empty;
         for name in ["a", "b", "c"] {
-            longest = longest.with(name, "").unwrap();
+            longest = longest.with_label(name, "1").unwrap();
         }
-        let longest = longest.with("d", &"v".repeat(44)).unwrap();
+        let longest = longest.with_label("d", &"v".repeat(41)).unwrap();
         assert_eq!(ExemplarLabels::from_words(longest.to_words()), longest);
+        // Every message says what to do.
+        assert!(E::TooMany.to_string().ends_with("drop one"));
     }
 
     #[test]
     fn words_of_no_form_read_as_no_labels() {
         assert!(ExemplarLabels::from_words([0; 8]).is_empty());
         assert!(ExemplarLabels::from_words([u64::MAX; 8]).is_empty());
+        let words = |bytes: &[u8]| {
+            let mut all = [0u8; INLINE];
+            all[..bytes.len()].copy_from_slice(bytes);
+            let mut words = [0u64; 8];
+            for (i, w) in words.iter_mut().enumerate() {
+                *w = u64::from_le_bytes(all[i * 8..i * 8 + 8].try_into().unwrap());
+            }
+            words
+        };
         // A length running past the used bytes.
-        let mut words = [0; 8];
-        words[0] = u64::from_le_bytes([2, 9, b'a', 0, 0, 0, 0, 0]);
-        assert!(ExemplarLabels::from_words(words).is_empty());
+        assert!(ExemplarLabels::from_words(words(&[2, 9, b'a'])).is_empty());
+        // 63 empty texts: 31 labels of no name, and one left over.
+        let mut empties = vec![63u8];
+        empties.extend([0; 63]);
+        let read = ExemplarLabels::from_words(words(&empties));
+        assert!(read.is_empty());
+        // What was read back takes labels as any other set does.
+        assert!(read.with_label("a", "b").is_ok());
+        // A name with no value; a bad name; a label too many.
+        assert!(ExemplarLabels::from_words(words(&[2, 1, b'a'])).is_empty());
+        assert!(ExemplarLabels::from_words(words(&[4, 1, b'-', 1, b'v'])).is_empty());
+        let mut five = vec![20u8];
+        for name in [b'a', b'b', b'c', b'd', b'e'] {
+            five.extend([1, name, 1, b'1']);
+        }
+        assert!(ExemplarLabels::from_words(words(&five)).is_empty());
     }
 }

@@ -211,8 +211,9 @@ impl Histogram {
     /// Records one value and keeps `trace` as its exemplar: the latest
     /// per power of two of the value (so each export bucket has a recent
     /// one), read back in [`HistogramSnapshot::exemplars`]. Costs a record
-    /// plus the wall-clock time and five atomic stores; recording without
-    /// an exemplar costs nothing more than before.
+    /// plus the wall-clock time and five atomic stores (eight more once an
+    /// exemplar of the histogram had labels); recording without an
+    /// exemplar costs nothing more than before.
     ///
     /// ```
     /// use tachymeter_core::{Histogram, Trace};

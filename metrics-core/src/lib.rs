@@ -65,7 +65,7 @@ pub use error::RegistryError;
 pub use ewma::{Ewma, TICK_INTERVAL};
 pub use exemplar::{Exemplar, Trace, HISTOGRAM_EXEMPLARS};
 pub use exemplar_labels::{
-    ExemplarLabelError, ExemplarLabels, EXEMPLAR_LABELS, EXEMPLAR_LABEL_BYTES,
+    ExemplarLabelError, ExemplarLabels, MAX_EXEMPLAR_LABELS, MAX_EXEMPLAR_LABEL_BYTES,
 };
 pub use family::{Family, Member};
 pub use functional::{FunctionalCounter, FunctionalGauge};

@@ -73,6 +73,23 @@ fn a_histogram_keeps_the_latest_per_power_of_two_and_a_counter_its_latest() {
     assert!(e.unix_nanos > 1_600_000_000_000_000_000);
 }
 
+#[test]
+fn an_exemplar_without_labels_replaces_one_with_them_whole() {
+    let c = Counter::new();
+    c.inc_with_exemplar(1, labelled(2));
+    assert!(!c.snapshot().exemplar.unwrap().trace.labels.is_empty());
+    c.inc_with_exemplar(1, trace(3));
+    let e = c.snapshot().exemplar.unwrap();
+    assert_eq!((e.trace, e.value), (trace(3), 1), "{e:?}");
+    // And a histogram's slot, the same power of two.
+    let h = Histogram::new();
+    h.update_with_exemplar(100, labelled(4));
+    h.update_with_exemplar(101, trace(5));
+    let kept = h.snapshot().exemplars;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].trace, trace(5), "{kept:?}");
+}
+
 /// `trace(k)` with a label saying `k` too, its length varying with `k`.
 fn labelled(k: u8) -> Trace {
     let value = format!("{k}{}", "x".repeat(usize::from(k % 40)));

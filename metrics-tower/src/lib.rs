@@ -61,9 +61,12 @@
 //! `opentelemetry` feature, the current OpenTelemetry span
 //! (`opentelemetry::Context::current()`) when it is sampled: the span an
 //! OpenTelemetry layer made current, or the entered `tracing` span under
-//! `tracing-opentelemetry` 0.32 or later (which makes an entered span's
-//! context current by default), so with tower-http's `TraceLayer` put the
-//! metrics layers inside it. An unsampled or missing trace leaves
+//! `tracing-opentelemetry` (which makes an entered span's context current
+//! by default since 0.32), so with tower-http's `TraceLayer` put the
+//! metrics layers inside it. The feature reads `opentelemetry` 0.33: the
+//! `tracing-opentelemetry` built on it is 0.34, and with another version
+//! the span sits in another crate's context, unseen (`cargo tree -i
+//! opentelemetry` should list one version). An unsampled or missing trace leaves
 //! nothing, and costs one header lookup.
 //!
 //! Every layer is built with a registry and a name (or a

@@ -1,5 +1,5 @@
 //! With the `opentelemetry` feature, a request traced by `tracing` spans
-//! through `tracing-opentelemetry` (0.32 and later make a span's
+//! through `tracing-opentelemetry` (0.34, on opentelemetry 0.33, makes a span's
 //! OpenTelemetry context current while it is entered) leaves that span's
 //! trace as its exemplar, when the span is sampled.
 #![cfg(feature = "opentelemetry")]

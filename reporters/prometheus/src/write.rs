@@ -65,8 +65,10 @@ pub(crate) fn u64_value(out: &mut String, mut n: u64) {
         at -= 1;
         buf[at] = b'0' + n as u8;
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+    // Only ASCII digits were written, so this is never empty.
+    let digits = std::str::from_utf8(&buf[at..]).unwrap_or_default();
+    debug_assert!(!digits.is_empty());
+    out.push_str(digits);
 }
 
 /// Appends a signed integer.
