@@ -98,10 +98,34 @@ fn timer_snapshot(c: &mut Criterion, values: &[u64]) {
     );
 }
 
+/// A busy timer read as a scraper reads it: new values since the last
+/// read, and the read 10 s after it (a manual clock), so the window slides
+/// and takes a checkpoint on every read.
+fn busy_timer_snapshot(c: &mut Criterion, values: &[u64]) {
+    let clock = Arc::new(ManualClock::new());
+    let timer = Timer::with_config(HistogramConfig::default(), clock.clone());
+    for &v in values {
+        timer.update(Duration::from_nanos(v));
+    }
+    let mut more = values.iter().cycle();
+    let mut g = c.benchmark_group("busy_timer_snapshot_1e6");
+    g.bench_function("metrics_core_timer", |b| {
+        b.iter(|| {
+            for _ in 0..100 {
+                timer.update(Duration::from_nanos(*more.next().unwrap_or(&1)));
+            }
+            clock.advance(Duration::from_secs(10));
+            black_box(&timer).snapshot().percentiles(&QUANTILES)
+        })
+    });
+    g.finish();
+}
+
 fn main() {
     let values = durations();
     print_memory(&values);
     let mut c = criterion_config(Duration::from_secs(3));
     timer_snapshot(&mut c, &values);
+    busy_timer_snapshot(&mut c, &values);
     c.final_summary();
 }

@@ -269,7 +269,7 @@ impl Histogram {
         // Until the window first slides (its start is the histogram's
         // creation), the recent values are all of them: share the counts.
         let mut front_at = now;
-        let (recent, recent_span) = inner.window.recent(now, &all_time, |at, front| {
+        let (recent, recent_span) = inner.window.recent(now, |at, front| {
             front_at = at;
             match reused.filter(|l| l.front == at) {
                 Some(l) => Arc::clone(&l.recent),

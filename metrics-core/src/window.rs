@@ -13,7 +13,7 @@
 
 use crate::buckets::{Counts, Layout};
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
@@ -49,19 +49,20 @@ impl Window {
         }
     }
 
-    /// Calls `f` with the window's start and the cumulative counts then
-    /// (the recent values are `now_counts` minus those) and returns its
-    /// result with how long ago that start is. Also takes a checkpoint of
-    /// `now_counts` if one is due.
+    /// Calls `f` with the window's start and the cumulative counts then,
+    /// for the recent values (the cumulative counts now minus those: `f`
+    /// computes them, or gives back the same ones read before), and
+    /// returns them with how long ago that start is. Also takes a
+    /// checkpoint of the counts now if one is due, from the recent values
+    /// rather than subtracting again.
     ///
     /// When reads are further apart than the window, the view reaches back to
     /// the previous read, and the returned span says so.
-    pub(crate) fn recent<R>(
+    pub(crate) fn recent(
         &self,
         now: Instant,
-        now_counts: &Counts,
-        f: impl FnOnce(Instant, &Counts) -> R,
-    ) -> (R, Duration) {
+        f: impl FnOnce(Instant, &Counts) -> Arc<Counts>,
+    ) -> (Arc<Counts>, Duration) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         // Move the front past checkpoints older than the window, keeping at
         // least the newest one.
@@ -75,8 +76,9 @@ impl Window {
         let result = f(state.front.0, &state.front.1);
         let span = now.saturating_duration_since(state.front.0);
         if now.saturating_duration_since(state.newest()) >= self.step {
-            // What arrived since the newest checkpoint.
-            let mut fresh = now_counts.since(&state.front.1);
+            // What arrived since the newest checkpoint: the recent values
+            // less every later step.
+            let mut fresh = Counts::clone(&result);
             for (_, delta) in &state.steps {
                 fresh.apply_encoded(delta, true);
             }
