@@ -182,28 +182,25 @@ impl ExemplarLabels {
     /// [`to_words`](Self::to_words) wrote (rebuilt through
     /// [`with_label`](Self::with_label), so every rule holds).
     pub(crate) fn from_words(words: [u64; INLINE / 8]) -> Self {
-        let mut raw = ExemplarLabels::default();
-        for (i, word) in words.iter().enumerate() {
-            raw.bytes[i * 8..i * 8 + 8].copy_from_slice(&word.to_le_bytes());
+        let mut bytes = [0u8; INLINE];
+        for (chunk, word) in bytes.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&word.to_le_bytes());
         }
-        let used = usize::from(raw.bytes[0]);
-        if used >= INLINE {
-            return ExemplarLabels::default();
-        }
-        let mut rest = &raw.bytes[1..=used];
+        Self::rebuilt(&bytes).unwrap_or_default()
+    }
+
+    /// The labels an inline form holds, added again one by one; `None` if
+    /// it is not one [`with_label`](Self::with_label) could have made.
+    fn rebuilt(bytes: &[u8; INLINE]) -> Option<Self> {
+        let mut rest = bytes.get(1..=usize::from(bytes[0]))?;
         let mut labels = ExemplarLabels::default();
         while !rest.is_empty() {
-            let pair = take(rest).and_then(|(name, after)| Some((name, take(after)?)));
-            let Some((name, (value, after))) = pair else {
-                return ExemplarLabels::default();
-            };
-            match labels.with_label(name, value) {
-                Ok(more) => labels = more,
-                Err(_) => return ExemplarLabels::default(),
-            }
+            let (name, after) = take(rest)?;
+            let (value, after) = take(after)?;
+            labels = labels.with_label(name, value).ok()?;
             rest = after;
         }
-        labels
+        Some(labels)
     }
 }
 
