@@ -126,6 +126,13 @@ impl Counts {
         below.count_ones() as usize * self.stride()
     }
 
+    /// Octave `octave`'s bucket counts, if it has a chunk.
+    fn buckets_of(&self, octave: usize) -> Option<&[u64]> {
+        let start = self.start(octave);
+        self.has(octave)
+            .then(|| &self.data[start..start + self.sub_buckets])
+    }
+
     /// The present chunks in increasing octave order: octave, counts, total.
     fn chunks(&self) -> impl Iterator<Item = (usize, &[u64], u64)> + '_ {
         let mut bits = self.present;
@@ -192,6 +199,30 @@ impl Counts {
         added
     }
 
+    /// Octave `octave`'s chunk, present already, zeroed and filled by
+    /// `fill` as [`push_chunk`](Self::push_chunk) does; returns what it
+    /// added (nothing for an octave absent).
+    pub(crate) fn refill_chunk(
+        &mut self,
+        octave: usize,
+        fill: impl FnOnce(&mut [u64]) -> u64,
+    ) -> u64 {
+        if octave >= self.octaves || !self.has(octave) {
+            return 0;
+        }
+        let (start, sub_buckets) = (self.start(octave), self.sub_buckets);
+        let buckets = &mut self.data[start..start + sub_buckets];
+        buckets.fill(0);
+        let added = fill(buckets);
+        self.data[start + sub_buckets] = added;
+        added
+    }
+
+    /// Bit `o` set for each octave `o` with a chunk.
+    pub(crate) fn octaves_present(&self) -> u64 {
+        self.present
+    }
+
     /// Values counted in all buckets.
     pub(crate) fn total(&self) -> u64 {
         self.chunks()
@@ -202,32 +233,40 @@ impl Counts {
     /// grow, so `earlier` is never above `self`). Totals are computed while
     /// subtracting.
     pub(crate) fn since(&self, earlier: &Counts) -> Counts {
-        if earlier.present == 0 {
-            return self.clone();
+        let mut left = self.clone();
+        if earlier.present != 0 {
+            left.set_since(self, earlier, self.present);
         }
+        left
+    }
+
+    /// Octaves whose bit is set in `octaves` (among those `self` has)
+    /// become `now`'s counts beyond `earlier`'s, with their totals: a
+    /// recent view kept up to date where the cumulative counts changed.
+    pub(crate) fn set_since(&mut self, now: &Counts, earlier: &Counts, octaves: u64) {
         let sub_buckets = self.sub_buckets;
-        let mut data = Vec::with_capacity(self.data.len());
-        for (octave, now, total) in self.chunks() {
-            if !earlier.has(octave) {
-                data.extend_from_slice(now);
-                data.push(total);
-                continue;
-            }
-            let start = earlier.start(octave);
-            let before = &earlier.data[start..start + sub_buckets];
+        let mut bits = octaves & self.present;
+        while bits != 0 {
+            let octave = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let start = self.start(octave);
+            let out = &mut self.data[start..start + sub_buckets + 1];
+            let (buckets, total) = out.split_at_mut(sub_buckets);
             let mut left = 0u64;
-            data.extend(now.iter().zip(before).map(|(a, b)| {
-                let d = a.saturating_sub(*b);
-                left = left.wrapping_add(d);
-                d
-            }));
-            data.push(left);
-        }
-        Counts {
-            sub_buckets,
-            octaves: self.octaves,
-            present: self.present,
-            data,
+            match (now.buckets_of(octave), earlier.buckets_of(octave)) {
+                (Some(a), Some(b)) => {
+                    for ((dst, a), b) in buckets.iter_mut().zip(a).zip(b) {
+                        *dst = a.saturating_sub(*b);
+                        left = left.wrapping_add(*dst);
+                    }
+                }
+                (Some(a), None) => {
+                    buckets.copy_from_slice(a);
+                    left = a.iter().fold(0u64, |sum, n| sum.wrapping_add(*n));
+                }
+                (None, _) => buckets.fill(0),
+            }
+            total[0] = left;
         }
     }
 
@@ -346,16 +385,19 @@ impl Counts {
                 (summed, partial) = (0, 0);
                 chunks.next();
             }
-            if let Some(&(o, chunk, _)) = chunks.peek() {
+            if let Some(&(o, chunk, total)) = chunks.peek() {
                 if o == octave {
                     let upto = upto.min(chunk.len());
-                    if summed < upto {
-                        // Counts of one octave add up to at most the
-                        // histogram's count: no overflow, and the sum
-                        // vectorises.
-                        partial += chunk[summed..upto].iter().sum::<u64>();
-                        summed = upto;
+                    // Counts of one octave add up to their total, at most
+                    // the histogram's count: no overflow, and the sums
+                    // vectorise. Whichever side of `upto` is shorter is
+                    // read: on from the last limit, or back from the end.
+                    if upto - summed.min(upto) <= chunk.len() - upto {
+                        partial += chunk[summed.min(upto)..upto].iter().sum::<u64>();
+                    } else {
+                        partial = total - chunk[upto..].iter().sum::<u64>();
                     }
+                    summed = upto;
                 }
             }
             out.push(before.saturating_add(partial));
@@ -584,6 +626,10 @@ mod tests {
                 assert_eq!(found, expected);
                 // Cumulative counts at limits: buckets wholly at or below.
                 let mut limits: Vec<u64> = (0..9).map(|_| next(layout.max() + 1)).collect();
+                // Several in one octave, low and high in it: sums read on
+                // from the last limit and back from the octave's end.
+                let near: Vec<u64> = limits.iter().map(|l| l.saturating_add(l / 5)).collect();
+                limits.extend(near);
                 limits.extend([0, 1, layout.max(), u64::MAX]);
                 limits.sort_unstable();
                 let mut at_most = Vec::new();

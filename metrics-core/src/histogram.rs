@@ -140,17 +140,24 @@ struct Inner {
     exemplars: Exemplars<HISTOGRAM_EXEMPLARS>,
 }
 
-/// A read's merged values, for the next read to reuse if nothing changed.
+/// A read's merged values, which the next read starts from: it merges
+/// again only the octaves some stripe recorded into since.
 #[derive(Debug)]
 struct LastRead {
     stripes: usize,
+    /// What each stripe counted in each octave of `all_time`: stripe `s`'s
+    /// count in the `r`-th octave present, at `s * octaves + r`.
+    counted: Vec<u64>,
     stats: ShardStats,
     all_time: Arc<Counts>,
-    /// Min and max as kept within the buckets of `all_time`.
+    /// The bounds of the lowest and the highest non-empty bucket of
+    /// `all_time`, and min and max as kept within them.
+    outer: Option<Outer>,
     min_max: (u64, u64),
-    /// The window's start then, and the recent values against it.
+    /// The window's start then, and the recent values against it (`None`
+    /// once given up for `all_time` to be updated in place).
     front: Instant,
-    recent: Arc<Counts>,
+    recent: Option<Arc<Counts>>,
 }
 
 /// The histogram's state read at one instant, before building a snapshot.
@@ -243,57 +250,47 @@ impl Histogram {
 
     pub(crate) fn read(&self) -> Reading {
         let inner = &*self.inner;
+        let layout = &inner.layout;
         let mut last = inner.last.lock().unwrap_or_else(|e| e.into_inner());
         let now = inner.clock.now();
         // The stripes as they are now, taken once: one created during the
-        // read would shift the positions `counted` is kept by.
+        // read would shift the positions `counted` is kept by. Stripes are
+        // only ever added, so the same number means the same stripes.
         let mut stripes = [None; MAX_STRIPES];
         for (slot, stripe) in stripes.iter_mut().zip(inner.shards.all()) {
             *slot = Some(stripe);
         }
-        let stripes = stripes.iter().flatten();
-        // Every flag is taken (and cleared), whatever the first says.
-        let changed = stripes
-            .clone()
-            .fold(false, |changed, s| s.take_changed() | changed);
+        let stripes = stripes.iter().flatten().copied();
         let count = stripes.clone().count();
-        let reused = last.as_ref().filter(|l| !changed && l.stripes == count);
-        let (stats, all_time, min_max) = match reused {
-            Some(l) => (l.stats, Arc::clone(&l.all_time), l.min_max),
-            None => {
-                let (stats, all_time) = merge(&inner.layout, stripes.copied());
-                let min_max = min_max(&stats, &all_time, &inner.layout);
-                (stats, all_time, min_max)
+        // Every stripe's bits are taken (and cleared).
+        let changed = stripes.clone().fold(0, |bits, s| bits | s.take_changed());
+        let mut read = match last.take() {
+            // Only octaves read before changed: merge those again.
+            Some(mut l) if l.stripes == count && changed & !l.all_time.octaves_present() == 0 => {
+                if changed != 0 {
+                    l.remerge(layout, stripes, changed);
+                }
+                l
             }
+            // A new stripe or octave: merge everything.
+            _ => LastRead::merge(layout, stripes, count, now),
         };
-        // Until the window first slides (its start is the histogram's
-        // creation), the recent values are all of them: share the counts.
-        let mut front_at = now;
         let (recent, recent_span) = inner.window.recent(now, |at, front| {
-            front_at = at;
-            match reused.filter(|l| l.front == at) {
-                Some(l) => Arc::clone(&l.recent),
-                None if front.is_empty() => Arc::clone(&all_time),
-                None => Arc::new(all_time.since(front)),
-            }
+            let recent = read.recent_against(at, front, changed);
+            read.front = at;
+            recent
         });
-        *last = Some(LastRead {
-            stripes: count,
-            stats,
-            all_time: Arc::clone(&all_time),
-            min_max,
-            front: front_at,
-            recent: Arc::clone(&recent),
-        });
-        drop(last);
-        Reading {
-            stats,
-            all_time,
-            min_max,
+        read.recent = Some(Arc::clone(&recent));
+        let reading = Reading {
+            stats: read.stats,
+            all_time: Arc::clone(&read.all_time),
+            min_max: read.min_max,
             recent,
             recent_span,
             age: now.saturating_duration_since(inner.created),
-        }
+        };
+        *last = Some(read);
+        reading
     }
 
     /// A consistent point-in-time copy: its count always equals the sum of
@@ -361,38 +358,164 @@ impl Histogram {
     }
 }
 
-/// Every stripe's buckets merged octave by octave into one [`Counts`] (each
-/// bucket of the result written once), and their statistics, with counts
-/// equal to the buckets read.
-fn merge<'s>(
-    layout: &Layout,
-    stripes: impl Iterator<Item = &'s Shard> + Clone,
-) -> (ShardStats, Arc<Counts>) {
-    // Room for every octave any stripe has, so reading never reallocates.
-    let octaves = stripes
-        .clone()
-        .fold(0u64, |bits, s| bits | s.octaves_present());
-    let mut counts = Counts::with_chunks(layout, octaves.count_ones() as usize);
-    let mut counted = [0u64; MAX_STRIPES];
-    let mut bits = octaves;
-    while bits != 0 {
-        let octave = bits.trailing_zeros() as usize;
-        bits &= bits - 1;
-        counts.push_chunk(octave, |dst| {
-            let mut added = 0u64;
-            for (stripe, count) in stripes.clone().zip(counted.iter_mut()) {
-                let n = stripe.add_octave(octave, dst);
-                *count = count.wrapping_add(n);
-                added = added.wrapping_add(n);
-            }
-            added
-        });
+impl LastRead {
+    /// Every stripe's buckets merged octave by octave into one [`Counts`]
+    /// (each bucket of the result written once), and their statistics,
+    /// with counts equal to the buckets read.
+    fn merge<'s>(
+        layout: &Layout,
+        stripes: impl Iterator<Item = &'s Shard> + Clone,
+        count: usize,
+        now: Instant,
+    ) -> Self {
+        // Room for every octave any stripe has, so reading never reallocates.
+        let octaves = stripes
+            .clone()
+            .fold(0u64, |bits, s| bits | s.octaves_present());
+        let chunks = octaves.count_ones() as usize;
+        let mut read = LastRead {
+            stripes: count,
+            counted: vec![0; count * chunks],
+            stats: ShardStats::default(),
+            all_time: Arc::new(Counts::with_chunks(layout, chunks)),
+            outer: None,
+            min_max: (0, 0),
+            front: now,
+            recent: None,
+        };
+        let counts = Arc::make_mut(&mut read.all_time);
+        for (rank, octave) in bits(octaves).enumerate() {
+            counts.push_chunk(octave, |dst| {
+                add_octave(
+                    stripes.clone(),
+                    octave,
+                    dst,
+                    &mut read.counted,
+                    chunks,
+                    rank,
+                )
+            });
+        }
+        read.settle(layout, stripes, u64::MAX);
+        read
     }
-    let stats = stripes
-        .zip(counted)
-        .map(|(stripe, count)| stripe.stats(count))
-        .fold(ShardStats::default(), ShardStats::merge);
-    (stats, Arc::new(counts))
+
+    /// Merges again the octaves whose bit is set in `changed` (all of them
+    /// among those read before), in place unless a snapshot still holds
+    /// the counts.
+    fn remerge<'s>(
+        &mut self,
+        layout: &Layout,
+        stripes: impl Iterator<Item = &'s Shard> + Clone,
+        changed: u64,
+    ) {
+        // The recent values may be these very counts: let them go, or
+        // updating would copy them.
+        if self
+            .recent
+            .as_ref()
+            .is_some_and(|r| Arc::ptr_eq(r, &self.all_time))
+        {
+            self.recent = None;
+        }
+        let counts = Arc::make_mut(&mut self.all_time);
+        let present = counts.octaves_present();
+        let chunks = present.count_ones() as usize;
+        for octave in bits(changed) {
+            let rank = (present & ((1u64 << octave) - 1)).count_ones() as usize;
+            counts.refill_chunk(octave, |dst| {
+                add_octave(
+                    stripes.clone(),
+                    octave,
+                    dst,
+                    &mut self.counted,
+                    chunks,
+                    rank,
+                )
+            });
+        }
+        self.settle(layout, stripes, changed);
+    }
+
+    /// Statistics and min and max, from each stripe's counts as read after
+    /// the octaves in `changed` were merged again. The outermost buckets
+    /// are looked for again only when a changed octave is not strictly
+    /// between theirs (counts only grow, so they can only move outwards).
+    fn settle<'s>(
+        &mut self,
+        layout: &Layout,
+        stripes: impl Iterator<Item = &'s Shard>,
+        changed: u64,
+    ) {
+        let chunks = self.all_time.octaves_present().count_ones() as usize;
+        self.stats = stripes
+            .enumerate()
+            .map(|(s, stripe)| {
+                let counted = self.counted[s * chunks..(s + 1) * chunks].iter();
+                stripe.stats(counted.fold(0u64, |sum, n| sum.wrapping_add(*n)))
+            })
+            .fold(ShardStats::default(), ShardStats::merge);
+        let inside = |((low, _), (high, _)): Outer| {
+            let (lowest, highest) = (layout.index(low).0, layout.index(high).0);
+            // Octaves strictly between: above `lowest`, below `highest`.
+            let between = (u64::MAX << lowest << 1) & !(u64::MAX << highest);
+            changed & !between == 0
+        };
+        if !self.outer.is_some_and(inside) {
+            self.outer = self.all_time.outer_buckets(layout);
+        }
+        self.min_max = min_max(&self.stats, self.outer);
+    }
+
+    /// The recent values against the window's start `at` and the
+    /// cumulative counts `front` then: those of the last read, where only
+    /// the `changed` octaves are computed again, while the window has not
+    /// moved; all the counts while it has never moved.
+    fn recent_against(&mut self, at: Instant, front: &Counts, changed: u64) -> Arc<Counts> {
+        if front.is_empty() {
+            return Arc::clone(&self.all_time);
+        }
+        let all_time = &*self.all_time;
+        match self.recent.take() {
+            Some(mut recent)
+                if self.front == at
+                    && !Arc::ptr_eq(&recent, &self.all_time)
+                    && recent.octaves_present() == all_time.octaves_present() =>
+            {
+                if changed != 0 {
+                    Arc::make_mut(&mut recent).set_since(all_time, front, changed);
+                }
+                recent
+            }
+            _ => Arc::new(all_time.since(front)),
+        }
+    }
+}
+
+/// Adds every stripe's counts of `octave` into `dst`, noting each stripe's
+/// at `counted[s * chunks + rank]`; returns their sum.
+fn add_octave<'s>(
+    stripes: impl Iterator<Item = &'s Shard>,
+    octave: usize,
+    dst: &mut [u64],
+    counted: &mut [u64],
+    chunks: usize,
+    rank: usize,
+) -> u64 {
+    stripes.enumerate().fold(0u64, |added, (s, stripe)| {
+        let n = stripe.add_octave(octave, dst);
+        counted[s * chunks + rank] = n;
+        added.wrapping_add(n)
+    })
+}
+
+/// The positions of the bits set in `bits`, lowest first.
+fn bits(mut bits: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let next = (bits != 0).then(|| bits.trailing_zeros() as usize)?;
+        bits &= bits - 1;
+        Some(next)
+    })
 }
 
 impl Default for Histogram {
@@ -401,16 +524,19 @@ impl Default for Histogram {
     }
 }
 
+/// The bounds of the lowest and of the highest non-empty bucket.
+type Outer = ((u64, u64), (u64, u64));
+
 /// The histogram's min and max as a snapshot gives them, read against the
-/// counts read.
-fn min_max(s: &ShardStats, all_time: &Counts, layout: &Layout) -> (u64, u64) {
+/// outermost buckets of the counts read.
+fn min_max(s: &ShardStats, outer: Option<Outer>) -> (u64, u64) {
     // The buckets were read apart from min and max, and a value bumps
     // its bucket before them: a snapshot racing a writer may see a count
     // without its min or max (or the other way round). Keep each within
     // the outermost bucket read, so that min <= every percentile <= max.
     // A min or max outside its bucket is not yet (or no longer) the
     // one of the values read: the bucket's outer bound stands in.
-    match all_time.outer_buckets(layout) {
+    match outer {
         None => (0, 0),
         Some(((low, low_high), (high_low, high))) => {
             let min = if (low..=low_high).contains(&s.min) {
@@ -444,6 +570,89 @@ mod tests {
             let bytes = every_stripe_full(highest);
             println!("every stripe, 1 µs to {highest} ns, window full: {bytes} bytes");
             assert!(bytes <= bound, "{bytes} bytes");
+        }
+    }
+
+    /// The non-empty buckets of `values`, as a snapshot lists them.
+    fn buckets_of(layout: &Layout, values: &[u64]) -> Vec<(u64, u64, u64)> {
+        let mut buckets = std::collections::BTreeMap::new();
+        for &v in values {
+            let (octave, sub) = layout.index(v);
+            *buckets.entry(layout.bounds(octave, sub)).or_insert(0) += 1;
+        }
+        buckets.into_iter().map(|((l, h), n)| (l, h, n)).collect()
+    }
+
+    fn listed(d: &Distribution) -> Vec<(u64, u64, u64)> {
+        d.buckets().map(|b| (b.low, b.high, b.count)).collect()
+    }
+
+    /// Reads merge again only the octaves recorded into since the last
+    /// read: in place, or into a copy while a snapshot still holds the
+    /// counts. Over new octaves, new stripes and a sliding window, every
+    /// read lists exactly the buckets of every value (and of the values
+    /// since the window's start), and snapshots kept meanwhile never change.
+    #[test]
+    fn reads_that_merge_only_changed_octaves_list_every_value() {
+        let clock = Arc::new(crate::ManualClock::new());
+        let config = HistogramConfig::default().window(Duration::from_secs(30), 3);
+        let h = Histogram::with_config(config, clock.clone());
+        let layout = h.inner.layout;
+        let mut values: Vec<u64> = Vec::new();
+        // Each read's instant, and how many values it had seen.
+        let mut reads: Vec<(Instant, usize)> = vec![(clock.now(), 0)];
+        let mut kept = Vec::new();
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for round in 0..300u64 {
+            for _ in 0..round % 4 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // Mostly within a few octaves, now and then far above.
+                let v = if x % 11 == 0 {
+                    x >> (x % 40)
+                } else {
+                    1_000 + x % 50_000
+                };
+                if round % 41 == 7 {
+                    // Another thread: a new stripe, until they run out.
+                    std::thread::scope(|s| {
+                        s.spawn(|| h.update(v));
+                    });
+                } else {
+                    h.update(v);
+                }
+                values.push(v);
+            }
+            if round % 3 == 0 {
+                clock.advance(Duration::from_secs(4));
+            }
+            let snapshot = h.snapshot();
+            let now = clock.now();
+            reads.push((now, values.len()));
+            assert_eq!(snapshot.count, values.len() as u64, "round {round}");
+            let (min, max) = (values.iter().min(), values.iter().max());
+            let expected = (min.copied().unwrap_or(0), max.copied().unwrap_or(0));
+            assert_eq!((snapshot.min, snapshot.max), expected, "round {round}");
+            assert_eq!(listed(&snapshot.all_time), buckets_of(&layout, &values));
+            let front = now - snapshot.recent.span;
+            let (_, before) = reads.iter().find(|(at, _)| *at == front).unwrap();
+            assert_eq!(
+                listed(&snapshot.recent),
+                buckets_of(&layout, &values[*before..]),
+                "round {round}"
+            );
+            if round % 5 == 0 {
+                kept.push((
+                    listed(&snapshot.all_time),
+                    listed(&snapshot.recent),
+                    snapshot,
+                ));
+            }
+        }
+        for (all_time, recent, snapshot) in kept {
+            assert_eq!(listed(&snapshot.all_time), all_time);
+            assert_eq!(listed(&snapshot.recent), recent);
         }
     }
 

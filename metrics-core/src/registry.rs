@@ -769,7 +769,12 @@ fn values_into(handles: &[Metric], entries: &mut [MetricEntry]) {
                     *snapshot = MetricSnapshot::Meter(m.snapshot_of(sum as u64));
                 }
             }
-            (_, snapshot) => *snapshot = metric.snapshot(),
+            (_, snapshot) => {
+                // The last values go first: a histogram's read then finds
+                // its counts held by nobody else and updates them in place.
+                *snapshot = MetricSnapshot::Gauge { value: 0 };
+                *snapshot = metric.snapshot();
+            }
         }
     }
 }

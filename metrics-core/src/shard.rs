@@ -10,7 +10,7 @@ use crate::per_thread::slot;
 use crate::per_thread::stripe_lock::StripeLock;
 use crate::per_thread::stripes::Stripe;
 use crate::sum::Sum128;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::OnceLock;
 
 /// Aligned to 128 bytes so the scalars two threads write every time never
@@ -28,10 +28,11 @@ pub(crate) struct Shard {
     min: AtomicU64,
     max: AtomicU64,
     clamped: AtomicU64,
-    /// Set by every record, cleared by a reader that takes the stripe's
-    /// values: a reader that finds every stripe unchanged reuses what it
-    /// read last (see [`Histogram`](crate::Histogram)'s reads).
-    changed: AtomicBool,
+    /// Bit `o` set by every record into octave `o`, cleared by a reader
+    /// that takes the stripe's values: a reader merges again only the
+    /// octaves some stripe changed, and reuses the rest of what it read
+    /// last (see [`Histogram`](crate::Histogram)'s reads).
+    changed: AtomicU64,
     /// Variance terms over `value - shift` (shifted data keeps them exact
     /// enough whatever the magnitude of the values).
     shift: f64,
@@ -73,19 +74,18 @@ impl Shard {
             min: AtomicU64::new(u64::MAX),
             max: AtomicU64::new(0),
             clamped: AtomicU64::new(0),
-            changed: AtomicBool::new(false),
+            changed: AtomicU64::new(0),
             shift: first as f64,
             dev_sum: AtomicU64::new(0f64.to_bits()),
             dev_sq: AtomicU64::new(0f64.to_bits()),
         }
     }
 
-    /// The bucket of `value`, allocating its octave on first use; `None`
-    /// when that would allocate from inside the allocator (see
-    /// [`slot::fill`]).
+    /// The bucket of `value` in octave `octave` at `sub`, allocating the
+    /// octave on first use; `None` when that would allocate from inside
+    /// the allocator (see [`slot::fill`]).
     #[inline]
-    fn bucket(&self, layout: &Layout, value: u64) -> Option<&AtomicU64> {
-        let (octave, sub) = layout.index(value);
+    fn bucket(&self, layout: &Layout, octave: usize, sub: usize) -> Option<&AtomicU64> {
         let lock = &self.chunks[octave];
         let chunk = match lock.get() {
             Some(chunk) => chunk,
@@ -107,7 +107,8 @@ impl Shard {
     /// stored.
     #[inline]
     pub(crate) fn record(&self, layout: &Layout, value: u64, clamped: bool) -> bool {
-        let Some(bucket) = self.bucket(layout, value) else {
+        let (octave, sub) = layout.index(value);
+        let Some(bucket) = self.bucket(layout, octave, sub) else {
             return false;
         };
         bump(bucket, 1);
@@ -124,15 +125,21 @@ impl Shard {
         if clamped {
             bump(&self.clamped, 1);
         }
-        // Last: a reader that sees it unset has seen nothing of this value
-        // (nor will it reuse a reading that lacks it, once it is set).
-        self.changed.store(true, Release);
+        // Last, and always stored (never skipped when the bit is already
+        // set): a reader that takes the bits before this store has seen
+        // nothing of this value, and finds the bit at its next read; one
+        // that takes them after sees all of it. A reader's clear between
+        // the load and the store is undone for other octaves too, which
+        // only makes that read merge them again.
+        let bits = self.changed.load(Relaxed) | 1 << octave.min(63);
+        self.changed.store(bits, Release);
         true
     }
 
-    /// Whether a value was recorded since the last call; clears it.
-    pub(crate) fn take_changed(&self) -> bool {
-        self.changed.swap(false, Acquire)
+    /// Bit `o` set for each octave `o` recorded into since the last call;
+    /// clears them.
+    pub(crate) fn take_changed(&self) -> u64 {
+        self.changed.swap(0, Acquire)
     }
 
     /// Bit `o` set for each octave `o` this shard has counts for.
