@@ -2,7 +2,7 @@
 //! onto Prometheus' exponential ones.
 
 #[cfg(feature = "protobuf")]
-use crate::proto::BucketSpan;
+use crate::proto::{pack_delta, BucketSpan};
 #[cfg(feature = "protobuf")]
 use tachymeter_core::Distribution;
 use tachymeter_report::ExponentialBuckets;
@@ -138,7 +138,7 @@ impl NativeBuckets {
     }
 
     /// Writes the buckets as spans and deltas (see [`SpanWriter`]).
-    pub(crate) fn write(&self, spans: &mut Vec<BucketSpan>, deltas: &mut Vec<i64>) {
+    pub(crate) fn write(&self, spans: &mut Vec<BucketSpan>, deltas: &mut Vec<u8>) {
         let mut writer = SpanWriter::new(spans, deltas);
         for &(index, count) in self.buckets.counts() {
             writer.push(index + 1, count);
@@ -153,7 +153,7 @@ impl NativeBuckets {
         per_unit: f64,
         config: &NativeHistograms,
         spans: &mut Vec<BucketSpan>,
-        deltas: &mut Vec<i64>,
+        deltas: &mut Vec<u8>,
     ) {
         if config.max_buckets > 0 {
             self.map(d, per_unit, config);
@@ -176,7 +176,8 @@ impl NativeBuckets {
 #[cfg(feature = "protobuf")]
 struct SpanWriter<'a> {
     spans: &'a mut Vec<BucketSpan>,
-    deltas: &'a mut Vec<i64>,
+    /// Packed (see [`pack_delta`]).
+    deltas: &'a mut Vec<u8>,
     /// The last bucket written (its index and count), empty ones included.
     previous: Option<i32>,
     previous_count: u64,
@@ -184,7 +185,7 @@ struct SpanWriter<'a> {
 
 #[cfg(feature = "protobuf")]
 impl<'a> SpanWriter<'a> {
-    fn new(spans: &'a mut Vec<BucketSpan>, deltas: &'a mut Vec<i64>) -> Self {
+    fn new(spans: &'a mut Vec<BucketSpan>, deltas: &'a mut Vec<u8>) -> Self {
         spans.clear();
         deltas.clear();
         SpanWriter {
@@ -200,8 +201,7 @@ impl<'a> SpanWriter<'a> {
         match self.previous {
             Some(p) if index - p <= 3 => {
                 for _ in p + 1..index {
-                    self.deltas
-                        .push(0u64.wrapping_sub(self.previous_count) as i64);
+                    pack_delta(0u64.wrapping_sub(self.previous_count) as i64, self.deltas);
                     self.previous_count = 0;
                 }
                 if let Some(span) = self.spans.last_mut() {
@@ -218,8 +218,7 @@ impl<'a> SpanWriter<'a> {
             }),
         }
         // Two's complement: the signed difference of two counts below 2^63.
-        self.deltas
-            .push(count.wrapping_sub(self.previous_count) as i64);
+        pack_delta(count.wrapping_sub(self.previous_count) as i64, self.deltas);
         self.previous = Some(index);
         self.previous_count = count;
     }
@@ -232,7 +231,8 @@ mod tests {
 
     /// The (index, count) pairs that spans and deltas describe, empty
     /// buckets left out, as a reader decodes them.
-    fn decode(spans: &[BucketSpan], deltas: &[i64]) -> Vec<(i32, u64)> {
+    fn decode(spans: &[BucketSpan], packed: &[u8]) -> Vec<(i32, u64)> {
+        let deltas = crate::proto::unpack_deltas(packed);
         let (mut out, mut index, mut count, mut d) = (Vec::new(), 0i32, 0i64, deltas.iter());
         for (i, span) in spans.iter().enumerate() {
             index += span.offset + if i == 0 { 0 } else { 1 };
@@ -315,8 +315,9 @@ mod tests {
         native.map(&all, 1.0, &NativeHistograms::default().max_buckets(40));
         let (mut spans, mut deltas) = (Vec::new(), Vec::new());
         native.write(&mut spans, &mut deltas);
-        assert!(deltas.len() <= 40, "{} written", deltas.len());
-        assert_eq!(native.written_len(), deltas.len());
+        let written = crate::proto::unpack_deltas(&deltas).len();
+        assert!(written <= 40, "{written} written");
+        assert_eq!(native.written_len(), written);
         assert!(native.schema < 5);
         let total: u64 = native.buckets.counts().iter().map(|c| c.1).sum();
         assert_eq!(total, 100_000);

@@ -105,9 +105,13 @@ pub(crate) struct Histogram {
     #[prost(message, repeated, tag = "12")]
     pub(crate) positive_span: Vec<BucketSpan>,
     /// Each positive bucket's count minus the previous bucket's (the
-    /// first one's minus zero).
-    #[prost(sint64, repeated, tag = "13")]
-    pub(crate) positive_delta: Vec<i64>,
+    /// first one's minus zero), packed: the `sint64`s as zigzag varints, back
+    /// to back, which is what a packed repeated field is on the wire (the
+    /// same bytes as this `bytes` field of the same number). Written once
+    /// (see [`pack_delta`]), they are not walked again for the length of
+    /// each enclosing message, as a `Vec<i64>` would be.
+    #[prost(bytes = "vec", tag = "13")]
+    pub(crate) positive_delta: Vec<u8>,
     /// The native histogram's exemplars (read by Prometheus 2.51 and
     /// later), each with its time.
     #[prost(message, repeated, tag = "16")]
@@ -163,4 +167,21 @@ pub(crate) struct MetricFamily {
     pub(crate) r#type: i32,
     #[prost(message, repeated, tag = "4")]
     pub(crate) metric: Vec<Metric>,
+}
+
+/// Appends `delta` to a packed `sint64` field's contents.
+#[inline]
+pub(crate) fn pack_delta(delta: i64, packed: &mut Vec<u8>) {
+    prost::encoding::encode_varint(((delta << 1) ^ (delta >> 63)) as u64, packed);
+}
+
+/// The deltas packed by [`pack_delta`].
+#[cfg(test)]
+pub(crate) fn unpack_deltas(mut packed: &[u8]) -> Vec<i64> {
+    let mut deltas = Vec::new();
+    while !packed.is_empty() {
+        let zigzag = prost::encoding::decode_varint(&mut packed).expect("a varint");
+        deltas.push((zigzag >> 1) as i64 ^ -((zigzag & 1) as i64));
+    }
+    deltas
 }

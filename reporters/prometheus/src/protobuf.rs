@@ -333,7 +333,7 @@ mod tests {
         let t = families[4].metric[0].histogram.as_ref().unwrap();
         assert_eq!((t.schema, t.sample_count, t.sample_sum), (5, 1, 0.001));
         assert_eq!(t.positive_span.len(), 1);
-        assert_eq!(t.positive_delta, [1]);
+        assert_eq!(crate::proto::unpack_deltas(&t.positive_delta), [1]);
         assert!(t.bucket.is_empty());
         // Not described: no HELP.
         assert_eq!(families[4].help, "");
@@ -391,7 +391,7 @@ mod tests {
             .build();
         let families = decode(&both.render_protobuf());
         let h = families[0].metric[0].histogram.as_ref().unwrap();
-        assert_eq!(h.positive_delta, [1]);
+        assert_eq!(crate::proto::unpack_deltas(&h.positive_delta), [1]);
         let classic: Vec<(f64, u64)> = h
             .bucket
             .iter()
