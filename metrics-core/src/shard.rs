@@ -10,7 +10,7 @@ use crate::per_thread::slot;
 use crate::per_thread::stripe_lock::StripeLock;
 use crate::per_thread::stripes::Stripe;
 use crate::sum::Sum128;
-use std::sync::atomic::{AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::OnceLock;
 
 /// Aligned to 128 bytes so the scalars two threads write every time never
@@ -28,11 +28,12 @@ pub(crate) struct Shard {
     min: AtomicU64,
     max: AtomicU64,
     clamped: AtomicU64,
-    /// Bit `o` set by every record into octave `o`, cleared by a reader
+    /// Flag `o` set by every record into octave `o`, cleared by a reader
     /// that takes the stripe's values: a reader merges again only the
     /// octaves some stripe changed, and reuses the rest of what it read
-    /// last (see [`Histogram`](crate::Histogram)'s reads).
-    changed: AtomicU64,
+    /// last (see [`Histogram`](crate::Histogram)'s reads). A flag each, not
+    /// bits of one word, so that a record stores one without loading.
+    changed: [AtomicBool; 64],
     /// Variance terms over `value - shift` (shifted data keeps them exact
     /// enough whatever the magnitude of the values).
     shift: f64,
@@ -74,7 +75,7 @@ impl Shard {
             min: AtomicU64::new(u64::MAX),
             max: AtomicU64::new(0),
             clamped: AtomicU64::new(0),
-            changed: AtomicU64::new(0),
+            changed: [const { AtomicBool::new(false) }; 64],
             shift: first as f64,
             dev_sum: AtomicU64::new(0f64.to_bits()),
             dev_sq: AtomicU64::new(0f64.to_bits()),
@@ -125,21 +126,30 @@ impl Shard {
         if clamped {
             bump(&self.clamped, 1);
         }
-        // Last, and always stored (never skipped when the bit is already
-        // set): a reader that takes the bits before this store has seen
-        // nothing of this value, and finds the bit at its next read; one
-        // that takes them after sees all of it. A reader's clear between
-        // the load and the store is undone for other octaves too, which
-        // only makes that read merge them again.
-        let bits = self.changed.load(Relaxed) | 1 << octave.min(63);
-        self.changed.store(bits, Release);
+        // Last, and always stored (never skipped when already set): a
+        // reader that takes the flag before this store has seen nothing of
+        // this value, and finds the flag at its next read; one that takes
+        // it after sees all of it.
+        self.changed[octave.min(63)].store(true, Release);
         true
     }
 
     /// Bit `o` set for each octave `o` recorded into since the last call;
-    /// clears them.
+    /// clears their flags. A flag seen unset is left alone: no record into
+    /// its octave happened before this read since the last one, and a
+    /// later record's flag is found by the next read.
     pub(crate) fn take_changed(&self) -> u64 {
-        self.changed.swap(0, Acquire)
+        let mut changed = 0;
+        let mut present = self.octaves_present();
+        while present != 0 {
+            let octave = present.trailing_zeros() as usize;
+            present &= present - 1;
+            let flag = &self.changed[octave];
+            if flag.load(Relaxed) && flag.swap(false, Acquire) {
+                changed |= 1 << octave;
+            }
+        }
+        changed
     }
 
     /// Bit `o` set for each octave `o` this shard has counts for.
