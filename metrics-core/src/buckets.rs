@@ -8,6 +8,7 @@
 //! holds `[2^(m+o-1), 2^(m+o))`.
 
 use crate::snapshot::Bucket;
+use std::sync::Mutex;
 
 /// The shape of a histogram's buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,16 +78,58 @@ impl Layout {
 }
 
 /// Bucket counts merged from a histogram's shards. Only octaves somebody
-/// recorded into take room: their chunks sit back to back in one buffer, in
-/// increasing octave order, each `sub_buckets` counts followed by their
-/// total, and bit `o` of `present` says whether octave `o` has one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// recorded into take room: their chunks of `sub_buckets` counts sit back
+/// to back in one buffer, in increasing octave order, their totals in
+/// another (so a walk that passes whole octaves by their totals reads a
+/// line or two, not a line per octave), and bit `o` of `present` says
+/// whether octave `o` has one.
+#[derive(Debug)]
 pub(crate) struct Counts {
     sub_buckets: usize,
     octaves: usize,
     present: u64,
     data: Vec<u64>,
+    totals: Vec<u64>,
+    /// What the last [`at_most`](Self::at_most) found (not part of the
+    /// value: a copy starts without it).
+    at_most: Mutex<AtMost>,
 }
+
+/// What [`Counts::at_most`] found, for the next call with the same limits:
+/// each limit's count within its own octave. Counts updated in place (as a
+/// histogram's read updates the octaves recorded into) mark their octaves
+/// changed, and only the limits in those are summed again.
+#[derive(Debug, Default)]
+struct AtMost {
+    limits: Vec<u64>,
+    within: Vec<u64>,
+    /// Bit `o` set once octave `o` changed since `within` was found.
+    changed: u64,
+}
+
+impl Clone for Counts {
+    fn clone(&self) -> Self {
+        Self {
+            sub_buckets: self.sub_buckets,
+            octaves: self.octaves,
+            present: self.present,
+            data: self.data.clone(),
+            totals: self.totals.clone(),
+            at_most: Mutex::default(),
+        }
+    }
+}
+
+impl PartialEq for Counts {
+    fn eq(&self, other: &Self) -> bool {
+        (self.sub_buckets, self.octaves, self.present)
+            == (other.sub_buckets, other.octaves, other.present)
+            && self.data == other.data
+            && self.totals == other.totals
+    }
+}
+
+impl Eq for Counts {}
 
 impl Counts {
     pub(crate) fn empty(layout: &Layout) -> Self {
@@ -102,7 +145,9 @@ impl Counts {
             sub_buckets: layout.sub_buckets(),
             octaves: layout.octaves().min(64),
             present: 0,
-            data: Vec::with_capacity(chunks * (layout.sub_buckets() + 1)),
+            data: Vec::with_capacity(chunks * layout.sub_buckets()),
+            totals: Vec::with_capacity(chunks),
+            at_most: Mutex::default(),
         }
     }
 
@@ -111,24 +156,24 @@ impl Counts {
         self.present == 0
     }
 
-    /// Counts plus total of one chunk.
-    fn stride(&self) -> usize {
-        self.sub_buckets + 1
+    /// Notes that octave `octave`'s counts are about to change.
+    fn touch(&mut self, octave: usize) {
+        let at_most = self.at_most.get_mut().unwrap_or_else(|e| e.into_inner());
+        at_most.changed |= 1 << octave.min(63);
     }
 
     fn has(&self, octave: usize) -> bool {
         (self.present >> octave) & 1 == 1
     }
 
-    /// Where octave `octave`'s chunk starts (or would start) in `data`.
-    fn start(&self, octave: usize) -> usize {
-        let below = self.present & ((1u64 << octave) - 1);
-        below.count_ones() as usize * self.stride()
+    /// How many chunks come before octave `octave`'s (present or not).
+    fn rank(&self, octave: usize) -> usize {
+        (self.present & ((1u64 << octave) - 1)).count_ones() as usize
     }
 
     /// Octave `octave`'s bucket counts, if it has a chunk.
     fn buckets_of(&self, octave: usize) -> Option<&[u64]> {
-        let start = self.start(octave);
+        let start = self.rank(octave) * self.sub_buckets;
         self.has(octave)
             .then(|| &self.data[start..start + self.sub_buckets])
     }
@@ -136,46 +181,53 @@ impl Counts {
     /// The present chunks in increasing octave order: octave, counts, total.
     fn chunks(&self) -> impl Iterator<Item = (usize, &[u64], u64)> + '_ {
         let mut bits = self.present;
-        let sub_buckets = self.sub_buckets;
-        self.data.chunks_exact(self.stride()).map(move |chunk| {
-            let octave = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            (octave, &chunk[..sub_buckets], chunk[sub_buckets])
-        })
+        self.data
+            .chunks_exact(self.sub_buckets)
+            .zip(&self.totals)
+            .map(move |(chunk, &total)| {
+                let octave = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                (octave, chunk, total)
+            })
     }
 
-    /// Octave `octave`'s chunk and its total slot, inserted as zeros if
-    /// absent; `None` past the layout.
-    fn chunk_mut(&mut self, octave: usize) -> Option<&mut [u64]> {
+    /// Octave `octave`'s counts and total, inserted as zeros if absent;
+    /// `None` past the layout.
+    fn chunk_mut(&mut self, octave: usize) -> Option<(&mut [u64], &mut u64)> {
         if octave >= self.octaves {
             return None;
         }
-        let (start, stride) = (self.start(octave), self.stride());
+        self.touch(octave);
+        let (rank, sub_buckets) = (self.rank(octave), self.sub_buckets);
+        let start = rank * sub_buckets;
         if !self.has(octave) {
             // Exactly: counts kept long (a window's checkpoint) stay tight.
-            self.data.reserve_exact(stride);
+            self.data.reserve_exact(sub_buckets);
             self.data
-                .splice(start..start, std::iter::repeat_n(0, stride));
+                .splice(start..start, std::iter::repeat_n(0, sub_buckets));
+            self.totals.reserve_exact(1);
+            self.totals.insert(rank, 0);
             self.present |= 1 << octave;
         }
-        Some(&mut self.data[start..start + stride])
+        Some((
+            &mut self.data[start..start + sub_buckets],
+            &mut self.totals[rank],
+        ))
     }
 
     /// Adds one octave's counts (at most `sub_buckets` of them, the rest
     /// taken as zero), in any order; returns how many values they hold.
     #[cfg(test)]
     pub(crate) fn add_chunk(&mut self, octave: usize, counts: impl Iterator<Item = u64>) -> u64 {
-        let sub_buckets = self.sub_buckets;
         let mut added = 0u64;
-        let Some(chunk) = self.chunk_mut(octave) else {
+        let Some((buckets, total)) = self.chunk_mut(octave) else {
             return 0;
         };
-        let (buckets, total) = chunk.split_at_mut(sub_buckets);
         for (dst, n) in buckets.iter_mut().zip(counts) {
             *dst = dst.wrapping_add(n);
             added = added.wrapping_add(n);
         }
-        total[0] = total[0].wrapping_add(added);
+        *total = total.wrapping_add(added);
         added
     }
 
@@ -191,10 +243,11 @@ impl Counts {
         if octave >= self.octaves || self.present >> octave != 0 {
             return 0;
         }
+        self.touch(octave);
         let (start, sub_buckets) = (self.data.len(), self.sub_buckets);
-        self.data.resize(start + sub_buckets + 1, 0);
-        let added = fill(&mut self.data[start..start + sub_buckets]);
-        self.data[start + sub_buckets] = added;
+        self.data.resize(start + sub_buckets, 0);
+        let added = fill(&mut self.data[start..]);
+        self.totals.push(added);
         self.present |= 1 << octave;
         added
     }
@@ -210,11 +263,12 @@ impl Counts {
         if octave >= self.octaves || !self.has(octave) {
             return 0;
         }
-        let (start, sub_buckets) = (self.start(octave), self.sub_buckets);
-        let buckets = &mut self.data[start..start + sub_buckets];
+        self.touch(octave);
+        let (rank, sub_buckets) = (self.rank(octave), self.sub_buckets);
+        let buckets = &mut self.data[rank * sub_buckets..(rank + 1) * sub_buckets];
         buckets.fill(0);
         let added = fill(buckets);
-        self.data[start + sub_buckets] = added;
+        self.totals[rank] = added;
         added
     }
 
@@ -225,8 +279,7 @@ impl Counts {
 
     /// Values counted in all buckets.
     pub(crate) fn total(&self) -> u64 {
-        self.chunks()
-            .fold(0u64, |sum, (_, _, t)| sum.wrapping_add(t))
+        self.totals.iter().fold(0u64, |sum, t| sum.wrapping_add(*t))
     }
 
     /// What `self` counts beyond `earlier` (bucket by bucket; counts only
@@ -249,9 +302,9 @@ impl Counts {
         while bits != 0 {
             let octave = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            let start = self.start(octave);
-            let out = &mut self.data[start..start + sub_buckets + 1];
-            let (buckets, total) = out.split_at_mut(sub_buckets);
+            self.touch(octave);
+            let rank = self.rank(octave);
+            let buckets = &mut self.data[rank * sub_buckets..(rank + 1) * sub_buckets];
             let mut left = 0u64;
             match (now.buckets_of(octave), earlier.buckets_of(octave)) {
                 (Some(a), Some(b)) => {
@@ -266,7 +319,7 @@ impl Counts {
                 }
                 (None, _) => buckets.fill(0),
             }
-            total[0] = left;
+            self.totals[rank] = left;
         }
     }
 
@@ -298,7 +351,7 @@ impl Counts {
         while let (Some(skip), Some(n)) = (take_varint(&mut bytes), take_varint(&mut bytes)) {
             pos = pos.saturating_add(skip as usize);
             let (o, s) = (pos / sub_buckets, pos % sub_buckets);
-            if let Some(chunk) = self.chunk_mut(o) {
+            if let Some((chunk, total)) = self.chunk_mut(o) {
                 let old = chunk[s];
                 let new = if subtract {
                     old.saturating_sub(n)
@@ -306,7 +359,7 @@ impl Counts {
                     old.saturating_add(n)
                 };
                 chunk[s] = new;
-                chunk[sub_buckets] = chunk[sub_buckets].wrapping_sub(old).wrapping_add(new);
+                *total = total.wrapping_sub(old).wrapping_add(new);
             }
             pos = pos.saturating_add(1);
         }
@@ -314,7 +367,7 @@ impl Counts {
 
     /// Heap bytes held.
     pub(crate) fn bytes(&self) -> usize {
-        self.data.capacity() * std::mem::size_of::<u64>()
+        (self.data.capacity() + self.totals.capacity()) * std::mem::size_of::<u64>()
     }
 
     /// Walks `ranks` (1-based, ascending, each with a tag) and calls `found`
@@ -365,43 +418,54 @@ impl Counts {
     }
 
     /// For each of `limits` (ascending), how many values lie in buckets
-    /// wholly at or below it, into `out`. One pass over the counts: whole
-    /// octaves are passed by their totals, and within an octave the sum
-    /// goes on from where the last limit left it.
+    /// wholly at or below it, into `out`. Whole octaves are passed by their
+    /// totals; within its octave, a limit's count is the one found by the
+    /// last call with the same limits unless that octave changed since (a
+    /// render of a busy histogram reads again only where it was recorded
+    /// into), else summed on whichever side of the limit is shorter.
     pub(crate) fn at_most(&self, layout: &Layout, limits: &[u64], out: &mut Vec<u64>) {
         out.clear();
+        let mut memo = self.at_most.lock().unwrap_or_else(|e| e.into_inner());
+        let memo = &mut *memo;
+        let fresh = memo.limits != limits;
+        if fresh {
+            memo.limits.clear();
+            memo.limits.extend_from_slice(limits);
+            memo.within.clear();
+            memo.within.resize(limits.len(), 0);
+        }
         let mut chunks = self.chunks().peekable();
-        // Values in the octaves passed, and in the first `summed` buckets
-        // of the next one.
-        let (mut before, mut summed, mut partial) = (0u64, 0usize, 0u64);
-        for &limit in limits {
+        // Values in the octaves passed.
+        let mut before = 0u64;
+        for (&limit, within) in limits.iter().zip(&mut memo.within) {
             let (octave, sub) = layout.index(limit);
-            let upto = sub + usize::from(layout.bounds(octave, sub).1 <= limit);
             while let Some(&(o, _, total)) = chunks.peek() {
                 if o >= octave {
                     break;
                 }
                 before = before.saturating_add(total);
-                (summed, partial) = (0, 0);
                 chunks.next();
             }
-            if let Some(&(o, chunk, total)) = chunks.peek() {
-                if o == octave {
-                    let upto = upto.min(chunk.len());
-                    // Counts of one octave add up to their total, at most
-                    // the histogram's count: no overflow, and the sums
-                    // vectorise. Whichever side of `upto` is shorter is
-                    // read: on from the last limit, or back from the end.
-                    if upto - summed.min(upto) <= chunk.len() - upto {
-                        partial += chunk[summed.min(upto)..upto].iter().sum::<u64>();
-                    } else {
-                        partial = total - chunk[upto..].iter().sum::<u64>();
+            if fresh || (memo.changed >> octave.min(63)) & 1 == 1 {
+                *within = match chunks.peek() {
+                    Some(&(o, chunk, total)) if o == octave => {
+                        let upto = sub + usize::from(layout.bounds(octave, sub).1 <= limit);
+                        let upto = upto.min(chunk.len());
+                        // Counts of one octave add up to their total, at
+                        // most the histogram's count: no overflow, and the
+                        // sums vectorise.
+                        if upto <= chunk.len() - upto {
+                            chunk[..upto].iter().sum::<u64>()
+                        } else {
+                            total - chunk[upto..].iter().sum::<u64>()
+                        }
                     }
-                    summed = upto;
-                }
+                    _ => 0,
+                };
             }
-            out.push(before.saturating_add(partial));
+            out.push(before.saturating_add(*within));
         }
+        memo.changed = 0;
     }
 
     /// The bounds of the lowest and of the highest non-empty bucket.
@@ -420,9 +484,8 @@ impl Counts {
     pub(crate) fn buckets<'a>(&'a self, layout: &'a Layout) -> impl Iterator<Item = Bucket> + 'a {
         NonEmpty {
             layout,
-            chunks: self.data.chunks_exact(self.stride()),
+            chunks: self.data.chunks_exact(self.sub_buckets),
             octaves: self.present,
-            sub_buckets: self.sub_buckets,
             octave: 0,
             chunk: &[],
             block: 0,
@@ -440,7 +503,6 @@ struct NonEmpty<'a> {
     chunks: std::slice::ChunksExact<'a, u64>,
     /// The octaves of the chunks not started yet.
     octaves: u64,
-    sub_buckets: usize,
     /// The chunk being read, its octave, which block of 64 buckets, and
     /// that block's non-empty buckets not returned yet.
     octave: usize,
@@ -480,8 +542,7 @@ impl Iterator for NonEmpty<'_> {
             if (self.block + 1) * 64 < self.chunk.len() {
                 self.block += 1;
             } else {
-                let chunk = self.chunks.next()?;
-                self.chunk = &chunk[..self.sub_buckets];
+                self.chunk = self.chunks.next()?;
                 self.octave = self.octaves.trailing_zeros() as usize;
                 self.octaves &= self.octaves.wrapping_sub(1);
                 self.block = 0;
@@ -565,6 +626,57 @@ mod tests {
         // many.
         for figures in [1, 3] {
             counts_match_a_dense_model_with(Layout::new(figures, 1 << 40));
+        }
+    }
+
+    /// Counts at limits answered from the last call's sums stay right as
+    /// the counts change in place (octaves added, inserted below others,
+    /// refilled, set from a difference) and as the limits change: each
+    /// answer equals that of a copy, which starts without them.
+    #[test]
+    fn counts_at_limits_follow_changes_in_place() {
+        let layout = Layout::new(2, 1 << 40);
+        let (octaves, subs) = (layout.octaves(), layout.sub_buckets());
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut counts = Counts::empty(&layout);
+        let mut limits = Vec::new();
+        let (mut answers, mut expected) = (Vec::new(), Vec::new());
+        for step in 0..400 {
+            if step % 50 == 0 {
+                limits = (0..12).map(|_| next(1 << 41)).collect();
+                let near: Vec<u64> = limits.iter().map(|l| l + l / 5).collect();
+                limits.extend(near);
+                limits.sort_unstable();
+            }
+            let octave = next(octaves as u64) as usize;
+            match step % 3 {
+                0 => {
+                    counts.add_chunk(octave, (0..subs).map(|_| next(3)));
+                }
+                1 => {
+                    counts.refill_chunk(octave, |dst| {
+                        dst.iter_mut().fold(0, |sum, n| {
+                            *n = next(5);
+                            sum + *n
+                        })
+                    });
+                }
+                _ => {
+                    let mut earlier = Counts::empty(&layout);
+                    earlier.add_chunk(octave, (0..subs).map(|_| next(2)));
+                    let now = counts.clone();
+                    counts.set_since(&now, &earlier, 1 << octave);
+                }
+            }
+            counts.at_most(&layout, &limits, &mut answers);
+            counts.clone().at_most(&layout, &limits, &mut expected);
+            assert_eq!(answers, expected, "step {step}");
         }
     }
 
