@@ -132,9 +132,9 @@ struct Inner {
     dropped: AtomicU64,
     clock: Arc<dyn Clock>,
     created: Instant,
-    /// What the last read found, reused while no stripe has changed; the
-    /// lock also puts reads one after another, so a later read never sees
-    /// less than an earlier one.
+    /// What the last read found, which the next one updates where stripes
+    /// changed; the lock also puts reads one after another, so a later
+    /// read never sees less than an earlier one.
     last: Mutex<Option<LastRead>>,
     /// The latest exemplar per power of two of the value.
     exemplars: Exemplars<HISTOGRAM_EXEMPLARS>,
@@ -606,10 +606,17 @@ mod tests {
     /// counts. Over new octaves, new stripes and a sliding window, every
     /// read lists exactly the buckets of every value (and of the values
     /// since the window's start), and snapshots kept meanwhile never change.
+    /// Also with a window shorter than its steps' count in nanoseconds:
+    /// several reads at one instant then share one window start.
     #[test]
     fn reads_that_merge_only_changed_octaves_list_every_value() {
+        for (length, steps) in [(Duration::from_secs(30), 3), (Duration::from_nanos(1), 2)] {
+            merge_only_changed_octaves(HistogramConfig::default().window(length, steps));
+        }
+    }
+
+    fn merge_only_changed_octaves(config: HistogramConfig) {
         let clock = Arc::new(crate::ManualClock::new());
-        let config = HistogramConfig::default().window(Duration::from_secs(30), 3);
         let h = Histogram::with_config(config, clock.clone());
         let layout = h.inner.layout;
         let mut values: Vec<u64> = Vec::new();

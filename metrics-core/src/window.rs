@@ -41,7 +41,10 @@ impl Window {
     pub(crate) fn new(layout: &Layout, length: Duration, intervals: u32, start: Instant) -> Self {
         Self {
             length,
-            step: length / intervals.max(1),
+            // At least a nanosecond: checkpoints then have instants of their
+            // own, so a window start names one set of counts, which a read
+            // that updates the recent values in place relies on.
+            step: (length / intervals.max(1)).max(Duration::from_nanos(1)),
             state: Mutex::new(State {
                 front: (start, Counts::empty(layout)),
                 steps: VecDeque::new(),
