@@ -252,13 +252,15 @@ impl Counts {
         added
     }
 
-    /// Octave `octave`'s chunk, present already, zeroed and filled by
-    /// `fill` as [`push_chunk`](Self::push_chunk) does; returns what it
-    /// added (nothing for an octave absent).
-    pub(crate) fn refill_chunk(
+    /// Octave `octave`'s counts (present already) become `new(bucket)`
+    /// each; `changed` is called with each bucket that changed and by how
+    /// much (counts only grow), and only those are written. Returns the
+    /// octave's new total.
+    pub(crate) fn update_chunk(
         &mut self,
         octave: usize,
-        fill: impl FnOnce(&mut [u64]) -> u64,
+        mut new: impl FnMut(usize) -> u64,
+        mut changed: impl FnMut(usize, u64),
     ) -> u64 {
         if octave >= self.octaves || !self.has(octave) {
             return 0;
@@ -266,10 +268,28 @@ impl Counts {
         self.touch(octave);
         let (rank, sub_buckets) = (self.rank(octave), self.sub_buckets);
         let buckets = &mut self.data[rank * sub_buckets..(rank + 1) * sub_buckets];
-        buckets.fill(0);
-        let added = fill(buckets);
-        self.totals[rank] = added;
-        added
+        let mut total = 0u64;
+        for (sub, old) in buckets.iter_mut().enumerate() {
+            let n = new(sub);
+            total = total.wrapping_add(n);
+            if *old != n {
+                changed(sub, n.wrapping_sub(*old));
+                *old = n;
+            }
+        }
+        self.totals[rank] = total;
+        total
+    }
+
+    /// Adds `n` to bucket `sub` of octave `octave` (inserting the octave if
+    /// absent; nothing past the layout).
+    pub(crate) fn add(&mut self, octave: usize, sub: usize, n: u64) {
+        if let Some((buckets, total)) = self.chunk_mut(octave) {
+            if let Some(count) = buckets.get_mut(sub) {
+                *count = count.wrapping_add(n);
+                *total = total.wrapping_add(n);
+            }
+        }
     }
 
     /// Bit `o` set for each octave `o` with a chunk.
@@ -655,18 +675,18 @@ mod tests {
                 limits.sort_unstable();
             }
             let octave = next(octaves as u64) as usize;
-            match step % 3 {
+            match step % 4 {
                 0 => {
                     counts.add_chunk(octave, (0..subs).map(|_| next(3)));
                 }
                 1 => {
-                    counts.refill_chunk(octave, |dst| {
-                        dst.iter_mut().fold(0, |sum, n| {
-                            *n = next(5);
-                            sum + *n
-                        })
-                    });
+                    let old = counts.buckets_of(octave).map(<[u64]>::to_vec);
+                    let grown: Vec<u64> = (0..subs)
+                        .map(|s| old.as_ref().map_or(0, |o| o[s]) + next(5))
+                        .collect();
+                    counts.update_chunk(octave, |s| grown[s], |_, _| {});
                 }
+                2 => counts.add(octave, next(subs as u64) as usize, 1 + next(9)),
                 _ => {
                     let mut earlier = Counts::empty(&layout);
                     earlier.add_chunk(octave, (0..subs).map(|_| next(2)));

@@ -264,21 +264,23 @@ impl Histogram {
         let count = stripes.clone().count();
         // Every stripe's bits are taken (and cleared).
         let changed = stripes.clone().fold(0, |bits, s| bits | s.take_changed());
-        let mut read = match last.take() {
-            // Only octaves read before changed: merge those again.
-            Some(mut l) if l.stripes == count && changed & !l.all_time.octaves_present() == 0 => {
-                if changed != 0 {
-                    l.remerge(layout, stripes, changed);
+        // Merged under the window's lock, knowing its start: the recent
+        // values are updated with the counts when it has not moved.
+        let (recent, recent_span, mut read) = inner.window.recent(now, |at, front| {
+            let mut read = match last.take() {
+                // Only octaves read before changed: merge those again.
+                Some(mut l)
+                    if l.stripes == count && changed & !l.all_time.octaves_present() == 0 =>
+                {
+                    l.remerge(layout, stripes.clone(), changed, at, front);
+                    l
                 }
-                l
-            }
-            // A new stripe or octave: merge everything.
-            _ => LastRead::merge(layout, stripes, count, now),
-        };
-        let (recent, recent_span) = inner.window.recent(now, |at, front| {
-            let recent = read.recent_against(at, front, changed);
+                // A new stripe or octave: merge everything.
+                _ => LastRead::merge(layout, stripes.clone(), count, now),
+            };
+            let recent = read.recent_against(at, front);
             read.front = at;
-            recent
+            (recent, read)
         });
         read.recent = Some(Arc::clone(&recent));
         let reading = Reading {
@@ -414,37 +416,62 @@ impl LastRead {
 
     /// Merges again the octaves whose bit is set in `changed` (all of them
     /// among those read before), in place unless a snapshot still holds
-    /// the counts.
+    /// the counts. While the window's start is still `at` (its counts
+    /// `front`), what this adds to a bucket is added to the recent values
+    /// too, in place as well.
     fn remerge<'s>(
         &mut self,
         layout: &Layout,
         stripes: impl Iterator<Item = &'s Shard> + Clone,
         changed: u64,
+        at: Instant,
+        front: &Counts,
     ) {
-        // The recent values may be these very counts: let them go, or
-        // updating would copy them.
-        if self
-            .recent
-            .as_ref()
-            .is_some_and(|r| Arc::ptr_eq(r, &self.all_time))
+        if changed == 0 {
+            return;
+        }
+        // Recent values that are these very counts go: updating would
+        // copy them.
+        let keep_recent = !front.is_empty() && self.front == at;
+        if !keep_recent
+            || self
+                .recent
+                .as_ref()
+                .is_some_and(|r| Arc::ptr_eq(r, &self.all_time))
         {
             self.recent = None;
         }
         let counts = Arc::make_mut(&mut self.all_time);
+        let mut recent = self.recent.as_mut().map(Arc::make_mut);
         let present = counts.octaves_present();
         let chunks = present.count_ones() as usize;
+        let mut octave_of = [None; MAX_STRIPES];
+        let stripes_now = stripes.clone().count();
         for octave in bits(changed) {
-            let rank = (present & ((1u64 << octave) - 1)).count_ones() as usize;
-            counts.refill_chunk(octave, |dst| {
-                add_octave(
-                    stripes.clone(),
-                    octave,
-                    dst,
-                    &mut self.counted,
-                    chunks,
-                    rank,
-                )
+            for (slot, stripe) in octave_of.iter_mut().zip(stripes.clone()) {
+                *slot = stripe.octave(octave);
+            }
+            let mut per_stripe = [0u64; MAX_STRIPES];
+            let sum = |sub: usize| {
+                let mut n = 0u64;
+                for (slot, count) in octave_of[..stripes_now].iter().zip(&mut per_stripe) {
+                    if let Some(bucket) = slot.and_then(|c| c.get(sub)) {
+                        let v = bucket.load(Ordering::Relaxed);
+                        *count = count.wrapping_add(v);
+                        n = n.wrapping_add(v);
+                    }
+                }
+                n
+            };
+            counts.update_chunk(octave, sum, |sub, added| {
+                if let Some(recent) = recent.as_deref_mut() {
+                    recent.add(octave, sub, added);
+                }
             });
+            let rank = (present & ((1u64 << octave) - 1)).count_ones() as usize;
+            for (s, n) in per_stripe[..stripes_now].iter().enumerate() {
+                self.counted[s * chunks + rank] = *n;
+            }
         }
         self.settle(layout, stripes, changed);
     }
@@ -480,23 +507,20 @@ impl LastRead {
     }
 
     /// The recent values against the window's start `at` and the
-    /// cumulative counts `front` then: those of the last read, where only
-    /// the `changed` octaves are computed again, while the window has not
-    /// moved; all the counts while it has never moved.
-    fn recent_against(&mut self, at: Instant, front: &Counts, changed: u64) -> Arc<Counts> {
+    /// cumulative counts `front` then: those of the last read (which the
+    /// merge brought up to date) while the window has not moved; all the
+    /// counts while it has never moved.
+    fn recent_against(&mut self, at: Instant, front: &Counts) -> Arc<Counts> {
         if front.is_empty() {
             return Arc::clone(&self.all_time);
         }
         let all_time = &*self.all_time;
         match self.recent.take() {
-            Some(mut recent)
+            Some(recent)
                 if self.front == at
                     && !Arc::ptr_eq(&recent, &self.all_time)
                     && recent.octaves_present() == all_time.octaves_present() =>
             {
-                if changed != 0 {
-                    Arc::make_mut(&mut recent).set_since(all_time, front, changed);
-                }
                 recent
             }
             _ => Arc::new(all_time.since(front)),

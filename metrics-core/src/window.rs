@@ -54,18 +54,19 @@ impl Window {
 
     /// Calls `f` with the window's start and the cumulative counts then,
     /// for the recent values (the cumulative counts now minus those: `f`
-    /// computes them, or gives back the same ones read before), and
-    /// returns them with how long ago that start is. Also takes a
+    /// computes them, or gives back the same ones read before) and
+    /// anything else it returns, and returns both with how long ago that
+    /// start is. Also takes a
     /// checkpoint of the counts now if one is due, from the recent values
     /// rather than subtracting again.
     ///
     /// When reads are further apart than the window, the view reaches back to
     /// the previous read, and the returned span says so.
-    pub(crate) fn recent(
+    pub(crate) fn recent<T>(
         &self,
         now: Instant,
-        f: impl FnOnce(Instant, &Counts) -> Arc<Counts>,
-    ) -> (Arc<Counts>, Duration) {
+        f: impl FnOnce(Instant, &Counts) -> (Arc<Counts>, T),
+    ) -> (Arc<Counts>, Duration, T) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         // Move the front past checkpoints older than the window, keeping at
         // least the newest one.
@@ -76,7 +77,7 @@ impl Window {
             state.front.0 = t;
             state.front.1.apply_encoded(&delta, false);
         }
-        let result = f(state.front.0, &state.front.1);
+        let (result, with) = f(state.front.0, &state.front.1);
         let span = now.saturating_duration_since(state.front.0);
         if now.saturating_duration_since(state.newest()) >= self.step {
             // What arrived since the newest checkpoint: the recent values
@@ -87,7 +88,7 @@ impl Window {
             }
             state.steps.push_back((now, fresh.encode()));
         }
-        (result, span)
+        (result, span, with)
     }
 
     /// Heap bytes held by the checkpoints.
