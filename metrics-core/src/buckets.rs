@@ -8,6 +8,7 @@
 //! holds `[2^(m+o-1), 2^(m+o))`.
 
 use crate::snapshot::Bucket;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 
 /// The shape of a histogram's buckets.
@@ -93,6 +94,9 @@ pub(crate) struct Counts {
     /// What the last [`at_most`](Self::at_most) found (not part of the
     /// value: a copy starts without it).
     at_most: Mutex<AtMost>,
+    /// Bit `o` set once octave `o` changed since the last `at_most` (set
+    /// through `&mut self`, so without an atomic operation).
+    changed: AtomicU64,
 }
 
 /// What [`Counts::at_most`] found, for the next call with the same limits:
@@ -103,8 +107,6 @@ pub(crate) struct Counts {
 struct AtMost {
     limits: Vec<u64>,
     within: Vec<u64>,
-    /// Bit `o` set once octave `o` changed since `within` was found.
-    changed: u64,
 }
 
 impl Clone for Counts {
@@ -116,6 +118,7 @@ impl Clone for Counts {
             data: self.data.clone(),
             totals: self.totals.clone(),
             at_most: Mutex::default(),
+            changed: AtomicU64::new(0),
         }
     }
 }
@@ -148,6 +151,7 @@ impl Counts {
             data: Vec::with_capacity(chunks * layout.sub_buckets()),
             totals: Vec::with_capacity(chunks),
             at_most: Mutex::default(),
+            changed: AtomicU64::new(0),
         }
     }
 
@@ -158,8 +162,7 @@ impl Counts {
 
     /// Notes that octave `octave`'s counts are about to change.
     fn touch(&mut self, octave: usize) {
-        let at_most = self.at_most.get_mut().unwrap_or_else(|e| e.into_inner());
-        at_most.changed |= 1 << octave.min(63);
+        *self.changed.get_mut() |= 1 << octave.min(63);
     }
 
     fn has(&self, octave: usize) -> bool {
@@ -252,33 +255,31 @@ impl Counts {
         added
     }
 
-    /// Octave `octave`'s counts (present already) become `new(bucket)`
-    /// each; `changed` is called with each bucket that changed and by how
-    /// much (counts only grow), and only those are written. Returns the
-    /// octave's new total.
+    /// Octave `octave`'s counts (present already) become `new`, holding
+    /// `total` values; what each bucket gained (counts only grow) is added
+    /// to `recent` too, where given.
     pub(crate) fn update_chunk(
         &mut self,
         octave: usize,
-        mut new: impl FnMut(usize) -> u64,
-        mut changed: impl FnMut(usize, u64),
-    ) -> u64 {
+        new: &[u64],
+        total: u64,
+        recent: Option<&mut Counts>,
+    ) {
         if octave >= self.octaves || !self.has(octave) {
-            return 0;
+            return;
         }
         self.touch(octave);
         let (rank, sub_buckets) = (self.rank(octave), self.sub_buckets);
         let buckets = &mut self.data[rank * sub_buckets..(rank + 1) * sub_buckets];
-        let mut total = 0u64;
-        for (sub, old) in buckets.iter_mut().enumerate() {
-            let n = new(sub);
-            total = total.wrapping_add(n);
-            if *old != n {
-                changed(sub, n.wrapping_sub(*old));
-                *old = n;
+        if let Some(recent) = recent {
+            for (sub, (old, &n)) in buckets.iter_mut().zip(new).enumerate() {
+                if *old != n {
+                    recent.add(octave, sub, n.wrapping_sub(*old));
+                }
             }
         }
+        buckets.copy_from_slice(&new[..sub_buckets]);
         self.totals[rank] = total;
-        total
     }
 
     /// Adds `n` to bucket `sub` of octave `octave` (inserting the octave if
@@ -447,6 +448,8 @@ impl Counts {
         out.clear();
         let mut memo = self.at_most.lock().unwrap_or_else(|e| e.into_inner());
         let memo = &mut *memo;
+        // Changes come through `&mut self`, so none happens while this runs.
+        let changed = self.changed.load(Relaxed);
         let fresh = memo.limits != limits;
         if fresh {
             memo.limits.clear();
@@ -466,7 +469,7 @@ impl Counts {
                 before = before.saturating_add(total);
                 chunks.next();
             }
-            if fresh || (memo.changed >> octave.min(63)) & 1 == 1 {
+            if fresh || (changed >> octave.min(63)) & 1 == 1 {
                 *within = match chunks.peek() {
                     Some(&(o, chunk, total)) if o == octave => {
                         let upto = sub + usize::from(layout.bounds(octave, sub).1 <= limit);
@@ -485,7 +488,7 @@ impl Counts {
             }
             out.push(before.saturating_add(*within));
         }
-        memo.changed = 0;
+        self.changed.store(0, Relaxed);
     }
 
     /// The bounds of the lowest and of the highest non-empty bucket.
@@ -684,7 +687,8 @@ mod tests {
                     let grown: Vec<u64> = (0..subs)
                         .map(|s| old.as_ref().map_or(0, |o| o[s]) + next(5))
                         .collect();
-                    counts.update_chunk(octave, |s| grown[s], |_, _| {});
+                    let total = grown.iter().sum();
+                    counts.update_chunk(octave, &grown, total, None);
                 }
                 2 => counts.add(octave, next(subs as u64) as usize, 1 + next(9)),
                 _ => {

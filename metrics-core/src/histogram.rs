@@ -445,34 +445,22 @@ impl LastRead {
         let mut recent = self.recent.as_mut().map(Arc::make_mut);
         let present = counts.octaves_present();
         let chunks = present.count_ones() as usize;
-        let mut octave_of = [None; MAX_STRIPES];
-        let stripes_now = stripes.clone().count();
-        for octave in bits(changed) {
-            for (slot, stripe) in octave_of.iter_mut().zip(stripes.clone()) {
-                *slot = stripe.octave(octave);
+        SUMS.with_borrow_mut(|sums| {
+            for octave in bits(changed) {
+                let rank = (present & ((1u64 << octave) - 1)).count_ones() as usize;
+                sums.clear();
+                sums.resize(layout.sub_buckets(), 0);
+                let total = add_octave(
+                    stripes.clone(),
+                    octave,
+                    sums,
+                    &mut self.counted,
+                    chunks,
+                    rank,
+                );
+                counts.update_chunk(octave, sums, total, recent.as_deref_mut());
             }
-            let mut per_stripe = [0u64; MAX_STRIPES];
-            let sum = |sub: usize| {
-                let mut n = 0u64;
-                for (slot, count) in octave_of[..stripes_now].iter().zip(&mut per_stripe) {
-                    if let Some(bucket) = slot.and_then(|c| c.get(sub)) {
-                        let v = bucket.load(Ordering::Relaxed);
-                        *count = count.wrapping_add(v);
-                        n = n.wrapping_add(v);
-                    }
-                }
-                n
-            };
-            counts.update_chunk(octave, sum, |sub, added| {
-                if let Some(recent) = recent.as_deref_mut() {
-                    recent.add(octave, sub, added);
-                }
-            });
-            let rank = (present & ((1u64 << octave) - 1)).count_ones() as usize;
-            for (s, n) in per_stripe[..stripes_now].iter().enumerate() {
-                self.counted[s * chunks + rank] = *n;
-            }
-        }
+        });
         self.settle(layout, stripes, changed);
     }
 
@@ -526,6 +514,13 @@ impl LastRead {
             _ => Arc::new(all_time.since(front)),
         }
     }
+}
+
+thread_local! {
+    /// One octave's counts summed over the stripes, reused by every read on
+    /// this thread (one buffer per histogram would be memory to fetch for
+    /// each).
+    static SUMS: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Adds every stripe's counts of `octave` into `dst`, noting each stripe's

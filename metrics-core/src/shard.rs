@@ -179,14 +179,6 @@ impl Shard {
             .fold(0u64, |sum, c| sum.wrapping_add(c.load(Relaxed)))
     }
 
-    /// This shard's counts of `octave`, if it has any.
-    pub(crate) fn octave(&self, octave: usize) -> Option<&[AtomicU64]> {
-        self.chunks
-            .get(octave)
-            .and_then(OnceLock::get)
-            .map(|c| &c[..])
-    }
-
     /// Adds this shard's counts of `octave` into `into` (nothing where it
     /// has none) and returns how many values they hold.
     pub(crate) fn add_octave(&self, octave: usize, into: &mut [u64]) -> u64 {
