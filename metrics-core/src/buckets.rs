@@ -652,6 +652,16 @@ mod tests {
         }
     }
 
+    /// A seeded generator: each call gives a number below its argument.
+    fn below(mut x: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        }
+    }
+
     /// Counts at limits answered from the last call's sums stay right as
     /// the counts change in place (octaves added, inserted below others,
     /// refilled, set from a difference) and as the limits change: each
@@ -660,13 +670,7 @@ mod tests {
     fn counts_at_limits_follow_changes_in_place() {
         let layout = Layout::new(2, 1 << 40);
         let (octaves, subs) = (layout.octaves(), layout.sub_buckets());
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut next = below(0x9E37_79B9_7F4A_7C15);
         let mut counts = Counts::empty(&layout);
         let mut limits = Vec::new();
         let (mut answers, mut expected) = (Vec::new(), Vec::new());
@@ -706,13 +710,7 @@ mod tests {
 
     fn counts_match_a_dense_model_with(layout: Layout) {
         let (octaves, subs) = (layout.octaves(), layout.sub_buckets());
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut next = below(0x2545_F491_4F6C_DD1D);
         for _ in 0..200 {
             let mut counts = Counts::empty(&layout);
             let mut earlier = Counts::empty(&layout);
