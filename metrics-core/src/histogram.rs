@@ -445,7 +445,7 @@ impl LastRead {
         let mut recent = self.recent.as_mut().map(Arc::make_mut);
         let present = counts.octaves_present();
         let chunks = present.count_ones() as usize;
-        SUMS.with_borrow_mut(|sums| {
+        let mut merge = |sums: &mut Vec<u64>| {
             for octave in bits(changed) {
                 let rank = (present & ((1u64 << octave) - 1)).count_ones() as usize;
                 sums.clear();
@@ -460,7 +460,15 @@ impl LastRead {
                 );
                 counts.update_chunk(octave, sums, total, recent.as_deref_mut());
             }
-        });
+        };
+        // A buffer of its own when the thread's is gone (a read from a
+        // thread-local destructor) or in use.
+        let merged = SUMS
+            .try_with(|sums| sums.try_borrow_mut().map(|mut sums| merge(&mut sums)))
+            .is_ok_and(|done| done.is_ok());
+        if !merged {
+            merge(&mut Vec::new());
+        }
         self.settle(layout, stripes, changed);
     }
 
@@ -604,6 +612,49 @@ mod tests {
             println!("every stripe, 1 µs to {highest} ns, window full: {bytes} bytes");
             assert!(bytes <= bound, "{bytes} bytes");
         }
+    }
+
+    /// A read from a thread-local destructor, once the thread's merge
+    /// buffer is gone, reads with a buffer of its own. Two readers, set up
+    /// before and after the buffer's first use: whichever order
+    /// destructors run in, one of them comes after the buffer's.
+    #[test]
+    fn a_read_from_a_thread_local_destructor_still_reads() {
+        struct ReadsOnDrop(Histogram, std::sync::mpsc::Sender<u64>);
+        impl Drop for ReadsOnDrop {
+            fn drop(&mut self) {
+                // Twice: a thread past its slot records into a stripe of
+                // its own, which the first read merges whole.
+                self.0.update(7);
+                self.0.snapshot();
+                self.0.update(8);
+                let _ = self.1.send(self.0.snapshot().count);
+            }
+        }
+        thread_local! {
+            static FIRST: std::cell::RefCell<Option<ReadsOnDrop>> =
+                const { std::cell::RefCell::new(None) };
+            static LAST: std::cell::RefCell<Option<ReadsOnDrop>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let h = Histogram::new();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let on_thread = h.clone();
+        std::thread::spawn(move || {
+            let reader = || ReadsOnDrop(on_thread.clone(), tx.clone());
+            FIRST.with_borrow_mut(|r| *r = Some(reader()));
+            // The second read merges an octave again: the buffer is used.
+            on_thread.update(5);
+            on_thread.snapshot();
+            on_thread.update(6);
+            assert_eq!(on_thread.snapshot().count, 2);
+            LAST.with_borrow_mut(|r| *r = Some(reader()));
+        })
+        .join()
+        .unwrap();
+        let mut counts: Vec<u64> = rx.iter().collect();
+        counts.sort_unstable();
+        assert_eq!(counts, [4, 6]);
     }
 
     /// The non-empty buckets of `values`, as a snapshot lists them.
