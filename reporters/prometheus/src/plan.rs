@@ -257,15 +257,16 @@ fn series_labels(
 
 /// What a member of a counter family shows: a counter's count (with
 /// whether it is monotonic), a functional counter's total or a meter's
-/// count.
+/// count. A counter's snapshot is borrowed: it carries an exemplar, and
+/// copying it per series was most of a counter family's render.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Count {
-    Counter(CounterSnapshot),
+pub(crate) enum Count<'a> {
+    Counter(&'a CounterSnapshot),
     Total(f64),
     Meter(u64),
 }
 
-impl Count {
+impl<'a> Count<'a> {
     /// Whether it can be exported as a counter: never decremented nor
     /// cleared, and not negative.
     pub(crate) fn is_monotonic(&self) -> bool {
@@ -285,9 +286,9 @@ impl Count {
         }
     }
 
-    pub(crate) fn of_snapshot(snapshot: &MetricSnapshot) -> Option<Count> {
+    pub(crate) fn of_snapshot(snapshot: &'a MetricSnapshot) -> Option<Count<'a>> {
         match snapshot {
-            MetricSnapshot::Counter(c) => Some(Count::Counter(*c)),
+            MetricSnapshot::Counter(c) => Some(Count::Counter(c)),
             MetricSnapshot::CounterF64 { value } => Some(Count::Total(*value)),
             MetricSnapshot::Meter(m) => Some(Count::Meter(m.count)),
             _ => None,

@@ -126,7 +126,7 @@ impl PrometheusExporter {
         series: &[(usize, SeriesText)],
         snapshot: &RegistrySnapshot,
         message: &mut proto::MetricFamily,
-        scratch: &mut Scratch,
+        scratch: &mut Scratch<'_>,
     ) {
         let per_unit = if family.seconds { 1e9 } else { 1.0 };
         let (buckets, chosen) = self.inner.choices.of(family);
@@ -221,20 +221,20 @@ fn exemplar(e: &Exemplar, per_unit: f64) -> proto::Exemplar {
 
 /// Buffers reused from one family to the next.
 #[derive(Default)]
-struct Scratch {
-    counts: Vec<Option<Count>>,
+struct Scratch<'a> {
+    counts: Vec<Option<Count<'a>>>,
     native: NativeBuckets,
     cumulative: Cumulative,
 }
 
 /// Sets a counter family's values: a counter `name_total` while every
 /// member is monotonic, a gauge `name` otherwise, as in the text formats.
-fn counters(
+fn counters<'a>(
     family: &Family,
     series: &[(usize, SeriesText)],
-    snapshot: &RegistrySnapshot,
+    snapshot: &'a RegistrySnapshot,
     message: &mut proto::MetricFamily,
-    scratch: &mut Scratch,
+    scratch: &mut Scratch<'a>,
 ) {
     scratch.counts.clear();
     scratch.counts.extend(

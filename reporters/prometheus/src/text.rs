@@ -47,7 +47,7 @@ impl PrometheusExporter {
         &self,
         out: &mut String,
         family: &Family,
-        members: &[(&SeriesText, Count)],
+        members: &[(&SeriesText, Count<'_>)],
         format: Format,
     ) {
         let om = usize::from(format == Format::OpenMetrics);
@@ -84,7 +84,7 @@ impl PrometheusExporter {
         let om = usize::from(format == Format::OpenMetrics);
         match family.shape {
             Shape::Counter => {
-                let counts: Vec<(&SeriesText, Count)> = members
+                let counts: Vec<(&SeriesText, Count<'_>)> = members
                     .iter()
                     .filter_map(|(text, s)| Some((*text, Count::of_snapshot(s)?)))
                     .collect();
