@@ -189,11 +189,25 @@ impl Counter {
     }
 
     pub(crate) fn snapshot_of(&self, count: i64) -> CounterSnapshot {
-        CounterSnapshot {
-            count,
-            monotonic: !self.inner.decremented.load(Ordering::Relaxed)
-                && !self.inner.cleared.load(Ordering::Relaxed),
-            exemplar: self.inner.exemplar.first(),
+        let mut snapshot = CounterSnapshot {
+            count: 0,
+            monotonic: true,
+            exemplar: None,
+        };
+        self.snapshot_into(count, &mut snapshot);
+        snapshot
+    }
+
+    /// [`snapshot_of`](Self::snapshot_of) over an earlier snapshot, writing
+    /// its exemplar only when there is or was one: an exemplar is most of a
+    /// counter snapshot's bytes, and most counters never have one.
+    pub(crate) fn snapshot_into(&self, count: i64, snapshot: &mut CounterSnapshot) {
+        snapshot.count = count;
+        snapshot.monotonic = !self.inner.decremented.load(Ordering::Relaxed)
+            && !self.inner.cleared.load(Ordering::Relaxed);
+        let exemplar = self.inner.exemplar.first();
+        if exemplar.is_some() || snapshot.exemplar.is_some() {
+            snapshot.exemplar = exemplar;
         }
     }
 

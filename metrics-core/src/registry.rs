@@ -751,7 +751,7 @@ fn values_into(handles: &[Metric], entries: &mut [MetricEntry]) {
         match (metric, &mut entry.snapshot) {
             (Metric::Counter(c), MetricSnapshot::Counter(last)) => {
                 if let (Some(offset), Some(sum)) = (offsets.next(), sums.next()) {
-                    *last = c.snapshot_of(c.count_from(offset, sum));
+                    c.snapshot_into(c.count_from(offset, sum), last);
                 }
             }
             (Metric::Counter(c), snapshot) => {
