@@ -17,13 +17,17 @@ fn sixty_four_threads_on_a_64_cpu_machine_stay_within_budget() {
     let clock = Arc::new(ManualClock::new());
     let timer = Timer::with_config(HistogramConfig::default(), clock.clone());
     let counter = Counter::new();
-    let start = Arc::new(Barrier::new(THREADS));
-    let done = Arc::new(Barrier::new(THREADS));
-    for step in 0..7u64 {
-        std::thread::scope(|s| {
-            for t in 0..THREADS as u64 {
-                let (timer, counter, start, done) = (&timer, &counter, &start, &done);
-                s.spawn(move || {
+    // One pool of threads for every step, as a server keeps its workers: a
+    // thread's slot is given back by its thread-local destructor, which may
+    // run after a scope has joined it, so threads spawned afresh for each
+    // step could find the last step's slots not yet free.
+    let start = Barrier::new(THREADS + 1);
+    let done = Barrier::new(THREADS + 1);
+    std::thread::scope(|s| {
+        for t in 0..THREADS as u64 {
+            let (timer, counter, start, done) = (&timer, &counter, &start, &done);
+            s.spawn(move || {
+                for step in 0..7u64 {
                     start.wait();
                     // Ten powers of two: 1 µs to about 1 ms.
                     for i in 0..200u64 {
@@ -31,15 +35,18 @@ fn sixty_four_threads_on_a_64_cpu_machine_stay_within_budget() {
                         timer.update(Duration::from_nanos((1_000 << shift) + i * 7 + t));
                     }
                     counter.inc(1);
-                    // Every thread holds its slot until all have recorded.
                     done.wait();
-                });
-            }
-        });
-        clock.advance(Duration::from_secs(10));
-        let s = timer.snapshot();
-        assert_eq!(s.count(), (step + 1) * THREADS as u64 * 200);
-    }
+                }
+            });
+        }
+        for step in 0..7u64 {
+            start.wait();
+            done.wait();
+            clock.advance(Duration::from_secs(10));
+            let s = timer.snapshot();
+            assert_eq!(s.count(), (step + 1) * THREADS as u64 * 200);
+        }
+    });
     assert_eq!(counter.count(), 7 * THREADS as i64);
 
     let timer_bytes = timer.memory_bytes();
