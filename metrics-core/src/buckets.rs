@@ -170,7 +170,7 @@ impl Counts {
     }
 
     /// How many chunks come before octave `octave`'s (present or not).
-    fn rank(&self, octave: usize) -> usize {
+    pub(crate) fn rank(&self, octave: usize) -> usize {
         (self.present & ((1u64 << octave) - 1)).count_ones() as usize
     }
 
@@ -183,15 +183,10 @@ impl Counts {
 
     /// The present chunks in increasing octave order: octave, counts, total.
     fn chunks(&self) -> impl Iterator<Item = (usize, &[u64], u64)> + '_ {
-        let mut bits = self.present;
-        self.data
-            .chunks_exact(self.sub_buckets)
+        set_bits(self.present)
+            .zip(self.data.chunks_exact(self.sub_buckets))
             .zip(&self.totals)
-            .map(move |(chunk, &total)| {
-                let octave = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                (octave, chunk, total)
-            })
+            .map(|((octave, chunk), &total)| (octave, chunk, total))
     }
 
     /// Octave `octave`'s counts and total, inserted as zeros if absent;
@@ -304,41 +299,28 @@ impl Counts {
     }
 
     /// What `self` counts beyond `earlier` (bucket by bucket; counts only
-    /// grow, so `earlier` is never above `self`). Totals are computed while
-    /// subtracting.
+    /// grow, so `earlier` is never above `self`).
     pub(crate) fn since(&self, earlier: &Counts) -> Counts {
         let mut left = self.clone();
-        if earlier.present != 0 {
-            left.set_since(self, earlier, self.present);
-        }
+        left.subtract(earlier);
         left
     }
 
-    /// Octaves whose bit is set in `octaves` (among those `self` has)
-    /// become `now`'s counts beyond `earlier`'s, with their totals: a
-    /// recent view kept up to date where the cumulative counts changed.
-    pub(crate) fn set_since(&mut self, now: &Counts, earlier: &Counts, octaves: u64) {
+    /// Takes `earlier`'s counts away, bucket by bucket (saturating at
+    /// zero), recomputing the totals of the octaves it touches.
+    fn subtract(&mut self, earlier: &Counts) {
         let sub_buckets = self.sub_buckets;
-        let mut bits = octaves & self.present;
-        while bits != 0 {
-            let octave = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
+        for octave in set_bits(self.present & earlier.present) {
+            let Some(before) = earlier.buckets_of(octave) else {
+                continue;
+            };
             self.touch(octave);
             let rank = self.rank(octave);
             let buckets = &mut self.data[rank * sub_buckets..(rank + 1) * sub_buckets];
             let mut left = 0u64;
-            match (now.buckets_of(octave), earlier.buckets_of(octave)) {
-                (Some(a), Some(b)) => {
-                    for ((dst, a), b) in buckets.iter_mut().zip(a).zip(b) {
-                        *dst = a.saturating_sub(*b);
-                        left = left.wrapping_add(*dst);
-                    }
-                }
-                (Some(a), None) => {
-                    buckets.copy_from_slice(a);
-                    left = a.iter().fold(0u64, |sum, n| sum.wrapping_add(*n));
-                }
-                (None, _) => buckets.fill(0),
+            for (n, b) in buckets.iter_mut().zip(before) {
+                *n = n.saturating_sub(*b);
+                left = left.wrapping_add(*n);
             }
             self.totals[rank] = left;
         }
@@ -575,6 +557,15 @@ impl Iterator for NonEmpty<'_> {
     }
 }
 
+/// The positions of the bits set in `bits`, lowest first.
+pub(crate) fn set_bits(mut bits: u64) -> impl Iterator<Item = usize> + Clone {
+    std::iter::from_fn(move || {
+        let next = (bits != 0).then(|| bits.trailing_zeros() as usize)?;
+        bits &= bits - 1;
+        Some(next)
+    })
+}
+
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -698,8 +689,7 @@ mod tests {
                 _ => {
                     let mut earlier = Counts::empty(&layout);
                     earlier.add_chunk(octave, (0..subs).map(|_| next(2)));
-                    let now = counts.clone();
-                    counts.set_since(&now, &earlier, 1 << octave);
+                    counts.subtract(&earlier);
                 }
             }
             counts.at_most(&layout, &limits, &mut answers);

@@ -1,7 +1,7 @@
 //! [`Histogram`]: exact count, sum, min, max, mean and standard deviation,
 //! and percentiles over all time and over a sliding window.
 
-use crate::buckets::{Counts, Layout};
+use crate::buckets::{set_bits, Counts, Layout};
 use crate::clock::{system_clock, Clock};
 use crate::exemplar::{octave, Exemplars, Trace, HISTOGRAM_EXEMPLARS};
 use crate::per_thread::stripes::{Stripes, MAX_STRIPES};
@@ -398,7 +398,7 @@ impl LastRead {
             recent: None,
         };
         let counts = Arc::make_mut(&mut read.all_time);
-        for (rank, octave) in bits(octaves).enumerate() {
+        for (rank, octave) in set_bits(octaves).enumerate() {
             counts.push_chunk(octave, |dst| {
                 add_octave(
                     stripes.clone(),
@@ -430,24 +430,19 @@ impl LastRead {
         if changed == 0 {
             return;
         }
-        // Recent values that are these very counts go: updating would
-        // copy them.
-        let keep_recent = !front.is_empty() && self.front == at;
-        if !keep_recent
-            || self
-                .recent
-                .as_ref()
-                .is_some_and(|r| Arc::ptr_eq(r, &self.all_time))
+        if !self
+            .recent
+            .as_ref()
+            .is_some_and(|r| self.keeps(r, at, front))
         {
             self.recent = None;
         }
         let counts = Arc::make_mut(&mut self.all_time);
         let mut recent = self.recent.as_mut().map(Arc::make_mut);
-        let present = counts.octaves_present();
-        let chunks = present.count_ones() as usize;
+        let chunks = counts.octaves_present().count_ones() as usize;
         let mut merge = |sums: &mut Vec<u64>| {
-            for octave in bits(changed) {
-                let rank = (present & ((1u64 << octave) - 1)).count_ones() as usize;
+            for octave in set_bits(changed) {
+                let rank = counts.rank(octave);
                 sums.clear();
                 sums.resize(layout.sub_buckets(), 0);
                 let total = add_octave(
@@ -502,6 +497,18 @@ impl LastRead {
         self.min_max = min_max(&self.stats, self.outer);
     }
 
+    /// Whether `recent`, the last read's recent values, still stand for
+    /// the values since the window's start `at` (its counts then `front`),
+    /// to be brought up to date in place: the window has moved since the
+    /// counts began but not since that read, and `recent` is not the
+    /// cumulative counts themselves (updating those would copy them).
+    fn keeps(&self, recent: &Arc<Counts>, at: Instant, front: &Counts) -> bool {
+        !front.is_empty()
+            && self.front == at
+            && !Arc::ptr_eq(recent, &self.all_time)
+            && recent.octaves_present() == self.all_time.octaves_present()
+    }
+
     /// The recent values against the window's start `at` and the
     /// cumulative counts `front` then: those of the last read (which the
     /// merge brought up to date) while the window has not moved; all the
@@ -510,16 +517,9 @@ impl LastRead {
         if front.is_empty() {
             return Arc::clone(&self.all_time);
         }
-        let all_time = &*self.all_time;
         match self.recent.take() {
-            Some(recent)
-                if self.front == at
-                    && !Arc::ptr_eq(&recent, &self.all_time)
-                    && recent.octaves_present() == all_time.octaves_present() =>
-            {
-                recent
-            }
-            _ => Arc::new(all_time.since(front)),
+            Some(recent) if self.keeps(&recent, at, front) => recent,
+            _ => Arc::new(self.all_time.since(front)),
         }
     }
 }
@@ -545,15 +545,6 @@ fn add_octave<'s>(
         let n = stripe.add_octave(octave, dst);
         counted[s * chunks + rank] = n;
         added.wrapping_add(n)
-    })
-}
-
-/// The positions of the bits set in `bits`, lowest first.
-fn bits(mut bits: u64) -> impl Iterator<Item = usize> {
-    std::iter::from_fn(move || {
-        let next = (bits != 0).then(|| bits.trailing_zeros() as usize)?;
-        bits &= bits - 1;
-        Some(next)
     })
 }
 

@@ -5,7 +5,7 @@
 //! see [`crate::per_thread`]), which updates it with plain atomic loads and
 //! stores; readers load.
 
-use crate::buckets::Layout;
+use crate::buckets::{set_bits, Layout};
 use crate::per_thread::slot;
 use crate::per_thread::stripe_lock::StripeLock;
 use crate::per_thread::stripes::Stripe;
@@ -139,17 +139,12 @@ impl Shard {
     /// its octave happened before this read since the last one, and a
     /// later record's flag is found by the next read.
     pub(crate) fn take_changed(&self) -> u64 {
-        let mut changed = 0;
-        let mut present = self.octaves_present();
-        while present != 0 {
-            let octave = present.trailing_zeros() as usize;
-            present &= present - 1;
-            let flag = &self.changed[octave];
-            if flag.load(Relaxed) && flag.swap(false, Acquire) {
-                changed |= 1 << octave;
-            }
-        }
-        changed
+        set_bits(self.octaves_present())
+            .filter(|&octave| {
+                let flag = &self.changed[octave];
+                flag.load(Relaxed) && flag.swap(false, Acquire)
+            })
+            .fold(0, |changed, octave| changed | 1 << octave)
     }
 
     /// Bit `o` set for each octave `o` this shard has counts for.
@@ -159,16 +154,9 @@ impl Shard {
 
     /// The chunks that exist, in increasing octave order.
     fn present_chunks(&self) -> impl Iterator<Item = (usize, &[AtomicU64])> {
-        let mut bits = self.octaves_present();
-        std::iter::from_fn(move || {
-            while bits != 0 {
-                let octave = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                if let Some(chunk) = self.chunks.get(octave).and_then(OnceLock::get) {
-                    return Some((octave, &chunk[..]));
-                }
-            }
-            None
+        set_bits(self.octaves_present()).filter_map(|octave| {
+            let chunk = self.chunks.get(octave).and_then(OnceLock::get)?;
+            Some((octave, &chunk[..]))
         })
     }
 

@@ -56,9 +56,8 @@ impl Window {
     /// for the recent values (the cumulative counts now minus those: `f`
     /// computes them, or gives back the same ones read before) and
     /// anything else it returns, and returns both with how long ago that
-    /// start is. Also takes a
-    /// checkpoint of the counts now if one is due, from the recent values
-    /// rather than subtracting again.
+    /// start is. Also takes a checkpoint of the counts now if one is due,
+    /// from the recent values rather than subtracting again.
     ///
     /// When reads are further apart than the window, the view reaches back to
     /// the previous read, and the returned span says so.
