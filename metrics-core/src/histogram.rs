@@ -256,12 +256,15 @@ impl Histogram {
         // The stripes as they are now, taken once: one created during the
         // read would shift the positions `counted` is kept by. Stripes are
         // only ever added, so the same number means the same stripes.
-        let mut stripes = [None; MAX_STRIPES];
-        for (slot, stripe) in stripes.iter_mut().zip(inner.shards.all()) {
+        let mut slots = [None; MAX_STRIPES];
+        let mut count = 0;
+        for (slot, stripe) in slots.iter_mut().zip(inner.shards.all()) {
             *slot = Some(stripe);
+            count += 1;
         }
-        let stripes = stripes.iter().flatten().copied();
-        let count = stripes.clone().count();
+        // Only the slots filled: every pass over the stripes (several per
+        // read) would otherwise step over all the empty ones too.
+        let stripes = slots[..count].iter().flatten().copied();
         // Every stripe's bits are taken (and cleared).
         let changed = stripes.clone().fold(0, |bits, s| bits | s.take_changed());
         // Merged under the window's lock, knowing its start: the recent
