@@ -505,11 +505,10 @@ impl LastRead {
     /// to be brought up to date in place: the window has moved since the
     /// counts began but not since that read, and `recent` is not the
     /// cumulative counts themselves (updating those would copy them).
+    /// (Recent values always have the octaves of the counts they were
+    /// taken from, and a merge again adds none.)
     fn keeps(&self, recent: &Arc<Counts>, at: Instant, front: &Counts) -> bool {
-        !front.is_empty()
-            && self.front == at
-            && !Arc::ptr_eq(recent, &self.all_time)
-            && recent.octaves_present() == self.all_time.octaves_present()
+        !front.is_empty() && self.front == at && !Arc::ptr_eq(recent, &self.all_time)
     }
 
     /// The recent values against the window's start `at` and the
